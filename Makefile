@@ -1,0 +1,33 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CORES  ?= 2
+
+.PHONY: demo test lint clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/snakemake --cores $(CORES)
+	@echo
+	@echo "Demo finished. Figures:"
+	@echo "  results/compare/compare.png          (young vs old: mean pairwise correlation)"
+	@echo "  results/<sample>/correlation/correlation.png, segmentation/rois.png, motion/qc.png,"
+	@echo "  results/<sample>/fit/fit.png, simulation/simulation.png   (samples: young, old)"
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check astrocalc tests benchmarks
+	$(BIN)/snakemake --lint
+
+clean:
+	rm -rf results logs demo .snakemake
