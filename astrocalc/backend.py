@@ -1,0 +1,75 @@
+"""Array backend: one code path for NumPy and CuPy.
+
+A science function asks for the namespace of its inputs (``xp = array_namespace(a)``)
+and then uses only ``xp.*`` and the matching ``fft``/``ndimage`` modules from
+:func:`scipy_module`. CuPy is imported only when asked for or when a CuPy array
+arrives, so nothing here needs it installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from types import ModuleType
+
+import numpy as np
+
+BACKENDS = ("auto", "numpy", "cupy")
+
+
+def _cupy_if_loaded() -> ModuleType | None:
+    return sys.modules.get("cupy")
+
+
+def array_namespace(*arrays) -> ModuleType:
+    """Return ``numpy`` or ``cupy``, whichever the arrays belong to."""
+    cp = _cupy_if_loaded()
+    if cp is not None and any(isinstance(a, cp.ndarray) for a in arrays):
+        return cp
+    return np
+
+
+def cupy_usable() -> bool:
+    """True when CuPy imports and a CUDA device answers."""
+    try:
+        cp = importlib.import_module("cupy")
+        return cp.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # ImportError, CUDA driver errors: all mean "not usable"
+        return False
+
+
+def resolve(name: str = "auto") -> ModuleType:
+    """Return the array module for a config value ``{"auto", "numpy", "cupy"}``."""
+    if name not in BACKENDS:
+        raise ValueError(f"backend: expected one of {BACKENDS}, got {name!r}")
+    if name == "numpy":
+        return np
+    if name == "cupy" or cupy_usable():
+        if not cupy_usable():
+            raise RuntimeError("backend: 'cupy' requested but CuPy or a CUDA device is not usable")
+        return importlib.import_module("cupy")
+    return np
+
+
+def scipy_module(xp: ModuleType, name: str) -> ModuleType:
+    """The ``scipy.<name>`` module matching ``xp`` (``cupyx.scipy.<name>`` for CuPy)."""
+    if xp is np:
+        return importlib.import_module(f"scipy.{name}")
+    return importlib.import_module(f"cupyx.scipy.{name}")
+
+
+def asarray(x, xp: ModuleType, dtype=None):
+    """Move ``x`` onto the backend ``xp`` (a no-op when it is already there)."""
+    return xp.asarray(x, dtype=dtype)
+
+
+def to_numpy(x) -> np.ndarray:
+    """Bring an array back to host memory as a NumPy array."""
+    cp = _cupy_if_loaded()
+    if cp is not None and isinstance(x, cp.ndarray):
+        return cp.asnumpy(x)
+    return np.asarray(x)
+
+
+def name_of(xp: ModuleType) -> str:
+    return "numpy" if xp is np else "cupy"

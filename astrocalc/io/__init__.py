@@ -1,0 +1,15 @@
+"""Reading and writing at the edges: movies (TIFF), tables, ROI sets, atomic output folders."""
+
+from .outputs import StageOutput, atomic_write_text, write_csv, write_json
+from .tiff import Movie, MovieWriter, open_movie, write_image
+
+__all__ = [
+    "Movie",
+    "MovieWriter",
+    "StageOutput",
+    "atomic_write_text",
+    "open_movie",
+    "write_csv",
+    "write_image",
+    "write_json",
+]

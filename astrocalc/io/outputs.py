@@ -1,0 +1,93 @@
+"""Writing results so that nothing half-written is ever mistaken for a result.
+
+Each stage writes into a hidden temporary folder next to its destination and renames it
+into place only when every file is complete (:class:`StageOutput`). Single files are
+written to a temporary name and renamed (:func:`atomic_write_text`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: str | Path, data: dict) -> None:
+    atomic_write_text(path, json.dumps(_jsonable(data), indent=2) + "\n")
+
+
+def write_csv(path: str | Path, table: pd.DataFrame, *, float_format: str = "%.6g") -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    table.to_csv(tmp, index=False, float_format=float_format, lineterminator="\n")
+    os.replace(tmp, path)
+
+
+class StageOutput:
+    """A stage's output folder, built in a temporary sibling and moved into place on success.
+
+    ``with StageOutput(out / "motion", overwrite=False) as tmp:`` gives the temporary folder
+    to write into. On a clean exit the folder replaces ``out / "motion"``; on an error it is
+    removed. An existing non-empty destination is an error unless ``overwrite`` is true, so
+    earlier results are never replaced silently.
+    """
+
+    def __init__(self, dest: str | Path, *, overwrite: bool = False):
+        self.dest = Path(dest)
+        self.overwrite = overwrite
+        self.tmp: Path | None = None
+
+    def __enter__(self) -> Path:
+        check_writable(self.dest, overwrite=self.overwrite)
+        self.dest.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.partial-",
+                                         dir=self.dest.parent))
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        if self.dest.exists():
+            if self.dest.is_dir():
+                shutil.rmtree(self.dest)
+            else:
+                self.dest.unlink()
+        os.replace(self.tmp, self.dest)
+
+
+def check_writable(dest: Path, *, overwrite: bool) -> None:
+    if dest.exists() and not overwrite:
+        if dest.is_file() or any(dest.iterdir()):
+            raise InputError(f"{dest}: already holds results; expected an empty or new "
+                             "folder (pass --overwrite to replace them)")

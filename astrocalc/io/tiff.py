@@ -1,0 +1,278 @@
+"""TIFF movies: memory-mapped chunked reading, metadata, streaming writing.
+
+A movie is read through :class:`Movie`, which never loads more than the frames asked
+for: uncompressed contiguous files are memory-mapped, anything else (compressed,
+tiled, scattered pages) is read page by page.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from ..errors import InputError
+
+MIN_FRAMES = 10
+SUPPORTED_DTYPES = ("uint8", "uint16", "int16", "uint32", "int32", "float32", "float64")
+_UM_PER_UNIT = {"um": 1.0, "µm": 1.0, "\\u00B5m": 1.0, "micron": 1.0, "microns": 1.0,
+                "mm": 1e3, "nm": 1e-3, "m": 1e6, "cm": 1e4}
+_S_PER_UNIT = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0}
+
+
+@dataclass
+class Movie:
+    """A (T, Y, X) movie on disk, read in chunks of frames.
+
+    ``frame_rate_hz`` and ``pixel_size_um`` come from the file's ImageJ or OME metadata
+    when present (``None`` otherwise); :func:`open_movie` may override them.
+    """
+
+    path: Path
+    shape: tuple[int, int, int]
+    dtype: np.dtype
+    frame_rate_hz: float | None = None
+    pixel_size_um: float | None = None
+    _memmap: np.ndarray | None = field(default=None, repr=False)
+    _pages: list | None = field(default=None, repr=False)
+    _tif: tifffile.TiffFile | None = field(default=None, repr=False)
+
+    @property
+    def n_frames(self) -> int:
+        return self.shape[0]
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def read(self, start: int, stop: int, dtype=np.float32) -> np.ndarray:
+        """Frames ``start:stop`` as a new array of ``dtype``; NaN/inf raise InputError."""
+        start, stop = max(0, start), min(stop, self.n_frames)
+        if self._memmap is not None:
+            block = np.asarray(self._memmap[start:stop], dtype=dtype)
+        else:
+            try:
+                block = np.stack([self._pages[i].asarray() for i in range(start, stop)])
+            except Exception as exc:
+                raise InputError(f"{self.path}: cannot read frames {start}-{stop - 1} "
+                                 f"({exc}); the file may be truncated or corrupt") from None
+            block = block.reshape((stop - start,) + self.shape[1:]).astype(dtype, copy=False)
+        if block.dtype.kind == "f" and not np.isfinite(block).all():
+            bad = start + int(np.flatnonzero(~np.isfinite(block).reshape(len(block), -1).all(1))[0])
+            raise InputError(f"{self.path}: frame {bad} contains NaN or infinite values; "
+                             "expected finite intensities")
+        return block
+
+    def chunks(self, chunk_frames: int, *, overlap: int = 0, dtype=np.float32):
+        """Yield ``(start, stop, block)`` covering the movie; block includes ``overlap`` extra
+        frames on each side where available (``start``/``stop`` are the core range)."""
+        for start in range(0, self.n_frames, chunk_frames):
+            stop = min(start + chunk_frames, self.n_frames)
+            lo, hi = max(0, start - overlap), min(self.n_frames, stop + overlap)
+            yield start, stop, lo, self.read(lo, hi, dtype=dtype)
+
+    def close(self) -> None:
+        if self._tif is not None:
+            self._tif.close()
+            self._tif = None
+        self._memmap = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _imagej_metadata(tif: tifffile.TiffFile) -> tuple[float | None, float | None]:
+    md = tif.imagej_metadata or {}
+    rate = None
+    if md.get("finterval"):
+        rate = 1.0 / float(md["finterval"])
+    elif md.get("fps"):
+        rate = float(md["fps"])
+    size = None
+    unit = str(md.get("unit", "")).strip()
+    page = tif.pages.first
+    xres = page.tags.get("XResolution")
+    if xres is not None and unit:
+        num, den = xres.value
+        factor = _UM_PER_UNIT.get(unit.lower() if unit.lower() != "micron" else "um")
+        if factor is None and unit in ("\\u00B5m", "µm"):
+            factor = 1.0
+        if num and factor is not None:
+            size = den / num * factor
+    return rate, size
+
+
+def _ome_metadata(tif: tifffile.TiffFile) -> tuple[float | None, float | None]:
+    if not tif.is_ome or not tif.ome_metadata:
+        return None, None
+    try:
+        root = ET.fromstring(tif.ome_metadata)
+    except ET.ParseError:
+        return None, None
+    pixels = next((el for el in root.iter() if el.tag.endswith("Pixels")), None)
+    if pixels is None:
+        return None, None
+    size = rate = None
+    if pixels.get("PhysicalSizeX"):
+        factor = _UM_PER_UNIT.get(pixels.get("PhysicalSizeXUnit", "µm"), 1.0)
+        size = float(pixels.get("PhysicalSizeX")) * factor
+    if pixels.get("TimeIncrement"):
+        factor = _S_PER_UNIT.get(pixels.get("TimeIncrementUnit", "s"), 1.0)
+        increment = float(pixels.get("TimeIncrement")) * factor
+        rate = 1.0 / increment if increment > 0 else None
+    return rate, size
+
+
+def _squeeze_to_tyx(shape: tuple[int, ...], axes: str) -> tuple[int, int, int] | None:
+    kept = [(n, a) for n, a in zip(shape, axes, strict=True) if n > 1 or a in "YX"]
+    if len(kept) != 3 or kept[-2][1] != "Y" or kept[-1][1] != "X":
+        return None
+    return tuple(n for n, _ in kept)
+
+
+def open_movie(path: str | Path, *, frame_rate_hz: float | None = None,
+               pixel_size_um: float | None = None, require_calibration: bool = True) -> Movie:
+    """Open a (T, Y, X) TIFF movie for chunked reading.
+
+    Parameters
+    ----------
+    path : str or Path
+        TIFF or BigTIFF file; ImageJ hyperstacks and OME-TIFF with one channel and one
+        z-plane are accepted.
+    frame_rate_hz, pixel_size_um : float, optional
+        Override (or supply) the frame rate (Hz) and pixel size (um) of the metadata.
+    require_calibration : bool
+        When true, a movie with neither metadata nor a given value raises InputError.
+
+    Raises
+    ------
+    InputError
+        Not a TIFF, not 3-D, fewer than 10 frames, unsupported dtype, or uncalibrated.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        tif = tifffile.TiffFile(path)
+    except Exception as exc:
+        raise InputError(f"{path}: not a readable TIFF file ({type(exc).__name__}: {exc})") from None
+    try:
+        series = tif.series[0]
+        shape = _squeeze_to_tyx(tuple(series.shape), series.axes)
+        if shape is None:
+            if len(series.shape) == 2 or series.ndim == 2:
+                raise InputError(f"{path}: a single 2-D image {tuple(series.shape)}; "
+                                 "expected a movie (T, Y, X) with at least "
+                                 f"{MIN_FRAMES} frames")
+            raise InputError(f"{path}: shape {tuple(series.shape)} with axes '{series.axes}'; "
+                             "expected a movie (T, Y, X): one channel, one z-plane")
+        dtype = np.dtype(series.dtype)
+        if dtype.name not in SUPPORTED_DTYPES:
+            raise InputError(f"{path}: pixel type {dtype.name}; expected one of "
+                             f"{', '.join(SUPPORTED_DTYPES)}")
+        if shape[0] < MIN_FRAMES:
+            raise InputError(f"{path}: {shape[0]} frames; expected at least {MIN_FRAMES}")
+        if min(shape[1:]) < 16:
+            raise InputError(f"{path}: frames of {shape[1]}x{shape[2]} pixels; "
+                             "expected at least 16x16")
+        rate, size = _ome_metadata(tif)
+        if rate is None and size is None:
+            rate, size = _imagej_metadata(tif)
+        rate = frame_rate_hz if frame_rate_hz is not None else rate
+        size = pixel_size_um if pixel_size_um is not None else size
+        if require_calibration and rate is None:
+            raise InputError(f"{path}: no frame rate in the TIFF metadata; "
+                             "give it with --frame-rate HZ (or frame_rate_hz in samples.tsv)")
+        if require_calibration and size is None:
+            raise InputError(f"{path}: no pixel size in the TIFF metadata; "
+                             "give it with --pixel-size UM (or pixel_size_um in samples.tsv)")
+        for name, value in (("frame rate", rate), ("pixel size", size)):
+            if value is not None and not (np.isfinite(value) and value > 0):
+                raise InputError(f"{path}: {name} {value}; expected a positive number")
+        movie = Movie(path=path, shape=shape, dtype=dtype, frame_rate_hz=rate,
+                      pixel_size_um=size, _tif=tif)
+        try:
+            mm = tifffile.memmap(path, mode="r")
+            if mm.size == np.prod(shape):
+                movie._memmap = mm.reshape(shape)
+        except Exception:  # compressed or non-contiguous: read page by page
+            movie._memmap = None
+        if movie._memmap is None:
+            pages = list(series.pages)
+            if len(pages) != shape[0]:
+                raise InputError(f"{path}: {len(pages)} image pages for {shape[0]} frames; "
+                                 "expected one page per frame")
+            movie._pages = pages
+        # a truncated file fails here rather than halfway through a run
+        movie.read(shape[0] - 1, shape[0])
+        return movie
+    except BaseException:
+        tif.close()
+        raise
+
+
+class MovieWriter:
+    """Write a (T, Y, X) movie frame-chunk by frame-chunk into a memory-mapped TIFF.
+
+    BigTIFF is used when the data exceed 2 GB. ImageJ-style calibration is stored in the
+    ImageDescription so the file reopens with its frame rate and pixel size.
+    """
+
+    def __init__(self, path: str | Path, shape: tuple[int, int, int], dtype=np.float32, *,
+                 frame_rate_hz: float | None = None, pixel_size_um: float | None = None):
+        self.path = Path(path)
+        nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        bigtiff = nbytes > 2**31
+        kwargs = _calibration_kwargs(frame_rate_hz, pixel_size_um, imagej=not bigtiff)
+        self._mm = tifffile.memmap(self.path, shape=shape, dtype=dtype, bigtiff=bigtiff,
+                                   **kwargs)
+        self._next = 0
+
+    def write(self, block: np.ndarray) -> None:
+        n = len(block)
+        self._mm[self._next:self._next + n] = block
+        self._next += n
+
+    def close(self) -> None:
+        if self._mm is not None:
+            self._mm.flush()
+            self._mm = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _calibration_kwargs(frame_rate_hz, pixel_size_um, *, imagej: bool) -> dict:
+    if not imagej:
+        return {}
+    metadata = {"axes": "TYX"}
+    kwargs: dict = {"imagej": True, "metadata": metadata}
+    if frame_rate_hz:
+        metadata["finterval"] = 1.0 / frame_rate_hz
+    if pixel_size_um:
+        metadata["unit"] = "um"
+        kwargs["resolution"] = (1.0 / pixel_size_um, 1.0 / pixel_size_um)
+    return kwargs
+
+
+def write_image(path: str | Path, image: np.ndarray, *, pixel_size_um: float | None = None,
+                axes: str | None = None) -> None:
+    """Write a 2-D or small 3-D image in one go (ImageJ-compatible, calibrated)."""
+    image = np.asarray(image)
+    kwargs: dict = {}
+    if image.dtype in (np.uint8, np.uint16, np.float32):
+        kwargs["imagej"] = True
+        kwargs["metadata"] = {"axes": axes or ("YX" if image.ndim == 2 else "CYX")}
+        if pixel_size_um:
+            kwargs["metadata"]["unit"] = "um"
+            kwargs["resolution"] = (1.0 / pixel_size_um, 1.0 / pixel_size_um)
+    tifffile.imwrite(path, image, **kwargs)
+
