@@ -1,0 +1,125 @@
+"""Microdomain ROIs from activity: where pixels take part in events, split by watershed."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+from skimage.feature import peak_local_max
+from skimage.morphology import remove_small_objects
+from skimage.segmentation import relabel_sequential, watershed
+
+
+def find_active_regions(activations: np.ndarray, active_frames: np.ndarray,
+                        peak_dff: np.ndarray, *, min_area_px: float, split_distance_px: float,
+                        footprint_fraction: float = 0.5, border_px: int = 0,
+                        min_activations: int = 1) -> np.ndarray:
+    """Label regions of activity.
+
+    Parameters
+    ----------
+    activations : int array (Y, X)
+        Separate activations per pixel (see ``activity_maps``).
+    active_frames : int array (Y, X)
+        Frames each pixel spent active; its smoothed map seeds the watershed.
+    peak_dff : array (Y, X)
+        Largest denoised dF of each pixel (the max-minus-mean image).
+    min_area_px : float
+        Smallest region kept (pixels).
+    split_distance_px : float
+        Seeds (local maxima of activity) closer than this are one region (pixels).
+    footprint_fraction : float
+        Each region keeps the pixels whose peak dF reaches this fraction of the region's
+        highest (0.5: the half-maximum footprint), as activity spreads past a
+        microdomain's edge through its point-spread and the smoothing.
+    border_px : int
+        Band along the edges left out (pixels): where motion correction filled frames
+        with padding.
+    min_activations : int
+        Pixels need at least this many activations.
+
+    Returns
+    -------
+    labels : uint32 array (Y, X)
+        0 = background, 1..N regions.
+    """
+    mask = activations >= min_activations
+    if border_px > 0:
+        mask[:border_px] = mask[-border_px:] = False
+        mask[:, :border_px] = mask[:, -border_px:] = False
+    mask = ndimage.binary_opening(mask, structure=np.ones((2, 2), bool))
+    mask = ndimage.binary_fill_holes(mask)
+    mask = remove_small_objects(mask, max_size=max(int(min_area_px) - 1, 0))
+    components, n = ndimage.label(mask)
+    if n == 0:
+        return np.zeros(mask.shape, np.uint32)
+    score = ndimage.gaussian_filter(active_frames.astype(np.float64), 1.0)
+    peaks = peak_local_max(score, min_distance=max(int(round(split_distance_px)), 1),
+                           labels=components, exclude_border=False)
+    markers = np.zeros(mask.shape, np.int64)
+    markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
+    # components without a peak (flat plateaus) keep one marker at their maximum
+    missing = np.setdiff1d(np.arange(1, n + 1), np.unique(components[markers > 0]))
+    if len(missing):
+        pos = ndimage.maximum_position(score, components, missing)
+        for k, (y, x) in enumerate(pos, start=len(peaks) + 1):
+            markers[y, x] = k
+    labels = watershed(-score, markers, mask=mask)
+    if footprint_fraction > 0 and labels.max():
+        top = ndimage.maximum(peak_dff, labels, np.arange(labels.max() + 1))
+        labels[peak_dff < footprint_fraction * np.asarray(top)[labels]] = 0
+        labels = _largest_piece(labels)
+    sizes = np.bincount(labels.ravel())
+    small = np.flatnonzero(sizes < min_area_px)
+    labels[np.isin(labels, small[small > 0])] = 0
+    return relabel_sequential(labels)[0].astype(np.uint32)
+
+
+def _largest_piece(labels: np.ndarray) -> np.ndarray:
+    """Keep only the largest connected piece of each label (trimming can split one)."""
+    pieces, n = ndimage.label(labels > 0)
+    if n == 0:
+        return labels
+    size = np.bincount(pieces.ravel())
+    owner = np.asarray(ndimage.maximum(labels, pieces, np.arange(n + 1))).astype(np.int64)
+    best = np.zeros(int(labels.max()) + 1, np.int64)
+    best_size = np.zeros_like(best)
+    for piece in range(1, n + 1):
+        if size[piece] > best_size[owner[piece]]:
+            best[owner[piece]], best_size[owner[piece]] = piece, size[piece]
+    keep = np.zeros(n + 1, bool)
+    keep[best[best > 0]] = True
+    return np.where(keep[pieces], labels, 0)
+
+
+def adjacent_pairs(labels: np.ndarray) -> set[tuple[int, int]]:
+    """Pairs (a, b), a < b, of labels that touch (4-connectivity)."""
+    pairs = set()
+    for a, b in ((labels[:-1], labels[1:]), (labels[:, :-1], labels[:, 1:])):
+        touch = (a != b) & (a > 0) & (b > 0)
+        lo = np.minimum(a[touch], b[touch])
+        hi = np.maximum(a[touch], b[touch])
+        pairs.update(zip(lo.tolist(), hi.tolist(), strict=True))
+    return pairs
+
+
+def merge_correlated(labels: np.ndarray, dff: np.ndarray, *, merge_r: float) -> np.ndarray:
+    """Merge touching ROIs whose dF/F traces (T, N; column i is label i + 1) correlate
+    above ``merge_r``: one microdomain split in two by the watershed."""
+    pairs = adjacent_pairs(labels)
+    if not pairs:
+        return labels
+    z = dff - dff.mean(axis=0)
+    z /= np.linalg.norm(z, axis=0) + 1e-30
+    parent = np.arange(labels.max() + 1)
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in sorted(pairs):
+        if float(z[:, a - 1] @ z[:, b - 1]) > merge_r:
+            parent[root(b)] = root(a)
+    mapping = np.array([root(i) for i in range(len(parent))])
+    return relabel_sequential(mapping[labels])[0].astype(np.uint32)

@@ -1,0 +1,104 @@
+"""The segmentation stage on a motion-corrected movie: from pixels to labelled ROIs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+
+from ..errors import InputError
+from ..events._baseline import running_baseline
+from ._activity import ActivityMaps, activity_maps
+from ._compartments import attach_soma, structural_masks
+from ._rois import find_active_regions, merge_correlated
+from ._traces import extract_traces
+
+
+@dataclass
+class Segmentation:
+    labels: np.ndarray  # (Y, X) uint32, 1..N
+    compartments: list[str]  # compartment of ROI i + 1
+    masks: np.ndarray  # (Y, X) uint8: 1 soma, 2 process (structural)
+    maps: ActivityMaps
+
+    @property
+    def summary(self) -> np.ndarray:
+        """(3, Y, X) float32: mean, max-minus-mean, local correlation (CONTRACT.md)."""
+        m = self.maps
+        return np.stack([m.mean, m.max_minus_mean, m.local_corr]).astype(np.float32)
+
+
+def segment_movie(movie, xp, *, frame_rate_hz: float, pixel_size_um: float, config: dict,
+                  chunk_frames: int, border_px: int = 0) -> Segmentation:
+    """Find microdomain, process and soma ROIs in a motion-corrected movie.
+
+    Parameters
+    ----------
+    movie : astrocalc.io.Movie
+        Motion-corrected movie (T, Y, X).
+    xp : module
+        Array backend.
+    frame_rate_hz : float
+        Frames per second.
+    pixel_size_um : float
+        Pixel edge length (um).
+    config : dict
+        The ``segmentation`` section of the config (units in the key names).
+    chunk_frames : int
+        Frames per streamed chunk.
+    border_px : int
+        Edge band excluded from activity ROIs (pixels), e.g. the largest motion shift.
+
+    Raises
+    ------
+    InputError
+        When no ROI at all is found (no activity and no soma).
+    """
+    px2 = pixel_size_um**2
+    maps = activity_maps(
+        movie, xp, chunk_frames=chunk_frames, frame_rate_hz=frame_rate_hz,
+        sigma_px=config["smooth_um"] / pixel_size_um,
+        smooth_frames=max(1, int(round(config["smooth_s"] * frame_rate_hz))),
+        baseline_window_frames=config["baseline_window_s"] * frame_rate_hz,
+        baseline_percentile=config["baseline_percentile"],
+        threshold_sd=config["active_threshold_sd"],
+        min_active_frames=config["min_active_frames"],
+    )
+    min_area_px = config["min_area_um2"] / px2
+    regions = find_active_regions(
+        maps.activations, maps.active_frames, maps.max_minus_mean,
+        min_area_px=min_area_px, split_distance_px=config["split_distance_um"] / pixel_size_um,
+        footprint_fraction=config["footprint_fraction"], border_px=border_px,
+    )
+    if regions.max() > 1:
+        traces = extract_traces(movie, regions, xp, chunk_frames=chunk_frames)
+        base = running_baseline(traces, window_frames=config["baseline_window_s"] * frame_rate_hz,
+                                percentile=config["baseline_percentile"])
+        regions = merge_correlated(regions, traces - base, merge_r=config["merge_r"])
+    masks = structural_masks(maps.mean, soma_radius_px=config["soma_radius_um"] / pixel_size_um)
+    labels, compartments = attach_soma(
+        regions, masks, min_area_px=min_area_px,
+        max_microdomain_area_px=config["max_microdomain_area_um2"] / px2,
+    )
+    if labels.max() == 0:
+        raise InputError(f"{movie.path}: no ROI found (no pixel was active above "
+                         f"{config['active_threshold_sd']} noise SD for "
+                         f"{config['min_active_frames']} frames, and no soma in the mean image)")
+    return Segmentation(labels, compartments, masks, maps)
+
+
+def roi_table(labels: np.ndarray, compartments: list[str], *, pixel_size_um: float) -> pd.DataFrame:
+    """rois.csv: roi_id, y, x (centroid, pixels), area_px, area_um2, compartment."""
+    ids = np.arange(1, int(labels.max()) + 1)
+    centres = np.array(ndimage.center_of_mass(labels > 0, labels, ids)).reshape(-1, 2)
+    area = np.bincount(labels.ravel(), minlength=len(ids) + 1)[1:]
+    return pd.DataFrame({
+        "roi_id": ids,
+        "y": centres[:, 0],
+        "x": centres[:, 1],
+        "area_px": area,
+        "area_um2": area * pixel_size_um**2,
+        "compartment": compartments,
+    })
