@@ -58,3 +58,46 @@ def f1(n_true: int, n_found: int, n_matched: int) -> float:
     precision = n_matched / n_found if n_found else 0.0
     recall = n_matched / n_true if n_true else 0.0
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def score_events(truth_events: pd.DataFrame, found_events: pd.DataFrame,
+                 roi_pairs: dict[int, int], *, tolerance_s: float = 1.5) -> dict:
+    """Event detection scores over the whole recording.
+
+    Parameters
+    ----------
+    truth_events : DataFrame
+        With ``domain_id`` (0 = soma), ``onset_s``, ``amplitude_dff``.
+    found_events : DataFrame
+        events.csv (``roi_id``, ``onset_s``, ``amplitude_dff``).
+    roi_pairs : dict
+        True domain id -> found ROI id (from :func:`match_rois`, plus the soma).
+    tolerance_s : float
+        Largest onset difference of a match (s).
+
+    Returns
+    -------
+    dict: n_true, n_found, n_matched, precision, recall, f1, median_onset_error_s,
+    median_amplitude_error (relative), and ``pairs`` (list of (true index, found index)).
+    """
+    matched = []
+    for true_id, found_id in roi_pairs.items():
+        t = truth_events[truth_events.domain_id == true_id]
+        f = found_events[found_events.roi_id == found_id]
+        for i, j in match_events(t.onset_s.to_numpy(), f.onset_s.to_numpy(), tolerance_s=tolerance_s):
+            matched.append((t.index[i], f.index[j]))
+    n_true, n_found, n_m = len(truth_events), len(found_events), len(matched)
+    ti = [a for a, _ in matched]
+    fi = [b for _, b in matched]
+    onset_err = np.abs(found_events.loc[fi, "onset_s"].to_numpy() - truth_events.loc[ti, "onset_s"].to_numpy())
+    amp_t = truth_events.loc[ti, "amplitude_dff"].to_numpy()
+    amp_err = np.abs(found_events.loc[fi, "amplitude_dff"].to_numpy() - amp_t) / amp_t
+    return {
+        "n_true": n_true, "n_found": n_found, "n_matched": n_m,
+        "precision": n_m / n_found if n_found else 0.0,
+        "recall": n_m / n_true if n_true else 0.0,
+        "f1": f1(n_true, n_found, n_m),
+        "median_onset_error_s": float(np.median(onset_err)) if n_m else np.nan,
+        "median_amplitude_error": float(np.median(amp_err)) if n_m else np.nan,
+        "pairs": matched,
+    }

@@ -49,6 +49,7 @@ class SynthParams:
     wave_speed_um_s: float = 15.0
     amplitude_dff: float = 0.8
     refractory_s: float = 4.0
+    offset: float = 0.0
     seed: int = 0
 
 
@@ -62,7 +63,7 @@ class SynthTruth:
     soma_mask: np.ndarray  # (Y, X) bool
     process_mask: np.ndarray  # (Y, X) bool: branches and fine processes (not soma)
     structure: np.ndarray  # (Y, X) float32 resting fluorescence
-    traces: np.ndarray  # (T, n_domains + 1) latent dF/F; last column is the soma
+    traces: np.ndarray  # (T, n_domains + 1) latent peak dF/F; last column is the soma
     events: pd.DataFrame = field(repr=False)
     waves: pd.DataFrame = field(repr=False)
 
@@ -288,7 +289,7 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
     ky = sfft.fftfreq(canvas[0])[:, None]
     kx = sfft.rfftfreq(canvas[1])[None, :]
     crop = (slice(pad, pad + h), slice(pad, pad + w))
-    offset, gain2 = 100.0, p.noise**2
+    offset, gain2 = p.offset, p.noise**2
 
     def render(start: int, stop: int) -> np.ndarray:
         frames = base.reshape(-1)[None] + traces[start:stop] @ weights.astype(np.float32)
@@ -303,7 +304,15 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
         photons = frame_rng.poisson(frames / gain2) + frame_rng.normal(0, 2.0, frames.shape)
         return np.clip(photons * gain2 + offset, 0, 65535).astype(np.uint16)
 
+    # what an ROI covering the domain's label measures: the footprint- and
+    # resting-fluorescence-weighted mean of the peak dF/F over the label
+    label_gain = np.ones(len(centers) + 1)
+    for k in range(len(centers)):
+        inside = labels == k + 1
+        label_gain[k + 1] = float((footprints[k] * base)[inside].sum() / base[inside].sum())
     events = events.copy()
+    events["peak_amplitude_dff"] = events.amplitude_dff
+    events["amplitude_dff"] = events.amplitude_dff * label_gain[events.domain_id.to_numpy()]
     events["y"] = [centers[d - 1][0] - pad if d > 0 else soma_center[0] - pad for d in events.domain_id]
     events["x"] = [centers[d - 1][1] - pad if d > 0 else soma_center[1] - pad for d in events.domain_id]
     truth = SynthTruth(

@@ -1,0 +1,16 @@
+"""Correlation: Pearson matrix, circular-shift null, pair table, clustering order."""
+
+from ._cluster import cluster_order
+from ._null import benjamini_hochberg, circular_shift_pvalues
+from ._pairs import co_event_fraction, pairs_table
+from ._pearson import pearson_matrix, zscore
+
+__all__ = [
+    "benjamini_hochberg",
+    "circular_shift_pvalues",
+    "cluster_order",
+    "co_event_fraction",
+    "pairs_table",
+    "pearson_matrix",
+    "zscore",
+]

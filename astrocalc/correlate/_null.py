@@ -1,0 +1,74 @@
+"""Significance of correlations against a circular-shift null, over all admissible lags."""
+
+from __future__ import annotations
+
+from ..backend import array_namespace, scipy_module
+from ._pearson import zscore
+
+
+def circular_shift_pvalues(traces, *, min_shift_frames: int, block: int = 32):
+    """Two-sided p-value of every pairwise Pearson r against circularly shifted surrogates.
+
+    Parameters
+    ----------
+    traces : array (T, N)
+        dF/F traces.
+    min_shift_frames : int
+        Shifts shorter than this (frames) are excluded from the null: they keep the events
+        aligned. Use more than an event's duration.
+    block : int
+        ROIs per block of the computation (bounds memory at block x N x T).
+
+    Returns
+    -------
+    p : array (N, N)
+        ``(1 + #{k : |r_k| >= |r_0|}) / (1 + n_lags)`` where ``r_k`` is the correlation
+        after shifting one trace circularly by ``k`` frames, for every admissible shift
+        ``min_shift_frames <= k <= T - min_shift_frames``. Each trace keeps its own
+        autocorrelation, so slow calcium signals do not pass for synchrony. Computed
+        exactly (every shift, no random draws) from the circular cross-correlation in the
+        Fourier domain. Diagonal entries are 0.
+
+    Notes
+    -----
+    The circular-shift (rotation) surrogate is the standard null for time series with
+    autocorrelation (e.g. Harris et al. 2003 Nature 424:552; used for astrocyte ROI pairs
+    in Bindocci et al. 2017).
+    """
+    xp = array_namespace(traces)
+    fft = scipy_module(xp, "fft")
+    z = zscore(traces)
+    t, n = z.shape
+    lags = xp.arange(t)
+    admissible = (lags >= min_shift_frames) & (lags <= t - min_shift_frames)
+    n_lags = int(admissible.sum())
+    if n_lags < 1:
+        raise ValueError(f"min_shift_frames={min_shift_frames} leaves no shift for {t} frames")
+    spec = fft.rfft(z, axis=0)  # (F, N)
+    p = xp.zeros((n, n), dtype=xp.float64)
+    r0 = (z.T @ z) / t
+    for a in range(0, n, block):
+        b = min(a + block, n)
+        # circular cross-correlation of rows a:b with all columns: (b-a, N, T)
+        cross = fft.irfft(spec[:, a:b, None].conj() * spec[:, None, :], n=t, axis=0) / t
+        exceed = (xp.abs(cross[admissible]) >= xp.abs(r0[a:b])[None] - 1e-12).sum(axis=0)
+        p[a:b] = (1.0 + exceed) / (1.0 + n_lags)
+    p = xp.minimum(p, p.T)  # the two rotation directions give the same set; symmetrise rounding
+    idx = xp.arange(n)
+    p[idx, idx] = 0.0
+    return p
+
+
+def benjamini_hochberg(p):
+    """Benjamini-Hochberg adjusted p-values (q) of a 1-D array of p-values."""
+    xp = array_namespace(p)
+    p = xp.asarray(p, dtype=xp.float64)
+    m = p.shape[0]
+    if m == 0:
+        return p
+    order = xp.argsort(p)
+    ranked = p[order] * m / xp.arange(1, m + 1)
+    q = xp.minimum.accumulate(ranked[::-1])[::-1]
+    out = xp.empty_like(q)
+    out[order] = xp.minimum(q, 1.0)
+    return out

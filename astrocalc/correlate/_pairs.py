@@ -1,0 +1,50 @@
+"""Tidy pair table: r, p, q, distance and event co-occurrence for every ROI pair."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..backend import to_numpy
+from ._null import benjamini_hochberg
+
+
+def co_event_fraction(onsets_a: np.ndarray, onsets_b: np.ndarray, window_s: float) -> float:
+    """Share of the two ROIs' events that have an event of the other ROI with an onset
+    within ``window_s``: (events of a near one of b + events of b near one of a) /
+    (events of a + events of b). NaN when neither ROI has an event."""
+    a, b = np.sort(onsets_a), np.sort(onsets_b)
+    if len(a) + len(b) == 0:
+        return np.nan
+
+    def near(x, y):
+        if not len(x) or not len(y):
+            return 0
+        i = np.searchsorted(y, x)
+        left = np.abs(x - y[np.clip(i - 1, 0, len(y) - 1)])
+        right = np.abs(y[np.clip(i, 0, len(y) - 1)] - x)
+        return int((np.minimum(left, right) <= window_s).sum())
+
+    return (near(a, b) + near(b, a)) / (len(a) + len(b))
+
+
+def pairs_table(r, p, roi_ids: np.ndarray, centroids_px: np.ndarray, *, pixel_size_um: float,
+                events: pd.DataFrame, co_event_window_s: float, alpha: float = 0.05) -> pd.DataFrame:
+    """pairs.csv: roi_a, roi_b, r, p, distance_um, co_event_fraction, q, significant.
+
+    ``q`` is the Benjamini-Hochberg adjusted p over all pairs; ``significant`` is q < alpha.
+    """
+    r, p = to_numpy(r), to_numpy(p)
+    n = len(roi_ids)
+    ia, ib = np.triu_indices(n, k=1)
+    dist = np.hypot(*(centroids_px[ia] - centroids_px[ib]).T) * pixel_size_um
+    onsets = {rid: g.onset_s.to_numpy() for rid, g in events.groupby("roi_id")}
+    empty = np.zeros(0)
+    co = np.array([co_event_fraction(onsets.get(roi_ids[a], empty), onsets.get(roi_ids[b], empty),
+                                     co_event_window_s) for a, b in zip(ia, ib, strict=True)])
+    q = to_numpy(benjamini_hochberg(p[ia, ib])) if len(ia) else np.zeros(0)
+    return pd.DataFrame({
+        "roi_a": np.asarray(roi_ids)[ia], "roi_b": np.asarray(roi_ids)[ib],
+        "r": r[ia, ib], "p": p[ia, ib], "distance_um": dist, "co_event_fraction": co,
+        "q": q, "significant": q < alpha,
+    })

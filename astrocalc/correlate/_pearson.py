@@ -1,0 +1,30 @@
+"""Pearson correlation matrix of ROI traces: z-score, then one matrix product."""
+
+from __future__ import annotations
+
+from ..backend import array_namespace
+
+
+def zscore(traces):
+    """Columns of ``traces`` (T, N) scaled to mean 0 and unit variance (constant -> 0)."""
+    xp = array_namespace(traces)
+    x = xp.asarray(traces, dtype=xp.float64)
+    x = x - x.mean(axis=0)
+    sd = xp.sqrt((x * x).mean(axis=0))
+    return x / xp.where(sd > 0, sd, xp.inf)
+
+
+def pearson_matrix(traces):
+    """Pearson r between every pair of columns of ``traces`` (T, N) -> (N, N).
+
+    Symmetric with a unit diagonal (0 on the diagonal of a constant trace).
+    """
+    xp = array_namespace(traces)
+    z = zscore(traces)
+    r = (z.T @ z) / z.shape[0]
+    r = xp.clip((r + r.T) / 2, -1.0, 1.0)
+    constant = (z == 0).all(axis=0)
+    diag = xp.where(constant, 0.0, 1.0)
+    idx = xp.arange(r.shape[0])
+    r[idx, idx] = diag
+    return r

@@ -1,0 +1,39 @@
+"""dF/F of ROI traces against a robust running baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._baseline import running_baseline
+
+
+def delta_f_over_f(traces: np.ndarray, *, window_frames: float, percentile: float,
+                   offset: float = 0.0, f0_floor: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """dF/F = (F - F0) / F0 per ROI.
+
+    Parameters
+    ----------
+    traces : array (T, N)
+        Mean ROI intensity per frame.
+    window_frames : float
+        Running baseline window (frames).
+    percentile : float
+        Baseline percentile (rank opening, see ``RunningBaseline``).
+    offset : float
+        Detector offset subtracted from F before dF/F (intensity units).
+    f0_floor : float, optional
+        F0 is not allowed below this (intensity units), so that ROIs on a near-zero
+        background (movies already in dF) do not divide by noise. Default: 5 % of the
+        brightest ROI's median F0.
+
+    Returns
+    -------
+    dff : float32 array (T, N)
+    f0 : float32 array (T, N)
+    """
+    f = traces.astype(np.float64) - offset
+    f0 = running_baseline(f, window_frames=window_frames, percentile=percentile)
+    if f0_floor is None:
+        f0_floor = 0.05 * max(float(np.median(f0, axis=0).max()), 1e-12)
+    f0 = np.maximum(f0, f0_floor)
+    return ((f - f0) / f0).astype(np.float32), f0.astype(np.float32)
