@@ -1,0 +1,13 @@
+"""Stages as file-to-file steps (CONTRACT.md); used by the CLI and the Snakemake rules."""
+
+from .correlation import run_correlation
+from .events import run_events
+from .fit import run_fit
+from .motion import run_motion
+from .provenance import write_run_json
+from .run import run_all
+from .segmentation import run_segmentation
+from .simulation import run_simulation
+
+__all__ = ["run_all", "run_correlation", "run_events", "run_fit", "run_motion",
+           "run_segmentation", "run_simulation", "write_run_json"]

@@ -1,0 +1,70 @@
+"""What every stage shares: config and calibration, timing, provenance, prerequisites."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from pathlib import Path
+
+from .. import __version__
+from ..backend import name_of, resolve
+from ..errors import InputError
+from ..io.outputs import write_json
+
+STAGES = ("motion", "segmentation", "events", "correlation", "fit", "simulation")
+
+
+def sha256(path: str | Path, *, block: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(block):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def require(path: Path, stage: str) -> Path:
+    if not path.is_file():
+        raise InputError(f"{path}: not found; expected the output of `astrocalc {stage}` "
+                         "in this results folder")
+    return path
+
+
+def recording(out: Path) -> dict:
+    """Calibration and input of the recording, written by the motion stage."""
+    info = json.loads(require(out / "motion" / "stage.json", "motion").read_text())
+    return info["recording"]
+
+
+def backend(config: dict):
+    try:
+        return resolve(config["backend"])
+    except (ValueError, RuntimeError) as exc:
+        raise InputError(f"config: {exc}") from None
+
+
+class StageClock:
+    """Start time of a stage; :meth:`record` gives its stage.json content."""
+
+    def __init__(self, name: str, config: dict, xp):
+        self.name, self.config, self.xp = name, config, xp
+        self.started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        self.t0 = time.perf_counter()
+
+    def record(self, **extra) -> dict:
+        return {
+            "stage": self.name,
+            "astrocalc_version": __version__,
+            "backend": name_of(self.xp),
+            "started": self.started,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "seconds": round(time.perf_counter() - self.t0, 3),
+            "python": platform.python_version(),
+            **extra,
+            "config": self.config,
+        }
+
+
+def write_stage_record(folder: Path, record: dict) -> None:
+    write_json(folder / "stage.json", record)

@@ -1,0 +1,67 @@
+"""Stage 4, correlation: dF/F traces -> correlation/ (matrix, null p, pairs, clusters, figure)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tifffile
+
+from ..backend import to_numpy
+from ..correlate import circular_shift_pvalues, cluster_order, pairs_table, pearson_matrix
+from ..io.outputs import StageOutput, write_csv
+from ..plots import plot_correlation
+from ._common import StageClock, backend, recording, require, write_stage_record
+
+log = logging.getLogger(__name__)
+
+
+def square_table(matrix: np.ndarray, roi_ids: np.ndarray) -> pd.DataFrame:
+    """Header "roi_id" then the ids; first column the ids (CONTRACT.md)."""
+    table = pd.DataFrame(matrix, columns=[str(i) for i in roi_ids])
+    table.insert(0, "roi_id", roi_ids)
+    return table
+
+
+def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
+    out = Path(out)
+    rec = recording(out)
+    xp = backend(config)
+    clock = StageClock("correlation", config, xp)
+    cc = config["correlation"]
+    fs, px = rec["frame_rate_hz"], rec["pixel_size_um"]
+    traces = pd.read_csv(require(out / "events" / "traces.csv", "events"))
+    events = pd.read_csv(require(out / "events" / "events.csv", "events"))
+    rois = pd.read_csv(require(out / "segmentation" / "rois.csv", "segment"))
+    labels = tifffile.imread(require(out / "segmentation" / "rois.tif", "segment"))
+    summary = tifffile.imread(require(out / "segmentation" / "summary.tif", "segment"))
+    roi_ids = rois.roi_id.to_numpy()
+    dff = xp.asarray(traces[[f"roi_{i}" for i in roi_ids]].to_numpy(np.float64))
+    t = dff.shape[0]
+    min_shift = min(int(round(cc["min_shift_s"] * fs)), max(1, t // 4))
+    r = to_numpy(pearson_matrix(dff))
+    p = to_numpy(circular_shift_pvalues(dff, min_shift_frames=min_shift))
+    pairs = pairs_table(r, p, roi_ids, rois[["y", "x"]].to_numpy(), pixel_size_um=px,
+                        events=events, co_event_window_s=cc["co_event_window_s"])
+    order, clusters = cluster_order(r, threshold=cc["cluster_threshold"])
+    log.info("correlation: %d ROIs, mean pairwise r %.3f, %d of %d pairs significant (FDR 5 %%)",
+             len(roi_ids), pairs.r.mean() if len(pairs) else np.nan,
+             int(pairs.significant.sum()), len(pairs))
+    with StageOutput(out / "correlation", overwrite=overwrite) as tmp:
+        write_csv(tmp / "correlation.csv", square_table(r, roi_ids))
+        write_csv(tmp / "correlation_null.csv", square_table(p, roi_ids))
+        write_csv(tmp / "pairs.csv", pairs)
+        write_csv(tmp / "clusters.csv", pd.DataFrame({
+            "roi_id": roi_ids, "cluster": clusters,
+            "order": np.argsort(order)}))
+        plot_correlation(r, roi_ids, order, clusters, summary[1], labels, tmp / "correlation.png",
+                         pixel_size_um=px)
+        write_stage_record(tmp, clock.record(
+            n_rois=len(roi_ids), min_shift_frames=min_shift,
+            n_null_shifts=int(t - 2 * min_shift + 1),
+            mean_pairwise_r=float(pairs.r.mean()) if len(pairs) else None,
+            share_significant_pairs=float(pairs.significant.mean()) if len(pairs) else None,
+            n_clusters=int(len(np.unique(clusters)))))
+    return out / "correlation"

@@ -1,0 +1,50 @@
+"""Stage 3, events: corrected movie + ROIs -> events/ (traces, events, per-ROI table)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tifffile
+
+from ..events import find_events
+from ..io.outputs import StageOutput, write_csv
+from ..io.tiff import open_movie
+from ..segment import extract_traces
+from ._common import StageClock, backend, recording, require, write_stage_record
+
+log = logging.getLogger(__name__)
+
+
+def traces_table(dff: np.ndarray, roi_ids: np.ndarray, frame_rate_hz: float) -> pd.DataFrame:
+    """traces.csv: frame, time_s, then roi_<id> columns of dF/F."""
+    table = pd.DataFrame(dff, columns=[f"roi_{i}" for i in roi_ids])
+    table.insert(0, "time_s", np.arange(len(dff)) / frame_rate_hz)
+    table.insert(0, "frame", np.arange(len(dff)))
+    return table
+
+
+def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
+    out = Path(out)
+    rec = recording(out)
+    xp = backend(config)
+    clock = StageClock("events", config, xp)
+    fs = rec["frame_rate_hz"]
+    labels = tifffile.imread(require(out / "segmentation" / "rois.tif", "segment"))
+    roi_ids = np.arange(1, int(labels.max()) + 1)
+    with open_movie(require(out / "motion" / "corrected.tif", "motion"), frame_rate_hz=fs,
+                    pixel_size_um=rec["pixel_size_um"]) as movie:
+        raw = extract_traces(movie, labels, xp, chunk_frames=config["chunk_frames"])
+    result = find_events(raw, roi_ids, frame_rate_hz=fs, config=config["events"])
+    ev = result.events
+    log.info("events: %d events in %d ROIs (%d global)", len(ev), ev.roi_id.nunique(),
+             int((ev.kind == "global").sum()))
+    with StageOutput(out / "events", overwrite=overwrite) as tmp:
+        write_csv(tmp / "traces.csv", traces_table(result.dff, roi_ids, fs))
+        write_csv(tmp / "events.csv", ev)
+        per_roi = result.per_roi.assign(noise_sd_dff=result.noise)
+        write_csv(tmp / "events_per_roi.csv", per_roi)
+        write_stage_record(tmp, clock.record(n_events=len(ev), n_global=int((ev.kind == "global").sum())))
+    return out / "events"

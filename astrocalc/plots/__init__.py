@@ -1,0 +1,11 @@
+"""Figure-ready plots (matplotlib), one module per figure; every function saves files."""
+
+from .compare import plot_compare
+from .correlation import plot_correlation
+from .fit import plot_fit
+from .motion_qc import plot_motion_qc
+from .rois import plot_rois
+from .simulation import plot_simulation
+
+__all__ = ["plot_compare", "plot_correlation", "plot_fit", "plot_motion_qc", "plot_rois",
+           "plot_simulation"]

@@ -1,0 +1,54 @@
+"""correlation/correlation.png/.svg: clustered heat map and ROI map coloured by cluster."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib import colormaps
+
+from ._style import image_limits, new_figure, save, scale_bar
+from .rois import draw_outlines
+
+
+def cluster_colours(clusters: np.ndarray) -> list:
+    """Colour of each ROI: tab10/tab20 by cluster; singleton clusters in grey."""
+    sizes = np.bincount(clusters)
+    cmap = colormaps["tab20"] if clusters.max() > 10 else colormaps["tab10"]
+    colours, k = {}, 0
+    for c in np.unique(clusters):
+        if sizes[c] > 1:
+            colours[c] = cmap(k % cmap.N)
+            k += 1
+        else:
+            colours[c] = (0.6, 0.6, 0.6, 1.0)
+    return [colours[c] for c in clusters]
+
+
+def plot_correlation(r: np.ndarray, roi_ids: np.ndarray, order: np.ndarray, clusters: np.ndarray,
+                     image: np.ndarray, labels: np.ndarray, path, *, pixel_size_um: float,
+                     title: str = ""):
+    n = len(roi_ids)
+    fig = new_figure(7.0, 3.4)
+    ax = fig.add_subplot(1, 2, 1)
+    im = ax.imshow(r[np.ix_(order, order)], cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    step = max(1, int(np.ceil(n / 40)))
+    ticks = np.arange(0, n, step)
+    ax.set_xticks(ticks, [str(roi_ids[order][i]) for i in ticks], rotation=90)
+    ax.set_yticks(ticks, [str(roi_ids[order][i]) for i in ticks])
+    ax.set_xlabel("ROI id (clustered order)")
+    ax.set_ylabel("ROI id (clustered order)")
+    ax.set_title("Pairwise Pearson r of dF/F" + (f" - {title}" if title else ""))
+    # cluster boundaries along the ordered axis
+    ordered = clusters[order]
+    for b in np.flatnonzero(np.diff(ordered)) + 0.5:
+        ax.axhline(b, color="k", lw=0.3)
+        ax.axvline(b, color="k", lw=0.3)
+    cb = fig.colorbar(im, ax=ax, shrink=0.8)
+    cb.set_label("Pearson r")
+    ax2 = fig.add_subplot(1, 2, 2)
+    lo, hi = image_limits(image)
+    ax2.imshow(image, cmap="gray", vmin=lo, vmax=hi)
+    draw_outlines(ax2, labels, cluster_colours(clusters), lw=0.9)
+    ax2.set_title(f"ROIs coloured by cluster ({len(np.unique(clusters))} clusters)")
+    ax2.set_axis_off()
+    scale_bar(ax2, pixel_size_um, image.shape[1])
+    return save(fig, path, formats=("png", "svg"))
