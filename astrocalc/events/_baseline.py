@@ -10,9 +10,14 @@ from __future__ import annotations
 from ..backend import array_namespace, scipy_module
 
 
-def bin_size(window_frames: float, *, bins_per_window: int = 15) -> int:
-    """Frames per bin so that one baseline window spans about ``bins_per_window`` bins."""
-    return max(1, int(window_frames // bins_per_window))
+def bin_size(window_frames: float, *, n_frames: int | None = None, bins_per_window: int = 15,
+             min_bins: int = 20) -> int:
+    """Frames per bin so that one baseline window spans about ``bins_per_window`` bins and a
+    short recording still has at least ``min_bins`` bins."""
+    size = int(window_frames // bins_per_window)
+    if n_frames is not None:
+        size = min(size, n_frames // min_bins)
+    return max(1, size)
 
 
 def bin_means(x, size: int):
@@ -96,7 +101,7 @@ class RunningBaseline:
 
 def running_baseline(x, *, window_frames: float, percentile: float):
     """Running-percentile baseline of traces ``x`` (T, ...) evaluated at every frame."""
-    size = bin_size(window_frames)
+    size = bin_size(window_frames, n_frames=x.shape[0])
     rb = RunningBaseline(bin_means(x, size), bin_frames=size, n_frames=x.shape[0],
                          window_frames=window_frames, percentile=percentile)
     return rb.at(0, x.shape[0])

@@ -26,12 +26,11 @@ def robust_noise(smoothed: np.ndarray, raw: np.ndarray, sigma_frames: float) -> 
     gain = float(np.sqrt((smooth(impulse[:, None], sigma_frames) ** 2).sum()))
     d = np.diff(raw, axis=0)
     white = 1.4826 * np.median(np.abs(d - np.median(d, axis=0)), axis=0) / np.sqrt(2) * gain
-    neg = np.where(smoothed < 0, smoothed, np.nan)
-    n_neg = np.isfinite(neg).sum(axis=0)
-    with np.errstate(invalid="ignore"):
-        rms = np.sqrt(np.nanmean(neg**2, axis=0)) if smoothed.size else np.zeros(0)
+    negative = smoothed < 0
+    n_neg = negative.sum(axis=0)
+    rms = np.sqrt((np.where(negative, smoothed, 0.0) ** 2).sum(axis=0) / np.maximum(n_neg, 1))
     rms = np.where(n_neg >= 20, rms, 0.0)
-    return np.maximum(np.nan_to_num(rms), white) + 1e-12
+    return np.maximum(rms, white) + 1e-12
 
 
 def hysteresis_runs(trace: np.ndarray, *, high: float, low: float, min_frames: int,

@@ -29,7 +29,8 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
     with open_movie(require(out / "motion" / "corrected.tif", "motion"), frame_rate_hz=fs,
                     pixel_size_um=px) as movie:
         seg = segment_movie(movie, xp, frame_rate_hz=fs, pixel_size_um=px,
-                            config=config["segmentation"], chunk_frames=config["chunk_frames"],
+                            config=config["segmentation"], events_config=config["events"],
+                            chunk_frames=config["chunk_frames"],
                             border_px=border)
     table = roi_table(seg.labels, seg.compartments, pixel_size_um=px)
     log.info("segmentation: %d ROIs (%s)", len(table), table.compartment.value_counts().to_dict())

@@ -92,7 +92,7 @@ def activity_maps(movie, xp, *, chunk_frames: int, frame_rate_hz: float, sigma_p
         Runs of active frames shorter than this are ignored.
     """
     t, h, w = movie.shape
-    b = bin_size(baseline_window_frames)
+    b = bin_size(baseline_window_frames, n_frames=t)
     bins, carry = [], None
     total = xp.zeros((h, w), xp.float64)
     sample_every = max(1, t // _NOISE_SAMPLE_FRAMES)
@@ -110,14 +110,23 @@ def activity_maps(movie, xp, *, chunk_frames: int, frame_rate_hz: float, sigma_p
     baseline = RunningBaseline(bins, bin_frames=b, n_frames=t, window_frames=baseline_window_frames,
                                percentile=baseline_percentile)
 
-    # noise of single smoothed frames from differences of a frame sample
-    idx = np.arange(0, t - 1, sample_every)[:_NOISE_SAMPLE_FRAMES]
-    pairs = xp.stack([_smooth_space(xp.asarray(movie.read(i, i + 2)), sigma_px, xp) for i in idx])
-    d = pairs[:, 1] - pairs[:, 0]
+    # Noise of the denoised dF, from a sample of short frame windows spread over the movie:
+    # the larger of the white-noise SD (frame-to-frame differences, scaled by the box
+    # smoothing) and the RMS of the negative dF values. Events are positive, so the
+    # negative side is noise alone, including noise that is not white (flicker,
+    # compression artefacts), which the differences miss.
+    k = max(smooth_frames, 1)
+    starts = np.unique(np.linspace(0, t - max(k, 2), min(_NOISE_SAMPLE_FRAMES, t - max(k, 2) + 1)).astype(int))
+    windows = xp.stack([_smooth_space(xp.asarray(movie.read(i, i + max(k, 2))), sigma_px, xp)
+                        for i in starts])  # (n, max(k, 2), Y, X)
+    d = windows[:, 1] - windows[:, 0]
     med = xp.median(d, axis=0)
-    sd_frame = 1.4826 * xp.median(xp.abs(d - med), axis=0) / 2**0.5
-    sd = sd_frame / max(smooth_frames, 1) ** 0.5 + 1e-6 * float(xp.abs(mean_smooth).mean() + 1)
-    del pairs, d
+    white = 1.4826 * xp.median(xp.abs(d - med), axis=0) / 2**0.5 / k**0.5
+    df = windows[:, :k].mean(axis=1) - xp.concatenate([baseline.at(int(i) + (k - 1) // 2, int(i) + (k - 1) // 2 + 1)
+                                                       for i in starts])
+    negative_rms = xp.sqrt((xp.where(df < 0, df, 0) ** 2).sum(axis=0) / xp.maximum((df < 0).sum(axis=0), 1))
+    sd = xp.maximum(white, negative_rms) + 1e-6 * float(xp.abs(mean_smooth).mean() + 1)
+    del windows, d, df
 
     mean = xp.zeros((h, w), xp.float64)
     peak = xp.full((h, w), -xp.inf, xp.float32)

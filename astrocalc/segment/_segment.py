@@ -9,10 +9,10 @@ import pandas as pd
 from scipy import ndimage
 
 from ..errors import InputError
-from ..events._baseline import running_baseline
+from ..events import running_baseline
 from ._activity import ActivityMaps, activity_maps
 from ._compartments import attach_soma, structural_masks
-from ._rois import find_active_regions, merge_correlated
+from ._rois import find_active_regions, merge_correlated, regions_with_events
 from ._traces import extract_traces
 
 
@@ -31,7 +31,7 @@ class Segmentation:
 
 
 def segment_movie(movie, xp, *, frame_rate_hz: float, pixel_size_um: float, config: dict,
-                  chunk_frames: int, border_px: int = 0) -> Segmentation:
+                  events_config: dict, chunk_frames: int, border_px: int = 0) -> Segmentation:
     """Find microdomain, process and soma ROIs in a motion-corrected movie.
 
     Parameters
@@ -46,6 +46,9 @@ def segment_movie(movie, xp, *, frame_rate_hz: float, pixel_size_um: float, conf
         Pixel edge length (um).
     config : dict
         The ``segmentation`` section of the config (units in the key names).
+    events_config : dict
+        The ``events`` section: a region of activity is kept only if its mean trace holds
+        at least one event by the event detector, so ROIs and events agree.
     chunk_frames : int
         Frames per streamed chunk.
     border_px : int
@@ -72,8 +75,13 @@ def segment_movie(movie, xp, *, frame_rate_hz: float, pixel_size_um: float, conf
         min_area_px=min_area_px, split_distance_px=config["split_distance_um"] / pixel_size_um,
         footprint_fraction=config["footprint_fraction"], border_px=border_px,
     )
-    if regions.max() > 1:
+    if regions.max() > 0:
         traces = extract_traces(movie, regions, xp, chunk_frames=chunk_frames)
+        keep = regions_with_events(traces, frame_rate_hz=frame_rate_hz, config=events_config)
+        mapping = np.zeros(len(keep) + 1, np.uint32)
+        mapping[1:][keep] = np.arange(1, keep.sum() + 1)
+        regions, traces = mapping[regions], traces[:, keep]
+    if regions.max() > 1:
         base = running_baseline(traces, window_frames=config["baseline_window_s"] * frame_rate_hz,
                                 percentile=config["baseline_percentile"])
         regions = merge_correlated(regions, traces - base, merge_r=config["merge_r"])

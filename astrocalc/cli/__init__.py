@@ -1,0 +1,49 @@
+"""The ``astrocalc`` command: one subcommand per stage, plus run, synth and compare.
+
+Heavy imports happen inside each subcommand, so ``astrocalc --help`` is quick. Errors a
+user can fix (bad file, bad setting) print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .. import __version__
+from ..errors import InputError
+from . import compare, run, stages, synth
+
+SUBCOMMANDS = (run, stages, synth, compare)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="astrocalc",
+        description="Astrocyte calcium imaging: motion correction, microdomain ROIs, events, "
+                    "correlation maps and astrocyte-gated plasticity models.")
+    parser.add_argument("--version", action="version", version=f"astrocalc {__version__}")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="verbosity of the log on stderr (default: INFO)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s",
+                        datefmt="%H:%M:%S", stream=sys.stderr, force=True)
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
+    try:
+        args.func(args)
+    except InputError as exc:
+        print(f"astrocalc: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("astrocalc: interrupted; no partial results were kept", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,59 @@
+"""Options shared by several subcommands."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+from .. import config as cfg
+from ..errors import InputError
+
+log = logging.getLogger("astrocalc")
+
+
+def add_config(p) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--config", metavar="FILE",
+                   help="YAML file of science settings (see config/config.yaml); defaults otherwise")
+    g.add_argument("--config-json", metavar="JSON", help="the same settings as a JSON string "
+                   "(used by the Snakemake rules)")
+
+
+def add_out(p) -> None:
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="results folder for this recording (CONTRACT.md layout)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace results already in DIR (otherwise an error)")
+
+
+def add_calibration(p) -> None:
+    p.add_argument("--frame-rate", type=float, metavar="HZ",
+                   help="frames per second (Hz); overrides the TIFF metadata")
+    p.add_argument("--pixel-size", type=float, metavar="UM",
+                   help="pixel edge length in micrometres (um); overrides the TIFF metadata")
+
+
+def load_config(args) -> dict:
+    if getattr(args, "config_json", None):
+        try:
+            data = json.loads(args.config_json)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--config-json: not valid JSON ({exc})") from None
+        return cfg.validate(data, source="--config-json")
+    return cfg.load(getattr(args, "config", None))
+
+
+def progress_logger(label: str):
+    """A progress callback that logs every 10 % (quiet between; fine in log files)."""
+    state = {"next": 0.1}
+
+    def report(done: int, total: int) -> None:
+        if total and done / total >= state["next"]:
+            log.info("%s: %d/%d frames (%.0f %%)", label, done, total, 100 * done / total)
+            while state["next"] <= done / total:
+                state["next"] += 0.1
+        if sys.stderr.isatty() and done == total:
+            sys.stderr.flush()
+
+    return report

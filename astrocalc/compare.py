@@ -1,0 +1,113 @@
+"""Across recordings: per-recording summaries, group tests (pure functions on tables)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import InputError
+
+STATISTICS = ("mean_pairwise_r", "share_significant_pairs", "event_rate_per_min",
+              "share_global_events", "mean_co_event_fraction")
+_SHEET_ONLY = ("path", "frame_rate_hz", "pixel_size_um")
+
+
+def recording_summary(results: Path, sample: str) -> dict:
+    """One row of summary.csv from a finished results folder."""
+    def read(rel):
+        f = results / rel
+        if not f.is_file():
+            raise InputError(f"{f}: not found; expected the finished results of sample '{sample}'")
+        return pd.read_csv(f)
+
+    rois, per_roi, pairs = read("segmentation/rois.csv"), read("events/events_per_roi.csv"), read("correlation/pairs.csv")
+    events = read("events/events.csv")
+    run = json.loads((results / "run.json").read_text()) if (results / "run.json").is_file() else {}
+    return {
+        "n_rois": len(rois),
+        "n_microdomains": int((rois.compartment == "microdomain").sum()),
+        "n_events": len(events),
+        "event_rate_per_min": float(per_roi.rate_per_min.mean()),
+        "share_global_events": float((events.kind == "global").mean()) if len(events) else 0.0,
+        "mean_pairwise_r": float(pairs.r.mean()) if len(pairs) else np.nan,
+        "median_pairwise_r": float(pairs.r.median()) if len(pairs) else np.nan,
+        "share_significant_pairs": float(pairs.significant.mean()) if len(pairs) else np.nan,
+        "mean_co_event_fraction": float(pairs.co_event_fraction.mean()) if len(pairs) else np.nan,
+        "frame_rate_hz": run.get("frame_rate_hz"),
+        "duration_s": (run.get("shape", [0])[0] / run["frame_rate_hz"]) if run.get("frame_rate_hz") else None,
+    }
+
+
+def summarise(samples: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
+    """summary.csv: one row per recording, the sample sheet's group columns included."""
+    rows = []
+    for _, row in samples.iterrows():
+        groups = {k: v for k, v in row.items() if k not in _SHEET_ONLY}
+        rows.append({**groups, **recording_summary(results_dir / str(row["sample"]), row["sample"])})
+    return pd.DataFrame(rows)
+
+
+def permutation_pvalue(a: np.ndarray, b: np.ndarray, *, n_max: int = 20000, seed: int = 0) -> float:
+    """Two-sided permutation test of the difference in means over recordings (exact when
+    the number of relabellings is at most ``n_max``)."""
+    pooled = np.concatenate([a, b])
+    n, k = len(pooled), len(a)
+    observed = abs(a.mean() - b.mean())
+    combos = list(itertools.combinations(range(n), k)) if _n_choose_k(n, k) <= n_max else None
+    if combos is None:
+        rng = np.random.default_rng(seed)
+        combos = [rng.permutation(n)[:k] for _ in range(n_max)]
+    diffs = []
+    for idx in combos:
+        mask = np.zeros(n, bool)
+        mask[list(idx)] = True
+        diffs.append(abs(pooled[mask].mean() - pooled[~mask].mean()))
+    return float((np.sum(np.array(diffs) >= observed - 1e-12)) / len(diffs))
+
+
+def _n_choose_k(n: int, k: int) -> int:
+    from math import comb
+
+    return comb(n, k)
+
+
+def group_tests(summary: pd.DataFrame, by: str, *, pairs_by_sample: dict | None = None) -> pd.DataFrame:
+    """tests.csv: statistic, groups, value (difference of group means), p, test, n.
+
+    Across recordings: Mann-Whitney U and a permutation test of the difference in means,
+    for every pair of groups and every statistic. When pairwise r values are given per
+    sample, a Mann-Whitney test on pooled pairs is added ('mann_whitney_pairs'): pairs of
+    one recording are not independent, so treat it as descriptive when recordings are few.
+    """
+    if by not in summary.columns:
+        raise InputError(f"compare_by: column '{by}' is not in the sample sheet "
+                         f"(columns: {', '.join(map(str, summary.columns))})")
+    rows = []
+    groups = list(dict.fromkeys(summary[by].astype(str)))
+    for g1, g2 in itertools.combinations(groups, 2):
+        s1 = summary[summary[by].astype(str) == g1]
+        s2 = summary[summary[by].astype(str) == g2]
+        label = f"{g1} vs {g2}"
+        for stat in STATISTICS:
+            a, b = s1[stat].to_numpy(float), s2[stat].to_numpy(float)
+            a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+            if not len(a) or not len(b):
+                continue
+            value = float(a.mean() - b.mean())
+            mw = stats.mannwhitneyu(a, b, alternative="two-sided")
+            n = f"{len(a)}+{len(b)} recordings"
+            rows.append((stat, label, value, float(mw.pvalue), "mann_whitney", n))
+            rows.append((stat, label, value, permutation_pvalue(a, b), "permutation", n))
+        if pairs_by_sample:
+            r1 = np.concatenate([pairs_by_sample[s] for s in s1["sample"]])
+            r2 = np.concatenate([pairs_by_sample[s] for s in s2["sample"]])
+            if len(r1) and len(r2):
+                mw = stats.mannwhitneyu(r1, r2, alternative="two-sided")
+                rows.append(("pairwise_r", label, float(r1.mean() - r2.mean()), float(mw.pvalue),
+                             "mann_whitney_pairs", f"{len(r1)}+{len(r2)} pairs"))
+    return pd.DataFrame(rows, columns=["statistic", "groups", "value", "p", "test", "n"])
