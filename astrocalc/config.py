@@ -58,7 +58,7 @@ def validate(config: dict, *, source: str = "config") -> dict:
     """Fill defaults into ``config`` and validate it; raise :class:`InputError` if invalid."""
     schema = load_schema("config")
     config = _fill_defaults(schema, copy.deepcopy(config) if config else {})
-    validator = jsonschema.Draft7Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         raise InputError(_describe(errors[0], source))

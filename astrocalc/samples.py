@@ -25,7 +25,7 @@ def read_samples(path: str | Path, *, check_files: bool = True) -> pd.DataFrame:
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected at least "
                          f"{', '.join(schema['required'])}")
-    validator = jsonschema.Draft7Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema)
     for i, row in table.iterrows():
         record = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items() if pd.notna(v)}
         err = next(iter(validator.iter_errors(record)), None)

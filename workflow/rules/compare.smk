@@ -1,0 +1,29 @@
+rule compare:
+    input:
+        samples=config["samples"],
+        runs=expand("results/{sample}/run.json", sample=SAMPLES["sample"]),
+    output:
+        summary="results/compare/summary.csv",
+        tests="results/compare/tests.csv",
+        png=report(
+            "results/compare/compare.png",
+            caption="../report/compare.rst",
+            category="Comparison",
+        ),
+        svg="results/compare/compare.svg",
+        pdf="results/compare/compare.pdf",
+    params:
+        astrocalc=ASTROCALC,
+        by=config["compare_by"],
+    conda:
+        "../envs/astrocalc.yaml"
+    log:
+        "logs/compare.log",
+    benchmark:
+        "logs/compare.bench.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "{params.astrocalc} compare --samples {input.samples:q} --results results --by {params.by:q} "
+        "--out results/compare --overwrite > {log:q} 2>&1"

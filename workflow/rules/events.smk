@@ -1,0 +1,25 @@
+rule events:
+    input:
+        corrected="results/{sample}/motion/corrected.tif",
+        rois="results/{sample}/segmentation/rois.tif",
+    output:
+        traces="results/{sample}/events/traces.csv",
+        events="results/{sample}/events/events.csv",
+        per_roi="results/{sample}/events/events_per_roi.csv",
+        stage="results/{sample}/events/stage.json",
+    params:
+        astrocalc=ASTROCALC,
+        config=science_config(),
+    conda:
+        "../envs/astrocalc.yaml"
+    log:
+        "logs/{sample}/events.log",
+    benchmark:
+        "logs/{sample}/events.bench.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_mb_streaming,
+        runtime=runtime_min,
+    shell:
+        "{params.astrocalc} events --out results/{wildcards.sample} --overwrite {params.config} "
+        "> {log:q} 2>&1"

@@ -1,0 +1,32 @@
+rule fit:
+    input:
+        per_roi="results/{sample}/events/events_per_roi.csv",
+        events="results/{sample}/events/events.csv",
+        rois="results/{sample}/segmentation/rois.csv",
+        pairs="results/{sample}/correlation/pairs.csv",
+    output:
+        statistics="results/{sample}/fit/statistics.json",
+        parameters="results/{sample}/fit/parameters.json",
+        figure=report(
+            "results/{sample}/fit/fit.png",
+            caption="../report/fit.rst",
+            category="Model",
+            subcategory="{sample}",
+        ),
+        stage="results/{sample}/fit/stage.json",
+    params:
+        astrocalc=ASTROCALC,
+        config=science_config(),
+    conda:
+        "../envs/astrocalc.yaml"
+    log:
+        "logs/{sample}/fit.log",
+    benchmark:
+        "logs/{sample}/fit.bench.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    shell:
+        "{params.astrocalc} fit --out results/{wildcards.sample} --overwrite {params.config} "
+        "> {log:q} 2>&1"

@@ -1,0 +1,52 @@
+rule simulation:
+    input:
+        parameters="results/{sample}/fit/parameters.json",
+    output:
+        compartments="results/{sample}/simulation/compartments.csv",
+        plasticity="results/{sample}/simulation/plasticity.csv",
+        figure=report(
+            "results/{sample}/simulation/simulation.png",
+            caption="../report/simulation.rst",
+            category="Model",
+            subcategory="{sample}",
+        ),
+        stage="results/{sample}/simulation/stage.json",
+    params:
+        astrocalc=ASTROCALC,
+        config=science_config(),
+    conda:
+        "../envs/astrocalc.yaml"
+    log:
+        "logs/{sample}/simulation.log",
+    benchmark:
+        "logs/{sample}/simulation.bench.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    shell:
+        "{params.astrocalc} simulate --out results/{wildcards.sample} --overwrite {params.config} "
+        "> {log:q} 2>&1"
+
+
+rule provenance:
+    input:
+        expand(
+            "results/{{sample}}/{stage}/stage.json",
+            stage=["motion", "segmentation", "events", "correlation", "fit", "simulation"],
+        ),
+    output:
+        "results/{sample}/run.json",
+    params:
+        astrocalc=ASTROCALC,
+    conda:
+        "../envs/astrocalc.yaml"
+    log:
+        "logs/{sample}/provenance.log",
+    benchmark:
+        "logs/{sample}/provenance.bench.tsv"
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "{params.astrocalc} provenance --out results/{wildcards.sample} --overwrite > {log:q} 2>&1"
