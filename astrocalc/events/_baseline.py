@@ -33,20 +33,32 @@ def bin_means(x, size: int):
     return xp.concatenate(parts).astype(xp.float32)
 
 
-def _odd_pad(x, n: int, xp):
-    """Pad ``n`` bins at each end by point reflection about a robust end value, so that a
-    trend continues past the ends (the opening is then unbiased up to the edges)."""
-    k = min(3, x.shape[0])
-    first = xp.median(x[:k], axis=0, keepdims=True)
-    last = xp.median(x[-k:], axis=0, keepdims=True)
-    m = min(n, x.shape[0] - 1)
-    if m < 1:
-        return xp.concatenate([xp.repeat(x[:1], n, axis=0), x, xp.repeat(x[-1:], n, axis=0)])
-    head = 2 * first - x[1:m + 1][::-1]
-    tail = 2 * last - x[-m - 1:-1][::-1]
-    head = xp.concatenate([xp.repeat(head[:1], n - m, axis=0), head]) if m < n else head
-    tail = xp.concatenate([tail, xp.repeat(tail[-1:], n - m, axis=0)]) if m < n else tail
-    return xp.concatenate([head, x, tail])
+def _robust_line(x, xp):
+    """Theil-Sen slope and median intercept of each series along axis 0 (robust to events,
+    which are positive outliers); ``x`` is (n, ...)."""
+    n = x.shape[0]
+    i, j = [a.ravel() for a in xp.triu_indices(n, k=1)] if n > 1 else (xp.zeros(0, int),) * 2
+    if len(i) == 0:
+        return xp.zeros(x.shape[1:], x.dtype), x[0]
+    dt = (j - i).astype(x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
+    slope = xp.median((x[j] - x[i]) / dt, axis=0)
+    t = xp.arange(n, dtype=x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
+    intercept = xp.median(x - slope * t, axis=0)
+    return slope, intercept
+
+
+def _extend(x, n: int, xp):
+    """Pad ``n`` bins at each end with a robust straight line fitted to the ``n`` bins at
+    that end, so a trend continues past the ends. Reflecting the data instead would turn
+    events into dips that a low percentile then picks."""
+    k = min(n, x.shape[0])
+    slope, icpt = _robust_line(x[:k], xp)
+    before = xp.arange(-n, 0, dtype=x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
+    head = icpt + slope * before
+    slope, icpt = _robust_line(x[-k:], xp)
+    after = xp.arange(k, k + n, dtype=x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
+    tail = icpt + slope * after
+    return xp.concatenate([head.astype(x.dtype), x, tail.astype(x.dtype)])
 
 
 class RunningBaseline:
@@ -78,9 +90,11 @@ class RunningBaseline:
         # rank opening: the low percentile removes events, the complementary high
         # percentile over the same window undoes the lag that the first one has on a
         # monotonic trend (bleaching), so the baseline follows the trend without bias
-        padded = _odd_pad(binned, w, xp)
-        low = ndimage.percentile_filter(padded, percentile, size=size, mode="nearest")
-        high = ndimage.percentile_filter(low, 100 - percentile, size=size, mode="nearest")
+        padded = _extend(binned, w, xp)
+        # mirrored ranks (r and w - 1 - r) so that the two passes' lags cancel exactly
+        r = int(round(percentile / 100 * (w - 1)))
+        low = ndimage.rank_filter(padded, r, size=size, mode="nearest")
+        high = ndimage.rank_filter(low, w - 1 - r, size=size, mode="nearest")
         self.values = high[w:w + nb]
         starts = xp.arange(nb) * bin_frames
         ends = xp.minimum(starts + bin_frames, n_frames)
@@ -94,7 +108,8 @@ class RunningBaseline:
         if nb == 1:
             return xp.broadcast_to(self.values[0], (stop - start,) + self.values.shape[1:]).copy()
         i = xp.clip(xp.searchsorted(self.centres, t) - 1, 0, nb - 2)
-        frac = xp.clip((t - self.centres[i]) / (self.centres[i + 1] - self.centres[i]), 0, 1)
+        # linear between bin centres, and extrapolated past the first and last centre
+        frac = (t - self.centres[i]) / (self.centres[i + 1] - self.centres[i])
         frac = frac.reshape((-1,) + (1,) * (self.values.ndim - 1)).astype(xp.float32)
         return self.values[i] * (1 - frac) + self.values[i + 1] * frac
 

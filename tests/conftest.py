@@ -1,0 +1,71 @@
+"""Shared fixtures: backends, synthetic movies with ground truth, real-data location."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from astrocalc import config, synth
+from astrocalc.pipeline import run_all
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "data" / "real"
+
+# the demo recordings of config/config.yaml (same parameters as `astrocalc synth`)
+DEMO = {"young": {"synchrony": 0.6, "seed": 1}, "old": {"synchrony": 0.1, "seed": 2}}
+
+
+def _cupy_usable() -> bool:
+    if importlib.util.find_spec("cupy") is None:
+        return False
+    from astrocalc.backend import cupy_usable
+
+    return cupy_usable()
+
+
+@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
+def xp(request):
+    """The array module under test; the CuPy case skips cleanly without CUDA."""
+    if request.param == "cupy":
+        if not _cupy_usable():
+            pytest.skip("CuPy with a CUDA device is not available")
+        import cupy
+
+        return cupy
+    return np
+
+
+def real_file(name: str) -> Path:
+    path = REAL / name
+    if not path.is_file():
+        pytest.skip(f"real recording {path} is not present (shared/data/real is absent)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def defaults():
+    return config.defaults()
+
+
+@pytest.fixture(scope="session")
+def small_movie(tmp_path_factory):
+    """A small synthetic recording (64 x 64, 300 frames) on disk, and its truth."""
+    path = tmp_path_factory.mktemp("small") / "small.tif"
+    truth = synth.write(path, shape=(64, 64), n_frames=300, n_domains=8, synchrony=0.3,
+                        event_rate_per_min=8.0, seed=11)
+    return path, truth
+
+
+@pytest.fixture(scope="session")
+def demo_runs(tmp_path_factory):
+    """Both demo recordings written and run through every stage: {name: (results, truth)}."""
+    base = tmp_path_factory.mktemp("demo")
+    out = {}
+    for name, params in DEMO.items():
+        movie = base / f"{name}.tif"
+        truth = synth.write(movie, **params)
+        out[name] = (run_all(movie, base / name, config=config.defaults()), truth)
+    return out

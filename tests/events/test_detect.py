@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from astrocalc import config
+from astrocalc.events import classify, coactive_rois, detect, event_features, find_events
+from astrocalc.synth import _kernel_features, event_kernel
+
+FS = 10.0
+
+
+def _trace(onsets_s, amp=1.0, rise=0.25, decay=1.2, n=1200, noise=0.05, seed=0):
+    t = np.arange(n) / FS
+    x = sum(amp * event_kernel(t - o, rise, decay) for o in onsets_s)
+    return x + np.random.default_rng(seed).normal(0, noise, n)
+
+
+def test_planted_events_are_found_with_their_onsets():
+    onsets = [10.0, 30.0, 33.5, 70.0, 100.0]
+    dff = _trace(onsets)[:, None]
+    found, _, _ = detect(dff, frame_rate_hz=FS, smooth_s=0.3, high_sd=4, low_sd=1.5,
+                         min_duration_s=0.5)
+    got = np.array([on for _, on, _, _ in found]) / FS
+    assert len(got) == len(onsets)  # 30.0 and 33.5 are split at the trough between them
+    np.testing.assert_allclose(got, onsets, atol=0.5)
+
+
+def test_noise_alone_gives_no_event():
+    dff = np.random.default_rng(3).normal(0, 0.1, (6000, 3))
+    found, _, _ = detect(dff, frame_rate_hz=FS, smooth_s=0.3, high_sd=4, low_sd=1.5,
+                         min_duration_s=0.5)
+    assert len(found) == 0
+
+
+def test_features_of_a_known_kernel():
+    rise_tau, decay = 0.25, 1.5
+    x = _trace([20.0], amp=2.0, rise=rise_tau, decay=decay, noise=0.0)
+    t_rise, fwhm, _ = _kernel_features(rise_tau, decay)
+    f = event_features(x, x, onset=199, peak=int(np.argmax(x)), end=320, frame_rate_hz=FS)
+    assert f["amplitude_dff"] == pytest.approx(2.0, rel=0.02)
+    assert f["rise_s"] == pytest.approx(t_rise, abs=1 / FS)
+    assert f["duration_s"] == pytest.approx(fwhm, abs=1 / FS)
+    assert f["decay_s"] == pytest.approx(decay, rel=0.1)
+    assert f["auc_dff_s"] == pytest.approx(x[199:321].sum() / FS)
+
+
+def test_local_and_global():
+    roi = np.array([1, 2, 3, 4, 1, 2])
+    onset = np.array([10.0, 10.5, 11.0, 11.2, 50.0, 80.0])
+    n = coactive_rois(roi, onset, window_s=2.0)
+    assert n.tolist() == [4, 4, 4, 4, 1, 1]
+    assert classify(n, 4, global_fraction=0.5).tolist() == ["global"] * 4 + ["local"] * 2
+
+
+def test_event_table_columns_and_per_roi_rates():
+    c = config.defaults()["events"]
+    traces = 100 * (1 + np.column_stack([_trace([10, 40, 80], seed=1), _trace([], seed=2)]))
+    result = find_events(traces, np.array([5, 9]), frame_rate_hz=FS, config=c)
+    assert list(result.events.columns) == ["event_id", "roi_id", "onset_frame", "peak_frame",
+                                           "end_frame", "onset_s", "amplitude_dff", "duration_s",
+                                           "rise_s", "decay_s", "auc_dff_s", "n_rois", "kind"]
+    assert result.events.roi_id.tolist() == [5, 5, 5]
+    per = result.per_roi.set_index("roi_id")
+    assert per.loc[5, "n_events"] == 3 and per.loc[9, "n_events"] == 0
+    assert per.loc[5, "rate_per_min"] == pytest.approx(3 / 2.0)

@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from astrocalc.backend import to_numpy
+from astrocalc.motion import make_template, phase_correlation, shift_frames
+from astrocalc.synth import make_movie
+
+
+@pytest.fixture(scope="module")
+def texture():
+    movie, truth = make_movie(shape=(80, 80), n_frames=12, motion_px=0.0, jump_rate_per_min=0, seed=2)
+    return truth.structure
+
+
+def _displace(image, shifts, xp=np):
+    """Frames whose content sits at (y + dy, x + dx): shift_frames undoes -d, so apply -(-d)."""
+    return shift_frames(xp.repeat(xp.asarray(image)[None], len(shifts), axis=0), -xp.asarray(shifts))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(-6, 6), st.floats(-6, 6))
+def test_known_shift_comes_back(texture, dy, dx):
+    moved = _displace(texture, np.array([[dy, dx]], np.float32))
+    est = phase_correlation(moved, make_template(texture), max_shift_px=10)[0]
+    np.testing.assert_allclose(est, [dy, dx], atol=0.02)
+
+
+def test_correction_undoes_the_shift(texture):
+    shifts = np.array([[2.3, -1.7], [-0.4, 3.1]], np.float32)
+    moved = _displace(texture, shifts)
+    back = shift_frames(moved, phase_correlation(moved, make_template(texture), max_shift_px=10))
+    core = (slice(8, -8), slice(8, -8))
+    for frame in back:
+        assert np.abs(frame[core] - texture[core]).max() < 0.01 * texture.max()
+
+
+def test_search_is_limited_to_max_shift(texture):
+    moved = _displace(texture, np.array([[7.0, 0.0]], np.float32))
+    est = phase_correlation(moved, make_template(texture), max_shift_px=4)[0]
+    assert abs(est[0]) <= 4.5
+
+
+def test_backends_agree(texture, xp):
+    shifts = np.array([[1.25, -0.5], [-2.75, 2.0]], np.float32)
+    moved = _displace(texture, shifts, xp)
+    est = phase_correlation(moved, make_template(xp.asarray(texture)), max_shift_px=10)
+    np.testing.assert_allclose(to_numpy(est), shifts, atol=0.02)

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from astrocalc.io import MovieWriter, open_movie
+from astrocalc.motion import flag_outliers, register_movie
+
+
+def test_small_movie_shifts_match_truth(small_movie, tmp_path):
+    path, truth = small_movie
+    with open_movie(path) as movie, MovieWriter(tmp_path / "c.tif", movie.shape) as writer:
+        result = register_movie(movie, writer, np, chunk_frames=64, max_shift_px=10)
+    err = result.shifts[["dy", "dx"]].to_numpy() - truth.shifts
+    rms = np.sqrt((err**2).sum(axis=1).mean())
+    assert rms <= 0.1, f"shift RMS error {rms:.3f} px"
+    assert result.shifts.frame.tolist() == list(range(truth.params.n_frames))
+    assert (result.shifts["corr"] > result.shifts.corr_before - 1e-6).mean() > 0.9
+
+
+def test_chunk_size_does_not_change_the_result(small_movie, tmp_path):
+    path, _ = small_movie
+    out = []
+    for chunk in (32, 300):
+        with open_movie(path) as movie:
+            out.append(register_movie(movie, None, np, chunk_frames=chunk, max_shift_px=10).shifts)
+    np.testing.assert_allclose(out[0][["dy", "dx"]], out[1][["dy", "dx"]], atol=1e-4)
+
+
+def test_disabled_motion_copies_the_movie(small_movie, tmp_path):
+    path, _ = small_movie
+    with open_movie(path) as movie, MovieWriter(tmp_path / "c.tif", movie.shape) as writer:
+        result = register_movie(movie, writer, np, chunk_frames=64, max_shift_px=10, enabled=False)
+        first = movie.read(0, 5)
+    assert (result.shifts[["dy", "dx"]].to_numpy() == 0).all()
+    with open_movie(tmp_path / "c.tif", frame_rate_hz=1, pixel_size_um=1) as c:
+        np.testing.assert_array_equal(c.read(0, 5), first)
+
+
+def test_flagging_catches_decorrelated_frames_only():
+    corr = np.full(100, 0.99) - np.random.default_rng(0).uniform(0, 0.004, 100)
+    corr[[10, 50]] = [0.6, 0.8]
+    assert np.flatnonzero(flag_outliers(corr, 10.0)).tolist() == [10, 50]
+
+
+@pytest.mark.realdata
+def test_real_texture_with_known_shifts(tmp_path):
+    """Real two-photon texture (mean of the sima CA1 frames) moved by known subpixel shifts,
+    with Gaussian noise at the recording's own frame-to-frame noise level. (The raw frames
+    carry their own motion of up to 1 px, so they cannot serve as exact truth.)"""
+    import tifffile
+
+    from astrocalc.motion import shift_frames
+    from tests.conftest import real_file
+
+    frames = tifffile.imread(real_file("sima_ca1_neurons.tif")).astype(np.float32)
+    texture = frames.mean(axis=0)
+    noise_sd = float(np.median(np.abs(np.diff(frames, axis=0))) * 1.4826 / np.sqrt(2))
+    rng = np.random.default_rng(4)
+    truth = rng.uniform(-4, 4, (40, 2)).astype(np.float32)
+    moved = shift_frames(np.repeat(texture[None], len(truth), axis=0), -truth)
+    moved += rng.normal(0, noise_sd, moved.shape).astype(np.float32)
+    path = tmp_path / "moved.tif"
+    with MovieWriter(path, moved.shape, np.float32, frame_rate_hz=10, pixel_size_um=1) as w:
+        w.write(moved)
+    with open_movie(path) as movie:
+        est = register_movie(movie, None, np, chunk_frames=16, max_shift_px=10,
+                             reference_frames=40).shifts[["dy", "dx"]].to_numpy()
+    # the reference sits at the median position: compare up to that constant
+    err = (est - np.median(est, 0)) - (truth - np.median(truth, 0))
+    assert np.sqrt((err**2).sum(axis=1).mean()) < 0.1
