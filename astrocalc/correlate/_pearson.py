@@ -9,9 +9,10 @@ def zscore(traces):
     """Columns of ``traces`` (T, N) scaled to mean 0 and unit variance (constant -> 0)."""
     xp = array_namespace(traces)
     x = xp.asarray(traces, dtype=xp.float64)
+    constant = x.max(axis=0) == x.min(axis=0)
     x = x - x.mean(axis=0)
     sd = xp.sqrt((x * x).mean(axis=0))
-    return x / xp.where(sd > 0, sd, xp.inf)
+    return x / xp.where((sd > 0) & ~constant, sd, xp.inf)
 
 
 def pearson_matrix(traces):
@@ -23,7 +24,8 @@ def pearson_matrix(traces):
     z = zscore(traces)
     r = (z.T @ z) / z.shape[0]
     r = xp.clip((r + r.T) / 2, -1.0, 1.0)
-    constant = (z == 0).all(axis=0)
+    x = xp.asarray(traces)
+    constant = x.max(axis=0) == x.min(axis=0)
     diag = xp.where(constant, 0.0, 1.0)
     idx = xp.arange(r.shape[0])
     r[idx, idx] = diag

@@ -86,6 +86,11 @@ def fit_input_rate(stats: dict, *, model: dict, fit: dict, seed: int, xp=np) -> 
     sim, sem = simulate_rate_curve(grid, n_domains=n_domains, correlation=stats["share_global"],
                                    n_astrocytes=fit["n_astrocytes"], duration_s=fit["duration_s"],
                                    model=model, seed=seed, xp=xp)
-    value, ci, ok, note = invert_rate_curve(grid, sim, stats["rate_per_min"],
-                                            tuple(stats["rate_per_min_ci95"]))
+    observed = stats["rate_per_min"]
+    # the CI combines the observation's uncertainty with the simulation's Monte-Carlo error
+    se_obs = (stats["rate_per_min_ci95"][1] - stats["rate_per_min_ci95"][0]) / (2 * 1.96)
+    value, _, ok, note = invert_rate_curve(grid, sim, observed, (observed, observed))
+    se_sim = float(np.interp(np.log(value), np.log(grid), sem))
+    half = 1.96 * np.hypot(se_obs, se_sim)
+    _, ci, _, _ = invert_rate_curve(grid, sim, observed, (observed - half, observed + half))
     return RateFit(grid, sim, sem, value, ci, ok, note)
