@@ -84,18 +84,23 @@ class RunningBaseline:
         ndimage = scipy_module(xp, "ndimage")
         self.xp = xp
         nb = binned.shape[0]
-        w = max(1, int(round(window_frames / bin_frames)))
-        w = min(w | 1, 2 * nb - 1) | 1  # odd, not longer than needed
+        w = max(1, int(round(window_frames / bin_frames))) | 1  # odd
         size = (w,) + (1,) * (binned.ndim - 1)
         # rank opening: the low percentile removes events, the complementary high
         # percentile over the same window undoes the lag that the first one has on a
         # monotonic trend (bleaching), so the baseline follows the trend without bias
-        padded = _extend(binned, w, xp)
-        # mirrored ranks (r and w - 1 - r) so that the two passes' lags cancel exactly
-        r = int(round(percentile / 100 * (w - 1)))
-        low = ndimage.rank_filter(padded, r, size=size, mode="nearest")
-        high = ndimage.rank_filter(low, w - 1 - r, size=size, mode="nearest")
-        self.values = high[w:w + nb]
+        if w >= nb:
+            # the window spans the recording: one level, the percentile of all bins (a
+            # trend cannot be told from slow events that fill a short recording)
+            level = xp.percentile(binned, percentile, axis=0)
+            self.values = xp.broadcast_to(level, binned.shape).astype(binned.dtype)
+        else:
+            padded = _extend(binned, w, xp)
+            # mirrored ranks (r and w - 1 - r) so that the two passes' lags cancel exactly
+            r = int(round(percentile / 100 * (w - 1)))
+            low = ndimage.rank_filter(padded, r, size=size, mode="nearest")
+            high = ndimage.rank_filter(low, w - 1 - r, size=size, mode="nearest")
+            self.values = high[w:w + nb]
         starts = xp.arange(nb) * bin_frames
         ends = xp.minimum(starts + bin_frames, n_frames)
         self.centres = (starts + ends - 1) / 2.0

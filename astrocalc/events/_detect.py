@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import ndimage
 
 
 def smooth(dff: np.ndarray, sigma_frames: float) -> np.ndarray:
@@ -16,21 +16,19 @@ def smooth(dff: np.ndarray, sigma_frames: float) -> np.ndarray:
 def robust_noise(smoothed: np.ndarray, raw: np.ndarray, sigma_frames: float) -> np.ndarray:
     """Noise SD of each smoothed trace (T, N) -> (N,).
 
-    The larger of two estimates: the RMS of the negative excursions (events are
-    positive, so below-baseline values are noise alone; this also holds for temporally
-    correlated noise), and the white-noise SD from first differences of the raw trace
-    scaled by the smoothing kernel's gain.
+    The larger of two estimates: the spread of the lower half of the smoothed trace
+    (median minus 15.87th percentile, one SD for Gaussian noise; events are positive and
+    widen only the upper half; this holds for temporally correlated noise and whatever
+    the baseline's level), and the white-noise SD from first differences of the raw trace
+    scaled by the smoothing gain.
     """
     impulse = np.zeros(int(8 * max(sigma_frames, 1)) * 2 + 1)
     impulse[len(impulse) // 2] = 1
     gain = float(np.sqrt((smooth(impulse[:, None], sigma_frames) ** 2).sum()))
     d = np.diff(raw, axis=0)
     white = 1.4826 * np.median(np.abs(d - np.median(d, axis=0)), axis=0) / np.sqrt(2) * gain
-    negative = smoothed < 0
-    n_neg = negative.sum(axis=0)
-    rms = np.sqrt((np.where(negative, smoothed, 0.0) ** 2).sum(axis=0) / np.maximum(n_neg, 1))
-    rms = np.where(n_neg >= 20, rms, 0.0)
-    return np.maximum(rms, white) + 1e-12
+    low, mid = np.percentile(smoothed, [15.87, 50], axis=0)
+    return np.maximum(mid - low, white) + 1e-12
 
 
 def hysteresis_runs(trace: np.ndarray, *, high: float, low: float, min_frames: int,
@@ -41,6 +39,8 @@ def hysteresis_runs(trace: np.ndarray, *, high: float, low: float, min_frames: i
     A run holding several peaks, each rising at least ``split_prominence`` above the
     trough that separates them, is split at the troughs (events in quick succession).
     """
+    from scipy.signal import find_peaks  # deferred: scipy.signal takes ~1 s to import
+
     above = trace > low
     if not above.any():
         return []
@@ -51,7 +51,7 @@ def hysteresis_runs(trace: np.ndarray, *, high: float, low: float, min_frames: i
         seg = trace[s:e]
         if seg.max() <= high or e - s < min_frames:
             continue
-        peaks, _ = signal.find_peaks(seg, prominence=split_prominence, height=high)
+        peaks, _ = find_peaks(seg, prominence=split_prominence, height=high)
         if len(peaks) == 0:
             peaks = np.array([int(np.argmax(seg))])
         bounds = [0]

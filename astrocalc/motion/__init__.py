@@ -2,7 +2,7 @@
 
 from ._phase_correlation import Template, make_template, phase_correlation, taper
 from ._reference import frame_correlation, make_reference
-from ._register import MotionResult, crispness, flag_outliers, register_movie
+from ._register import MotionResult, crispness, flag_outliers, intensity_affine, register_movie
 from ._shift import shift_frames
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "crispness",
     "flag_outliers",
     "frame_correlation",
+    "intensity_affine",
     "make_reference",
     "make_template",
     "phase_correlation",

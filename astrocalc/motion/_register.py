@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..backend import to_numpy
+from ..backend import array_namespace, to_numpy
 from ._phase_correlation import make_template, phase_correlation
 from ._reference import frame_correlation, make_reference
 from ._shift import shift_frames
@@ -44,10 +44,31 @@ def flag_outliers(corr: np.ndarray, decorrelation_ratio: float) -> np.ndarray:
     return loss > decorrelation_ratio * max(float(np.median(loss)), 1e-6)
 
 
+def intensity_affine(frames, reference, *, low: float = 10, high: float = 90):
+    """Per-frame gain and offset mapping the reference's intensities onto each frame's,
+    ``frame ~ gain * reference + offset``, from the spread and median of intensities.
+
+    Percentiles over the whole frame are barely moved by events that cover a minority of
+    pixels, but follow a frame-wide change of laser power or detector gain, or a movie
+    whose frames were rescaled one by one.
+    """
+    xp = array_namespace(frames)
+    f = frames.reshape(len(frames), -1)
+    r = reference.reshape(-1)
+    q = xp.asarray([low, 50.0, high])
+    pf = xp.percentile(f, q, axis=1)  # (3, n)
+    pr = xp.percentile(r, q)
+    gain = (pf[2] - pf[0]) / max(float(pr[2] - pr[0]), 1e-12)
+    gain = xp.where(gain > 0, gain, 1.0)
+    offset = pf[1] - gain * pr[1]
+    return gain, offset
+
+
 def register_movie(movie, writer, xp, *, chunk_frames: int, max_shift_px: float,
                    reference_frames: int = 300, reference_iterations: int = 4,
                    smooth_sigma_px: float = 1.0, flag_decorrelation: float = 10.0,
-                   enabled: bool = True, progress=None) -> MotionResult:
+                   normalize_intensity: bool = False, enabled: bool = True,
+                   progress=None) -> MotionResult:
     """Estimate and undo rigid motion, chunk by chunk.
 
     Parameters
@@ -60,6 +81,9 @@ def register_movie(movie, writer, xp, *, chunk_frames: int, max_shift_px: float,
         Array backend (numpy or cupy).
     max_shift_px : float
         Largest displacement searched (pixels).
+    normalize_intensity : bool
+        Undo frame-wide gain/offset changes (see :func:`intensity_affine`); the gain and
+        offset of each frame are reported as columns of the shifts table.
     enabled : bool
         False writes the movie unchanged (as float32) with zero shifts.
 
@@ -81,6 +105,9 @@ def register_movie(movie, writer, xp, *, chunk_frames: int, max_shift_px: float,
     shifts = np.zeros((t, 2), np.float32)
     corr_after = np.zeros(t, np.float32)
     corr_before = np.zeros(t, np.float32)
+    gains = np.ones(t, np.float32)
+    offsets = np.zeros(t, np.float32)
+    ref_xp = xp.asarray(reference) if reference is not None else None
     sum_before = xp.zeros((h, w), xp.float64)
     sum_after = xp.zeros((h, w), xp.float64)
     for start, stop, _, block in movie.chunks(chunk_frames):
@@ -93,6 +120,10 @@ def register_movie(movie, writer, xp, *, chunk_frames: int, max_shift_px: float,
             corr_after[start:stop] = to_numpy(frame_correlation(corrected, reference))
         else:
             corrected = frames
+        if normalize_intensity:
+            gain, offset = intensity_affine(corrected, ref_xp if enabled else corrected.mean(axis=0))
+            corrected = (corrected - offset[:, None, None]) / gain[:, None, None]
+            gains[start:stop], offsets[start:stop] = to_numpy(gain), to_numpy(offset)
         sum_before += frames.sum(axis=0)
         sum_after += corrected.sum(axis=0)
         if writer is not None:
@@ -112,4 +143,6 @@ def register_movie(movie, writer, xp, *, chunk_frames: int, max_shift_px: float,
         "corr_before": corr_before,
         "flagged": flag_outliers(corr_after, flag_decorrelation) if enabled else np.zeros(t, bool),
     })
+    if normalize_intensity:
+        table["gain"], table["offset"] = gains, offsets
     return MotionResult(table, to_numpy(reference).astype(np.float32), mean_before, mean_after)

@@ -12,7 +12,6 @@ import tifffile
 from ..backend import to_numpy
 from ..correlate import circular_shift_pvalues, cluster_order, pairs_table, pearson_matrix
 from ..io.outputs import StageOutput, write_csv
-from ..plots import plot_correlation
 from ._common import StageClock, backend, recording, require, write_stage_record
 
 log = logging.getLogger(__name__)
@@ -26,6 +25,8 @@ def square_table(matrix: np.ndarray, roi_ids: np.ndarray) -> pd.DataFrame:
 
 
 def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
+    from ..plots import plot_correlation  # deferred: matplotlib is slow to import
+
     out = Path(out)
     rec = recording(out)
     xp = backend(config)

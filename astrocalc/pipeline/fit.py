@@ -9,13 +9,14 @@ import pandas as pd
 
 from ..fit import fit_input_rate, observed_statistics
 from ..io.outputs import StageOutput, write_json
-from ..plots import plot_fit
 from ._common import StageClock, backend, require, write_stage_record
 
 log = logging.getLogger(__name__)
 
 
 def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
+    from ..plots import plot_fit  # deferred: matplotlib is slow to import
+
     out = Path(out)
     xp = backend(config)
     clock = StageClock("fit", config, xp)

@@ -10,7 +10,6 @@ import numpy as np
 from ..io.outputs import StageOutput, write_csv
 from ..io.tiff import MovieWriter, open_movie, write_image
 from ..motion import crispness, register_movie
-from ..plots import plot_motion_qc
 from ._common import StageClock, backend, sha256, write_stage_record
 
 log = logging.getLogger(__name__)
@@ -20,6 +19,8 @@ def run_motion(movie_path: str | Path, out: str | Path, *, config: dict,
                frame_rate_hz: float | None = None, pixel_size_um: float | None = None,
                overwrite: bool = False, progress=None) -> Path:
     """Correct motion of ``movie_path`` into ``out/motion``; returns that folder."""
+    from ..plots import plot_motion_qc  # deferred: matplotlib is slow to import
+
     out = Path(out)
     xp = backend(config)
     with open_movie(movie_path, frame_rate_hz=frame_rate_hz, pixel_size_um=pixel_size_um) as movie:
@@ -38,7 +39,8 @@ def run_motion(movie_path: str | Path, out: str | Path, *, config: dict,
                     max_shift_px=max_shift_px, reference_frames=mc["reference_frames"],
                     reference_iterations=mc["reference_iterations"],
                     smooth_sigma_px=mc["smooth_sigma_px"],
-                    flag_decorrelation=mc["flag_decorrelation"], enabled=mc["enabled"],
+                    flag_decorrelation=mc["flag_decorrelation"],
+                    normalize_intensity=mc["normalize_intensity"], enabled=mc["enabled"],
                     progress=progress)
             write_csv(tmp / "shifts.csv", result.shifts)
             write_image(tmp / "reference.tif", result.reference, pixel_size_um=movie.pixel_size_um)

@@ -11,7 +11,6 @@ import pandas as pd
 from ..io.imagej_rois import write_roi_zip
 from ..io.outputs import StageOutput, write_csv
 from ..io.tiff import open_movie, write_image
-from ..plots import plot_rois
 from ..segment import roi_table, segment_movie
 from ._common import StageClock, backend, recording, require, write_stage_record
 
@@ -19,6 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
+    from ..plots import plot_rois  # deferred: matplotlib is slow to import
+
     out = Path(out)
     rec = recording(out)
     xp = backend(config)

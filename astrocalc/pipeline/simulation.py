@@ -8,13 +8,14 @@ from pathlib import Path
 
 from ..io.outputs import StageOutput, write_csv
 from ..models import simulate_plasticity
-from ..plots import plot_simulation
 from ._common import StageClock, backend, require, write_stage_record
 
 log = logging.getLogger(__name__)
 
 
 def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
+    from ..plots import plot_simulation  # deferred: matplotlib is slow to import
+
     out = Path(out)
     xp = backend(config)
     clock = StageClock("simulation", config, xp)

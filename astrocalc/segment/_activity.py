@@ -112,9 +112,10 @@ def activity_maps(movie, xp, *, chunk_frames: int, frame_rate_hz: float, sigma_p
 
     # Noise of the denoised dF, from a sample of short frame windows spread over the movie:
     # the larger of the white-noise SD (frame-to-frame differences, scaled by the box
-    # smoothing) and the RMS of the negative dF values. Events are positive, so the
-    # negative side is noise alone, including noise that is not white (flicker,
-    # compression artefacts), which the differences miss.
+    # smoothing) and the spread of the lower half of the denoised dF over the sample
+    # (median minus 15.87th percentile: events widen only the upper half). The second also
+    # holds for noise that is not white (flicker, compression artefacts), which the
+    # differences miss, and does not depend on where the baseline sits.
     k = max(smooth_frames, 1)
     starts = np.unique(np.linspace(0, t - max(k, 2), min(_NOISE_SAMPLE_FRAMES, t - max(k, 2) + 1)).astype(int))
     windows = xp.stack([_smooth_space(xp.asarray(movie.read(i, i + max(k, 2))), sigma_px, xp)
@@ -124,8 +125,8 @@ def activity_maps(movie, xp, *, chunk_frames: int, frame_rate_hz: float, sigma_p
     white = 1.4826 * xp.median(xp.abs(d - med), axis=0) / 2**0.5 / k**0.5
     df = windows[:, :k].mean(axis=1) - xp.concatenate([baseline.at(int(i) + (k - 1) // 2, int(i) + (k - 1) // 2 + 1)
                                                        for i in starts])
-    negative_rms = xp.sqrt((xp.where(df < 0, df, 0) ** 2).sum(axis=0) / xp.maximum((df < 0).sum(axis=0), 1))
-    sd = xp.maximum(white, negative_rms) + 1e-6 * float(xp.abs(mean_smooth).mean() + 1)
+    low, mid = xp.percentile(df, xp.asarray([15.87, 50.0]), axis=0)
+    sd = xp.maximum(white, mid - low) + 1e-6 * float(xp.abs(mean_smooth).mean() + 1)
     del windows, d, df
 
     mean = xp.zeros((h, w), xp.float64)

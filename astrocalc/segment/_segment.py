@@ -69,7 +69,7 @@ def segment_movie(movie, xp, *, frame_rate_hz: float, pixel_size_um: float, conf
         threshold_sd=config["active_threshold_sd"],
         min_active_frames=config["min_active_frames"],
     )
-    min_area_px = config["min_area_um2"] / px2
+    min_area_px = max(config["min_area_um2"] / px2, config["min_area_px"])
     regions = find_active_regions(
         maps.activations, maps.active_frames, maps.max_minus_mean,
         min_area_px=min_area_px, split_distance_px=config["split_distance_um"] / pixel_size_um,

@@ -67,3 +67,24 @@ def test_real_texture_with_known_shifts(tmp_path):
     # the reference sits at the median position: compare up to that constant
     err = (est - np.median(est, 0)) - (truth - np.median(truth, 0))
     assert np.sqrt((err**2).sum(axis=1).mean()) < 0.1
+
+
+def test_frame_wide_gain_and_offset_are_undone(small_movie, tmp_path):
+    """Frames rescaled one by one (laser power, per-frame normalisation) are put back."""
+    path, _ = small_movie
+    with open_movie(path) as movie:
+        frames = movie.read(0, movie.n_frames)
+    rng = np.random.default_rng(0)
+    gain = rng.uniform(0.6, 1.4, len(frames)).astype(np.float32)
+    offset = rng.uniform(-50, 50, len(frames)).astype(np.float32)
+    scaled = frames * gain[:, None, None] + offset[:, None, None]
+    src = tmp_path / "scaled.tif"
+    with MovieWriter(src, scaled.shape, np.float32, frame_rate_hz=10, pixel_size_um=0.4) as w:
+        w.write(scaled)
+    with open_movie(src) as movie:
+        result = register_movie(movie, None, np, chunk_frames=64, max_shift_px=10,
+                                normalize_intensity=True)
+    g = result.shifts.gain.to_numpy()
+    # gains are relative to the reference; their ratios follow the applied ones
+    ratio = g / gain
+    assert np.std(ratio) / np.mean(ratio) < 0.03

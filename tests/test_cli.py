@@ -1,0 +1,121 @@
+"""The command line: bad input gives one clear line, exit status 2 and no partial results."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tifffile
+
+from astrocalc import synth
+
+
+def astrocalc(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "astrocalc", "--log-level", "WARNING", *args],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def _assert_clean_failure(result, out_dir, *needles):
+    assert result.returncode == 2, result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("astrocalc: error: ")
+    for n in needles:
+        assert n in lines[0]
+    assert not out_dir.exists()
+    assert not [p for p in out_dir.parent.iterdir() if ".partial-" in p.name]
+
+
+def _valid_movie(path, n=60):
+    synth.write(path, shape=(48, 48), n_frames=n, n_domains=4, seed=5)
+    return path
+
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda p: p.write_text("hello"), "not a readable TIFF"),
+    (lambda p: tifffile.imwrite(p, np.zeros((32, 32), np.uint16)), "2-D image"),
+    (lambda p: tifffile.imwrite(p, np.zeros((5, 32, 32), np.uint16)), "expected at least 10"),
+    (lambda p: tifffile.imwrite(p, np.where(np.arange(20)[:, None, None] == 12, np.nan,
+                                            np.ones((20, 32, 32), np.float32))), "NaN"),
+])
+def test_bad_movie(tmp_path, make, needle):
+    movie = tmp_path / "in.tif"
+    make(movie)
+    out = tmp_path / "out"
+    result = astrocalc("run", str(movie), "--out", str(out), "--frame-rate", "10",
+                       "--pixel-size", "1")
+    _assert_clean_failure(result, out, needle, str(movie))
+
+
+def test_no_frame_rate(tmp_path):
+    movie = tmp_path / "in.tif"
+    tifffile.imwrite(movie, np.zeros((20, 32, 32), np.uint16))
+    out = tmp_path / "out"
+    _assert_clean_failure(astrocalc("run", str(movie), "--out", str(out), "--pixel-size", "1"),
+                          out, "no frame rate", "--frame-rate")
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("events:\n  high_threshold_sd: high\n", "'events.high_threshold_sd' = 'high': expected number"),
+    ("motion:\n  reference_iterations: 0\n", "'motion.reference_iterations' = 0: expected >= 1"),
+    ("chunk_frames: 2\n", "'chunk_frames' = 2: expected >= 8"),
+])
+def test_bad_config(tmp_path, text, needle):
+    movie = _valid_movie(tmp_path / "in.tif")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(text)
+    out = tmp_path / "out"
+    _assert_clean_failure(astrocalc("run", str(movie), "--out", str(out), "--config", str(cfg)),
+                          out, needle, str(cfg))
+
+
+def test_results_are_not_overwritten_silently(tmp_path):
+    movie = _valid_movie(tmp_path / "in.tif")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "run.json").write_text("{}")
+    result = astrocalc("run", str(movie), "--out", str(out))
+    assert result.returncode == 2 and "--overwrite" in result.stderr
+    assert (out / "run.json").read_text() == "{}"
+
+
+def test_stage_needs_its_inputs(tmp_path):
+    result = astrocalc("segment", "--out", str(tmp_path / "nothing"))
+    assert result.returncode == 2
+    assert "astrocalc motion" in result.stderr
+
+
+def test_help_gives_units():
+    text = astrocalc("run", "--help").stdout
+    assert "(Hz)" in text and "(um)" in text
+    assert "Y X" in astrocalc("synth", "--help").stdout
+
+
+FAST = "model:\n  duration_s: 20\nfit:\n  duration_s: 30\n  n_astrocytes: 2\n"
+
+
+def test_synth_then_stages_one_by_one_equal_run(tmp_path):
+    """The per-stage subcommands and `run` produce the same tables (one code path)."""
+    movie = tmp_path / "m.tif"
+    cfg = tmp_path / "fast.yaml"
+    cfg.write_text(FAST)
+    assert astrocalc("synth", str(movie), "--frames", "150", "--size", "64", "64",
+                     "--domains", "6", "--rate", "10", "--seed", "3").returncode == 0
+    assert (tmp_path / "m_truth" / "events.csv").is_file()
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert astrocalc("run", str(movie), "--out", str(a), "--config", str(cfg)).returncode == 0
+    for cmd in (["motion", str(movie)], ["segment"], ["events"], ["correlate"], ["fit"],
+                ["simulate"]):
+        r = astrocalc(*cmd, "--out", str(b), "--config", str(cfg))
+        assert r.returncode == 0, r.stderr
+    for cmd in (["provenance"],):
+        r = astrocalc(*cmd, "--out", str(b))
+        assert r.returncode == 0, r.stderr
+    for f in ("motion/shifts.csv", "segmentation/rois.csv", "events/events.csv",
+              "correlation/pairs.csv", "simulation/plasticity.csv"):
+        assert (a / f).read_text() == (b / f).read_text(), f
+    run = json.loads((a / "run.json").read_text())
+    assert run["frame_rate_hz"] == 10.0 and run["pixel_size_um"] == 0.4
+    assert set(run["stage_seconds"]) == {"motion", "segmentation", "events", "correlation",
+                                         "fit", "simulation"}

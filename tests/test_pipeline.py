@@ -1,0 +1,106 @@
+"""Acceptance: the demo recordings through every stage, scored against ground truth."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+
+from astrocalc import config
+from astrocalc.pipeline import run_all
+from astrocalc.scoring import match_rois, score_events
+
+CONTRACT = [
+    "run.json",
+    "motion/corrected.tif", "motion/shifts.csv", "motion/reference.tif", "motion/qc.png",
+    "segmentation/rois.tif", "segmentation/rois.csv", "segmentation/summary.tif",
+    "segmentation/rois.zip", "segmentation/rois.png",
+    "events/traces.csv", "events/events.csv", "events/events_per_roi.csv",
+    "correlation/correlation.csv", "correlation/correlation_null.csv", "correlation/pairs.csv",
+    "correlation/correlation.png", "correlation/correlation.svg",
+    "fit/statistics.json", "fit/parameters.json", "fit/fit.png",
+    "simulation/compartments.csv", "simulation/plasticity.csv", "simulation/simulation.png",
+]
+COLUMNS = {
+    "motion/shifts.csv": ["frame", "dy", "dx", "corr"],
+    "segmentation/rois.csv": ["roi_id", "y", "x", "area_px", "area_um2", "compartment"],
+    "events/events.csv": ["event_id", "roi_id", "onset_frame", "peak_frame", "end_frame",
+                          "onset_s", "amplitude_dff", "duration_s", "rise_s", "decay_s",
+                          "auc_dff_s", "n_rois", "kind"],
+    "events/events_per_roi.csv": ["roi_id", "n_events", "rate_per_min", "mean_amplitude_dff"],
+    "correlation/pairs.csv": ["roi_a", "roi_b", "r", "p", "distance_um", "co_event_fraction"],
+    "simulation/plasticity.csv": ["synapse_id", "compartment", "w_initial", "w_final"],
+}
+
+
+def _roi_pairs(out, truth):
+    labels = tifffile.imread(out / "segmentation" / "rois.tif")
+    matches = match_rois(truth.labels, labels, min_iou=0.3)
+    pairs = dict(zip(matches.true_id, matches.found_id, strict=True))
+    rois = pd.read_csv(out / "segmentation" / "rois.csv")
+    soma = rois[rois.compartment == "soma"]
+    if len(soma):
+        pairs[0] = int(soma.roi_id.iloc[0])
+    return labels, matches, pairs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["young", "old"])
+def test_contract_tree(demo_runs, name):
+    out, _ = demo_runs[name]
+    for f in CONTRACT:
+        assert (out / f).is_file() and (out / f).stat().st_size > 0, f
+    for f, cols in COLUMNS.items():
+        header = list(pd.read_csv(out / f, nrows=0).columns)
+        assert header[: len(cols)] == cols, f
+    traces = pd.read_csv(out / "events/traces.csv", nrows=2)
+    n = len(pd.read_csv(out / "segmentation/rois.csv"))
+    assert list(traces.columns) == ["frame", "time_s"] + [f"roi_{i}" for i in range(1, n + 1)]
+    run = json.loads((out / "run.json").read_text())
+    for key in ("astrocalc_version", "config", "input", "sha256", "frame_rate_hz",
+                "pixel_size_um", "backend", "start", "end", "stage_seconds"):
+        assert key in run
+    assert tifffile.imread(out / "segmentation/summary.tif").shape[0] == 3
+    assert not [p for p in out.parent.iterdir() if ".partial-" in p.name]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["young", "old"])
+def test_accuracy_against_ground_truth(demo_runs, name):
+    """Issue 2: shift RMS <= 0.1 px; >= 85 % of microdomains matched at IoU >= 0.3;
+    event F1 >= 0.8 with onsets within 1.5 s."""
+    out, truth = demo_runs[name]
+    shifts = pd.read_csv(out / "motion" / "shifts.csv")[["dy", "dx"]].to_numpy()
+    rms = np.sqrt(((shifts - truth.shifts) ** 2).sum(axis=1).mean())
+    assert rms <= 0.1, f"shift RMS {rms:.3f} px"
+    _, matches, pairs = _roi_pairs(out, truth)
+    recall = len(matches) / truth.labels.max()
+    assert recall >= 0.85, f"microdomain recall {recall:.2f}"
+    events = pd.read_csv(out / "events" / "events.csv")
+    score = score_events(truth.events, events, pairs, tolerance_s=1.5)
+    assert score["f1"] >= 0.8, score
+
+
+@pytest.mark.slow
+def test_synchronous_recording_has_higher_mean_correlation(demo_runs):
+    mean_r = {name: pd.read_csv(out / "correlation" / "pairs.csv").r.mean()
+              for name, (out, _) in demo_runs.items()}
+    assert mean_r["young"] > mean_r["old"] + 0.1, mean_r
+
+
+@pytest.mark.slow
+def test_global_events_follow_synchrony(demo_runs):
+    share = {name: (pd.read_csv(out / "events" / "events.csv").kind == "global").mean()
+             for name, (out, _) in demo_runs.items()}
+    assert share["young"] > share["old"], share
+
+
+def test_same_input_same_tables(small_movie, tmp_path):
+    path, _ = small_movie
+    cfg = config.validate({"model": {"duration_s": 20}, "fit": {"duration_s": 30, "n_astrocytes": 2}})
+    a = run_all(path, tmp_path / "a", config=cfg)
+    b = run_all(path, tmp_path / "b", config=cfg)
+    for f in ("motion/shifts.csv", "segmentation/rois.csv", "events/events.csv",
+              "correlation/pairs.csv", "fit/parameters.json", "simulation/plasticity.csv"):
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f

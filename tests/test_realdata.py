@@ -1,0 +1,91 @@
+"""Real recordings (../shared/data/real): the pipeline finds what is visible in them.
+
+Calibration is not in these files: astrocast_sample1 is about 8 Hz at 1 um/pixel (its
+README); ASTRA gives neither, so 10 Hz and 1 um/pixel are assumed.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+
+from astrocalc import config
+from astrocalc.motion import intensity_affine
+from astrocalc.pipeline import run_all
+from tests.conftest import real_file
+
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+
+FAST = {"model": {"duration_s": 30}, "fit": {"duration_s": 60, "n_astrocytes": 4}}
+
+
+@pytest.fixture(scope="module")
+def astrocast(tmp_path_factory):
+    movie = real_file("astrocast_sample1.tif")
+    out = run_all(movie, tmp_path_factory.mktemp("ac") / "out", config=config.validate(FAST),
+                  frame_rate_hz=8.0, pixel_size_um=1.0)
+    return movie, out
+
+
+@pytest.fixture(scope="module")
+def astra(tmp_path_factory):
+    movie = real_file("astra_fov_notebook.tif")
+    out = run_all(movie, tmp_path_factory.mktemp("astra") / "out", config=config.validate(FAST),
+                  frame_rate_hz=10.0, pixel_size_um=1.0)
+    return movie, out
+
+
+def _std_contrast(movie_path, out, *, remove_frame_gain=False):
+    """Median temporal SD inside the activity ROIs over that of the background."""
+    movie = tifffile.imread(movie_path).astype(np.float32)
+    if remove_frame_gain:
+        gain, offset = intensity_affine(movie, movie.mean(axis=0))
+        movie = (movie - offset[:, None, None]) / gain[:, None, None]
+    std = movie.std(axis=0)
+    labels = tifffile.imread(out / "segmentation" / "rois.tif")
+    rois = pd.read_csv(out / "segmentation" / "rois.csv")
+    active = rois.roi_id[rois.compartment != "soma"].to_numpy()
+    inside = np.isin(labels, active)
+    return np.median(std[inside]) / np.median(std[labels == 0]), labels, std
+
+
+def _matrix_ok(out):
+    c = pd.read_csv(out / "correlation" / "correlation.csv", index_col="roi_id")
+    r = c.to_numpy()
+    assert list(c.columns.astype(int)) == list(c.index)
+    np.testing.assert_allclose(r, r.T, atol=1e-6)
+    np.testing.assert_allclose(np.diag(r), 1.0, atol=1e-6)
+    assert (np.abs(r) <= 1 + 1e-9).all()
+
+
+def test_astrocast_puncta_are_found(astrocast):
+    movie, out = astrocast
+    contrast, labels, _ = _std_contrast(movie, out)
+    assert contrast > 2.0, f"ROI/background temporal-SD ratio {contrast:.2f}"
+    # ROIs sit on puncta of the max-minus-mean image: brighter there than around them
+    mmm = tifffile.imread(out / "segmentation" / "summary.tif")[1]
+    assert np.median(mmm[labels > 0]) > 2 * np.median(mmm[labels == 0])
+    n = labels.max()
+    assert 5 <= n <= 60, f"{n} ROIs in a 100 x 100 crop with about 10-30 visible puncta"
+    _matrix_ok(out)
+
+
+def test_astra_somata_and_processes(astra):
+    movie, out = astra
+    # the source rescaled every frame to 0-255 (README): that gain/offset flicker is common
+    # to all pixels, so it is undone before the temporal SD is compared
+    contrast, labels, std = _std_contrast(movie, out, remove_frame_gain=True)
+    assert contrast > 1.4, f"ROI/background temporal-SD ratio {contrast:.2f}"
+    rois_table = pd.read_csv(out / "segmentation" / "rois.csv")
+    active = np.isin(labels, rois_table.roi_id[rois_table.compartment != "soma"])
+    assert np.median(std[active]) > np.percentile(std[labels == 0], 75)
+    assert 20 <= labels.max() <= 300, f"{labels.max()} ROIs"
+    rois = pd.read_csv(out / "segmentation" / "rois.csv")
+    counts = rois.compartment.value_counts()
+    assert 3 <= counts.get("soma", 0) <= 20, counts.to_dict()  # several astrocytes in the field
+    assert counts.get("microdomain", 0) + counts.get("process", 0) >= 10
+    # somata are bright in the mean image
+    mean = tifffile.imread(out / "segmentation" / "summary.tif")[0]
+    soma = np.isin(labels, rois.roi_id[rois.compartment == "soma"])
+    assert np.median(mean[soma]) > np.percentile(mean, 90)
+    _matrix_ok(out)
