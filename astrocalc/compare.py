@@ -12,20 +12,30 @@ from scipy import stats
 
 from .errors import InputError
 
-STATISTICS = ("mean_pairwise_r", "share_significant_pairs", "event_rate_per_min",
-              "share_global_events", "mean_co_event_fraction")
+STATISTICS = (
+    "mean_pairwise_r",
+    "share_significant_pairs",
+    "event_rate_per_min",
+    "share_global_events",
+    "mean_co_event_fraction",
+)
 _SHEET_ONLY = ("path", "frame_rate_hz", "pixel_size_um")
 
 
 def recording_summary(results: Path, sample: str) -> dict:
     """One row of summary.csv from a finished results folder."""
+
     def read(rel):
         f = results / rel
         if not f.is_file():
             raise InputError(f"{f}: not found; expected the finished results of sample '{sample}'")
         return pd.read_csv(f)
 
-    rois, per_roi, pairs = read("segmentation/rois.csv"), read("events/events_per_roi.csv"), read("correlation/pairs.csv")
+    rois, per_roi, pairs = (
+        read("segmentation/rois.csv"),
+        read("events/events_per_roi.csv"),
+        read("correlation/pairs.csv"),
+    )
     events = read("events/events.csv")
     run = json.loads((results / "run.json").read_text()) if (results / "run.json").is_file() else {}
     return {
@@ -39,7 +49,9 @@ def recording_summary(results: Path, sample: str) -> dict:
         "share_significant_pairs": float(pairs.significant.mean()) if len(pairs) else np.nan,
         "mean_co_event_fraction": float(pairs.co_event_fraction.mean()) if len(pairs) else np.nan,
         "frame_rate_hz": run.get("frame_rate_hz"),
-        "duration_s": (run.get("shape", [0])[0] / run["frame_rate_hz"]) if run.get("frame_rate_hz") else None,
+        "duration_s": (run.get("shape", [0])[0] / run["frame_rate_hz"])
+        if run.get("frame_rate_hz")
+        else None,
     }
 
 
@@ -48,7 +60,9 @@ def summarise(samples: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
     rows = []
     for _, row in samples.iterrows():
         groups = {k: v for k, v in row.items() if k not in _SHEET_ONLY}
-        rows.append({**groups, **recording_summary(results_dir / str(row["sample"]), row["sample"])})
+        rows.append(
+            {**groups, **recording_summary(results_dir / str(row["sample"]), row["sample"])}
+        )
     return pd.DataFrame(rows)
 
 
@@ -76,7 +90,9 @@ def _n_choose_k(n: int, k: int) -> int:
     return comb(n, k)
 
 
-def group_tests(summary: pd.DataFrame, by: str, *, pairs_by_sample: dict | None = None) -> pd.DataFrame:
+def group_tests(
+    summary: pd.DataFrame, by: str, *, pairs_by_sample: dict | None = None
+) -> pd.DataFrame:
     """tests.csv: statistic, groups, value (difference of group means), p, test, n.
 
     Across recordings: Mann-Whitney U and a permutation test of the difference in means,
@@ -85,8 +101,10 @@ def group_tests(summary: pd.DataFrame, by: str, *, pairs_by_sample: dict | None 
     one recording are not independent, so treat it as descriptive when recordings are few.
     """
     if by not in summary.columns:
-        raise InputError(f"compare_by: column '{by}' is not in the sample sheet "
-                         f"(columns: {', '.join(map(str, summary.columns))})")
+        raise InputError(
+            f"compare_by: column '{by}' is not in the sample sheet "
+            f"(columns: {', '.join(map(str, summary.columns))})"
+        )
     rows = []
     groups = list(dict.fromkeys(summary[by].astype(str)))
     for g1, g2 in itertools.combinations(groups, 2):
@@ -108,6 +126,14 @@ def group_tests(summary: pd.DataFrame, by: str, *, pairs_by_sample: dict | None 
             r2 = np.concatenate([pairs_by_sample[s] for s in s2["sample"]])
             if len(r1) and len(r2):
                 mw = stats.mannwhitneyu(r1, r2, alternative="two-sided")
-                rows.append(("pairwise_r", label, float(r1.mean() - r2.mean()), float(mw.pvalue),
-                             "mann_whitney_pairs", f"{len(r1)}+{len(r2)} pairs"))
+                rows.append(
+                    (
+                        "pairwise_r",
+                        label,
+                        float(r1.mean() - r2.mean()),
+                        float(mw.pvalue),
+                        "mann_whitney_pairs",
+                        f"{len(r1)}+{len(r2)} pairs",
+                    )
+                )
     return pd.DataFrame(rows, columns=["statistic", "groups", "value", "p", "test", "n"])

@@ -23,8 +23,10 @@ def read_samples(path: str | Path, *, check_files: bool = True) -> pd.DataFrame:
     schema = load_schema("samples")
     missing = [c for c in schema["required"] if c not in table.columns]
     if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected at least "
-                         f"{', '.join(schema['required'])}")
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected at least "
+            f"{', '.join(schema['required'])}"
+        )
     validator = jsonschema.Draft202012Validator(schema)
     for i, row in table.iterrows():
         record = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items() if pd.notna(v)}
@@ -34,7 +36,9 @@ def read_samples(path: str | Path, *, check_files: bool = True) -> pd.DataFrame:
             raise InputError(f"{path}: row {i + 2}, column '{col}': {err.message}")
     dup = table["sample"][table["sample"].duplicated()].tolist()
     if dup:
-        raise InputError(f"{path}: duplicate sample name(s) {', '.join(dup)}; expected unique names")
+        raise InputError(
+            f"{path}: duplicate sample name(s) {', '.join(dup)}; expected unique names"
+        )
     if check_files:
         for _, row in table.iterrows():
             if not Path(row["path"]).is_file():

@@ -31,12 +31,14 @@ def match_rois(truth: np.ndarray, found: np.ndarray, *, min_iou: float = 0.3) ->
         return pd.DataFrame(columns=["true_id", "found_id", "iou"])
     rows, cols = linear_sum_assignment(-iou)
     keep = iou[rows, cols] >= min_iou
-    return pd.DataFrame({"true_id": rows[keep] + 1, "found_id": cols[keep] + 1,
-                         "iou": iou[rows, cols][keep]})
+    return pd.DataFrame(
+        {"true_id": rows[keep] + 1, "found_id": cols[keep] + 1, "iou": iou[rows, cols][keep]}
+    )
 
 
-def match_events(true_onsets_s: np.ndarray, found_onsets_s: np.ndarray, *,
-                 tolerance_s: float) -> list[tuple[int, int]]:
+def match_events(
+    true_onsets_s: np.ndarray, found_onsets_s: np.ndarray, *, tolerance_s: float
+) -> list[tuple[int, int]]:
     """Greedy one-to-one matching of onsets within ``tolerance_s`` (closest pairs first)."""
     t = np.asarray(true_onsets_s, float)
     f = np.asarray(found_onsets_s, float)
@@ -60,8 +62,13 @@ def f1(n_true: int, n_found: int, n_matched: int) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
-def score_events(truth_events: pd.DataFrame, found_events: pd.DataFrame,
-                 roi_pairs: dict[int, int], *, tolerance_s: float = 1.5) -> dict:
+def score_events(
+    truth_events: pd.DataFrame,
+    found_events: pd.DataFrame,
+    roi_pairs: dict[int, int],
+    *,
+    tolerance_s: float = 1.5,
+) -> dict:
     """Event detection scores over the whole recording.
 
     Parameters
@@ -84,16 +91,22 @@ def score_events(truth_events: pd.DataFrame, found_events: pd.DataFrame,
     for true_id, found_id in roi_pairs.items():
         t = truth_events[truth_events.domain_id == true_id]
         f = found_events[found_events.roi_id == found_id]
-        for i, j in match_events(t.onset_s.to_numpy(), f.onset_s.to_numpy(), tolerance_s=tolerance_s):
+        for i, j in match_events(
+            t.onset_s.to_numpy(), f.onset_s.to_numpy(), tolerance_s=tolerance_s
+        ):
             matched.append((t.index[i], f.index[j]))
     n_true, n_found, n_m = len(truth_events), len(found_events), len(matched)
     ti = [a for a, _ in matched]
     fi = [b for _, b in matched]
-    onset_err = np.abs(found_events.loc[fi, "onset_s"].to_numpy() - truth_events.loc[ti, "onset_s"].to_numpy())
+    onset_err = np.abs(
+        found_events.loc[fi, "onset_s"].to_numpy() - truth_events.loc[ti, "onset_s"].to_numpy()
+    )
     amp_t = truth_events.loc[ti, "amplitude_dff"].to_numpy()
     amp_err = np.abs(found_events.loc[fi, "amplitude_dff"].to_numpy() - amp_t) / amp_t
     return {
-        "n_true": n_true, "n_found": n_found, "n_matched": n_m,
+        "n_true": n_true,
+        "n_found": n_found,
+        "n_matched": n_m,
         "precision": n_m / n_found if n_found else 0.0,
         "recall": n_m / n_true if n_true else 0.0,
         "f1": f1(n_true, n_found, n_m),

@@ -97,7 +97,10 @@ def _smooth_noise(rng, shape, sigma_px):
 
 
 def _draw_cell(rng, shape, um):
-    """Soma, branches and spongy processes on a canvas; returns (structure, soma, processes, center)."""
+    """Soma, branches and spongy processes on a canvas.
+
+    Returns (structure, soma mask, process mask, soma centre).
+    """
     h, w = shape
     yy, xx = np.mgrid[:h, :w].astype(float)
     cy = h / 2 + rng.uniform(-0.05, 0.05) * h
@@ -121,7 +124,10 @@ def _draw_cell(rng, shape, um):
             radius = (1.6 - 1.1 * i / steps) * um
             iy, ix = int(round(y)), int(round(x))
             r_box = int(radius) + 3
-            sl = (slice(max(iy - r_box, 0), iy + r_box + 1), slice(max(ix - r_box, 0), ix + r_box + 1))
+            sl = (
+                slice(max(iy - r_box, 0), iy + r_box + 1),
+                slice(max(ix - r_box, 0), ix + r_box + 1),
+            )
             d = np.hypot(yy[sl] - y, xx[sl] - x)
             branches[sl] = np.maximum(branches[sl], np.clip(radius + 0.5 - d, 0, 1))
 
@@ -228,14 +234,20 @@ def _events(rng, p: SynthParams, centers, soma_center, um):
     ev["amplitude_dff"] = p.amplitude_dff * rng.lognormal(0, 0.3, k)
     ev["rise_tau_s"] = rng.uniform(0.15, 0.4, k)
     ev["decay_s"] = rng.lognormal(np.log(1.0), 0.35, k)
-    feats = np.array([_kernel_features(r, d) for r, d in zip(ev.rise_tau_s, ev.decay_s, strict=True)])
+    feats = np.array(
+        [_kernel_features(r, d) for r, d in zip(ev.rise_tau_s, ev.decay_s, strict=True)]
+    )
     ev["rise_s"] = feats[:, 0] if k else []
     ev["duration_s"] = feats[:, 1] if k else []
     ev["onset_frame"] = np.round(ev.onset_s * p.frame_rate_hz).astype(int)
-    ev["peak_frame"] = np.round((ev.onset_s + feats[:, 2]) * p.frame_rate_hz).astype(int) if k else []
+    ev["peak_frame"] = (
+        np.round((ev.onset_s + feats[:, 2]) * p.frame_rate_hz).astype(int) if k else []
+    )
     ev = ev.sort_values(["onset_s"]).reset_index(drop=True)
     ev.insert(0, "event_id", np.arange(1, k + 1))
-    waves = pd.DataFrame(waves, columns=["wave_id", "onset_s", "origin_y_px", "origin_x_px", "speed_um_s"])
+    waves = pd.DataFrame(
+        waves, columns=["wave_id", "onset_s", "origin_y_px", "origin_x_px", "speed_um_s"]
+    )
     return ev, waves
 
 
@@ -246,7 +258,9 @@ def _latent_traces(p: SynthParams, events: pd.DataFrame, n_domains: int) -> np.n
     for ev in events.itertuples():
         col = ev.domain_id - 1 if ev.domain_id > 0 else n_domains
         span = slice(int(ev.onset_s * p.frame_rate_hz), None)
-        traces[span, col] += ev.amplitude_dff * event_kernel(t[span] - ev.onset_s, ev.rise_tau_s, ev.decay_s)
+        traces[span, col] += ev.amplitude_dff * event_kernel(
+            t[span] - ev.onset_s, ev.rise_tau_s, ev.decay_s
+        )
     return traces
 
 
@@ -284,7 +298,11 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
         base = np.maximum(base, 0.35 * fp + 0.12)
     weights = np.concatenate([footprints, soma_mask[None].astype(np.float32)]) * base
     weights = weights.reshape(len(weights), -1)
-    tau_bleach = -(p.n_frames / p.frame_rate_hz) / np.log(1 - p.bleach_fraction) if p.bleach_fraction > 0 else np.inf
+    tau_bleach = (
+        -(p.n_frames / p.frame_rate_hz) / np.log(1 - p.bleach_fraction)
+        if p.bleach_fraction > 0
+        else np.inf
+    )
     bleach = np.exp(-np.arange(p.n_frames) / p.frame_rate_hz / tau_bleach)
     ky = sfft.fftfreq(canvas[0])[:, None]
     kx = sfft.rfftfreq(canvas[1])[None, :]
@@ -296,8 +314,9 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
         frames = frames.reshape(-1, *canvas) * bleach[start:stop, None, None]
         spec = sfft.rfft2(frames.astype(np.float32), workers=-1)
         sh = shifts[start:stop]
-        ramp = (np.exp(-2j * np.pi * ky[None] * sh[:, 0, None, None])
-                * np.exp(-2j * np.pi * kx[None] * sh[:, 1, None, None]))
+        ramp = np.exp(-2j * np.pi * ky[None] * sh[:, 0, None, None]) * np.exp(
+            -2j * np.pi * kx[None] * sh[:, 1, None, None]
+        )
         frames = sfft.irfft2(spec * ramp, s=canvas, workers=-1)[:, crop[0], crop[1]]
         frames = np.clip(frames, 0, None) * p.brightness
         frame_rng = np.random.default_rng([p.seed, start])
@@ -313,8 +332,12 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
     events = events.copy()
     events["peak_amplitude_dff"] = events.amplitude_dff
     events["amplitude_dff"] = events.amplitude_dff * label_gain[events.domain_id.to_numpy()]
-    events["y"] = [centers[d - 1][0] - pad if d > 0 else soma_center[0] - pad for d in events.domain_id]
-    events["x"] = [centers[d - 1][1] - pad if d > 0 else soma_center[1] - pad for d in events.domain_id]
+    events["y"] = [
+        centers[d - 1][0] - pad if d > 0 else soma_center[0] - pad for d in events.domain_id
+    ]
+    events["x"] = [
+        centers[d - 1][1] - pad if d > 0 else soma_center[1] - pad for d in events.domain_id
+    ]
     truth = SynthTruth(
         params=p,
         shifts=shifts,
@@ -324,7 +347,9 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
         structure=(base[crop] * p.brightness + offset).astype(np.float32),
         traces=traces,
         events=events,
-        waves=waves.assign(origin_y_px=waves.origin_y_px - pad, origin_x_px=waves.origin_x_px - pad),
+        waves=waves.assign(
+            origin_y_px=waves.origin_y_px - pad, origin_x_px=waves.origin_x_px - pad
+        ),
     )
     return truth, render
 
@@ -335,8 +360,9 @@ def make_movie(params: SynthParams | None = None, **overrides) -> tuple[np.ndarr
     return render(0, truth.params.n_frames), truth
 
 
-def write(path: str | Path, params: SynthParams | None = None, *, chunk_frames: int = 256,
-          **overrides) -> SynthTruth:
+def write(
+    path: str | Path, params: SynthParams | None = None, *, chunk_frames: int = 256, **overrides
+) -> SynthTruth:
     """Write a synthetic movie to ``path`` (calibrated TIFF) chunk by chunk, and its truth
     to ``<path stem>_truth/``: shifts.csv, labels.tif, soma.tif, events.csv, waves.csv,
     traces.npy, params.json."""
@@ -345,15 +371,24 @@ def write(path: str | Path, params: SynthParams | None = None, *, chunk_frames: 
     p = truth.params
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial")
-    with MovieWriter(tmp, (p.n_frames, *p.shape), np.uint16, frame_rate_hz=p.frame_rate_hz,
-                     pixel_size_um=p.pixel_size_um) as writer:
+    with MovieWriter(
+        tmp,
+        (p.n_frames, *p.shape),
+        np.uint16,
+        frame_rate_hz=p.frame_rate_hz,
+        pixel_size_um=p.pixel_size_um,
+    ) as writer:
         for start in range(0, p.n_frames, chunk_frames):
             writer.write(render(start, min(start + chunk_frames, p.n_frames)))
     tmp.replace(path)
     tdir = path.with_name(path.stem + "_truth")
     tdir.mkdir(exist_ok=True)
-    write_csv(tdir / "shifts.csv", pd.DataFrame({"frame": np.arange(p.n_frames),
-                                                 "dy": truth.shifts[:, 0], "dx": truth.shifts[:, 1]}))
+    write_csv(
+        tdir / "shifts.csv",
+        pd.DataFrame(
+            {"frame": np.arange(p.n_frames), "dy": truth.shifts[:, 0], "dx": truth.shifts[:, 1]}
+        ),
+    )
     write_image(tdir / "labels.tif", truth.labels, pixel_size_um=p.pixel_size_um)
     write_image(tdir / "soma.tif", truth.soma_mask.astype(np.uint8), pixel_size_um=p.pixel_size_um)
     write_csv(tdir / "events.csv", truth.events)

@@ -54,8 +54,15 @@ def defaults():
 def small_movie(tmp_path_factory):
     """A small synthetic recording (64 x 64, 300 frames) on disk, and its truth."""
     path = tmp_path_factory.mktemp("small") / "small.tif"
-    truth = synth.write(path, shape=(64, 64), n_frames=300, n_domains=8, synchrony=0.3,
-                        event_rate_per_min=8.0, seed=11)
+    truth = synth.write(
+        path,
+        shape=(64, 64),
+        n_frames=300,
+        n_domains=8,
+        synchrony=0.3,
+        event_rate_per_min=8.0,
+        seed=11,
+    )
     return path, truth
 
 

@@ -37,5 +37,6 @@ def test_cupy_and_numpy_agree(xp):
     gpu = phase_correlation(xp.asarray(movie), make_template(xp.asarray(ref)), max_shift_px=8)
     np.testing.assert_allclose(backend.to_numpy(gpu), cpu, atol=0.01)
     traces = np.random.default_rng(0).standard_normal((200, 12))
-    np.testing.assert_allclose(backend.to_numpy(pearson_matrix(xp.asarray(traces))),
-                               pearson_matrix(traces), atol=1e-6)
+    np.testing.assert_allclose(
+        backend.to_numpy(pearson_matrix(xp.asarray(traces))), pearson_matrix(traces), atol=1e-6
+    )

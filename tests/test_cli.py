@@ -12,8 +12,12 @@ from astrocalc import synth
 
 
 def astrocalc(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "astrocalc", "--log-level", "WARNING", *args],
-                          capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "astrocalc", "--log-level", "WARNING", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
 
 
 def _assert_clean_failure(result, out_dir, *needles):
@@ -32,19 +36,30 @@ def _valid_movie(path, n=60):
     return path
 
 
-@pytest.mark.parametrize("make, needle", [
-    (lambda p: p.write_text("hello"), "not a readable TIFF"),
-    (lambda p: tifffile.imwrite(p, np.zeros((32, 32), np.uint16)), "2-D image"),
-    (lambda p: tifffile.imwrite(p, np.zeros((5, 32, 32), np.uint16)), "expected at least 10"),
-    (lambda p: tifffile.imwrite(p, np.where(np.arange(20)[:, None, None] == 12, np.nan,
-                                            np.ones((20, 32, 32), np.float32))), "NaN"),
-])
+@pytest.mark.parametrize(
+    "make, needle",
+    [
+        (lambda p: p.write_text("hello"), "not a readable TIFF"),
+        (lambda p: tifffile.imwrite(p, np.zeros((32, 32), np.uint16)), "2-D image"),
+        (lambda p: tifffile.imwrite(p, np.zeros((5, 32, 32), np.uint16)), "expected at least 10"),
+        (
+            lambda p: tifffile.imwrite(
+                p,
+                np.where(
+                    np.arange(20)[:, None, None] == 12, np.nan, np.ones((20, 32, 32), np.float32)
+                ),
+            ),
+            "NaN",
+        ),
+    ],
+)
 def test_bad_movie(tmp_path, make, needle):
     movie = tmp_path / "in.tif"
     make(movie)
     out = tmp_path / "out"
-    result = astrocalc("run", str(movie), "--out", str(out), "--frame-rate", "10",
-                       "--pixel-size", "1")
+    result = astrocalc(
+        "run", str(movie), "--out", str(out), "--frame-rate", "10", "--pixel-size", "1"
+    )
     _assert_clean_failure(result, out, needle, str(movie))
 
 
@@ -52,22 +67,36 @@ def test_no_frame_rate(tmp_path):
     movie = tmp_path / "in.tif"
     tifffile.imwrite(movie, np.zeros((20, 32, 32), np.uint16))
     out = tmp_path / "out"
-    _assert_clean_failure(astrocalc("run", str(movie), "--out", str(out), "--pixel-size", "1"),
-                          out, "no frame rate", "--frame-rate")
+    _assert_clean_failure(
+        astrocalc("run", str(movie), "--out", str(out), "--pixel-size", "1"),
+        out,
+        "no frame rate",
+        "--frame-rate",
+    )
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("events:\n  high_threshold_sd: high\n", "'events.high_threshold_sd' = 'high': expected number"),
-    ("motion:\n  reference_iterations: 0\n", "'motion.reference_iterations' = 0: expected >= 1"),
-    ("chunk_frames: 2\n", "'chunk_frames' = 2: expected >= 8"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        (
+            "events:\n  high_threshold_sd: high\n",
+            "'events.high_threshold_sd' = 'high': expected number",
+        ),
+        (
+            "motion:\n  reference_iterations: 0\n",
+            "'motion.reference_iterations' = 0: expected >= 1",
+        ),
+        ("chunk_frames: 2\n", "'chunk_frames' = 2: expected >= 8"),
+    ],
+)
 def test_bad_config(tmp_path, text, needle):
     movie = _valid_movie(tmp_path / "in.tif")
     cfg = tmp_path / "c.yaml"
     cfg.write_text(text)
     out = tmp_path / "out"
-    _assert_clean_failure(astrocalc("run", str(movie), "--out", str(out), "--config", str(cfg)),
-                          out, needle, str(cfg))
+    _assert_clean_failure(
+        astrocalc("run", str(movie), "--out", str(out), "--config", str(cfg)), out, needle, str(cfg)
+    )
 
 
 def test_results_are_not_overwritten_silently(tmp_path):
@@ -100,22 +129,55 @@ def test_synth_then_stages_one_by_one_equal_run(tmp_path):
     movie = tmp_path / "m.tif"
     cfg = tmp_path / "fast.yaml"
     cfg.write_text(FAST)
-    assert astrocalc("synth", str(movie), "--frames", "150", "--size", "64", "64",
-                     "--domains", "6", "--rate", "10", "--seed", "3").returncode == 0
+    assert (
+        astrocalc(
+            "synth",
+            str(movie),
+            "--frames",
+            "150",
+            "--size",
+            "64",
+            "64",
+            "--domains",
+            "6",
+            "--rate",
+            "10",
+            "--seed",
+            "3",
+        ).returncode
+        == 0
+    )
     assert (tmp_path / "m_truth" / "events.csv").is_file()
     a, b = tmp_path / "a", tmp_path / "b"
     assert astrocalc("run", str(movie), "--out", str(a), "--config", str(cfg)).returncode == 0
-    for cmd in (["motion", str(movie)], ["segment"], ["events"], ["correlate"], ["fit"],
-                ["simulate"]):
+    for cmd in (
+        ["motion", str(movie)],
+        ["segment"],
+        ["events"],
+        ["correlate"],
+        ["fit"],
+        ["simulate"],
+    ):
         r = astrocalc(*cmd, "--out", str(b), "--config", str(cfg))
         assert r.returncode == 0, r.stderr
     for cmd in (["provenance"],):
         r = astrocalc(*cmd, "--out", str(b))
         assert r.returncode == 0, r.stderr
-    for f in ("motion/shifts.csv", "segmentation/rois.csv", "events/events.csv",
-              "correlation/pairs.csv", "simulation/plasticity.csv"):
+    for f in (
+        "motion/shifts.csv",
+        "segmentation/rois.csv",
+        "events/events.csv",
+        "correlation/pairs.csv",
+        "simulation/plasticity.csv",
+    ):
         assert (a / f).read_text() == (b / f).read_text(), f
     run = json.loads((a / "run.json").read_text())
     assert run["frame_rate_hz"] == 10.0 and run["pixel_size_um"] == 0.4
-    assert set(run["stage_seconds"]) == {"motion", "segmentation", "events", "correlation",
-                                         "fit", "simulation"}
+    assert set(run["stage_seconds"]) == {
+        "motion",
+        "segmentation",
+        "events",
+        "correlation",
+        "fit",
+        "simulation",
+    }

@@ -22,14 +22,23 @@ def test_workflow_schemas_are_the_package_schemas():
         assert a.read_text() == b.read_text()
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"motion": {"reference_iterations": "four"}}, "'motion.reference_iterations' = 'four': expected integer"),
-    ({"events": {"min_duration_s": -1}}, "'events.min_duration_s' = -1: expected >= 0"),
-    ({"backend": "gpu"}, "expected one of"),
-    ({"segmentation": {"footprint_fraction": 2}}, "expected <= 1"),
-    ({"colour": "red"}, "'colour' was unexpected"),
-    ({"events": {"low_threshold_sd": 5, "high_threshold_sd": 4}}, "expected <= events.high_threshold_sd"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (
+            {"motion": {"reference_iterations": "four"}},
+            "'motion.reference_iterations' = 'four': expected integer",
+        ),
+        ({"events": {"min_duration_s": -1}}, "'events.min_duration_s' = -1: expected >= 0"),
+        ({"backend": "gpu"}, "expected one of"),
+        ({"segmentation": {"footprint_fraction": 2}}, "expected <= 1"),
+        ({"colour": "red"}, "'colour' was unexpected"),
+        (
+            {"events": {"low_threshold_sd": 5, "high_threshold_sd": 4}},
+            "expected <= events.high_threshold_sd",
+        ),
+    ],
+)
 def test_bad_settings_name_the_setting(settings, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         config.validate(settings)

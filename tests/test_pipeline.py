@@ -13,21 +13,48 @@ from astrocalc.scoring import match_rois, score_events
 
 CONTRACT = [
     "run.json",
-    "motion/corrected.tif", "motion/shifts.csv", "motion/reference.tif", "motion/qc.png",
-    "segmentation/rois.tif", "segmentation/rois.csv", "segmentation/summary.tif",
-    "segmentation/rois.zip", "segmentation/rois.png",
-    "events/traces.csv", "events/events.csv", "events/events_per_roi.csv",
-    "correlation/correlation.csv", "correlation/correlation_null.csv", "correlation/pairs.csv",
-    "correlation/correlation.png", "correlation/correlation.svg",
-    "fit/statistics.json", "fit/parameters.json", "fit/fit.png",
-    "simulation/compartments.csv", "simulation/plasticity.csv", "simulation/simulation.png",
+    "motion/corrected.tif",
+    "motion/shifts.csv",
+    "motion/reference.tif",
+    "motion/qc.png",
+    "segmentation/rois.tif",
+    "segmentation/rois.csv",
+    "segmentation/summary.tif",
+    "segmentation/rois.zip",
+    "segmentation/rois.png",
+    "events/traces.csv",
+    "events/events.csv",
+    "events/events_per_roi.csv",
+    "correlation/correlation.csv",
+    "correlation/correlation_null.csv",
+    "correlation/pairs.csv",
+    "correlation/correlation.png",
+    "correlation/correlation.svg",
+    "fit/statistics.json",
+    "fit/parameters.json",
+    "fit/fit.png",
+    "simulation/compartments.csv",
+    "simulation/plasticity.csv",
+    "simulation/simulation.png",
 ]
 COLUMNS = {
     "motion/shifts.csv": ["frame", "dy", "dx", "corr"],
     "segmentation/rois.csv": ["roi_id", "y", "x", "area_px", "area_um2", "compartment"],
-    "events/events.csv": ["event_id", "roi_id", "onset_frame", "peak_frame", "end_frame",
-                          "onset_s", "amplitude_dff", "duration_s", "rise_s", "decay_s",
-                          "auc_dff_s", "n_rois", "kind"],
+    "events/events.csv": [
+        "event_id",
+        "roi_id",
+        "onset_frame",
+        "peak_frame",
+        "end_frame",
+        "onset_s",
+        "amplitude_dff",
+        "duration_s",
+        "rise_s",
+        "decay_s",
+        "auc_dff_s",
+        "n_rois",
+        "kind",
+    ],
     "events/events_per_roi.csv": ["roi_id", "n_events", "rate_per_min", "mean_amplitude_dff"],
     "correlation/pairs.csv": ["roi_a", "roi_b", "r", "p", "distance_um", "co_event_fraction"],
     "simulation/plasticity.csv": ["synapse_id", "compartment", "w_initial", "w_final"],
@@ -58,8 +85,18 @@ def test_contract_tree(demo_runs, name):
     n = len(pd.read_csv(out / "segmentation/rois.csv"))
     assert list(traces.columns) == ["frame", "time_s"] + [f"roi_{i}" for i in range(1, n + 1)]
     run = json.loads((out / "run.json").read_text())
-    for key in ("astrocalc_version", "config", "input", "sha256", "frame_rate_hz",
-                "pixel_size_um", "backend", "start", "end", "stage_seconds"):
+    for key in (
+        "astrocalc_version",
+        "config",
+        "input",
+        "sha256",
+        "frame_rate_hz",
+        "pixel_size_um",
+        "backend",
+        "start",
+        "end",
+        "stage_seconds",
+    ):
         assert key in run
     assert tifffile.imread(out / "segmentation/summary.tif").shape[0] == 3
     assert not [p for p in out.parent.iterdir() if ".partial-" in p.name]
@@ -84,23 +121,35 @@ def test_accuracy_against_ground_truth(demo_runs, name):
 
 @pytest.mark.slow
 def test_synchronous_recording_has_higher_mean_correlation(demo_runs):
-    mean_r = {name: pd.read_csv(out / "correlation" / "pairs.csv").r.mean()
-              for name, (out, _) in demo_runs.items()}
+    mean_r = {
+        name: pd.read_csv(out / "correlation" / "pairs.csv").r.mean()
+        for name, (out, _) in demo_runs.items()
+    }
     assert mean_r["young"] > mean_r["old"] + 0.1, mean_r
 
 
 @pytest.mark.slow
 def test_global_events_follow_synchrony(demo_runs):
-    share = {name: (pd.read_csv(out / "events" / "events.csv").kind == "global").mean()
-             for name, (out, _) in demo_runs.items()}
+    share = {
+        name: (pd.read_csv(out / "events" / "events.csv").kind == "global").mean()
+        for name, (out, _) in demo_runs.items()
+    }
     assert share["young"] > share["old"], share
 
 
 def test_same_input_same_tables(small_movie, tmp_path):
     path, _ = small_movie
-    cfg = config.validate({"model": {"duration_s": 20}, "fit": {"duration_s": 30, "n_astrocytes": 2}})
+    cfg = config.validate(
+        {"model": {"duration_s": 20}, "fit": {"duration_s": 30, "n_astrocytes": 2}}
+    )
     a = run_all(path, tmp_path / "a", config=cfg)
     b = run_all(path, tmp_path / "b", config=cfg)
-    for f in ("motion/shifts.csv", "segmentation/rois.csv", "events/events.csv",
-              "correlation/pairs.csv", "fit/parameters.json", "simulation/plasticity.csv"):
+    for f in (
+        "motion/shifts.csv",
+        "segmentation/rois.csv",
+        "events/events.csv",
+        "correlation/pairs.csv",
+        "fit/parameters.json",
+        "simulation/plasticity.csv",
+    ):
         assert (a / f).read_bytes() == (b / f).read_bytes(), f

@@ -22,16 +22,26 @@ FAST = {"model": {"duration_s": 30}, "fit": {"duration_s": 60, "n_astrocytes": 4
 @pytest.fixture(scope="module")
 def astrocast(tmp_path_factory):
     movie = real_file("astrocast_sample1.tif")
-    out = run_all(movie, tmp_path_factory.mktemp("ac") / "out", config=config.validate(FAST),
-                  frame_rate_hz=8.0, pixel_size_um=1.0)
+    out = run_all(
+        movie,
+        tmp_path_factory.mktemp("ac") / "out",
+        config=config.validate(FAST),
+        frame_rate_hz=8.0,
+        pixel_size_um=1.0,
+    )
     return movie, out
 
 
 @pytest.fixture(scope="module")
 def astra(tmp_path_factory):
     movie = real_file("astra_fov_notebook.tif")
-    out = run_all(movie, tmp_path_factory.mktemp("astra") / "out", config=config.validate(FAST),
-                  frame_rate_hz=10.0, pixel_size_um=1.0)
+    out = run_all(
+        movie,
+        tmp_path_factory.mktemp("astra") / "out",
+        config=config.validate(FAST),
+        frame_rate_hz=10.0,
+        pixel_size_um=1.0,
+    )
     return movie, out
 
 

@@ -14,24 +14,45 @@ log = logging.getLogger("astrocalc")
 
 def add_config(p) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--config", metavar="FILE",
-                   help="YAML file of science settings (see config/config.yaml); defaults otherwise")
-    g.add_argument("--config-json", metavar="JSON", help="the same settings as a JSON string "
-                   "(used by the Snakemake rules)")
+    g.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML file of science settings (see config/config.yaml); defaults otherwise",
+    )
+    g.add_argument(
+        "--config-json",
+        metavar="JSON",
+        help="the same settings as a JSON string (used by the Snakemake rules)",
+    )
 
 
 def add_out(p) -> None:
-    p.add_argument("--out", required=True, metavar="DIR",
-                   help="results folder for this recording (CONTRACT.md layout)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace results already in DIR (otherwise an error)")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="results folder for this recording (CONTRACT.md layout)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace results already in DIR (otherwise an error)",
+    )
 
 
 def add_calibration(p) -> None:
-    p.add_argument("--frame-rate", type=float, metavar="HZ",
-                   help="frames per second (Hz); overrides the TIFF metadata")
-    p.add_argument("--pixel-size", type=float, metavar="UM",
-                   help="pixel edge length in micrometres (um); overrides the TIFF metadata")
+    p.add_argument(
+        "--frame-rate",
+        type=float,
+        metavar="HZ",
+        help="frames per second (Hz); overrides the TIFF metadata",
+    )
+    p.add_argument(
+        "--pixel-size",
+        type=float,
+        metavar="UM",
+        help="pixel edge length in micrometres (um); overrides the TIFF metadata",
+    )
 
 
 def load_config(args) -> dict:

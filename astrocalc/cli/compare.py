@@ -8,12 +8,19 @@ log = logging.getLogger("astrocalc")
 
 
 def register(sub) -> None:
-    p = sub.add_parser("compare", help="compare finished recordings grouped by a sample-sheet column",
-                       description="Per-recording summaries (summary.csv), group tests "
-                       "(tests.csv) and a group figure (compare.png/.svg/.pdf).")
+    p = sub.add_parser(
+        "compare",
+        help="compare finished recordings grouped by a sample-sheet column",
+        description="Per-recording summaries (summary.csv), group tests "
+        "(tests.csv) and a group figure (compare.png/.svg/.pdf).",
+    )
     p.add_argument("--samples", required=True, metavar="TSV", help="sample sheet (samples.tsv)")
-    p.add_argument("--results", required=True, metavar="DIR",
-                   help="folder holding one results folder per sample (results/)")
+    p.add_argument(
+        "--results",
+        required=True,
+        metavar="DIR",
+        help="folder holding one results folder per sample (results/)",
+    )
     p.add_argument("--by", default="condition", help="grouping column (default: condition)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (results/compare)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
@@ -33,12 +40,18 @@ def main(args) -> None:
     samples = read_samples(args.samples)
     results = Path(args.results)
     summary = summarise(samples, results)
-    pairs = {s: pd.read_csv(results / s / "correlation" / "pairs.csv").r.to_numpy()
-             for s in samples["sample"]}
+    pairs = {
+        s: pd.read_csv(results / s / "correlation" / "pairs.csv").r.to_numpy()
+        for s in samples["sample"]
+    }
     tests = group_tests(summary, args.by, pairs_by_sample=pairs)
     with StageOutput(args.out, overwrite=args.overwrite) as tmp:
         write_csv(tmp / "summary.csv", summary)
         write_csv(tmp / "tests.csv", tests)
         plot_compare(summary, args.by, tmp / "compare.png", tests=tests)
-    log.info("compare: %d recordings in %d groups -> %s", len(summary),
-             summary[args.by].nunique(), args.out)
+    log.info(
+        "compare: %d recordings in %d groups -> %s",
+        len(summary),
+        summary[args.by].nunique(),
+        args.out,
+    )

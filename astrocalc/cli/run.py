@@ -6,10 +6,13 @@ from ._options import add_calibration, add_config, add_out, load_config, progres
 
 
 def register(sub) -> None:
-    p = sub.add_parser("run", help="run every stage on one movie",
-                       description="Motion, segmentation, events, correlation, fit and "
-                       "simulation on one TIFF movie (T, Y, X). Results appear in DIR only "
-                       "when every stage has finished.")
+    p = sub.add_parser(
+        "run",
+        help="run every stage on one movie",
+        description="Motion, segmentation, events, correlation, fit and "
+        "simulation on one TIFF movie (T, Y, X). Results appear in DIR only "
+        "when every stage has finished.",
+    )
     p.add_argument("movie", metavar="MOVIE", help="TIFF movie (T, Y, X)")
     add_out(p)
     add_calibration(p)
@@ -20,6 +23,12 @@ def register(sub) -> None:
 def main(args) -> None:
     from ..pipeline import run_all
 
-    run_all(args.movie, args.out, config=load_config(args), frame_rate_hz=args.frame_rate,
-            pixel_size_um=args.pixel_size, overwrite=args.overwrite,
-            progress=progress_logger("motion"))
+    run_all(
+        args.movie,
+        args.out,
+        config=load_config(args),
+        frame_rate_hz=args.frame_rate,
+        pixel_size_um=args.pixel_size,
+        overwrite=args.overwrite,
+        progress=progress_logger("motion"),
+    )

@@ -14,9 +14,11 @@ STAGES = {
 
 
 def register(sub) -> None:
-    p = sub.add_parser("motion", help="correct motion of a movie (first stage)",
-                       description="Rigid subpixel motion correction of a TIFF movie into "
-                       "DIR/motion/.")
+    p = sub.add_parser(
+        "motion",
+        help="correct motion of a movie (first stage)",
+        description="Rigid subpixel motion correction of a TIFF movie into DIR/motion/.",
+    )
     p.add_argument("movie", metavar="MOVIE", help="TIFF movie (T, Y, X)")
     add_out(p)
     add_calibration(p)
@@ -35,9 +37,15 @@ def register(sub) -> None:
 def _motion(args) -> None:
     from ..pipeline import run_motion
 
-    run_motion(args.movie, args.out, config=load_config(args), frame_rate_hz=args.frame_rate,
-               pixel_size_um=args.pixel_size, overwrite=args.overwrite,
-               progress=progress_logger("motion"))
+    run_motion(
+        args.movie,
+        args.out,
+        config=load_config(args),
+        frame_rate_hz=args.frame_rate,
+        pixel_size_um=args.pixel_size,
+        overwrite=args.overwrite,
+        progress=progress_logger("motion"),
+    )
 
 
 def _stage(args) -> None:

@@ -28,8 +28,17 @@ def co_event_fraction(onsets_a: np.ndarray, onsets_b: np.ndarray, window_s: floa
     return (near(a, b) + near(b, a)) / (len(a) + len(b))
 
 
-def pairs_table(r, p, roi_ids: np.ndarray, centroids_px: np.ndarray, *, pixel_size_um: float,
-                events: pd.DataFrame, co_event_window_s: float, alpha: float = 0.05) -> pd.DataFrame:
+def pairs_table(
+    r,
+    p,
+    roi_ids: np.ndarray,
+    centroids_px: np.ndarray,
+    *,
+    pixel_size_um: float,
+    events: pd.DataFrame,
+    co_event_window_s: float,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """pairs.csv: roi_a, roi_b, r, p, distance_um, co_event_fraction, q, significant.
 
     ``q`` is the Benjamini-Hochberg adjusted p over all pairs; ``significant`` is q < alpha.
@@ -40,11 +49,24 @@ def pairs_table(r, p, roi_ids: np.ndarray, centroids_px: np.ndarray, *, pixel_si
     dist = np.hypot(*(centroids_px[ia] - centroids_px[ib]).T) * pixel_size_um
     onsets = {rid: g.onset_s.to_numpy() for rid, g in events.groupby("roi_id")}
     empty = np.zeros(0)
-    co = np.array([co_event_fraction(onsets.get(roi_ids[a], empty), onsets.get(roi_ids[b], empty),
-                                     co_event_window_s) for a, b in zip(ia, ib, strict=True)])
+    co = np.array(
+        [
+            co_event_fraction(
+                onsets.get(roi_ids[a], empty), onsets.get(roi_ids[b], empty), co_event_window_s
+            )
+            for a, b in zip(ia, ib, strict=True)
+        ]
+    )
     q = to_numpy(benjamini_hochberg(p[ia, ib])) if len(ia) else np.zeros(0)
-    return pd.DataFrame({
-        "roi_a": np.asarray(roi_ids)[ia], "roi_b": np.asarray(roi_ids)[ib],
-        "r": r[ia, ib], "p": p[ia, ib], "distance_um": dist, "co_event_fraction": co,
-        "q": q, "significant": q < alpha,
-    })
+    return pd.DataFrame(
+        {
+            "roi_a": np.asarray(roi_ids)[ia],
+            "roi_b": np.asarray(roi_ids)[ib],
+            "r": r[ia, ib],
+            "p": p[ia, ib],
+            "distance_um": dist,
+            "co_event_fraction": co,
+            "q": q,
+            "significant": q < alpha,
+        }
+    )

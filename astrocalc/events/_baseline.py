@@ -10,8 +10,13 @@ from __future__ import annotations
 from ..backend import array_namespace, scipy_module
 
 
-def bin_size(window_frames: float, *, n_frames: int | None = None, bins_per_window: int = 15,
-             min_bins: int = 20) -> int:
+def bin_size(
+    window_frames: float,
+    *,
+    n_frames: int | None = None,
+    bins_per_window: int = 15,
+    min_bins: int = 20,
+) -> int:
     """Frames per bin so that one baseline window spans about ``bins_per_window`` bins and a
     short recording still has at least ``min_bins`` bins."""
     size = int(window_frames // bins_per_window)
@@ -78,8 +83,9 @@ class RunningBaseline:
         Percentile (0-100).
     """
 
-    def __init__(self, binned, *, bin_frames: int, n_frames: int, window_frames: float,
-                 percentile: float):
+    def __init__(
+        self, binned, *, bin_frames: int, n_frames: int, window_frames: float, percentile: float
+    ):
         xp = array_namespace(binned)
         ndimage = scipy_module(xp, "ndimage")
         self.xp = xp
@@ -100,7 +106,7 @@ class RunningBaseline:
             r = int(round(percentile / 100 * (w - 1)))
             low = ndimage.rank_filter(padded, r, size=size, mode="nearest")
             high = ndimage.rank_filter(low, w - 1 - r, size=size, mode="nearest")
-            self.values = high[w:w + nb]
+            self.values = high[w : w + nb]
         starts = xp.arange(nb) * bin_frames
         ends = xp.minimum(starts + bin_frames, n_frames)
         self.centres = (starts + ends - 1) / 2.0
@@ -122,8 +128,13 @@ class RunningBaseline:
 def running_baseline(x, *, window_frames: float, percentile: float):
     """Running-percentile baseline of traces ``x`` (T, ...) evaluated at every frame."""
     size = bin_size(window_frames, n_frames=x.shape[0])
-    rb = RunningBaseline(bin_means(x, size), bin_frames=size, n_frames=x.shape[0],
-                         window_frames=window_frames, percentile=percentile)
+    rb = RunningBaseline(
+        bin_means(x, size),
+        bin_frames=size,
+        n_frames=x.shape[0],
+        window_frames=window_frames,
+        percentile=percentile,
+    )
     return rb.at(0, x.shape[0])
 
 

@@ -31,8 +31,9 @@ def robust_noise(smoothed: np.ndarray, raw: np.ndarray, sigma_frames: float) -> 
     return np.maximum(mid - low, white) + 1e-12
 
 
-def hysteresis_runs(trace: np.ndarray, *, high: float, low: float, min_frames: int,
-                    split_prominence: float) -> list[tuple[int, int, int]]:
+def hysteresis_runs(
+    trace: np.ndarray, *, high: float, low: float, min_frames: int, split_prominence: float
+) -> list[tuple[int, int, int]]:
     """Events in one smoothed trace as (onset, peak, end) frames (end inclusive).
 
     A run is a stretch above ``low`` that reaches ``high`` and lasts ``min_frames``.
@@ -56,7 +57,7 @@ def hysteresis_runs(trace: np.ndarray, *, high: float, low: float, min_frames: i
             peaks = np.array([int(np.argmax(seg))])
         bounds = [0]
         for a, b in zip(peaks[:-1], peaks[1:], strict=True):
-            bounds.append(a + int(np.argmin(seg[a:b + 1])))
+            bounds.append(a + int(np.argmin(seg[a : b + 1])))
         bounds.append(e - s)
         for k, p in enumerate(peaks):
             lo, hi = bounds[k] + (1 if k else 0), bounds[k + 1]
@@ -65,8 +66,15 @@ def hysteresis_runs(trace: np.ndarray, *, high: float, low: float, min_frames: i
     return out
 
 
-def detect(dff: np.ndarray, *, frame_rate_hz: float, smooth_s: float, high_sd: float,
-           low_sd: float, min_duration_s: float) -> tuple[list[tuple[int, int, int, int]], np.ndarray, np.ndarray]:
+def detect(
+    dff: np.ndarray,
+    *,
+    frame_rate_hz: float,
+    smooth_s: float,
+    high_sd: float,
+    low_sd: float,
+    min_duration_s: float,
+) -> tuple[list[tuple[int, int, int, int]], np.ndarray, np.ndarray]:
     """Detect events in every ROI trace.
 
     Parameters
@@ -96,8 +104,12 @@ def detect(dff: np.ndarray, *, frame_rate_hz: float, smooth_s: float, high_sd: f
     min_frames = max(1, int(round(min_duration_s * frame_rate_hz)))
     events = []
     for j in range(dff.shape[1]):
-        for onset, peak, end in hysteresis_runs(sm[:, j], high=high_sd * noise[j],
-                                                low=low_sd * noise[j], min_frames=min_frames,
-                                                split_prominence=high_sd * noise[j]):
+        for onset, peak, end in hysteresis_runs(
+            sm[:, j],
+            high=high_sd * noise[j],
+            low=low_sd * noise[j],
+            min_frames=min_frames,
+            split_prominence=high_sd * noise[j],
+        ):
             events.append((j, onset, peak, end))
     return events, sm, noise

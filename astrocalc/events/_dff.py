@@ -7,8 +7,14 @@ import numpy as np
 from ._baseline import running_baseline
 
 
-def delta_f_over_f(traces: np.ndarray, *, window_frames: float, percentile: float,
-                   offset: float = 0.0, f0_floor: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def delta_f_over_f(
+    traces: np.ndarray,
+    *,
+    window_frames: float,
+    percentile: float,
+    offset: float = 0.0,
+    f0_floor: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """dF/F = (F - F0) / F0 per ROI.
 
     Parameters

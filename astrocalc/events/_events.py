@@ -12,9 +12,21 @@ from ._detect import detect
 from ._dff import delta_f_over_f
 from ._features import event_features
 
-EVENT_COLUMNS = ["event_id", "roi_id", "onset_frame", "peak_frame", "end_frame", "onset_s",
-                 "amplitude_dff", "duration_s", "rise_s", "decay_s", "auc_dff_s", "n_rois",
-                 "kind"]
+EVENT_COLUMNS = [
+    "event_id",
+    "roi_id",
+    "onset_frame",
+    "peak_frame",
+    "end_frame",
+    "onset_s",
+    "amplitude_dff",
+    "duration_s",
+    "rise_s",
+    "decay_s",
+    "auc_dff_s",
+    "n_rois",
+    "kind",
+]
 
 
 @dataclass
@@ -25,8 +37,9 @@ class EventResult:
     noise: np.ndarray  # (N,) SD of smoothed dF/F
 
 
-def find_events(traces: np.ndarray, roi_ids: np.ndarray, *, frame_rate_hz: float,
-                config: dict) -> EventResult:
+def find_events(
+    traces: np.ndarray, roi_ids: np.ndarray, *, frame_rate_hz: float, config: dict
+) -> EventResult:
     """dF/F, events and per-ROI statistics from raw ROI traces.
 
     Parameters
@@ -41,25 +54,52 @@ def find_events(traces: np.ndarray, roi_ids: np.ndarray, *, frame_rate_hz: float
         The ``events`` section of the config.
     """
     fs = frame_rate_hz
-    dff, _ = delta_f_over_f(traces, window_frames=config["baseline_window_s"] * fs,
-                            percentile=config["baseline_percentile"],
-                            offset=config["offset"])
-    found, sm, noise = detect(dff, frame_rate_hz=fs, smooth_s=config["smooth_s"],
-                              high_sd=config["high_threshold_sd"],
-                              low_sd=config["low_threshold_sd"],
-                              min_duration_s=config["min_duration_s"])
+    dff, _ = delta_f_over_f(
+        traces,
+        window_frames=config["baseline_window_s"] * fs,
+        percentile=config["baseline_percentile"],
+        offset=config["offset"],
+    )
+    found, sm, noise = detect(
+        dff,
+        frame_rate_hz=fs,
+        smooth_s=config["smooth_s"],
+        high_sd=config["high_threshold_sd"],
+        low_sd=config["low_threshold_sd"],
+        min_duration_s=config["min_duration_s"],
+    )
     rows = []
     for j, onset, peak, end in found:
         feats = event_features(sm[:, j], dff[:, j], onset, peak, end, frame_rate_hz=fs)
-        rows.append({"roi_id": int(roi_ids[j]), "onset_frame": onset, "peak_frame": peak,
-                     "end_frame": end, "onset_s": onset / fs, **feats})
-    events = pd.DataFrame(rows, columns=[c for c in EVENT_COLUMNS if c not in ("event_id", "n_rois", "kind")])
+        rows.append(
+            {
+                "roi_id": int(roi_ids[j]),
+                "onset_frame": onset,
+                "peak_frame": peak,
+                "end_frame": end,
+                "onset_s": onset / fs,
+                **feats,
+            }
+        )
+    events = pd.DataFrame(
+        rows, columns=[c for c in EVENT_COLUMNS if c not in ("event_id", "n_rois", "kind")]
+    )
     events = events.sort_values(["onset_frame", "roi_id"], kind="stable").reset_index(drop=True)
     events.insert(0, "event_id", np.arange(1, len(events) + 1))
-    events["n_rois"] = coactive_rois(events.roi_id.to_numpy(), events.onset_s.to_numpy(),
-                                     window_s=config["coactive_window_s"]) if len(events) else []
-    events["kind"] = classify(events.n_rois.to_numpy(), len(roi_ids),
-                              global_fraction=config["global_fraction"]) if len(events) else []
+    events["n_rois"] = (
+        coactive_rois(
+            events.roi_id.to_numpy(),
+            events.onset_s.to_numpy(),
+            window_s=config["coactive_window_s"],
+        )
+        if len(events)
+        else []
+    )
+    events["kind"] = (
+        classify(events.n_rois.to_numpy(), len(roi_ids), global_fraction=config["global_fraction"])
+        if len(events)
+        else []
+    )
     events = events[EVENT_COLUMNS]
     return EventResult(dff, events, per_roi_summary(events, roi_ids, dff.shape[0] / fs), noise)
 
@@ -71,9 +111,13 @@ def per_roi_summary(events: pd.DataFrame, roi_ids: np.ndarray, duration_s: float
     out["n_events"] = g.size()
     out["n_events"] = out["n_events"].fillna(0).astype(int)
     out["rate_per_min"] = out["n_events"] / (duration_s / 60.0)
-    for col, name in (("amplitude_dff", "mean_amplitude_dff"), ("duration_s", "mean_duration_s"),
-                      ("rise_s", "mean_rise_s"), ("decay_s", "mean_decay_s"),
-                      ("auc_dff_s", "mean_auc_dff_s")):
+    for col, name in (
+        ("amplitude_dff", "mean_amplitude_dff"),
+        ("duration_s", "mean_duration_s"),
+        ("rise_s", "mean_rise_s"),
+        ("decay_s", "mean_decay_s"),
+        ("auc_dff_s", "mean_auc_dff_s"),
+    ):
         out[name] = g[col].mean()
     out["share_global"] = g["kind"].apply(lambda k: float((k == "global").mean()))
     return out.reset_index()

@@ -20,8 +20,16 @@ def _crossing(trace: np.ndarray, level: float, start: int, stop: int, step: int)
     return float(i)
 
 
-def event_features(sm: np.ndarray, raw: np.ndarray, onset: int, peak: int, end: int, *,
-                   frame_rate_hz: float, pre_s: float = 2.0) -> dict:
+def event_features(
+    sm: np.ndarray,
+    raw: np.ndarray,
+    onset: int,
+    peak: int,
+    end: int,
+    *,
+    frame_rate_hz: float,
+    pre_s: float = 2.0,
+) -> dict:
     """Amplitude, rise, decay, duration and area of one event.
 
     Parameters
@@ -44,12 +52,17 @@ def event_features(sm: np.ndarray, raw: np.ndarray, onset: int, peak: int, end: 
     down; NaN when too short), duration_s (full width at half maximum), auc_dff_s.
     """
     fs = frame_rate_hz
-    pre = sm[max(0, onset - int(pre_s * fs)):onset]
+    pre = sm[max(0, onset - int(pre_s * fs)) : onset]
     base = float(np.median(pre)) if len(pre) else 0.0
     amp = float(sm[peak] - base)
     if amp <= 0:
-        return {"amplitude_dff": amp, "rise_s": np.nan, "decay_s": np.nan,
-                "duration_s": (end - onset + 1) / fs, "auc_dff_s": float(raw[onset:end + 1].sum() / fs)}
+        return {
+            "amplitude_dff": amp,
+            "rise_s": np.nan,
+            "decay_s": np.nan,
+            "duration_s": (end - onset + 1) / fs,
+            "auc_dff_s": float(raw[onset : end + 1].sum() / fs),
+        }
     rel = sm - base
     left = max(0, onset - int(pre_s * fs))
     t10 = _crossing(rel, 0.1 * amp, peak, left - 1, -1)
@@ -71,5 +84,5 @@ def event_features(sm: np.ndarray, raw: np.ndarray, onset: int, peak: int, end: 
         "rise_s": float(max(t90 - t10, 0.0) / fs),
         "decay_s": decay,
         "duration_s": float((h_right - h_left) / fs),
-        "auc_dff_s": float(raw[onset:end + 1].sum() / fs),
+        "auc_dff_s": float(raw[onset : end + 1].sum() / fs),
     }

@@ -6,8 +6,15 @@ import numpy as np
 import pandas as pd
 
 
-def observed_statistics(per_roi: pd.DataFrame, rois: pd.DataFrame, events: pd.DataFrame,
-                        pairs: pd.DataFrame, *, seed: int = 0, n_boot: int = 2000) -> dict:
+def observed_statistics(
+    per_roi: pd.DataFrame,
+    rois: pd.DataFrame,
+    events: pd.DataFrame,
+    pairs: pd.DataFrame,
+    *,
+    seed: int = 0,
+    n_boot: int = 2000,
+) -> dict:
     """Summary statistics of microdomain activity.
 
     Parameters

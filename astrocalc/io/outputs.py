@@ -70,8 +70,9 @@ class StageOutput:
     def __enter__(self) -> Path:
         check_writable(self.dest, overwrite=self.overwrite)
         self.dest.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.partial-",
-                                         dir=self.dest.parent))
+        self.tmp = Path(
+            tempfile.mkdtemp(prefix=f".{self.dest.name}.partial-", dir=self.dest.parent)
+        )
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -89,5 +90,7 @@ class StageOutput:
 def check_writable(dest: Path, *, overwrite: bool) -> None:
     if dest.exists() and not overwrite:
         if dest.is_file() or any(dest.iterdir()):
-            raise InputError(f"{dest}: already holds results; expected an empty or new "
-                             "folder (pass --overwrite to replace them)")
+            raise InputError(
+                f"{dest}: already holds results; expected an empty or new "
+                "folder (pass --overwrite to replace them)"
+            )

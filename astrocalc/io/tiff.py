@@ -18,8 +18,17 @@ from ..errors import InputError
 
 MIN_FRAMES = 10
 SUPPORTED_DTYPES = ("uint8", "uint16", "int16", "uint32", "int32", "float32", "float64")
-_UM_PER_UNIT = {"um": 1.0, "µm": 1.0, "\\u00B5m": 1.0, "micron": 1.0, "microns": 1.0,
-                "mm": 1e3, "nm": 1e-3, "m": 1e6, "cm": 1e4}
+_UM_PER_UNIT = {
+    "um": 1.0,
+    "µm": 1.0,
+    "\\u00B5m": 1.0,
+    "micron": 1.0,
+    "microns": 1.0,
+    "mm": 1e3,
+    "nm": 1e-3,
+    "m": 1e6,
+    "cm": 1e4,
+}
 _S_PER_UNIT = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0}
 
 
@@ -56,13 +65,17 @@ class Movie:
             try:
                 block = np.stack([self._pages[i].asarray() for i in range(start, stop)])
             except Exception as exc:
-                raise InputError(f"{self.path}: cannot read frames {start}-{stop - 1} "
-                                 f"({exc}); the file may be truncated or corrupt") from None
+                raise InputError(
+                    f"{self.path}: cannot read frames {start}-{stop - 1} "
+                    f"({exc}); the file may be truncated or corrupt"
+                ) from None
             block = block.reshape((stop - start,) + self.shape[1:]).astype(dtype, copy=False)
         if block.dtype.kind == "f" and not np.isfinite(block).all():
             bad = start + int(np.flatnonzero(~np.isfinite(block).reshape(len(block), -1).all(1))[0])
-            raise InputError(f"{self.path}: frame {bad} contains NaN or infinite values; "
-                             "expected finite intensities")
+            raise InputError(
+                f"{self.path}: frame {bad} contains NaN or infinite values; "
+                "expected finite intensities"
+            )
         return block
 
     def chunks(self, chunk_frames: int, *, overlap: int = 0, dtype=np.float32):
@@ -135,8 +148,13 @@ def _squeeze_to_tyx(shape: tuple[int, ...], axes: str) -> tuple[int, int, int] |
     return tuple(n for n, _ in kept)
 
 
-def open_movie(path: str | Path, *, frame_rate_hz: float | None = None,
-               pixel_size_um: float | None = None, require_calibration: bool = True) -> Movie:
+def open_movie(
+    path: str | Path,
+    *,
+    frame_rate_hz: float | None = None,
+    pixel_size_um: float | None = None,
+    require_calibration: bool = True,
+) -> Movie:
     """Open a (T, Y, X) TIFF movie for chunked reading.
 
     Parameters
@@ -160,42 +178,55 @@ def open_movie(path: str | Path, *, frame_rate_hz: float | None = None,
     try:
         tif = tifffile.TiffFile(path)
     except Exception as exc:
-        raise InputError(f"{path}: not a readable TIFF file ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            f"{path}: not a readable TIFF file ({type(exc).__name__}: {exc})"
+        ) from None
     try:
         series = tif.series[0]
         shape = _squeeze_to_tyx(tuple(series.shape), series.axes)
         if shape is None:
             if len(series.shape) == 2 or series.ndim == 2:
-                raise InputError(f"{path}: a single 2-D image {tuple(series.shape)}; "
-                                 "expected a movie (T, Y, X) with at least "
-                                 f"{MIN_FRAMES} frames")
-            raise InputError(f"{path}: shape {tuple(series.shape)} with axes '{series.axes}'; "
-                             "expected a movie (T, Y, X): one channel, one z-plane")
+                raise InputError(
+                    f"{path}: a single 2-D image {tuple(series.shape)}; "
+                    "expected a movie (T, Y, X) with at least "
+                    f"{MIN_FRAMES} frames"
+                )
+            raise InputError(
+                f"{path}: shape {tuple(series.shape)} with axes '{series.axes}'; "
+                "expected a movie (T, Y, X): one channel, one z-plane"
+            )
         dtype = np.dtype(series.dtype)
         if dtype.name not in SUPPORTED_DTYPES:
-            raise InputError(f"{path}: pixel type {dtype.name}; expected one of "
-                             f"{', '.join(SUPPORTED_DTYPES)}")
+            raise InputError(
+                f"{path}: pixel type {dtype.name}; expected one of {', '.join(SUPPORTED_DTYPES)}"
+            )
         if shape[0] < MIN_FRAMES:
             raise InputError(f"{path}: {shape[0]} frames; expected at least {MIN_FRAMES}")
         if min(shape[1:]) < 16:
-            raise InputError(f"{path}: frames of {shape[1]}x{shape[2]} pixels; "
-                             "expected at least 16x16")
+            raise InputError(
+                f"{path}: frames of {shape[1]}x{shape[2]} pixels; expected at least 16x16"
+            )
         rate, size = _ome_metadata(tif)
         if rate is None and size is None:
             rate, size = _imagej_metadata(tif)
         rate = frame_rate_hz if frame_rate_hz is not None else rate
         size = pixel_size_um if pixel_size_um is not None else size
         if require_calibration and rate is None:
-            raise InputError(f"{path}: no frame rate in the TIFF metadata; "
-                             "give it with --frame-rate HZ (or frame_rate_hz in samples.tsv)")
+            raise InputError(
+                f"{path}: no frame rate in the TIFF metadata; "
+                "give it with --frame-rate HZ (or frame_rate_hz in samples.tsv)"
+            )
         if require_calibration and size is None:
-            raise InputError(f"{path}: no pixel size in the TIFF metadata; "
-                             "give it with --pixel-size UM (or pixel_size_um in samples.tsv)")
+            raise InputError(
+                f"{path}: no pixel size in the TIFF metadata; "
+                "give it with --pixel-size UM (or pixel_size_um in samples.tsv)"
+            )
         for name, value in (("frame rate", rate), ("pixel size", size)):
             if value is not None and not (np.isfinite(value) and value > 0):
                 raise InputError(f"{path}: {name} {value}; expected a positive number")
-        movie = Movie(path=path, shape=shape, dtype=dtype, frame_rate_hz=rate,
-                      pixel_size_um=size, _tif=tif)
+        movie = Movie(
+            path=path, shape=shape, dtype=dtype, frame_rate_hz=rate, pixel_size_um=size, _tif=tif
+        )
         try:
             mm = tifffile.memmap(path, mode="r")
             if mm.size == np.prod(shape):
@@ -205,8 +236,10 @@ def open_movie(path: str | Path, *, frame_rate_hz: float | None = None,
         if movie._memmap is None:
             pages = list(series.pages)
             if len(pages) != shape[0]:
-                raise InputError(f"{path}: {len(pages)} image pages for {shape[0]} frames; "
-                                 "expected one page per frame")
+                raise InputError(
+                    f"{path}: {len(pages)} image pages for {shape[0]} frames; "
+                    "expected one page per frame"
+                )
             movie._pages = pages
         # a truncated file fails here rather than halfway through a run
         movie.read(shape[0] - 1, shape[0])
@@ -223,19 +256,25 @@ class MovieWriter:
     ImageDescription so the file reopens with its frame rate and pixel size.
     """
 
-    def __init__(self, path: str | Path, shape: tuple[int, int, int], dtype=np.float32, *,
-                 frame_rate_hz: float | None = None, pixel_size_um: float | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        shape: tuple[int, int, int],
+        dtype=np.float32,
+        *,
+        frame_rate_hz: float | None = None,
+        pixel_size_um: float | None = None,
+    ):
         self.path = Path(path)
         nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
         bigtiff = nbytes > 2**31
         kwargs = _calibration_kwargs(frame_rate_hz, pixel_size_um, imagej=not bigtiff)
-        self._mm = tifffile.memmap(self.path, shape=shape, dtype=dtype, bigtiff=bigtiff,
-                                   **kwargs)
+        self._mm = tifffile.memmap(self.path, shape=shape, dtype=dtype, bigtiff=bigtiff, **kwargs)
         self._next = 0
 
     def write(self, block: np.ndarray) -> None:
         n = len(block)
-        self._mm[self._next:self._next + n] = block
+        self._mm[self._next : self._next + n] = block
         self._next += n
 
     def close(self) -> None:
@@ -263,8 +302,13 @@ def _calibration_kwargs(frame_rate_hz, pixel_size_um, *, imagej: bool) -> dict:
     return kwargs
 
 
-def write_image(path: str | Path, image: np.ndarray, *, pixel_size_um: float | None = None,
-                axes: str | None = None) -> None:
+def write_image(
+    path: str | Path,
+    image: np.ndarray,
+    *,
+    pixel_size_um: float | None = None,
+    axes: str | None = None,
+) -> None:
     """Write a 2-D or small 3-D image in one go (ImageJ-compatible, calibrated)."""
     image = np.asarray(image)
     kwargs: dict = {}
@@ -275,4 +319,3 @@ def write_image(path: str | Path, image: np.ndarray, *, pixel_size_um: float | N
             kwargs["metadata"]["unit"] = "um"
             kwargs["resolution"] = (1.0 / pixel_size_um, 1.0 / pixel_size_um)
     tifffile.imwrite(path, image, **kwargs)
-

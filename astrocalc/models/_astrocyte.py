@@ -27,8 +27,15 @@ class AstrocyteInput:
     ip3_pulse_uM: float = 0.6
 
 
-def poisson_drive(rng, inputs: AstrocyteInput, *, n_domains: int, n_steps: int, dt_s: float,
-                  replicate: np.ndarray | None = None) -> np.ndarray:
+def poisson_drive(
+    rng,
+    inputs: AstrocyteInput,
+    *,
+    n_domains: int,
+    n_steps: int,
+    dt_s: float,
+    replicate: np.ndarray | None = None,
+) -> np.ndarray:
     """Input event counts (n_steps, B, n_domains) as uint8.
 
     Common random numbers: batch rows with the same ``replicate`` index (default: all
@@ -49,8 +56,16 @@ def poisson_drive(rng, inputs: AstrocyteInput, *, n_domains: int, n_steps: int, 
     return (private | shared).astype(np.uint8)
 
 
-def simulate_astrocytes(drive, xp, *, dt_s: float, coupling_per_s: float, ip3_pulse_uM: float,
-                        params: LiRinzel | None = None, record_every: int = 0):
+def simulate_astrocytes(
+    drive,
+    xp,
+    *,
+    dt_s: float,
+    coupling_per_s: float,
+    ip3_pulse_uM: float,
+    params: LiRinzel | None = None,
+    record_every: int = 0,
+):
     """Integrate a batch of astrocytes.
 
     Parameters
@@ -104,8 +119,9 @@ def simulate_astrocytes(drive, xp, *, dt_s: float, coupling_per_s: float, ip3_pu
     return out
 
 
-def calcium_events(ca: np.ndarray, *, threshold_uM: float, dt_s: float,
-                   min_duration_s: float = 0.3) -> list[np.ndarray]:
+def calcium_events(
+    ca: np.ndarray, *, threshold_uM: float, dt_s: float, min_duration_s: float = 0.3
+) -> list[np.ndarray]:
     """Onset times (s) of calcium events, per column of ``ca`` (n_t, ...).
 
     An event is an upward crossing of ``threshold_uM`` that stays above it for

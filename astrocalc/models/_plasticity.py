@@ -26,9 +26,16 @@ class STDP:
     w_max: float = 1.0
 
 
-def spike_trains(rng, n_synapses: int, *, duration_s: float, pre_rate_hz: float,
-                 pairing_lag_s: float, pair_probability: float = 0.5,
-                 post_background_hz: float = 0.5) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def spike_trains(
+    rng,
+    n_synapses: int,
+    *,
+    duration_s: float,
+    pre_rate_hz: float,
+    pairing_lag_s: float,
+    pair_probability: float = 0.5,
+    post_background_hz: float = 0.5,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Poisson presynaptic spikes; each is followed by a postsynaptic spike ``pairing_lag_s``
     later with ``pair_probability`` (negative lag: post before pre), plus background post
     spikes. Times in seconds, sorted."""
@@ -43,12 +50,15 @@ def spike_trains(rng, n_synapses: int, *, duration_s: float, pre_rate_hz: float,
     return pre, post
 
 
-def eligibility_increments(pre: np.ndarray, post: np.ndarray, rule: STDP) -> tuple[np.ndarray, np.ndarray]:
+def eligibility_increments(
+    pre: np.ndarray, post: np.ndarray, rule: STDP
+) -> tuple[np.ndarray, np.ndarray]:
     """Times and sizes of the STDP increments of one synapse (all-to-all pairs).
 
     At each post spike: + a_plus * sum over earlier pre spikes of exp(-dt / tau_plus).
     At each pre spike: - a_minus * sum over earlier post spikes of exp(-dt / tau_minus).
     """
+
     def summed(later, earlier, tau):
         if not len(later) or not len(earlier):
             return np.zeros(len(later))
@@ -63,8 +73,9 @@ def eligibility_increments(pre: np.ndarray, post: np.ndarray, rule: STDP) -> tup
     return times[order], sizes[order]
 
 
-def gated_weight_change(pre_trains, post_trains, gate: np.ndarray, *, dt_s: float,
-                        rule: STDP) -> tuple[np.ndarray, np.ndarray]:
+def gated_weight_change(
+    pre_trains, post_trains, gate: np.ndarray, *, dt_s: float, rule: STDP
+) -> tuple[np.ndarray, np.ndarray]:
     """Weight change of each synapse: integral of eligibility x gate.
 
     Parameters

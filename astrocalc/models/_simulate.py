@@ -21,9 +21,17 @@ def compartment_names(n_domains: int) -> list[str]:
     return [f"md_{i + 1}" for i in range(n_domains)] + ["soma"]
 
 
-def simulate_plasticity(*, n_domains: int, rate_per_min: float, correlation: float, seed: int,
-                        model: dict, record_hz: float = 10.0, rule: STDP | None = None,
-                        xp=np) -> SimulationResult:
+def simulate_plasticity(
+    *,
+    n_domains: int,
+    rate_per_min: float,
+    correlation: float,
+    seed: int,
+    model: dict,
+    record_hz: float = 10.0,
+    rule: STDP | None = None,
+    xp=np,
+) -> SimulationResult:
     """Simulate one astrocyte with ``n_domains`` microdomains and its synapses.
 
     Parameters
@@ -47,10 +55,21 @@ def simulate_plasticity(*, n_domains: int, rate_per_min: float, correlation: flo
     dt = model["dt_s"]
     n_steps = int(round(model["duration_s"] / dt))
     every = max(1, int(round(1.0 / (record_hz * dt))))
-    drive = poisson_drive(rng, AstrocyteInput(np.array([rate_per_min]), np.array([correlation])),
-                          n_domains=n_domains, n_steps=n_steps, dt_s=dt)
-    rec = simulate_astrocytes(drive, xp, dt_s=dt, coupling_per_s=model["ip3_coupling_per_s"],
-                              ip3_pulse_uM=model["ip3_pulse_uM"], record_every=every)
+    drive = poisson_drive(
+        rng,
+        AstrocyteInput(np.array([rate_per_min]), np.array([correlation])),
+        n_domains=n_domains,
+        n_steps=n_steps,
+        dt_s=dt,
+    )
+    rec = simulate_astrocytes(
+        drive,
+        xp,
+        dt_s=dt,
+        coupling_per_s=model["ip3_coupling_per_s"],
+        ip3_pulse_uM=model["ip3_pulse_uM"],
+        record_every=every,
+    )
     ca, ip3 = rec["ca"][:, 0], rec["ip3"][:, 0]  # (n_rec, n_domains + 1)
     names = compartment_names(n_domains)
     times = np.arange(ca.shape[0]) * every * dt
@@ -63,21 +82,28 @@ def simulate_plasticity(*, n_domains: int, rate_per_min: float, correlation: flo
     per = model["synapses_per_microdomain"]
     n_syn = n_domains * per
     domain_of = np.repeat(np.arange(n_domains), per)
-    pre, post = spike_trains(rng, n_syn, duration_s=model["duration_s"],
-                             pre_rate_hz=model["pre_rate_hz"], pairing_lag_s=model["pairing_lag_s"])
+    pre, post = spike_trains(
+        rng,
+        n_syn,
+        duration_s=model["duration_s"],
+        pre_rate_hz=model["pre_rate_hz"],
+        pairing_lag_s=model["pairing_lag_s"],
+    )
     gate = (ca[:, domain_of] > model["gate_threshold_uM"]).astype(float)
     dw, ungated = gated_weight_change(pre, post, gate, dt_s=every * dt, rule=rule)
     w0 = np.full(n_syn, 0.5 * rule.w_max)
     w1 = np.clip(w0 + dw, 0.0, rule.w_max)
-    plasticity = pd.DataFrame({
-        "synapse_id": np.arange(1, n_syn + 1),
-        "compartment": [names[d] for d in domain_of],
-        "w_initial": w0,
-        "w_final": w1,
-        "dw": w1 - w0,
-        "dw_ungated": np.clip(w0 + ungated, 0.0, rule.w_max) - w0,
-        "gate_open_fraction": gate.mean(axis=0),
-        "n_pre": [len(p) for p in pre],
-        "n_post": [len(q) for q in post],
-    })
+    plasticity = pd.DataFrame(
+        {
+            "synapse_id": np.arange(1, n_syn + 1),
+            "compartment": [names[d] for d in domain_of],
+            "w_initial": w0,
+            "w_final": w1,
+            "dw": w1 - w0,
+            "dw_ungated": np.clip(w0 + ungated, 0.0, rule.w_max) - w0,
+            "gate_open_fraction": gate.mean(axis=0),
+            "n_pre": [len(p) for p in pre],
+            "n_post": [len(q) for q in post],
+        }
+    )
     return SimulationResult(compartments, plasticity)

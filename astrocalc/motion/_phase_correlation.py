@@ -19,7 +19,7 @@ def taper(shape: tuple[int, int], xp, *, fraction: float = 0.125):
         w = xp.ones(n, dtype=xp.float32)
         ramp = 0.5 - 0.5 * xp.cos(xp.pi * (xp.arange(width, dtype=xp.float32) + 0.5) / width)
         w[:width] = ramp
-        w[n - width:] = ramp[::-1]
+        w[n - width :] = ramp[::-1]
         out.append(w)
     return out[0][:, None] * out[1][None, :]
 

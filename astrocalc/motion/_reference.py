@@ -18,8 +18,14 @@ def frame_correlation(frames, reference):
     return (a @ b) / denom
 
 
-def make_reference(frames, *, max_shift_px: float, iterations: int = 4,
-                   smooth_sigma_px: float = 1.0, n_seed: int = 20):
+def make_reference(
+    frames,
+    *,
+    max_shift_px: float,
+    iterations: int = 4,
+    smooth_sigma_px: float = 1.0,
+    n_seed: int = 20,
+):
     """Build a registration reference from a sample of frames.
 
     Parameters

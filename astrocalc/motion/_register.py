@@ -64,11 +64,21 @@ def intensity_affine(frames, reference, *, low: float = 10, high: float = 90):
     return gain, offset
 
 
-def register_movie(movie, writer, xp, *, chunk_frames: int, max_shift_px: float,
-                   reference_frames: int = 300, reference_iterations: int = 4,
-                   smooth_sigma_px: float = 1.0, flag_decorrelation: float = 10.0,
-                   normalize_intensity: bool = False, enabled: bool = True,
-                   progress=None) -> MotionResult:
+def register_movie(
+    movie,
+    writer,
+    xp,
+    *,
+    chunk_frames: int,
+    max_shift_px: float,
+    reference_frames: int = 300,
+    reference_iterations: int = 4,
+    smooth_sigma_px: float = 1.0,
+    flag_decorrelation: float = 10.0,
+    normalize_intensity: bool = False,
+    enabled: bool = True,
+    progress=None,
+) -> MotionResult:
     """Estimate and undo rigid motion, chunk by chunk.
 
     Parameters
@@ -95,9 +105,12 @@ def register_movie(movie, writer, xp, *, chunk_frames: int, max_shift_px: float,
     t, h, w = movie.shape
     if enabled:
         sample = sample_frames(movie, reference_frames, xp)
-        reference = make_reference(sample, max_shift_px=max_shift_px,
-                                   iterations=reference_iterations,
-                                   smooth_sigma_px=smooth_sigma_px)
+        reference = make_reference(
+            sample,
+            max_shift_px=max_shift_px,
+            iterations=reference_iterations,
+            smooth_sigma_px=smooth_sigma_px,
+        )
         del sample
         template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
     else:
@@ -121,7 +134,9 @@ def register_movie(movie, writer, xp, *, chunk_frames: int, max_shift_px: float,
         else:
             corrected = frames
         if normalize_intensity:
-            gain, offset = intensity_affine(corrected, ref_xp if enabled else corrected.mean(axis=0))
+            gain, offset = intensity_affine(
+                corrected, ref_xp if enabled else corrected.mean(axis=0)
+            )
             corrected = (corrected - offset[:, None, None]) / gain[:, None, None]
             gains[start:stop], offsets[start:stop] = to_numpy(gain), to_numpy(offset)
         sum_before += frames.sum(axis=0)
@@ -135,14 +150,18 @@ def register_movie(movie, writer, xp, *, chunk_frames: int, max_shift_px: float,
     if not enabled:
         reference = mean_after
         corr_after = corr_before = np.full(t, np.nan, np.float32)
-    table = pd.DataFrame({
-        "frame": np.arange(t),
-        "dy": shifts[:, 0],
-        "dx": shifts[:, 1],
-        "corr": corr_after,
-        "corr_before": corr_before,
-        "flagged": flag_outliers(corr_after, flag_decorrelation) if enabled else np.zeros(t, bool),
-    })
+    table = pd.DataFrame(
+        {
+            "frame": np.arange(t),
+            "dy": shifts[:, 0],
+            "dx": shifts[:, 1],
+            "corr": corr_after,
+            "corr_before": corr_before,
+            "flagged": flag_outliers(corr_after, flag_decorrelation)
+            if enabled
+            else np.zeros(t, bool),
+        }
+    )
     if normalize_intensity:
         table["gain"], table["offset"] = gains, offsets
     return MotionResult(table, to_numpy(reference).astype(np.float32), mean_before, mean_after)

@@ -37,4 +37,4 @@ def shift_frames(frames, shifts):
     ramp_x = xp.exp(2j * xp.pi * fx[None, :] * shifts[:, 1:2]).astype(xp.complex64)
     spec = fft.rfft2(padded) * ramp_y[:, :, None] * ramp_x[:, None, :]
     out = fft.irfft2(spec, s=(ph, pw))
-    return xp.ascontiguousarray(out[:, pad:pad + h, pad:pad + w].astype(xp.float32))
+    return xp.ascontiguousarray(out[:, pad : pad + h, pad : pad + w].astype(xp.float32))

@@ -9,5 +9,13 @@ from .run import run_all
 from .segmentation import run_segmentation
 from .simulation import run_simulation
 
-__all__ = ["run_all", "run_correlation", "run_events", "run_fit", "run_motion",
-           "run_segmentation", "run_simulation", "write_run_json"]
+__all__ = [
+    "run_all",
+    "run_correlation",
+    "run_events",
+    "run_fit",
+    "run_motion",
+    "run_segmentation",
+    "run_simulation",
+    "write_run_json",
+]

@@ -26,8 +26,9 @@ def sha256(path: str | Path, *, block: int = 1 << 22) -> str:
 
 def require(path: Path, stage: str) -> Path:
     if not path.is_file():
-        raise InputError(f"{path}: not found; expected the output of `astrocalc {stage}` "
-                         "in this results folder")
+        raise InputError(
+            f"{path}: not found; expected the output of `astrocalc {stage}` in this results folder"
+        )
     return path
 
 

@@ -44,25 +44,50 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
     min_shift = min(int(round(cc["min_shift_s"] * fs)), max(1, t // 4))
     r = to_numpy(pearson_matrix(dff))
     p = to_numpy(circular_shift_pvalues(dff, min_shift_frames=min_shift))
-    pairs = pairs_table(r, p, roi_ids, rois[["y", "x"]].to_numpy(), pixel_size_um=px,
-                        events=events, co_event_window_s=cc["co_event_window_s"])
+    pairs = pairs_table(
+        r,
+        p,
+        roi_ids,
+        rois[["y", "x"]].to_numpy(),
+        pixel_size_um=px,
+        events=events,
+        co_event_window_s=cc["co_event_window_s"],
+    )
     order, clusters = cluster_order(r, threshold=cc["cluster_threshold"])
-    log.info("correlation: %d ROIs, mean pairwise r %.3f, %d of %d pairs significant (FDR 5 %%)",
-             len(roi_ids), pairs.r.mean() if len(pairs) else np.nan,
-             int(pairs.significant.sum()), len(pairs))
+    log.info(
+        "correlation: %d ROIs, mean pairwise r %.3f, %d of %d pairs significant (FDR 5 %%)",
+        len(roi_ids),
+        pairs.r.mean() if len(pairs) else np.nan,
+        int(pairs.significant.sum()),
+        len(pairs),
+    )
     with StageOutput(out / "correlation", overwrite=overwrite) as tmp:
         write_csv(tmp / "correlation.csv", square_table(r, roi_ids))
         write_csv(tmp / "correlation_null.csv", square_table(p, roi_ids))
         write_csv(tmp / "pairs.csv", pairs)
-        write_csv(tmp / "clusters.csv", pd.DataFrame({
-            "roi_id": roi_ids, "cluster": clusters,
-            "order": np.argsort(order)}))
-        plot_correlation(r, roi_ids, order, clusters, summary[1], labels, tmp / "correlation.png",
-                         pixel_size_um=px)
-        write_stage_record(tmp, clock.record(
-            n_rois=len(roi_ids), min_shift_frames=min_shift,
-            n_null_shifts=int(t - 2 * min_shift + 1),
-            mean_pairwise_r=float(pairs.r.mean()) if len(pairs) else None,
-            share_significant_pairs=float(pairs.significant.mean()) if len(pairs) else None,
-            n_clusters=int(len(np.unique(clusters)))))
+        write_csv(
+            tmp / "clusters.csv",
+            pd.DataFrame({"roi_id": roi_ids, "cluster": clusters, "order": np.argsort(order)}),
+        )
+        plot_correlation(
+            r,
+            roi_ids,
+            order,
+            clusters,
+            summary[1],
+            labels,
+            tmp / "correlation.png",
+            pixel_size_um=px,
+        )
+        write_stage_record(
+            tmp,
+            clock.record(
+                n_rois=len(roi_ids),
+                min_shift_frames=min_shift,
+                n_null_shifts=int(t - 2 * min_shift + 1),
+                mean_pairwise_r=float(pairs.r.mean()) if len(pairs) else None,
+                share_significant_pairs=float(pairs.significant.mean()) if len(pairs) else None,
+                n_clusters=int(len(np.unique(clusters))),
+            ),
+        )
     return out / "correlation"

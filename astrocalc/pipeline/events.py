@@ -34,17 +34,26 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
     fs = rec["frame_rate_hz"]
     labels = tifffile.imread(require(out / "segmentation" / "rois.tif", "segment"))
     roi_ids = np.arange(1, int(labels.max()) + 1)
-    with open_movie(require(out / "motion" / "corrected.tif", "motion"), frame_rate_hz=fs,
-                    pixel_size_um=rec["pixel_size_um"]) as movie:
+    with open_movie(
+        require(out / "motion" / "corrected.tif", "motion"),
+        frame_rate_hz=fs,
+        pixel_size_um=rec["pixel_size_um"],
+    ) as movie:
         raw = extract_traces(movie, labels, xp, chunk_frames=config["chunk_frames"])
     result = find_events(raw, roi_ids, frame_rate_hz=fs, config=config["events"])
     ev = result.events
-    log.info("events: %d events in %d ROIs (%d global)", len(ev), ev.roi_id.nunique(),
-             int((ev.kind == "global").sum()))
+    log.info(
+        "events: %d events in %d ROIs (%d global)",
+        len(ev),
+        ev.roi_id.nunique(),
+        int((ev.kind == "global").sum()),
+    )
     with StageOutput(out / "events", overwrite=overwrite) as tmp:
         write_csv(tmp / "traces.csv", traces_table(result.dff, roi_ids, fs))
         write_csv(tmp / "events.csv", ev)
         per_roi = result.per_roi.assign(noise_sd_dff=result.noise)
         write_csv(tmp / "events_per_roi.csv", per_roi)
-        write_stage_record(tmp, clock.record(n_events=len(ev), n_global=int((ev.kind == "global").sum())))
+        write_stage_record(
+            tmp, clock.record(n_events=len(ev), n_global=int((ev.kind == "global").sum()))
+        )
     return out / "events"

@@ -27,7 +27,9 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         pd.read_csv(require(out / "correlation" / "pairs.csv", "correlate")),
         seed=config["seed"],
     )
-    result = fit_input_rate(stats, model=config["model"], fit=config["fit"], seed=config["seed"], xp=xp)
+    result = fit_input_rate(
+        stats, model=config["model"], fit=config["fit"], seed=config["seed"], xp=xp
+    )
     params = {
         "model": "Li-Rinzel microdomains + soma, IP3 coupling (astrocalc.models)",
         "input_rate_per_min": {
@@ -36,8 +38,8 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
             "identifiable": result.identifiable,
             "note": result.note,
             "method": "simulated microdomain event rate vs input rate on a grid (common random "
-                      "numbers), inverted at the observed mean rate; CI from a bootstrap over "
-                      "microdomains mapped through the same curve",
+            "numbers), inverted at the observed mean rate; CI from a bootstrap over "
+            "microdomains mapped through the same curve",
         },
         "input_correlation": {
             "value": stats["share_global"],
@@ -52,8 +54,12 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
             "simulated_rate_sem": result.simulated_rate_sem.tolist(),
         },
     }
-    log.info("fit: observed %.3g events/min per microdomain -> input %.3g/min (CI %.3g-%.3g)",
-             stats["rate_per_min"], result.input_rate_per_min, *result.input_rate_ci95)
+    log.info(
+        "fit: observed %.3g events/min per microdomain -> input %.3g/min (CI %.3g-%.3g)",
+        stats["rate_per_min"],
+        result.input_rate_per_min,
+        *result.input_rate_ci95,
+    )
     with StageOutput(out / "fit", overwrite=overwrite) as tmp:
         write_json(tmp / "statistics.json", stats)
         write_json(tmp / "parameters.json", params)

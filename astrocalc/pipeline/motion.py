@@ -15,9 +15,16 @@ from ._common import StageClock, backend, sha256, write_stage_record
 log = logging.getLogger(__name__)
 
 
-def run_motion(movie_path: str | Path, out: str | Path, *, config: dict,
-               frame_rate_hz: float | None = None, pixel_size_um: float | None = None,
-               overwrite: bool = False, progress=None) -> Path:
+def run_motion(
+    movie_path: str | Path,
+    out: str | Path,
+    *,
+    config: dict,
+    frame_rate_hz: float | None = None,
+    pixel_size_um: float | None = None,
+    overwrite: bool = False,
+    progress=None,
+) -> Path:
     """Correct motion of ``movie_path`` into ``out/motion``; returns that folder."""
     from ..plots import plot_motion_qc  # deferred: matplotlib is slow to import
 
@@ -28,44 +35,71 @@ def run_motion(movie_path: str | Path, out: str | Path, *, config: dict,
         mc = config["motion"]
         t, h, w = movie.shape
         max_shift_px = min(mc["max_shift_um"] / movie.pixel_size_um, h / 4, w / 4)
-        log.info("motion: %s, %d frames of %dx%d, %.3g Hz, %.3g um/px, backend %s",
-                 movie.path, t, h, w, movie.frame_rate_hz, movie.pixel_size_um, xp.__name__)
+        log.info(
+            "motion: %s, %d frames of %dx%d, %.3g Hz, %.3g um/px, backend %s",
+            movie.path,
+            t,
+            h,
+            w,
+            movie.frame_rate_hz,
+            movie.pixel_size_um,
+            xp.__name__,
+        )
         with StageOutput(out / "motion", overwrite=overwrite) as tmp:
-            with MovieWriter(tmp / "corrected.tif", movie.shape, np.float32,
-                             frame_rate_hz=movie.frame_rate_hz,
-                             pixel_size_um=movie.pixel_size_um) as writer:
+            with MovieWriter(
+                tmp / "corrected.tif",
+                movie.shape,
+                np.float32,
+                frame_rate_hz=movie.frame_rate_hz,
+                pixel_size_um=movie.pixel_size_um,
+            ) as writer:
                 result = register_movie(
-                    movie, writer, xp, chunk_frames=config["chunk_frames"],
-                    max_shift_px=max_shift_px, reference_frames=mc["reference_frames"],
+                    movie,
+                    writer,
+                    xp,
+                    chunk_frames=config["chunk_frames"],
+                    max_shift_px=max_shift_px,
+                    reference_frames=mc["reference_frames"],
                     reference_iterations=mc["reference_iterations"],
                     smooth_sigma_px=mc["smooth_sigma_px"],
                     flag_decorrelation=mc["flag_decorrelation"],
-                    normalize_intensity=mc["normalize_intensity"], enabled=mc["enabled"],
-                    progress=progress)
+                    normalize_intensity=mc["normalize_intensity"],
+                    enabled=mc["enabled"],
+                    progress=progress,
+                )
             write_csv(tmp / "shifts.csv", result.shifts)
             write_image(tmp / "reference.tif", result.reference, pixel_size_um=movie.pixel_size_um)
             sharp = (crispness(result.mean_before), crispness(result.mean_after))
-            plot_motion_qc(result.shifts, result.mean_before, result.mean_after, tmp / "qc.png",
-                           frame_rate_hz=movie.frame_rate_hz, pixel_size_um=movie.pixel_size_um,
-                           crispness=sharp)
+            plot_motion_qc(
+                result.shifts,
+                result.mean_before,
+                result.mean_after,
+                tmp / "qc.png",
+                frame_rate_hz=movie.frame_rate_hz,
+                pixel_size_um=movie.pixel_size_um,
+                crispness=sharp,
+            )
             s = result.shifts
-            write_stage_record(tmp, clock.record(
-                recording={
-                    "input": str(Path(movie_path).resolve()),
-                    "sha256": sha256(movie_path),
-                    "shape": list(movie.shape),
-                    "dtype": movie.dtype.name,
-                    "frame_rate_hz": movie.frame_rate_hz,
-                    "pixel_size_um": movie.pixel_size_um,
-                },
-                qc={
-                    "max_abs_shift_px": float(np.abs(s[["dy", "dx"]].to_numpy()).max()),
-                    "shift_sd_px": [float(s.dy.std()), float(s.dx.std())],
-                    "median_corr_before": float(np.nanmedian(s.corr_before)),
-                    "median_corr_after": float(np.nanmedian(s["corr"])),
-                    "crispness_before": sharp[0],
-                    "crispness_after": sharp[1],
-                    "n_flagged": int(s.flagged.sum()),
-                },
-            ))
+            write_stage_record(
+                tmp,
+                clock.record(
+                    recording={
+                        "input": str(Path(movie_path).resolve()),
+                        "sha256": sha256(movie_path),
+                        "shape": list(movie.shape),
+                        "dtype": movie.dtype.name,
+                        "frame_rate_hz": movie.frame_rate_hz,
+                        "pixel_size_um": movie.pixel_size_um,
+                    },
+                    qc={
+                        "max_abs_shift_px": float(np.abs(s[["dy", "dx"]].to_numpy()).max()),
+                        "shift_sd_px": [float(s.dy.std()), float(s.dx.std())],
+                        "median_corr_before": float(np.nanmedian(s.corr_before)),
+                        "median_corr_after": float(np.nanmedian(s["corr"])),
+                        "crispness_before": sharp[0],
+                        "crispness_after": sharp[1],
+                        "n_flagged": int(s.flagged.sum()),
+                    },
+                ),
+            )
     return out / "motion"

@@ -24,19 +24,22 @@ def write_run_json(out: str | Path, *, overwrite: bool = False) -> Path:
         raise InputError(f"{target}: already exists (pass --overwrite to replace it)")
     rec = records["motion"]["recording"]
     backends = sorted({r["backend"] for r in records.values()})
-    write_json(target, {
-        "astrocalc_version": __version__,
-        "input": rec["input"],
-        "sha256": rec["sha256"],
-        "shape": rec["shape"],
-        "frame_rate_hz": rec["frame_rate_hz"],
-        "pixel_size_um": rec["pixel_size_um"],
-        "backend": backends[0] if len(backends) == 1 else backends,
-        "seed": records["motion"]["config"]["seed"],
-        "config": records["simulation"]["config"],
-        "start": min(r["started"] for r in records.values()),
-        "end": max(r["finished"] for r in records.values()),
-        "stage_seconds": {s: r["seconds"] for s, r in records.items()},
-        "qc": {"motion": records["motion"].get("qc", {})},
-    })
+    write_json(
+        target,
+        {
+            "astrocalc_version": __version__,
+            "input": rec["input"],
+            "sha256": rec["sha256"],
+            "shape": rec["shape"],
+            "frame_rate_hz": rec["frame_rate_hz"],
+            "pixel_size_um": rec["pixel_size_um"],
+            "backend": backends[0] if len(backends) == 1 else backends,
+            "seed": records["motion"]["config"]["seed"],
+            "config": records["simulation"]["config"],
+            "start": min(r["started"] for r in records.values()),
+            "end": max(r["finished"] for r in records.values()),
+            "stage_seconds": {s: r["seconds"] for s, r in records.items()},
+            "qc": {"motion": records["motion"].get("qc", {})},
+        },
+    )
     return target

@@ -20,9 +20,16 @@ from .simulation import run_simulation
 log = logging.getLogger(__name__)
 
 
-def run_all(movie_path: str | Path, out: str | Path, *, config: dict,
-            frame_rate_hz: float | None = None, pixel_size_um: float | None = None,
-            overwrite: bool = False, progress=None) -> Path:
+def run_all(
+    movie_path: str | Path,
+    out: str | Path,
+    *,
+    config: dict,
+    frame_rate_hz: float | None = None,
+    pixel_size_um: float | None = None,
+    overwrite: bool = False,
+    progress=None,
+) -> Path:
     """Run motion, segmentation, events, correlation, fit and simulation on one movie.
 
     The results tree (CONTRACT.md) appears at ``out`` only when every stage has finished;
@@ -33,8 +40,14 @@ def run_all(movie_path: str | Path, out: str | Path, *, config: dict,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
-        run_motion(movie_path, tmp, config=config, frame_rate_hz=frame_rate_hz,
-                   pixel_size_um=pixel_size_um, progress=progress)
+        run_motion(
+            movie_path,
+            tmp,
+            config=config,
+            frame_rate_hz=frame_rate_hz,
+            pixel_size_um=pixel_size_um,
+            progress=progress,
+        )
         for stage in (run_segmentation, run_events, run_correlation, run_fit, run_simulation):
             stage(tmp, config=config)
         write_run_json(tmp)

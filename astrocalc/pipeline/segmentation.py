@@ -27,12 +27,19 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
     shifts = pd.read_csv(require(out / "motion" / "shifts.csv", "motion"))
     border = int(np.ceil(np.abs(shifts[["dy", "dx"]].to_numpy()).max())) + 1 if len(shifts) else 0
     fs, px = rec["frame_rate_hz"], rec["pixel_size_um"]
-    with open_movie(require(out / "motion" / "corrected.tif", "motion"), frame_rate_hz=fs,
-                    pixel_size_um=px) as movie:
-        seg = segment_movie(movie, xp, frame_rate_hz=fs, pixel_size_um=px,
-                            config=config["segmentation"], events_config=config["events"],
-                            chunk_frames=config["chunk_frames"],
-                            border_px=border)
+    with open_movie(
+        require(out / "motion" / "corrected.tif", "motion"), frame_rate_hz=fs, pixel_size_um=px
+    ) as movie:
+        seg = segment_movie(
+            movie,
+            xp,
+            frame_rate_hz=fs,
+            pixel_size_um=px,
+            config=config["segmentation"],
+            events_config=config["events"],
+            chunk_frames=config["chunk_frames"],
+            border_px=border,
+        )
     table = roi_table(seg.labels, seg.compartments, pixel_size_um=px)
     log.info("segmentation: %d ROIs (%s)", len(table), table.compartment.value_counts().to_dict())
     dtype = np.uint16 if seg.labels.max() < 65535 else np.uint32
@@ -41,11 +48,19 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
         write_csv(tmp / "rois.csv", table)
         write_image(tmp / "summary.tif", seg.summary, pixel_size_um=px, axes="CYX")
         write_image(tmp / "compartments.tif", seg.masks, pixel_size_um=px)
-        write_image(tmp / "activity.tif", (seg.maps.active_frames / seg.maps.n_frames).astype(np.float32),
-                    pixel_size_um=px)
+        write_image(
+            tmp / "activity.tif",
+            (seg.maps.active_frames / seg.maps.n_frames).astype(np.float32),
+            pixel_size_um=px,
+        )
         write_roi_zip(tmp / "rois.zip", seg.labels)
         plot_rois(seg.summary, seg.labels, seg.compartments, tmp / "rois.png", pixel_size_um=px)
-        write_stage_record(tmp, clock.record(
-            n_rois=len(table), compartments=table.compartment.value_counts().to_dict(),
-            border_px=border))
+        write_stage_record(
+            tmp,
+            clock.record(
+                n_rois=len(table),
+                compartments=table.compartment.value_counts().to_dict(),
+                border_px=border,
+            ),
+        )
     return out / "segmentation"

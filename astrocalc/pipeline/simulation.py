@@ -24,17 +24,33 @@ def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) ->
         n_domains=params["n_microdomains"],
         rate_per_min=params["input_rate_per_min"]["value"],
         correlation=params["input_correlation"]["value"],
-        seed=config["seed"], model=config["model"], xp=xp)
+        seed=config["seed"],
+        model=config["model"],
+        xp=xp,
+    )
     pl = result.plasticity
-    log.info("simulation: %d synapses, mean dw %.3g (ungated %.3g)", len(pl), pl.dw.mean(),
-             pl.dw_ungated.mean())
+    log.info(
+        "simulation: %d synapses, mean dw %.3g (ungated %.3g)",
+        len(pl),
+        pl.dw.mean(),
+        pl.dw_ungated.mean(),
+    )
     with StageOutput(out / "simulation", overwrite=overwrite) as tmp:
         write_csv(tmp / "compartments.csv", result.compartments)
         write_csv(tmp / "plasticity.csv", pl)
-        plot_simulation(result.compartments, pl, tmp / "simulation.png",
-                        gate_threshold_uM=config["model"]["gate_threshold_uM"])
-        write_stage_record(tmp, clock.record(
-            n_synapses=len(pl), mean_dw=float(pl.dw.mean()),
-            mean_dw_ungated=float(pl.dw_ungated.mean()),
-            mean_gate_open_fraction=float(pl.gate_open_fraction.mean())))
+        plot_simulation(
+            result.compartments,
+            pl,
+            tmp / "simulation.png",
+            gate_threshold_uM=config["model"]["gate_threshold_uM"],
+        )
+        write_stage_record(
+            tmp,
+            clock.record(
+                n_synapses=len(pl),
+                mean_dw=float(pl.dw.mean()),
+                mean_dw_ungated=float(pl.dw_ungated.mean()),
+                mean_gate_open_fraction=float(pl.gate_open_fraction.mean()),
+            ),
+        )
     return out / "simulation"

@@ -7,5 +7,11 @@ from .motion_qc import plot_motion_qc
 from .rois import plot_rois
 from .simulation import plot_simulation
 
-__all__ = ["plot_compare", "plot_correlation", "plot_fit", "plot_motion_qc", "plot_rois",
-           "plot_simulation"]
+__all__ = [
+    "plot_compare",
+    "plot_correlation",
+    "plot_fit",
+    "plot_motion_qc",
+    "plot_rois",
+    "plot_simulation",
+]

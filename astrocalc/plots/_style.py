@@ -8,22 +8,28 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
-mpl.rcParams.update({
-    "svg.fonttype": "none",  # text stays text in SVG
-    "pdf.fonttype": 42,
-    "font.size": 7,
-    "axes.titlesize": 8,
-    "axes.labelsize": 7,
-    "xtick.labelsize": 6,
-    "ytick.labelsize": 6,
-    "legend.fontsize": 6,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-})
+mpl.rcParams.update(
+    {
+        "svg.fonttype": "none",  # text stays text in SVG
+        "pdf.fonttype": 42,
+        "font.size": 7,
+        "axes.titlesize": 8,
+        "axes.labelsize": 7,
+        "xtick.labelsize": 6,
+        "ytick.labelsize": 6,
+        "legend.fontsize": 6,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+)
 
 COLUMN_IN = 3.5  # single-column width (inches)
-COMPARTMENT_COLOURS = {"soma": "#d62728", "process": "#ff7f0e", "microdomain": "#1f77b4",
-                       "unknown": "#7f7f7f"}
+COMPARTMENT_COLOURS = {
+    "soma": "#d62728",
+    "process": "#ff7f0e",
+    "microdomain": "#1f77b4",
+    "unknown": "#7f7f7f",
+}
 
 
 def new_figure(width_in: float = 2 * COLUMN_IN, height_in: float = 3.0) -> Figure:
@@ -53,8 +59,15 @@ def scale_bar(ax, pixel_size_um: float, image_width_px: int, *, colour: str = "w
     y = h - 0.06 * h
     x1 = image_width_px * 0.95
     ax.plot([x1 - px, x1], [y, y], color=colour, lw=2, solid_capstyle="butt")
-    ax.text(x1 - px / 2, y - 0.03 * h, f"{length:g} \u00b5m", color=colour, ha="center",
-            va="bottom", fontsize=6)
+    ax.text(
+        x1 - px / 2,
+        y - 0.03 * h,
+        f"{length:g} \u00b5m",
+        color=colour,
+        ha="center",
+        va="bottom",
+        fontsize=6,
+    )
 
 
 def image_limits(image: np.ndarray) -> tuple[float, float]:

@@ -6,10 +6,12 @@ import numpy as np
 
 from ._style import new_figure, save
 
-PANELS = (("mean_pairwise_r", "mean pairwise r"),
-          ("share_significant_pairs", "share of significant pairs"),
-          ("event_rate_per_min", "events / ROI / min"),
-          ("share_global_events", "share of global events"))
+PANELS = (
+    ("mean_pairwise_r", "mean pairwise r"),
+    ("share_significant_pairs", "share of significant pairs"),
+    ("event_rate_per_min", "events / ROI / min"),
+    ("share_global_events", "share of global events"),
+)
 
 
 def plot_compare(summary, by: str, path, *, tests=None):
@@ -19,9 +21,16 @@ def plot_compare(summary, by: str, path, *, tests=None):
         ax = fig.add_subplot(1, len(PANELS), k + 1)
         for i, g in enumerate(groups):
             vals = summary.loc[summary[by].astype(str) == g, col].to_numpy(float)
-            ax.bar(i, np.nanmean(vals) if len(vals) else np.nan, color=f"C{i}", alpha=0.4, width=0.6)
-            ax.plot(np.full(len(vals), i) + np.linspace(-0.1, 0.1, len(vals)), vals, "o",
-                    color=f"C{i}", ms=4)
+            ax.bar(
+                i, np.nanmean(vals) if len(vals) else np.nan, color=f"C{i}", alpha=0.4, width=0.6
+            )
+            ax.plot(
+                np.full(len(vals), i) + np.linspace(-0.1, 0.1, len(vals)),
+                vals,
+                "o",
+                color=f"C{i}",
+                ms=4,
+            )
         ax.set_xticks(range(len(groups)), groups)
         ax.set_ylabel(label)
         if tests is not None:

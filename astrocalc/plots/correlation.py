@@ -23,9 +23,18 @@ def cluster_colours(clusters: np.ndarray) -> list:
     return [colours[c] for c in clusters]
 
 
-def plot_correlation(r: np.ndarray, roi_ids: np.ndarray, order: np.ndarray, clusters: np.ndarray,
-                     image: np.ndarray, labels: np.ndarray, path, *, pixel_size_um: float,
-                     title: str = ""):
+def plot_correlation(
+    r: np.ndarray,
+    roi_ids: np.ndarray,
+    order: np.ndarray,
+    clusters: np.ndarray,
+    image: np.ndarray,
+    labels: np.ndarray,
+    path,
+    *,
+    pixel_size_um: float,
+    title: str = "",
+):
     n = len(roi_ids)
     fig = new_figure(7.0, 3.4)
     ax = fig.add_subplot(1, 2, 1)

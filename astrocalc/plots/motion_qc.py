@@ -7,8 +7,16 @@ import numpy as np
 from ._style import image_limits, new_figure, save, scale_bar
 
 
-def plot_motion_qc(shifts, mean_before: np.ndarray, mean_after: np.ndarray, path, *,
-                   frame_rate_hz: float, pixel_size_um: float, crispness: tuple[float, float]):
+def plot_motion_qc(
+    shifts,
+    mean_before: np.ndarray,
+    mean_after: np.ndarray,
+    path,
+    *,
+    frame_rate_hz: float,
+    pixel_size_um: float,
+    crispness: tuple[float, float],
+):
     fig = new_figure(7.0, 4.2)
     grid = fig.add_gridspec(2, 3)
     t = shifts.frame.to_numpy() / frame_rate_hz
@@ -28,8 +36,12 @@ def plot_motion_qc(shifts, mean_before: np.ndarray, mean_after: np.ndarray, path
     ax2.set_ylabel("r with reference")
     ax2.legend(loc="lower right", frameon=False, ncol=3)
     lo, hi = image_limits(mean_after)
-    for row, (img, title) in enumerate(((mean_before, f"mean before (crispness {crispness[0]:.3g})"),
-                                        (mean_after, f"mean after (crispness {crispness[1]:.3g})"))):
+    for row, (img, title) in enumerate(
+        (
+            (mean_before, f"mean before (crispness {crispness[0]:.3g})"),
+            (mean_after, f"mean after (crispness {crispness[1]:.3g})"),
+        )
+    ):
         a = fig.add_subplot(grid[row, 2])
         a.imshow(img, cmap="gray", vmin=lo, vmax=hi)
         a.set_title(title)

@@ -17,11 +17,15 @@ def draw_outlines(ax, labels: np.ndarray, colours, *, lw: float = 0.6) -> None:
             ax.plot(c[:, 1] - 1, c[:, 0] - 1, color=colours[i - 1], lw=lw)
 
 
-def plot_rois(summary: np.ndarray, labels: np.ndarray, compartments: list[str], path, *,
-              pixel_size_um: float):
+def plot_rois(
+    summary: np.ndarray, labels: np.ndarray, compartments: list[str], path, *, pixel_size_um: float
+):
     fig = new_figure(7.0, 3.6)
-    panels = ((summary[0], "mean"), (summary[1], "max - mean (denoised)"),
-              (summary[2], "local correlation"))
+    panels = (
+        (summary[0], "mean"),
+        (summary[1], "max - mean (denoised)"),
+        (summary[2], "local correlation"),
+    )
     colours = [COMPARTMENT_COLOURS.get(c, "w") for c in compartments]
     for k, (img, title) in enumerate(panels):
         ax = fig.add_subplot(1, 3, k + 1)
@@ -33,7 +37,9 @@ def plot_rois(summary: np.ndarray, labels: np.ndarray, compartments: list[str], 
         ax.set_axis_off()
         scale_bar(ax, pixel_size_um, img.shape[1])
     present = sorted(set(compartments))
-    handles = [Line2D([], [], color=COMPARTMENT_COLOURS[c], label=f"{c} ({compartments.count(c)})")
-               for c in present]
+    handles = [
+        Line2D([], [], color=COMPARTMENT_COLOURS[c], label=f"{c} ({compartments.count(c)})")
+        for c in present
+    ]
     fig.legend(handles=handles, loc="outside lower center", ncol=len(present), frameon=False)
     return save(fig, path, formats=("png",), dpi=200)

@@ -20,10 +20,15 @@ def plot_simulation(compartments, plasticity, path, *, gate_threshold_uM: float)
     ax.set_ylabel("[Ca2+] (\u00b5M, offset per compartment)")
     ax.set_title("Model astrocyte: microdomains and soma (dotted: gate threshold)")
     ax2 = fig.add_subplot(1, 2, 2)
-    bins = np.linspace(min(plasticity.dw.min(), plasticity.dw_ungated.min()),
-                       max(plasticity.dw.max(), plasticity.dw_ungated.max()) + 1e-9, 30)
+    bins = np.linspace(
+        min(plasticity.dw.min(), plasticity.dw_ungated.min()),
+        max(plasticity.dw.max(), plasticity.dw_ungated.max()) + 1e-9,
+        30,
+    )
     ax2.hist(plasticity.dw_ungated, bins=bins, color="0.7", label="STDP without astrocyte gate")
-    ax2.hist(plasticity.dw, bins=bins, color="tab:green", alpha=0.8, label="gated by microdomain Ca")
+    ax2.hist(
+        plasticity.dw, bins=bins, color="tab:green", alpha=0.8, label="gated by microdomain Ca"
+    )
     ax2.set_xlabel("weight change dw")
     ax2.set_ylabel("synapses")
     ax2.legend(frameon=False)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import scipy_module, to_numpy
-from ..events._baseline import RunningBaseline, bin_means, bin_size, noise_sd
+from ..events._baseline import RunningBaseline, bin_means, bin_size
 
 _NOISE_SAMPLE_FRAMES = 256
 
@@ -50,11 +50,13 @@ def _open_runs(active, n, xp):
     """Keep only runs of at least ``n`` consecutive True frames (a 1-D opening in time)."""
     if n <= 1:
         return active
-    c = xp.concatenate([xp.zeros((1,) + active.shape[1:], xp.int32),
-                        xp.cumsum(active, axis=0, dtype=xp.int32)])
+    c = xp.concatenate(
+        [xp.zeros((1,) + active.shape[1:], xp.int32), xp.cumsum(active, axis=0, dtype=xp.int32)]
+    )
     starts = (c[n:] - c[:-n]) == n  # run of n True frames begins at i
-    e = xp.concatenate([xp.zeros((1,) + active.shape[1:], xp.int32),
-                        xp.cumsum(starts, axis=0, dtype=xp.int32)])
+    e = xp.concatenate(
+        [xp.zeros((1,) + active.shape[1:], xp.int32), xp.cumsum(starts, axis=0, dtype=xp.int32)]
+    )
     t = active.shape[0]
     j = xp.arange(t)
     hi = xp.minimum(j + 1, starts.shape[0])
@@ -65,9 +67,19 @@ def _open_runs(active, n, xp):
 _NEIGHBOURS = ((0, 1), (1, -1), (1, 0), (1, 1))  # the other four follow by symmetry
 
 
-def activity_maps(movie, xp, *, chunk_frames: int, frame_rate_hz: float, sigma_px: float,
-                  smooth_frames: int, baseline_window_frames: float, baseline_percentile: float,
-                  threshold_sd: float, min_active_frames: int) -> ActivityMaps:
+def activity_maps(
+    movie,
+    xp,
+    *,
+    chunk_frames: int,
+    frame_rate_hz: float,
+    sigma_px: float,
+    smooth_frames: int,
+    baseline_window_frames: float,
+    baseline_percentile: float,
+    threshold_sd: float,
+    min_active_frames: int,
+) -> ActivityMaps:
     """Compute :class:`ActivityMaps` of a motion-corrected movie.
 
     Parameters
@@ -95,7 +107,6 @@ def activity_maps(movie, xp, *, chunk_frames: int, frame_rate_hz: float, sigma_p
     b = bin_size(baseline_window_frames, n_frames=t)
     bins, carry = [], None
     total = xp.zeros((h, w), xp.float64)
-    sample_every = max(1, t // _NOISE_SAMPLE_FRAMES)
     for _, stop, _, block in movie.chunks(chunk_frames):
         frames = _smooth_space(xp.asarray(block), sigma_px, xp)
         total += frames.sum(axis=0)
@@ -107,8 +118,13 @@ def activity_maps(movie, xp, *, chunk_frames: int, frame_rate_hz: float, sigma_p
         carry = stack[done:] if done < len(stack) else None
     bins = xp.concatenate(bins)
     mean_smooth = (total / t).astype(xp.float32)
-    baseline = RunningBaseline(bins, bin_frames=b, n_frames=t, window_frames=baseline_window_frames,
-                               percentile=baseline_percentile)
+    baseline = RunningBaseline(
+        bins,
+        bin_frames=b,
+        n_frames=t,
+        window_frames=baseline_window_frames,
+        percentile=baseline_percentile,
+    )
 
     # Noise of the denoised dF, from a sample of short frame windows spread over the movie:
     # the larger of the white-noise SD (frame-to-frame differences, scaled by the box
@@ -117,14 +133,18 @@ def activity_maps(movie, xp, *, chunk_frames: int, frame_rate_hz: float, sigma_p
     # holds for noise that is not white (flicker, compression artefacts), which the
     # differences miss, and does not depend on where the baseline sits.
     k = max(smooth_frames, 1)
-    starts = np.unique(np.linspace(0, t - max(k, 2), min(_NOISE_SAMPLE_FRAMES, t - max(k, 2) + 1)).astype(int))
-    windows = xp.stack([_smooth_space(xp.asarray(movie.read(i, i + max(k, 2))), sigma_px, xp)
-                        for i in starts])  # (n, max(k, 2), Y, X)
+    starts = np.unique(
+        np.linspace(0, t - max(k, 2), min(_NOISE_SAMPLE_FRAMES, t - max(k, 2) + 1)).astype(int)
+    )
+    windows = xp.stack(
+        [_smooth_space(xp.asarray(movie.read(i, i + max(k, 2))), sigma_px, xp) for i in starts]
+    )  # (n, max(k, 2), Y, X)
     d = windows[:, 1] - windows[:, 0]
     med = xp.median(d, axis=0)
     white = 1.4826 * xp.median(xp.abs(d - med), axis=0) / 2**0.5 / k**0.5
-    df = windows[:, :k].mean(axis=1) - xp.concatenate([baseline.at(int(i) + (k - 1) // 2, int(i) + (k - 1) // 2 + 1)
-                                                       for i in starts])
+    df = windows[:, :k].mean(axis=1) - xp.concatenate(
+        [baseline.at(int(i) + (k - 1) // 2, int(i) + (k - 1) // 2 + 1) for i in starts]
+    )
     low, mid = xp.percentile(df, xp.asarray([15.87, 50.0]), axis=0)
     sd = xp.maximum(white, mid - low) + 1e-6 * float(xp.abs(mean_smooth).mean() + 1)
     del windows, d, df
@@ -141,21 +161,21 @@ def activity_maps(movie, xp, *, chunk_frames: int, frame_rate_hz: float, sigma_p
     previous_last = xp.zeros((h, w), bool)
     for start, stop, lo, block in movie.chunks(chunk_frames, overlap=overlap):
         raw = xp.asarray(block)
-        mean += raw[start - lo:stop - lo].sum(axis=0)
+        mean += raw[start - lo : stop - lo].sum(axis=0)
         frames = _smooth_time(_smooth_space(raw, sigma_px, xp), smooth_frames, xp)
         dff = frames - baseline.at(lo, lo + len(frames))
         z = dff / sd
-        up = _open_runs(z > threshold_sd, min_active_frames, xp)[start - lo:stop - lo]
-        down = _open_runs(z < -threshold_sd, min_active_frames, xp)[start - lo:stop - lo]
+        up = _open_runs(z > threshold_sd, min_active_frames, xp)[start - lo : stop - lo]
+        down = _open_runs(z < -threshold_sd, min_active_frames, xp)[start - lo : stop - lo]
         active_frames += up.sum(axis=0)
         negative += down.sum(axis=0)
         onsets = up[1:] & ~up[:-1]
         activations += onsets.sum(axis=0) + (up[0] & ~previous_last)
         previous_last = up[-1]
-        core = dff[start - lo:stop - lo]
+        core = dff[start - lo : stop - lo]
         peak = xp.maximum(peak, core.max(axis=0))
         # local correlation on the temporally smoothed, spatially unsmoothed dF
-        hp = _smooth_time(raw, smooth_frames, xp)[start - lo:stop - lo] - baseline.at(start, stop)
+        hp = _smooth_time(raw, smooth_frames, xp)[start - lo : stop - lo] - baseline.at(start, stop)
         s1 += hp.sum(axis=0)
         s2 += (hp * hp).sum(axis=0)
         for c, (dy, dx) in zip(cross, _NEIGHBOURS, strict=True):
@@ -177,7 +197,9 @@ def activity_maps(movie, xp, *, chunk_frames: int, frame_rate_hz: float, sigma_p
     local_corr = total_r / xp.maximum(count, 1)
     return ActivityMaps(
         mean=to_numpy(mean).astype(np.float32),
-        max_minus_mean=to_numpy(peak + baseline.values.mean(axis=0) - mean_smooth).astype(np.float32),
+        max_minus_mean=to_numpy(peak + baseline.values.mean(axis=0) - mean_smooth).astype(
+            np.float32
+        ),
         local_corr=to_numpy(local_corr).astype(np.float32),
         active_frames=to_numpy(active_frames),
         activations=to_numpy(activations),

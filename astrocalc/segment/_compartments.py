@@ -35,8 +35,13 @@ def structural_masks(mean_image: np.ndarray, *, soma_radius_px: float) -> np.nda
     return out
 
 
-def attach_soma(labels: np.ndarray, compartments: np.ndarray, *, min_area_px: float,
-                max_microdomain_area_px: float) -> tuple[np.ndarray, list[str]]:
+def attach_soma(
+    labels: np.ndarray,
+    compartments: np.ndarray,
+    *,
+    min_area_px: float,
+    max_microdomain_area_px: float,
+) -> tuple[np.ndarray, list[str]]:
     """Add each soma as one ROI and name every ROI's compartment.
 
     Activity ROIs lying mostly (>= 50 %) on a soma are absorbed into it; ROIs partly on

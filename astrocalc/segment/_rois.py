@@ -11,10 +11,17 @@ from skimage.segmentation import relabel_sequential, watershed
 from ..events import delta_f_over_f, detect
 
 
-def find_active_regions(activations: np.ndarray, active_frames: np.ndarray,
-                        peak_dff: np.ndarray, *, min_area_px: float, split_distance_px: float,
-                        footprint_fraction: float = 0.5, border_px: int = 0,
-                        min_activations: int = 1) -> np.ndarray:
+def find_active_regions(
+    activations: np.ndarray,
+    active_frames: np.ndarray,
+    peak_dff: np.ndarray,
+    *,
+    min_area_px: float,
+    split_distance_px: float,
+    footprint_fraction: float = 0.5,
+    border_px: int = 0,
+    min_activations: int = 1,
+) -> np.ndarray:
     """Label regions of activity.
 
     Parameters
@@ -55,8 +62,12 @@ def find_active_regions(activations: np.ndarray, active_frames: np.ndarray,
     if n == 0:
         return np.zeros(mask.shape, np.uint32)
     score = ndimage.gaussian_filter(active_frames.astype(np.float64), 1.0)
-    peaks = peak_local_max(score, min_distance=max(int(round(split_distance_px)), 1),
-                           labels=components, exclude_border=False)
+    peaks = peak_local_max(
+        score,
+        min_distance=max(int(round(split_distance_px)), 1),
+        labels=components,
+        exclude_border=False,
+    )
     markers = np.zeros(mask.shape, np.int64)
     markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
     # components without a peak (flat plateaus) keep one marker at their maximum
@@ -132,11 +143,20 @@ def regions_with_events(traces: np.ndarray, *, frame_rate_hz: float, config: dic
     by the event detector (``config``: the ``events`` section). Pixel-level activity can
     come from noise that is not Gaussian (clipped, compressed, flickering data); the
     region mean and the detector's robust noise estimate tell real events from it."""
-    dff, _ = delta_f_over_f(traces, window_frames=config["baseline_window_s"] * frame_rate_hz,
-                            percentile=config["baseline_percentile"], offset=config["offset"])
-    found, _, _ = detect(dff, frame_rate_hz=frame_rate_hz, smooth_s=config["smooth_s"],
-                         high_sd=config["high_threshold_sd"], low_sd=config["low_threshold_sd"],
-                         min_duration_s=config["min_duration_s"])
+    dff, _ = delta_f_over_f(
+        traces,
+        window_frames=config["baseline_window_s"] * frame_rate_hz,
+        percentile=config["baseline_percentile"],
+        offset=config["offset"],
+    )
+    found, _, _ = detect(
+        dff,
+        frame_rate_hz=frame_rate_hz,
+        smooth_s=config["smooth_s"],
+        high_sd=config["high_threshold_sd"],
+        low_sd=config["low_threshold_sd"],
+        min_duration_s=config["min_duration_s"],
+    )
     keep = np.zeros(traces.shape[1], bool)
     keep[[j for j, *_ in found]] = True
     return keep

@@ -30,8 +30,17 @@ class Segmentation:
         return np.stack([m.mean, m.max_minus_mean, m.local_corr]).astype(np.float32)
 
 
-def segment_movie(movie, xp, *, frame_rate_hz: float, pixel_size_um: float, config: dict,
-                  events_config: dict, chunk_frames: int, border_px: int = 0) -> Segmentation:
+def segment_movie(
+    movie,
+    xp,
+    *,
+    frame_rate_hz: float,
+    pixel_size_um: float,
+    config: dict,
+    events_config: dict,
+    chunk_frames: int,
+    border_px: int = 0,
+) -> Segmentation:
     """Find microdomain, process and soma ROIs in a motion-corrected movie.
 
     Parameters
@@ -61,7 +70,10 @@ def segment_movie(movie, xp, *, frame_rate_hz: float, pixel_size_um: float, conf
     """
     px2 = pixel_size_um**2
     maps = activity_maps(
-        movie, xp, chunk_frames=chunk_frames, frame_rate_hz=frame_rate_hz,
+        movie,
+        xp,
+        chunk_frames=chunk_frames,
+        frame_rate_hz=frame_rate_hz,
         sigma_px=config["smooth_um"] / pixel_size_um,
         smooth_frames=max(1, int(round(config["smooth_s"] * frame_rate_hz))),
         baseline_window_frames=config["baseline_window_s"] * frame_rate_hz,
@@ -71,9 +83,13 @@ def segment_movie(movie, xp, *, frame_rate_hz: float, pixel_size_um: float, conf
     )
     min_area_px = max(config["min_area_um2"] / px2, config["min_area_px"])
     regions = find_active_regions(
-        maps.activations, maps.active_frames, maps.max_minus_mean,
-        min_area_px=min_area_px, split_distance_px=config["split_distance_um"] / pixel_size_um,
-        footprint_fraction=config["footprint_fraction"], border_px=border_px,
+        maps.activations,
+        maps.active_frames,
+        maps.max_minus_mean,
+        min_area_px=min_area_px,
+        split_distance_px=config["split_distance_um"] / pixel_size_um,
+        footprint_fraction=config["footprint_fraction"],
+        border_px=border_px,
     )
     if regions.max() > 0:
         traces = extract_traces(movie, regions, xp, chunk_frames=chunk_frames)
@@ -82,18 +98,25 @@ def segment_movie(movie, xp, *, frame_rate_hz: float, pixel_size_um: float, conf
         mapping[1:][keep] = np.arange(1, keep.sum() + 1)
         regions, traces = mapping[regions], traces[:, keep]
     if regions.max() > 1:
-        base = running_baseline(traces, window_frames=config["baseline_window_s"] * frame_rate_hz,
-                                percentile=config["baseline_percentile"])
+        base = running_baseline(
+            traces,
+            window_frames=config["baseline_window_s"] * frame_rate_hz,
+            percentile=config["baseline_percentile"],
+        )
         regions = merge_correlated(regions, traces - base, merge_r=config["merge_r"])
     masks = structural_masks(maps.mean, soma_radius_px=config["soma_radius_um"] / pixel_size_um)
     labels, compartments = attach_soma(
-        regions, masks, min_area_px=min_area_px,
+        regions,
+        masks,
+        min_area_px=min_area_px,
         max_microdomain_area_px=config["max_microdomain_area_um2"] / px2,
     )
     if labels.max() == 0:
-        raise InputError(f"{movie.path}: no ROI found (no pixel was active above "
-                         f"{config['active_threshold_sd']} noise SD for "
-                         f"{config['min_active_frames']} frames, and no soma in the mean image)")
+        raise InputError(
+            f"{movie.path}: no ROI found (no pixel was active above "
+            f"{config['active_threshold_sd']} noise SD for "
+            f"{config['min_active_frames']} frames, and no soma in the mean image)"
+        )
     return Segmentation(labels, compartments, masks, maps)
 
 
@@ -102,11 +125,13 @@ def roi_table(labels: np.ndarray, compartments: list[str], *, pixel_size_um: flo
     ids = np.arange(1, int(labels.max()) + 1)
     centres = np.array(ndimage.center_of_mass(labels > 0, labels, ids)).reshape(-1, 2)
     area = np.bincount(labels.ravel(), minlength=len(ids) + 1)[1:]
-    return pd.DataFrame({
-        "roi_id": ids,
-        "y": centres[:, 0],
-        "x": centres[:, 1],
-        "area_px": area,
-        "area_um2": area * pixel_size_um**2,
-        "compartment": compartments,
-    })
+    return pd.DataFrame(
+        {
+            "roi_id": ids,
+            "y": centres[:, 0],
+            "x": centres[:, 1],
+            "area_px": area,
+            "area_um2": area * pixel_size_um**2,
+            "compartment": compartments,
+        }
+    )

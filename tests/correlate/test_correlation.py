@@ -25,8 +25,13 @@ def _ar1(rng, n, k, phi=0.95):
 
 
 @settings(max_examples=30, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(5, 40), st.integers(2, 6)),
-              elements=st.floats(-1e3, 1e3, allow_nan=False)))
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(5, 40), st.integers(2, 6)),
+        elements=st.floats(-1e3, 1e3, allow_nan=False),
+    )
+)
 def test_pearson_properties(x):
     r = pearson_matrix(x)
     assert np.allclose(r, r.T)
@@ -93,8 +98,15 @@ def test_co_event_fraction_and_pairs_table():
     r = np.array([[1, 0.5, 0.1], [0.5, 1, 0.2], [0.1, 0.2, 1]])
     p = np.array([[0, 0.001, 0.5], [0.001, 0, 0.3], [0.5, 0.3, 0]])
     events = pd.DataFrame({"roi_id": [1, 2, 3], "onset_s": [5.0, 5.5, 50.0]})
-    t = pairs_table(r, p, np.array([1, 2, 3]), np.array([[0, 0], [3, 4], [0, 10]]),
-                    pixel_size_um=0.5, events=events, co_event_window_s=1.0)
+    t = pairs_table(
+        r,
+        p,
+        np.array([1, 2, 3]),
+        np.array([[0, 0], [3, 4], [0, 10]]),
+        pixel_size_um=0.5,
+        events=events,
+        co_event_window_s=1.0,
+    )
     assert t[["roi_a", "roi_b"]].values.tolist() == [[1, 2], [1, 3], [2, 3]]
     np.testing.assert_allclose(t.distance_um, [2.5, 5.0, 0.5 * np.hypot(3, 6)])
     assert t.co_event_fraction.tolist() == [1.0, 0.0, 0.0]

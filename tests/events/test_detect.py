@@ -17,8 +17,9 @@ def _trace(onsets_s, amp=1.0, rise=0.25, decay=1.2, n=1200, noise=0.05, seed=0):
 def test_planted_events_are_found_with_their_onsets():
     onsets = [10.0, 30.0, 33.5, 70.0, 100.0]
     dff = _trace(onsets)[:, None]
-    found, _, _ = detect(dff, frame_rate_hz=FS, smooth_s=0.3, high_sd=4, low_sd=1.5,
-                         min_duration_s=0.5)
+    found, _, _ = detect(
+        dff, frame_rate_hz=FS, smooth_s=0.3, high_sd=4, low_sd=1.5, min_duration_s=0.5
+    )
     got = np.array([on for _, on, _, _ in found]) / FS
     assert len(got) == len(onsets)  # 30.0 and 33.5 are split at the trough between them
     np.testing.assert_allclose(got, onsets, atol=0.5)
@@ -26,8 +27,9 @@ def test_planted_events_are_found_with_their_onsets():
 
 def test_noise_alone_gives_no_event():
     dff = np.random.default_rng(3).normal(0, 0.1, (6000, 3))
-    found, _, _ = detect(dff, frame_rate_hz=FS, smooth_s=0.3, high_sd=4, low_sd=1.5,
-                         min_duration_s=0.5)
+    found, _, _ = detect(
+        dff, frame_rate_hz=FS, smooth_s=0.3, high_sd=4, low_sd=1.5, min_duration_s=0.5
+    )
     assert len(found) == 0
 
 
@@ -55,9 +57,21 @@ def test_event_table_columns_and_per_roi_rates():
     c = config.defaults()["events"]
     traces = 100 * (1 + np.column_stack([_trace([10, 40, 80], seed=1), _trace([], seed=2)]))
     result = find_events(traces, np.array([5, 9]), frame_rate_hz=FS, config=c)
-    assert list(result.events.columns) == ["event_id", "roi_id", "onset_frame", "peak_frame",
-                                           "end_frame", "onset_s", "amplitude_dff", "duration_s",
-                                           "rise_s", "decay_s", "auc_dff_s", "n_rois", "kind"]
+    assert list(result.events.columns) == [
+        "event_id",
+        "roi_id",
+        "onset_frame",
+        "peak_frame",
+        "end_frame",
+        "onset_s",
+        "amplitude_dff",
+        "duration_s",
+        "rise_s",
+        "decay_s",
+        "auc_dff_s",
+        "n_rois",
+        "kind",
+    ]
     assert result.events.roi_id.tolist() == [5, 5, 5]
     per = result.per_roi.set_index("roi_id")
     assert per.loc[5, "n_events"] == 3 and per.loc[9, "n_events"] == 0

@@ -3,7 +3,12 @@ import pandas as pd
 import pytest
 
 from astrocalc import config
-from astrocalc.fit import fit_input_rate, invert_rate_curve, observed_statistics, simulate_rate_curve
+from astrocalc.fit import (
+    fit_input_rate,
+    invert_rate_curve,
+    observed_statistics,
+    simulate_rate_curve,
+)
 
 C = config.defaults()
 
@@ -23,10 +28,21 @@ def test_parameter_recovery():
     and fit it back with the grid of other seeds: the true rate lies in the fitted CI."""
     fit_cfg = {**C["fit"], "n_astrocytes": 6, "duration_s": 120.0}
     true_rate = 3.0
-    obs, sem = simulate_rate_curve(np.array([true_rate]), n_domains=20, correlation=0.2,
-                                   n_astrocytes=6, duration_s=120.0, model=C["model"], seed=99)
-    stats = {"n_microdomains": 20, "share_global": 0.2, "rate_per_min": float(obs[0]),
-             "rate_per_min_ci95": [float(obs[0] - 2 * sem[0]), float(obs[0] + 2 * sem[0])]}
+    obs, sem = simulate_rate_curve(
+        np.array([true_rate]),
+        n_domains=20,
+        correlation=0.2,
+        n_astrocytes=6,
+        duration_s=120.0,
+        model=C["model"],
+        seed=99,
+    )
+    stats = {
+        "n_microdomains": 20,
+        "share_global": 0.2,
+        "rate_per_min": float(obs[0]),
+        "rate_per_min_ci95": [float(obs[0] - 2 * sem[0]), float(obs[0] + 2 * sem[0])],
+    }
     result = fit_input_rate(stats, model=C["model"], fit=fit_cfg, seed=0)
     lo, hi = result.input_rate_ci95
     assert result.identifiable
@@ -35,10 +51,18 @@ def test_parameter_recovery():
 
 
 def test_observed_statistics():
-    rois = pd.DataFrame({"roi_id": [1, 2, 3], "compartment": ["microdomain", "microdomain", "soma"]})
+    rois = pd.DataFrame(
+        {"roi_id": [1, 2, 3], "compartment": ["microdomain", "microdomain", "soma"]}
+    )
     per_roi = pd.DataFrame({"roi_id": [1, 2, 3], "rate_per_min": [2.0, 4.0, 10.0]})
-    events = pd.DataFrame({"roi_id": [1, 2, 2, 3], "kind": ["local", "global", "local", "global"],
-                           "amplitude_dff": [1.0, 2.0, 3.0, 4.0], "duration_s": [1.0, 1.0, 2.0, 3.0]})
+    events = pd.DataFrame(
+        {
+            "roi_id": [1, 2, 2, 3],
+            "kind": ["local", "global", "local", "global"],
+            "amplitude_dff": [1.0, 2.0, 3.0, 4.0],
+            "duration_s": [1.0, 1.0, 2.0, 3.0],
+        }
+    )
     pairs = pd.DataFrame({"r": [0.2, 0.4]})
     s = observed_statistics(per_roi, rois, events, pairs)
     assert s["n_microdomains"] == 2 and s["rate_per_min"] == 3.0

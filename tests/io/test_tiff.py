@@ -21,7 +21,7 @@ def test_chunked_read_equals_whole_and_calibration_roundtrip(tmp_path):
         assert m.shape == data.shape
         assert m.frame_rate_hz == pytest.approx(12.5)
         assert m.pixel_size_um == pytest.approx(0.8)
-        parts = [block[start - lo:stop - lo] for start, stop, lo, block in m.chunks(6, overlap=2)]
+        parts = [block[start - lo : stop - lo] for start, stop, lo, block in m.chunks(6, overlap=2)]
         np.testing.assert_array_equal(np.concatenate(parts), data.astype(np.float32))
 
 
@@ -36,9 +36,18 @@ def test_compressed_file_is_read_page_by_page(tmp_path):
 
 def test_ome_metadata(tmp_path):
     path = tmp_path / "o.ome.tif"
-    tifffile.imwrite(path, _movie(), ome=True, metadata={
-        "axes": "TYX", "PhysicalSizeX": 0.5, "PhysicalSizeXUnit": "µm", "TimeIncrement": 0.25,
-        "TimeIncrementUnit": "s"})
+    tifffile.imwrite(
+        path,
+        _movie(),
+        ome=True,
+        metadata={
+            "axes": "TYX",
+            "PhysicalSizeX": 0.5,
+            "PhysicalSizeXUnit": "µm",
+            "TimeIncrement": 0.25,
+            "TimeIncrementUnit": "s",
+        },
+    )
     with open_movie(path) as m:
         assert m.pixel_size_um == pytest.approx(0.5)
         assert m.frame_rate_hz == pytest.approx(4.0)
@@ -52,12 +61,15 @@ def test_flags_override_metadata(tmp_path):
         assert (m.frame_rate_hz, m.pixel_size_um) == (3.0, 2.0)
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p.write_bytes(b"not a tiff at all"), "not a readable TIFF"),
-    (lambda p: tifffile.imwrite(p, _movie(1)[0]), "single 2-D image"),
-    (lambda p: tifffile.imwrite(p, _movie(5)), "5 frames; expected at least 10"),
-    (lambda p: tifffile.imwrite(p, _movie(12).astype(np.complex64)), "pixel type complex64"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p.write_bytes(b"not a tiff at all"), "not a readable TIFF"),
+        (lambda p: tifffile.imwrite(p, _movie(1)[0]), "single 2-D image"),
+        (lambda p: tifffile.imwrite(p, _movie(5)), "5 frames; expected at least 10"),
+        (lambda p: tifffile.imwrite(p, _movie(12).astype(np.complex64)), "pixel type complex64"),
+    ],
+)
 def test_bad_movies_give_one_clear_error(tmp_path, make, message):
     path = tmp_path / "bad.tif"
     make(path)

@@ -24,8 +24,16 @@ def _integrate(ip3, t_end=200.0):
     def rhs(_, y):
         return li_rinzel_rates(y[0], y[1], ip3, P, np)
 
-    return solve_ivp(rhs, (0, t_end), [0.1, 0.7], method="LSODA", rtol=1e-8, atol=1e-10,
-                     max_step=0.1, t_eval=np.arange(0, t_end, 0.05))
+    return solve_ivp(
+        rhs,
+        (0, t_end),
+        [0.1, 0.7],
+        method="LSODA",
+        rtol=1e-8,
+        atol=1e-10,
+        max_step=0.1,
+        t_eval=np.arange(0, t_end, 0.05),
+    )
 
 
 def test_resting_state_is_a_fixed_point():
@@ -46,8 +54,15 @@ def test_euler_step_matches_an_adaptive_solver():
     """Fixed 10 ms Euler against LSODA at IP3 = 0.5 uM: oscillation period within 2 %."""
     ref = _integrate(0.5)
     drive = np.zeros((20000, 1, 1), np.uint8)
-    rec = simulate_astrocytes(drive, np, dt_s=0.01, coupling_per_s=0.0, ip3_pulse_uM=0.0,
-                              params=LiRinzel(ip3_rest=0.5), record_every=5)
+    rec = simulate_astrocytes(
+        drive,
+        np,
+        dt_s=0.01,
+        coupling_per_s=0.0,
+        ip3_pulse_uM=0.0,
+        params=LiRinzel(ip3_rest=0.5),
+        record_every=5,
+    )
     ca = rec["ca"][:, 0, 0]
 
     def period(trace, dt):
@@ -62,10 +77,13 @@ def test_more_input_gives_more_events_and_shared_input_synchronises():
     dt, steps = 0.01, 12000
     inputs = AstrocyteInput(np.array([1.0, 4.0, 4.0]), np.array([0.0, 0.0, 1.0]))
     drive = poisson_drive(rng, inputs, n_domains=12, n_steps=steps, dt_s=dt)
-    rec = simulate_astrocytes(drive, np, dt_s=dt, coupling_per_s=0.05, ip3_pulse_uM=0.6,
-                              record_every=5)
+    rec = simulate_astrocytes(
+        drive, np, dt_s=dt, coupling_per_s=0.05, ip3_pulse_uM=0.6, record_every=5
+    )
     ca = rec["ca"][:, :, :-1]
-    counts = np.array([len(e) for e in calcium_events(ca, threshold_uM=0.3, dt_s=0.05)]).reshape(3, 12)
+    counts = np.array([len(e) for e in calcium_events(ca, threshold_uM=0.3, dt_s=0.05)]).reshape(
+        3, 12
+    )
     assert counts[1].sum() > 1.5 * counts[0].sum()
     r_private = np.corrcoef(ca[:, 1].T)[np.triu_indices(12, 1)].mean()
     r_shared = np.corrcoef(ca[:, 2].T)[np.triu_indices(12, 1)].mean()

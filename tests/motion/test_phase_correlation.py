@@ -10,13 +10,17 @@ from astrocalc.synth import make_movie
 
 @pytest.fixture(scope="module")
 def texture():
-    movie, truth = make_movie(shape=(80, 80), n_frames=12, motion_px=0.0, jump_rate_per_min=0, seed=2)
+    movie, truth = make_movie(
+        shape=(80, 80), n_frames=12, motion_px=0.0, jump_rate_per_min=0, seed=2
+    )
     return truth.structure
 
 
 def _displace(image, shifts, xp=np):
     """Frames whose content sits at (y + dy, x + dx): shift_frames undoes -d, so apply -(-d)."""
-    return shift_frames(xp.repeat(xp.asarray(image)[None], len(shifts), axis=0), -xp.asarray(shifts))
+    return shift_frames(
+        xp.repeat(xp.asarray(image)[None], len(shifts), axis=0), -xp.asarray(shifts)
+    )
 
 
 @settings(max_examples=25, deadline=None)

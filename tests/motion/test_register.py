@@ -62,8 +62,11 @@ def test_real_texture_with_known_shifts(tmp_path):
     with MovieWriter(path, moved.shape, np.float32, frame_rate_hz=10, pixel_size_um=1) as w:
         w.write(moved)
     with open_movie(path) as movie:
-        est = register_movie(movie, None, np, chunk_frames=16, max_shift_px=10,
-                             reference_frames=40).shifts[["dy", "dx"]].to_numpy()
+        est = (
+            register_movie(movie, None, np, chunk_frames=16, max_shift_px=10, reference_frames=40)
+            .shifts[["dy", "dx"]]
+            .to_numpy()
+        )
     # the reference sits at the median position: compare up to that constant
     err = (est - np.median(est, 0)) - (truth - np.median(truth, 0))
     assert np.sqrt((err**2).sum(axis=1).mean()) < 0.1
@@ -82,8 +85,9 @@ def test_frame_wide_gain_and_offset_are_undone(small_movie, tmp_path):
     with MovieWriter(src, scaled.shape, np.float32, frame_rate_hz=10, pixel_size_um=0.4) as w:
         w.write(scaled)
     with open_movie(src) as movie:
-        result = register_movie(movie, None, np, chunk_frames=64, max_shift_px=10,
-                                normalize_intensity=True)
+        result = register_movie(
+            movie, None, np, chunk_frames=64, max_shift_px=10, normalize_intensity=True
+        )
     # estimated gain / applied gain leaves the recording's own frame-wide gain change,
     # its photobleaching (which the option undoes too), up to the reference's scale
     ratio = result.shifts.gain.to_numpy() / gain

@@ -12,9 +12,18 @@ def _write(tmp_path, movie):
 
 
 def _maps(movie, chunk):
-    return activity_maps(movie, np, chunk_frames=chunk, frame_rate_hz=10, sigma_px=1.0,
-                         smooth_frames=3, baseline_window_frames=200, baseline_percentile=20,
-                         threshold_sd=3.5, min_active_frames=3)
+    return activity_maps(
+        movie,
+        np,
+        chunk_frames=chunk,
+        frame_rate_hz=10,
+        sigma_px=1.0,
+        smooth_frames=3,
+        baseline_window_frames=200,
+        baseline_percentile=20,
+        threshold_sd=3.5,
+        min_active_frames=3,
+    )
 
 
 def test_planted_activity_with_bleaching_and_noise(tmp_path):
@@ -23,7 +32,7 @@ def test_planted_activity_with_bleaching_and_noise(tmp_path):
     bleach = np.exp(-np.arange(t) / 1500.0)[:, None, None]
     movie = 100.0 * bleach * np.ones((t, h, w))
     for onset in (50, 200, 330):  # three events in a 5x5 patch
-        movie[onset:onset + 15, 10:15, 20:25] *= 1.5
+        movie[onset : onset + 15, 10:15, 20:25] *= 1.5
     movie = (movie + rng.normal(0, 2.0, movie.shape)).astype(np.float32)
     with _write(tmp_path, movie) as m:
         maps = _maps(m, 64)

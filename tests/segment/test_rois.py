@@ -23,8 +23,9 @@ def test_planted_regions_are_found_and_split():
     peak = sum(_blob(shape, cy, cx, 2.5) for cy, cx in centres)
     activations = (peak > 0.2).astype(int) * 3
     active_frames = np.round(peak * 50).astype(int)
-    labels = find_active_regions(activations, active_frames, peak, min_area_px=5,
-                                 split_distance_px=4)
+    labels = find_active_regions(
+        activations, active_frames, peak, min_area_px=5, split_distance_px=4
+    )
     truth = np.zeros(shape, np.uint16)
     for k, (cy, cx) in enumerate(centres, start=1):
         truth[_blob(shape, cy, cx, 2.5) >= 0.5] = k
@@ -46,9 +47,13 @@ def test_merge_correlated_touching_rois():
     labels[:, :5], labels[:, 5:10], labels[:, 15:] = 1, 2, 3
     rng = np.random.default_rng(0)
     shared = rng.standard_normal(500)
-    dff = np.column_stack([shared + 0.1 * rng.standard_normal(500),
-                           shared + 0.1 * rng.standard_normal(500),
-                           shared + 0.1 * rng.standard_normal(500)])
+    dff = np.column_stack(
+        [
+            shared + 0.1 * rng.standard_normal(500),
+            shared + 0.1 * rng.standard_normal(500),
+            shared + 0.1 * rng.standard_normal(500),
+        ]
+    )
     assert adjacent_pairs(labels) == {(1, 2)}
     merged = merge_correlated(labels, dff, merge_r=0.9)
     assert merged.max() == 2  # 1 and 2 touch and correlate; 3 correlates but does not touch

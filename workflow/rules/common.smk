@@ -38,7 +38,9 @@ def science_config():
 
 def demo_args(wildcards):
     d = config["demo"][wildcards.name]
-    return f"--synchrony {d['synchrony']} --noise {d.get('noise', 1.0)} --seed {d['seed']}"
+    size = d.get("size", [128, 128])
+    return (f"--synchrony {d['synchrony']} --noise {d.get('noise', 1.0)} --seed {d['seed']} "
+            f"--frames {d.get('frames', 1200)} --size {size[0]} {size[1]}")
 
 
 def mem_mb_streaming(wildcards, input, attempt):
