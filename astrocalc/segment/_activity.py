@@ -133,9 +133,9 @@ def activity_maps(
     # holds for noise that is not white (flicker, compression artefacts), which the
     # differences miss, and does not depend on where the baseline sits.
     k = max(smooth_frames, 1)
-    starts = np.unique(
-        np.linspace(0, t - max(k, 2), min(_NOISE_SAMPLE_FRAMES, t - max(k, 2) + 1)).astype(int)
-    )
+    # about 256 windows, fewer for large frames so that the sample stays near 64 MB
+    n_sample = int(np.clip(_NOISE_SAMPLE_FRAMES * 65536 / (h * w), 48, _NOISE_SAMPLE_FRAMES))
+    starts = np.unique(np.linspace(0, t - max(k, 2), min(n_sample, t - max(k, 2) + 1)).astype(int))
     windows = xp.stack(
         [_smooth_space(xp.asarray(movie.read(i, i + max(k, 2))), sigma_px, xp) for i in starts]
     )  # (n, max(k, 2), Y, X)

@@ -18,6 +18,7 @@ def find_active_regions(
     *,
     min_area_px: float,
     split_distance_px: float,
+    min_footprint_px: float | None = None,
     footprint_fraction: float = 0.5,
     border_px: int = 0,
     min_activations: int = 1,
@@ -33,13 +34,16 @@ def find_active_regions(
     peak_dff : array (Y, X)
         Largest denoised dF of each pixel (the max-minus-mean image).
     min_area_px : float
-        Smallest region kept (pixels).
+        Smallest region of activity kept (pixels), before its footprint is trimmed:
+        regions of noise are small in extent.
     split_distance_px : float
         Seeds (local maxima of activity) closer than this are one region (pixels).
     footprint_fraction : float
         Each region keeps the pixels whose peak dF reaches this fraction of the region's
         highest (0.5: the half-maximum footprint), as activity spreads past a
         microdomain's edge through its point-spread and the smoothing.
+    min_footprint_px : float, optional
+        Smallest trimmed footprint kept (pixels); default ``min_area_px``.
     border_px : int
         Band along the edges left out (pixels): where motion correction filled frames
         with padding.
@@ -77,14 +81,19 @@ def find_active_regions(
         for k, (y, x) in enumerate(pos, start=len(peaks) + 1):
             markers[y, x] = k
     labels = watershed(-score, markers, mask=mask)
+    labels = _drop_small(labels, min_area_px)
     if footprint_fraction > 0 and labels.max():
         top = ndimage.maximum(peak_dff, labels, np.arange(labels.max() + 1))
         labels[peak_dff < footprint_fraction * np.asarray(top)[labels]] = 0
         labels = _largest_piece(labels)
-    sizes = np.bincount(labels.ravel())
-    small = np.flatnonzero(sizes < min_area_px)
-    labels[np.isin(labels, small[small > 0])] = 0
+    labels = _drop_small(labels, min_area_px if min_footprint_px is None else min_footprint_px)
     return relabel_sequential(labels)[0].astype(np.uint32)
+
+
+def _drop_small(labels: np.ndarray, min_px: float) -> np.ndarray:
+    sizes = np.bincount(labels.ravel())
+    small = np.flatnonzero(sizes < min_px)
+    return np.where(np.isin(labels, small[small > 0]), 0, labels)
 
 
 def _largest_piece(labels: np.ndarray) -> np.ndarray:

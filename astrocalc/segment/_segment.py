@@ -79,14 +79,16 @@ def segment_movie(
         baseline_window_frames=config["baseline_window_s"] * frame_rate_hz,
         baseline_percentile=config["baseline_percentile"],
         threshold_sd=config["active_threshold_sd"],
-        min_active_frames=config["min_active_frames"],
+        min_active_frames=max(1, int(round(config["min_active_s"] * frame_rate_hz))),
     )
-    min_area_px = max(config["min_area_um2"] / px2, config["min_area_px"])
+    footprint_px = max(config["min_area_um2"] / px2, 2)
+    min_area_px = max(footprint_px, config["min_area_px"])
     regions = find_active_regions(
         maps.activations,
         maps.active_frames,
         maps.max_minus_mean,
         min_area_px=min_area_px,
+        min_footprint_px=footprint_px,
         split_distance_px=config["split_distance_um"] / pixel_size_um,
         footprint_fraction=config["footprint_fraction"],
         border_px=border_px,
@@ -108,14 +110,14 @@ def segment_movie(
     labels, compartments = attach_soma(
         regions,
         masks,
-        min_area_px=min_area_px,
+        min_area_px=footprint_px,
         max_microdomain_area_px=config["max_microdomain_area_um2"] / px2,
     )
     if labels.max() == 0:
         raise InputError(
             f"{movie.path}: no ROI found (no pixel was active above "
             f"{config['active_threshold_sd']} noise SD for "
-            f"{config['min_active_frames']} frames, and no soma in the mean image)"
+            f"{config['min_active_s']} s, and no soma in the mean image)"
         )
     return Segmentation(labels, compartments, masks, maps)
 
