@@ -23,10 +23,12 @@ demo: $(VENV)/.installed
 	@echo "  results/<sample>/fit/fit.png, simulation/simulation.png   (samples: young, old)"
 
 test: $(VENV)/.installed
+	$(BIN)/ruff check astrocalc tests benchmarks
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check astrocalc tests benchmarks
+	$(BIN)/ruff format --check astrocalc tests benchmarks
 	$(BIN)/snakemake --lint
 
 clean:
