@@ -37,6 +37,27 @@ class EventResult:
     noise: np.ndarray  # (N,) SD of smoothed dF/F
 
 
+def detect_in_traces(traces: np.ndarray, *, frame_rate_hz: float, config: dict):
+    """dF/F of raw ROI traces (T, N) and the events in it, with the settings of the
+    ``events`` config section. Returns (dff, events, smoothed dff, noise); events as
+    (column, onset, peak, end) frames, see :func:`detect`."""
+    dff, _ = delta_f_over_f(
+        traces,
+        window_frames=config["baseline_window_s"] * frame_rate_hz,
+        percentile=config["baseline_percentile"],
+        offset=config["offset"],
+    )
+    found, sm, noise = detect(
+        dff,
+        frame_rate_hz=frame_rate_hz,
+        smooth_s=config["smooth_s"],
+        high_sd=config["high_threshold_sd"],
+        low_sd=config["low_threshold_sd"],
+        min_duration_s=config["min_duration_s"],
+    )
+    return dff, found, sm, noise
+
+
 def find_events(
     traces: np.ndarray, roi_ids: np.ndarray, *, frame_rate_hz: float, config: dict
 ) -> EventResult:
@@ -54,20 +75,7 @@ def find_events(
         The ``events`` section of the config.
     """
     fs = frame_rate_hz
-    dff, _ = delta_f_over_f(
-        traces,
-        window_frames=config["baseline_window_s"] * fs,
-        percentile=config["baseline_percentile"],
-        offset=config["offset"],
-    )
-    found, sm, noise = detect(
-        dff,
-        frame_rate_hz=fs,
-        smooth_s=config["smooth_s"],
-        high_sd=config["high_threshold_sd"],
-        low_sd=config["low_threshold_sd"],
-        min_duration_s=config["min_duration_s"],
-    )
+    dff, found, sm, noise = detect_in_traces(traces, frame_rate_hz=fs, config=config)
     rows = []
     for j, onset, peak, end in found:
         feats = event_features(sm[:, j], dff[:, j], onset, peak, end, frame_rate_hz=fs)

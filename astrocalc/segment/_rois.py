@@ -8,7 +8,7 @@ from skimage.feature import peak_local_max
 from skimage.morphology import remove_small_objects
 from skimage.segmentation import relabel_sequential, watershed
 
-from ..events import delta_f_over_f, detect
+from ..events import detect_in_traces
 
 
 def find_active_regions(
@@ -152,20 +152,7 @@ def regions_with_events(traces: np.ndarray, *, frame_rate_hz: float, config: dic
     by the event detector (``config``: the ``events`` section). Pixel-level activity can
     come from noise that is not Gaussian (clipped, compressed, flickering data); the
     region mean and the detector's robust noise estimate tell real events from it."""
-    dff, _ = delta_f_over_f(
-        traces,
-        window_frames=config["baseline_window_s"] * frame_rate_hz,
-        percentile=config["baseline_percentile"],
-        offset=config["offset"],
-    )
-    found, _, _ = detect(
-        dff,
-        frame_rate_hz=frame_rate_hz,
-        smooth_s=config["smooth_s"],
-        high_sd=config["high_threshold_sd"],
-        low_sd=config["low_threshold_sd"],
-        min_duration_s=config["min_duration_s"],
-    )
+    _, found, _, _ = detect_in_traces(traces, frame_rate_hz=frame_rate_hz, config=config)
     keep = np.zeros(traces.shape[1], bool)
     keep[[j for j, *_ in found]] = True
     return keep

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from astrocalc import config
-from astrocalc.events import classify, coactive_rois, detect, event_features, find_events
+from astrocalc.events import (
+    EVENT_COLUMNS,
+    classify,
+    coactive_rois,
+    detect,
+    event_features,
+    find_events,
+)
 from astrocalc.synth import _kernel_features, event_kernel
 
 FS = 10.0
@@ -57,21 +64,7 @@ def test_event_table_columns_and_per_roi_rates():
     c = config.defaults()["events"]
     traces = 100 * (1 + np.column_stack([_trace([10, 40, 80], seed=1), _trace([], seed=2)]))
     result = find_events(traces, np.array([5, 9]), frame_rate_hz=FS, config=c)
-    assert list(result.events.columns) == [
-        "event_id",
-        "roi_id",
-        "onset_frame",
-        "peak_frame",
-        "end_frame",
-        "onset_s",
-        "amplitude_dff",
-        "duration_s",
-        "rise_s",
-        "decay_s",
-        "auc_dff_s",
-        "n_rois",
-        "kind",
-    ]
+    assert list(result.events.columns) == EVENT_COLUMNS  # the contract list: test_pipeline
     assert result.events.roi_id.tolist() == [5, 5, 5]
     per = result.per_roi.set_index("roi_id")
     assert per.loc[5, "n_events"] == 3 and per.loc[9, "n_events"] == 0
