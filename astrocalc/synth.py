@@ -176,6 +176,8 @@ def _domain_footprints(rng, shape, centers, um):
         v = -dx * np.sin(th) + dy * np.cos(th)
         footprints[k] = np.exp(-0.5 * ((u / s1) ** 2 + (v / s2) ** 2))
     labels = np.zeros(shape, np.uint16)
+    if not centers:
+        return footprints, labels
     strongest = footprints.argmax(0)
     inside = footprints.max(0) >= 0.25
     labels[inside] = strongest[inside] + 1

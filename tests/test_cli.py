@@ -181,3 +181,14 @@ def test_synth_then_stages_one_by_one_equal_run(tmp_path):
         "fit",
         "simulation",
     }
+
+
+def test_movie_without_activity(tmp_path):
+    movie = tmp_path / "noise.tif"
+    rng = np.random.default_rng(0)
+    tifffile.imwrite(movie, (100 + rng.normal(0, 5, (120, 48, 48))).astype(np.uint16))
+    out = tmp_path / "out"
+    result = astrocalc(
+        "run", str(movie), "--out", str(out), "--frame-rate", "10", "--pixel-size", "0.5"
+    )
+    _assert_clean_failure(result, out, "no ROI found", str(movie))

@@ -39,6 +39,7 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
             events_config=config["events"],
             chunk_frames=config["chunk_frames"],
             border_px=border,
+            source=rec["input"],
         )
     table = roi_table(seg.labels, seg.compartments, pixel_size_um=px)
     log.info("segmentation: %d ROIs (%s)", len(table), table.compartment.value_counts().to_dict())
@@ -61,6 +62,7 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
                 n_rois=len(table),
                 compartments=table.compartment.value_counts().to_dict(),
                 border_px=border,
+            source=rec["input"],
             ),
         )
     return out / "segmentation"

@@ -40,6 +40,7 @@ def segment_movie(
     events_config: dict,
     chunk_frames: int,
     border_px: int = 0,
+    source: str | None = None,
 ) -> Segmentation:
     """Find microdomain, process and soma ROIs in a motion-corrected movie.
 
@@ -62,6 +63,8 @@ def segment_movie(
         Frames per streamed chunk.
     border_px : int
         Edge band excluded from activity ROIs (pixels), e.g. the largest motion shift.
+    source : str, optional
+        The recording's name in error messages (default: the movie's path).
 
     Raises
     ------
@@ -115,7 +118,7 @@ def segment_movie(
     )
     if labels.max() == 0:
         raise InputError(
-            f"{movie.path}: no ROI found (no pixel was active above "
+            f"{source or movie.path}: no ROI found (no pixel was active above "
             f"{config['active_threshold_sd']} noise SD for "
             f"{config['min_active_s']} s, and no soma in the mean image)"
         )
