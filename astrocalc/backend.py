@@ -58,6 +58,12 @@ def scipy_module(xp: ModuleType, name: str) -> ModuleType:
     return importlib.import_module(f"cupyx.scipy.{name}")
 
 
+def fft_options(xp: ModuleType) -> dict:
+    """Keyword arguments for ``fft`` calls: every core on NumPy (``cupyx.scipy.fft`` runs on
+    the GPU and takes no ``workers``)."""
+    return {"workers": -1} if xp is np else {}
+
+
 def asarray(x, xp: ModuleType, dtype=None):
     """Move ``x`` onto the backend ``xp`` (a no-op when it is already there)."""
     return xp.asarray(x, dtype=dtype)

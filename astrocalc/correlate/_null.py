@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import array_namespace, scipy_module
+from ..backend import array_namespace, fft_options, scipy_module
 from ._pearson import zscore
 
 
@@ -44,13 +44,16 @@ def circular_shift_pvalues(traces, *, min_shift_frames: int, block: int = 32):
     n_lags = int(admissible.sum())
     if n_lags < 1:
         raise ValueError(f"min_shift_frames={min_shift_frames} leaves no shift for {t} frames")
-    spec = fft.rfft(z, axis=0)  # (F, N)
+    spec = fft.rfft(z, axis=0, **fft_options(xp))  # (F, N)
     p = xp.zeros((n, n), dtype=xp.float64)
     r0 = (z.T @ z) / t
     for a in range(0, n, block):
         b = min(a + block, n)
         # circular cross-correlation of rows a:b with all columns: (b-a, N, T)
-        cross = fft.irfft(spec[:, a:b, None].conj() * spec[:, None, :], n=t, axis=0) / t
+        cross = (
+            fft.irfft(spec[:, a:b, None].conj() * spec[:, None, :], n=t, axis=0, **fft_options(xp))
+            / t
+        )
         exceed = (xp.abs(cross[admissible]) >= xp.abs(r0[a:b])[None] - 1e-12).sum(axis=0)
         p[a:b] = (1.0 + exceed) / (1.0 + n_lags)
     p = xp.minimum(p, p.T)  # the two rotation directions give the same set; symmetrise rounding

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..backend import array_namespace, scipy_module
+from ..backend import array_namespace, fft_options, scipy_module
 
 
 def taper(shape: tuple[int, int], xp, *, fraction: float = 0.125):
@@ -52,7 +52,7 @@ def make_template(reference, *, smooth_sigma_px: float = 1.0) -> Template:
     xp = array_namespace(reference)
     fft = scipy_module(xp, "fft")
     window = taper(reference.shape, xp)
-    spec = fft.rfft2(prepare(xp.asarray(reference)[None], window)[0])
+    spec = fft.rfft2(prepare(xp.asarray(reference)[None], window)[0], **fft_options(xp))
     return Template(xp.conj(spec), window, _lowpass(reference.shape, smooth_sigma_px, xp))
 
 
@@ -85,10 +85,10 @@ def phase_correlation(frames, template: Template, *, max_shift_px: float):
     xp = array_namespace(frames)
     fft = scipy_module(xp, "fft")
     n, h, w = frames.shape
-    cross = fft.rfft2(prepare(frames, template.window)) * template.spectrum[None]
+    cross = fft.rfft2(prepare(frames, template.window), **fft_options(xp)) * template.spectrum[None]
     cross /= xp.abs(cross) + 1e-12 * xp.abs(cross).max()
     cross *= template.lowpass[None]
-    cc = fft.irfft2(cross, s=(h, w))
+    cc = fft.irfft2(cross, s=(h, w), **fft_options(xp))
     m = int(min(max_shift_px, h // 2 - 2, w // 2 - 2))
     # keep lags -m..m along each axis: the window wraps around index 0
     rows = xp.concatenate([xp.arange(h - m, h), xp.arange(0, m + 1)])

@@ -10,12 +10,16 @@ from ._shift import shift_frames
 def frame_correlation(frames, reference):
     """Pearson r of each frame (n, Y, X) with the reference (Y, X)."""
     xp = array_namespace(frames, reference)
-    a = frames.reshape(len(frames), -1).astype(xp.float32)
-    a = a - a.mean(axis=1, keepdims=True)
+    a = frames.reshape(len(frames), -1)
     b = reference.reshape(-1).astype(xp.float32)
     b = b - b.mean()
-    denom = xp.sqrt((a * a).sum(axis=1) * (b * b).sum()) + 1e-30
-    return (a @ b) / denom
+    n = a.shape[1]
+    mean_a = a.mean(axis=1, dtype=xp.float64)
+    # with b centred, (a - mean_a) . b = a . b: no centred copy of the frames is needed
+    ab = (a @ b).astype(xp.float64)
+    ss_a = xp.einsum("ij,ij->i", a, a, dtype=xp.float64) - n * mean_a**2
+    denom = xp.sqrt(xp.maximum(ss_a, 0) * float((b * b).sum())) + 1e-30
+    return (ab / denom).astype(xp.float32)
 
 
 def make_reference(
@@ -52,7 +56,8 @@ def make_reference(
     The seed is the mean of the frames most correlated with the frame that has the highest
     summed correlation with the others (the approach of suite2p's reference, Pachitariu et
     al. 2017 bioRxiv 061507). Each round then registers all sampled frames and averages
-    the better-correlated half, so frames caught mid-jump do not blur the reference.
+    the better-correlated half, so frames caught mid-jump do not blur the reference; these
+    rounds move frames by whole pixels, and the final average uses subpixel shifts.
     """
     xp = array_namespace(frames)
     frames = xp.asarray(frames, dtype=xp.float32)
@@ -69,11 +74,25 @@ def make_reference(
     for _ in range(iterations):
         template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
         shifts = phase_correlation(frames, template, max_shift_px=max_shift_px)
-        moved = shift_frames(frames, shifts)
+        # whole-pixel shifts while refining (cheap); subpixel only for the final average
+        moved = roll_frames(frames, xp.round(shifts).astype(xp.int64))
         r = frame_correlation(moved, reference)
         keep = r >= xp.median(r)
         reference = moved[keep].mean(axis=0)
-    template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
-    shifts = phase_correlation(frames, template, max_shift_px=max_shift_px)
+    for _ in range(2):  # subpixel rounds: the first sharpens, the second settles
+        template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
+        shifts = phase_correlation(frames, template, max_shift_px=max_shift_px)
+        r = frame_correlation(roll_frames(frames, xp.round(shifts).astype(xp.int64)), reference)
+        keep = r >= xp.median(r)
+        reference = shift_frames(frames[keep], shifts[keep]).mean(axis=0)
     centre = xp.median(shifts, axis=0)
     return shift_frames(reference[None], -centre[None])[0]
+
+
+def roll_frames(frames, shifts):
+    """Move each frame's content by ``-shifts`` whole pixels (circularly)."""
+    xp = array_namespace(frames)
+    out = xp.empty_like(frames)
+    for i, (dy, dx) in enumerate(shifts.tolist()):
+        out[i] = xp.roll(frames[i], (-dy, -dx), axis=(0, 1))
+    return out

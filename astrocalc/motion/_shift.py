@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import array_namespace, scipy_module
+from ..backend import array_namespace, fft_options, scipy_module
 
 
 def shift_frames(frames, shifts):
@@ -35,6 +35,6 @@ def shift_frames(frames, shifts):
     fx = xp.fft.rfftfreq(pw).astype(xp.float32)
     ramp_y = xp.exp(2j * xp.pi * fy[None, :] * shifts[:, 0:1]).astype(xp.complex64)
     ramp_x = xp.exp(2j * xp.pi * fx[None, :] * shifts[:, 1:2]).astype(xp.complex64)
-    spec = fft.rfft2(padded) * ramp_y[:, :, None] * ramp_x[:, None, :]
-    out = fft.irfft2(spec, s=(ph, pw))
+    spec = fft.rfft2(padded, **fft_options(xp)) * ramp_y[:, :, None] * ramp_x[:, None, :]
+    out = fft.irfft2(spec, s=(ph, pw), **fft_options(xp))
     return xp.ascontiguousarray(out[:, pad : pad + h, pad : pad + w].astype(xp.float32))

@@ -62,7 +62,7 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
                 n_rois=len(table),
                 compartments=table.compartment.value_counts().to_dict(),
                 border_px=border,
-            source=rec["input"],
+                source=rec["input"],
             ),
         )
     return out / "segmentation"

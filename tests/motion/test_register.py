@@ -42,10 +42,12 @@ def test_flagging_catches_decorrelated_frames_only():
 
 
 @pytest.mark.realdata
-def test_real_texture_with_known_shifts(tmp_path):
-    """Real two-photon texture (mean of the sima CA1 frames) moved by known subpixel shifts,
-    with Gaussian noise at the recording's own frame-to-frame noise level. (The raw frames
-    carry their own motion of up to 1 px, so they cannot serve as exact truth.)"""
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_real_texture_with_known_shifts(tmp_path, seed):
+    """Real two-photon texture (mean of the sima CA1 frames) moved by known subpixel shifts
+    of up to 4 px, plus Gaussian noise. The raw frames carry their own motion (up to 1 px)
+    and neuronal activity, so they cannot serve as exact truth, and their frame-to-frame SD
+    overstates the noise: half of it is used."""
     import tifffile
 
     from astrocalc.motion import shift_frames
@@ -53,8 +55,8 @@ def test_real_texture_with_known_shifts(tmp_path):
 
     frames = tifffile.imread(real_file("sima_ca1_neurons.tif")).astype(np.float32)
     texture = frames.mean(axis=0)
-    noise_sd = float(np.median(np.abs(np.diff(frames, axis=0))) * 1.4826 / np.sqrt(2))
-    rng = np.random.default_rng(4)
+    noise_sd = float(np.median(np.abs(np.diff(frames, axis=0))) * 1.4826 / np.sqrt(2)) / 2
+    rng = np.random.default_rng(seed)
     truth = rng.uniform(-4, 4, (40, 2)).astype(np.float32)
     moved = shift_frames(np.repeat(texture[None], len(truth), axis=0), -truth)
     moved += rng.normal(0, noise_sd, moved.shape).astype(np.float32)
@@ -67,8 +69,8 @@ def test_real_texture_with_known_shifts(tmp_path):
             .shifts[["dy", "dx"]]
             .to_numpy()
         )
-    # the reference sits at the median position: compare up to that constant
-    err = (est - np.median(est, 0)) - (truth - np.median(truth, 0))
+    # the reference frame is arbitrary up to a constant: compare after removing it
+    err = (est - truth) - (est - truth).mean(axis=0)
     assert np.sqrt((err**2).sum(axis=1).mean()) < 0.1
 
 
