@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..backend import array_namespace, fft_options, scipy_module
+from ..backend import array_namespace, batch_slices, fft_options, scipy_module
 
 
 def taper(shape: tuple[int, int], xp, *, fraction: float = 0.125):
@@ -24,12 +24,19 @@ def taper(shape: tuple[int, int], xp, *, fraction: float = 0.125):
     return out[0][:, None] * out[1][None, :]
 
 
-def prepare(frames, window):
-    """Mean-subtract and taper frames (n, Y, X) before their spectrum is taken."""
+def spectrum(frames, window, window_spectrum):
+    """rfft2 of the mean-subtracted, tapered frames (n, Y, X): ``(frame - mean) * window``.
+
+    The mean is removed in the Fourier domain (``mean * rfft2(window)``), which saves a
+    pass over the frames.
+    """
     xp = array_namespace(frames)
+    fft = scipy_module(xp, "fft")
     frames = xp.asarray(frames, dtype=xp.float32)
-    frames = frames - frames.mean(axis=(-2, -1), keepdims=True)
-    return frames * window
+    mean = frames.mean(axis=(-2, -1), dtype=xp.float64).astype(xp.float32)
+    spec = fft.rfft2(frames * window, **fft_options(xp))
+    spec -= mean[:, None, None] * window_spectrum
+    return spec
 
 
 def _lowpass(shape, sigma_px, xp):
@@ -44,6 +51,7 @@ class Template:
 
     spectrum: object  # conj(rfft2(prepared reference)), (Y, X // 2 + 1) complex
     window: object  # taper, (Y, X)
+    window_spectrum: object  # rfft2(window), to remove frame means in the Fourier domain
     lowpass: object  # Gaussian low-pass applied after whitening, (Y, X // 2 + 1)
 
 
@@ -52,8 +60,11 @@ def make_template(reference, *, smooth_sigma_px: float = 1.0) -> Template:
     xp = array_namespace(reference)
     fft = scipy_module(xp, "fft")
     window = taper(reference.shape, xp)
-    spec = fft.rfft2(prepare(xp.asarray(reference)[None], window)[0], **fft_options(xp))
-    return Template(xp.conj(spec), window, _lowpass(reference.shape, smooth_sigma_px, xp))
+    window_spectrum = fft.rfft2(window, **fft_options(xp))
+    spec = spectrum(xp.asarray(reference)[None], window, window_spectrum)[0]
+    return Template(
+        xp.conj(spec), window, window_spectrum, _lowpass(reference.shape, smooth_sigma_px, xp)
+    )
 
 
 def phase_correlation(frames, template: Template, *, max_shift_px: float):
@@ -83,11 +94,24 @@ def phase_correlation(frames, template: Template, *, max_shift_px: float):
     for the phase-correlation peak model.
     """
     xp = array_namespace(frames)
+    n, h, w = frames.shape
+    out = xp.empty((n, 2), dtype=xp.float32)
+    for sl in batch_slices(n, h * w):
+        out[sl] = _phase_correlation_batch(frames[sl], template, max_shift_px)
+    return out
+
+
+def _phase_correlation_batch(frames, template: Template, max_shift_px: float):
+    xp = array_namespace(frames)
     fft = scipy_module(xp, "fft")
     n, h, w = frames.shape
-    cross = fft.rfft2(prepare(frames, template.window), **fft_options(xp)) * template.spectrum[None]
-    cross /= xp.abs(cross) + 1e-12 * xp.abs(cross).max()
-    cross *= template.lowpass[None]
+    cross = spectrum(frames, template.window, template.window_spectrum)
+    cross *= template.spectrum[None]
+    # whiten and low-pass in one multiplication: cross * lowpass / |cross|
+    factor = xp.abs(cross)
+    factor += 1e-12 * factor.max()
+    xp.divide(template.lowpass[None], factor, out=factor)
+    cross *= factor
     cc = fft.irfft2(cross, s=(h, w), **fft_options(xp))
     m = int(min(max_shift_px, h // 2 - 2, w // 2 - 2))
     # keep lags -m..m along each axis: the window wraps around index 0

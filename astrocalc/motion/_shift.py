@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 
-from ..backend import array_namespace, fft_options, scipy_module
+import numpy as np
+
+from ..backend import array_namespace, batch_slices, fft_options, scipy_module
 
 
 def shift_frames(frames, shifts):
-    """Move each frame's content by ``-shifts`` (undo a displacement ``(dy, dx)``).
+    """Move each frame's content by ``-shifts`` (undo a displacement ``(dy, dx)``), in
+    batches of frames (see :func:`astrocalc.backend.batch_slices`).
 
     Parameters
     ----------
@@ -23,18 +26,33 @@ def shift_frames(frames, shifts):
         frames are reflect-padded first so that content does not wrap around the edges.
     """
     xp = array_namespace(frames, shifts)
+    shifts = xp.asarray(shifts, dtype=xp.float32)
+    n, h, w = frames.shape
+    out = xp.empty((n, h, w), dtype=xp.float32)
+    for sl in batch_slices(n, h * w):
+        out[sl] = _shift_batch(frames[sl], shifts[sl])
+    return out
+
+
+def _shift_batch(frames, shifts):
+    xp = array_namespace(frames, shifts)
     fft = scipy_module(xp, "fft")
     frames = xp.asarray(frames, dtype=xp.float32)
     shifts = xp.asarray(shifts, dtype=xp.float32)
     n, h, w = frames.shape
     pad = int(math.ceil(float(xp.abs(shifts).max()))) + 2 if n else 2
     pad = min(pad, h - 1, w - 1)
-    padded = xp.pad(frames, ((0, 0), (pad, pad), (pad, pad)), mode="reflect")
-    ph, pw = padded.shape[1:]
+    # pad at least `pad` on each side, up to a length the FFT handles fast
+    ph = scipy_module(np, "fft").next_fast_len(h + 2 * pad, real=True)
+    pw = scipy_module(np, "fft").next_fast_len(w + 2 * pad, real=True)
+    extra_y, extra_x = ph - h - 2 * pad, pw - w - 2 * pad
+    padded = xp.pad(frames, ((0, 0), (pad, pad + extra_y), (pad, pad + extra_x)), mode="reflect")
     fy = xp.fft.fftfreq(ph).astype(xp.float32)
     fx = xp.fft.rfftfreq(pw).astype(xp.float32)
     ramp_y = xp.exp(2j * xp.pi * fy[None, :] * shifts[:, 0:1]).astype(xp.complex64)
     ramp_x = xp.exp(2j * xp.pi * fx[None, :] * shifts[:, 1:2]).astype(xp.complex64)
-    spec = fft.rfft2(padded, **fft_options(xp)) * ramp_y[:, :, None] * ramp_x[:, None, :]
+    spec = fft.rfft2(padded, **fft_options(xp))
+    spec *= ramp_y[:, :, None]
+    spec *= ramp_x[:, None, :]
     out = fft.irfft2(spec, s=(ph, pw), **fft_options(xp))
-    return xp.ascontiguousarray(out[:, pad : pad + h, pad : pad + w].astype(xp.float32))
+    return xp.ascontiguousarray(out[:, pad : pad + h, pad : pad + w], dtype=xp.float32)
