@@ -13,7 +13,10 @@ for each, and astrocalc's ratios to each.
 
 Peers run from their own environments, never from the project's: pass
 ``--peer-python suite2p=/path/to/venv/bin/python``. A peer whose environment is not given
-or fails to import is reported as not run, with the reason.
+or fails to import is reported as not run, with the reason. suite2p 1.1 runs on the CPU
+build of torch (``pip install torch==2.13.0 suite2p``); PyPI's torchvision does not import
+beside it, and suite2p imports it (through cellpose) without using it for registration, so
+``benchmarks/stand_ins/`` provides an import-only torchvision for that worker.
 """
 
 from __future__ import annotations
@@ -75,21 +78,23 @@ def worker_bound(movie: Path, backend: str) -> dict:
 
 
 def worker_suite2p(movie: Path, backend: str) -> dict:
-    """suite2p rigid registration (reference image + registration of every frame)."""
+    """suite2p 1.1 rigid registration: registration_wrapper (reference + register_frames)
+    on the CPU build of torch."""
     import tifffile
-    from suite2p import default_ops
+    import torch
     from suite2p.registration import register
 
-    frames = tifffile.imread(movie)
-    ops = default_ops()
-    ops.update({"nonrigid": False, "batch_size": 256, "do_bidiphase": False})
+    torch.set_num_threads(os.cpu_count() or 1)
+    frames = tifffile.imread(movie).astype(np.int16)  # suite2p registers int16 in place
+    # registration_wrapper reads the "registration" section of suite2p's settings
+    settings = register.default_settings()["registration"]
+    settings.update({"nonrigid": False, "do_bidiphase": False})
+    device = torch.device("cuda" if backend == "cupy" and torch.cuda.is_available() else "cpu")
     t0 = time.perf_counter()
-    ref = register.compute_reference(frames, ops=ops)
-    out = register.register_frames(ref, frames, ops=ops)
+    out = register.registration_wrapper(frames, settings=settings, device=device)
     seconds = time.perf_counter() - t0
-    ymax, xmax = out[1], out[2]
-    # suite2p reports the shift that moves the frame onto the reference: the opposite sign
-    return {"seconds": seconds, "shifts": np.column_stack([-ymax, -xmax]).tolist()}
+    # suite2p's yoff/xoff are the content displacement (same sign as astrocalc's dy, dx)
+    return {"seconds": seconds, "shifts": np.column_stack([out["yoff"], out["xoff"]]).tolist()}
 
 
 WORKERS = {"astrocalc": worker_astrocalc, "bound": worker_bound, "suite2p": worker_suite2p}
@@ -124,7 +129,10 @@ def launch(name: str, python: str, movie: Path, backend: str, tmp: Path) -> dict
         "--result",
         str(out),
     ]
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
+    paths = [str(HERE.parent.parent)]
+    if name == "suite2p":
+        paths.insert(0, str(HERE.parent / "stand_ins"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0 or not out.is_file():
         reason = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -183,6 +191,8 @@ def main() -> None:
         best = min(ok, key=lambda r: r["seconds"])
         fps = args.frames / best["seconds"]
         err = rms(best["shifts"], truth) if best["shifts"] is not None else (np.nan, np.nan)
+        if best["shifts"] is not None and rms(-np.asarray(best["shifts"]), truth)[0] < err[0]:
+            print(f"warning: {name}'s shifts fit the truth better with the opposite sign")
         rows[name] = fps
         print(
             f"{name:<10} {fps:>9.1f} {max(r['peak_rss_mb'] for r in ok):>12.0f} "
