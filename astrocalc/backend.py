@@ -77,11 +77,6 @@ def batch_slices(n_frames: int, frame_pixels: int, *, pixels: int = BATCH_PIXELS
     return [slice(i, min(i + step, n_frames)) for i in range(0, n_frames, step)]
 
 
-def asarray(x, xp: ModuleType, dtype=None):
-    """Move ``x`` onto the backend ``xp`` (a no-op when it is already there)."""
-    return xp.asarray(x, dtype=dtype)
-
-
 def to_numpy(x) -> np.ndarray:
     """Bring an array back to host memory as a NumPy array."""
     cp = _cupy_if_loaded()

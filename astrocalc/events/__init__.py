@@ -1,6 +1,6 @@
 """Events: baseline, dF/F, detection, features, local vs global."""
 
-from ._baseline import RunningBaseline, bin_means, bin_size, noise_sd, running_baseline
+from ._baseline import RunningBaseline, bin_means, bin_size, running_baseline
 from ._classify import classify, coactive_rois
 from ._detect import detect, hysteresis_runs, robust_noise, smooth
 from ._dff import delta_f_over_f
@@ -27,7 +27,6 @@ __all__ = [
     "event_features",
     "find_events",
     "hysteresis_runs",
-    "noise_sd",
     "per_roi_summary",
     "robust_noise",
     "running_baseline",

@@ -136,12 +136,3 @@ def running_baseline(x, *, window_frames: float, percentile: float):
         percentile=percentile,
     )
     return rb.at(0, x.shape[0])
-
-
-def noise_sd(x, axis: int = 0):
-    """White-noise SD from the median absolute first difference (robust to slow events):
-    sigma = 1.4826 * MAD(diff) / sqrt(2)."""
-    xp = array_namespace(x)
-    d = xp.diff(x, axis=axis)
-    med = xp.median(d, axis=axis, keepdims=True)
-    return 1.4826 * xp.median(xp.abs(d - med), axis=axis) / (2**0.5)

@@ -112,9 +112,7 @@ def _imagej_metadata(tif: tifffile.TiffFile) -> tuple[float | None, float | None
     xres = page.tags.get("XResolution")
     if xres is not None and unit:
         num, den = xres.value
-        factor = _UM_PER_UNIT.get(unit.lower() if unit.lower() != "micron" else "um")
-        if factor is None and unit in ("\\u00B5m", "µm"):
-            factor = 1.0
+        factor = _UM_PER_UNIT.get(unit) or _UM_PER_UNIT.get(unit.lower())
         if num and factor is not None:
             size = den / num * factor
     return rate, size

@@ -53,6 +53,20 @@ def test_ome_metadata(tmp_path):
         assert m.frame_rate_hz == pytest.approx(4.0)
 
 
+def test_imagej_micron_unit(tmp_path):
+    path = tmp_path / "ij.tif"
+    tifffile.imwrite(
+        path,
+        _movie(),
+        imagej=True,
+        resolution=(2.0, 2.0),
+        metadata={"axes": "TYX", "unit": "micron", "finterval": 0.5},
+    )
+    with open_movie(path) as m:
+        assert m.pixel_size_um == pytest.approx(0.5)
+        assert m.frame_rate_hz == pytest.approx(2.0)
+
+
 def test_flags_override_metadata(tmp_path):
     path = tmp_path / "m.tif"
     with MovieWriter(path, (12, 32, 32), np.uint16, frame_rate_hz=10, pixel_size_um=1) as w:
