@@ -116,6 +116,15 @@ def register_movie(
     else:
         reference = None
     shifts = np.zeros((t, 2), np.float32)
+    if enabled:
+        # pass 1: every frame's shift; the reference is then moved to the median position
+        # of the whole recording, so shifts are centred on it whatever frames were sampled
+        for start, stop, _, block in movie.chunks(chunk_frames):
+            est = phase_correlation(xp.asarray(block), template, max_shift_px=max_shift_px)
+            shifts[start:stop] = to_numpy(est)
+        centre = np.median(shifts, axis=0).astype(np.float32)
+        shifts -= centre
+        reference = shift_frames(xp.asarray(reference)[None], -xp.asarray(centre)[None])[0]
     corr_after = np.zeros(t, np.float32)
     corr_before = np.zeros(t, np.float32)
     gains = np.ones(t, np.float32)
@@ -125,10 +134,8 @@ def register_movie(
     sum_after = xp.zeros((h, w), xp.float64)
     for start, stop, _, block in movie.chunks(chunk_frames):
         frames = xp.asarray(block)
-        if enabled:
-            est = phase_correlation(frames, template, max_shift_px=max_shift_px)
-            corrected = shift_frames(frames, est)
-            shifts[start:stop] = to_numpy(est)
+        if enabled:  # pass 2: apply the shifts
+            corrected = shift_frames(frames, xp.asarray(shifts[start:stop]))
             corr_before[start:stop] = to_numpy(frame_correlation(frames, reference))
             corr_after[start:stop] = to_numpy(frame_correlation(corrected, reference))
         else:
