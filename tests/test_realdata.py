@@ -19,30 +19,26 @@ pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 FAST = {"model": {"duration_s": 30}, "fit": {"duration_s": 60, "n_astrocytes": 4}}
 
 
-@pytest.fixture(scope="module")
-def astrocast(tmp_path_factory):
-    movie = real_file("astrocast_sample1.tif")
+def _run(tmp_path_factory, name: str, frame_rate_hz: float):
+    movie = real_file(name)
     out = run_all(
         movie,
-        tmp_path_factory.mktemp("ac") / "out",
+        tmp_path_factory.mktemp("real") / "out",
         config=config.validate(FAST),
-        frame_rate_hz=8.0,
+        frame_rate_hz=frame_rate_hz,
         pixel_size_um=1.0,
     )
     return movie, out
+
+
+@pytest.fixture(scope="module")
+def astrocast(tmp_path_factory):
+    return _run(tmp_path_factory, "astrocast_sample1.tif", 8.0)
 
 
 @pytest.fixture(scope="module")
 def astra(tmp_path_factory):
-    movie = real_file("astra_fov_notebook.tif")
-    out = run_all(
-        movie,
-        tmp_path_factory.mktemp("astra") / "out",
-        config=config.validate(FAST),
-        frame_rate_hz=10.0,
-        pixel_size_um=1.0,
-    )
-    return movie, out
+    return _run(tmp_path_factory, "astra_fov_notebook.tif", 10.0)
 
 
 def _std_contrast(movie_path, out, *, remove_frame_gain=False):
