@@ -9,7 +9,10 @@ arrives, so nothing here needs it installed.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
 import numpy as np
@@ -58,10 +61,25 @@ def scipy_module(xp: ModuleType, name: str) -> ModuleType:
     return importlib.import_module(f"cupyx.scipy.{name}")
 
 
+_thread = threading.local()  # .in_pool: this thread is one of map_batches' workers
+_pool: ThreadPoolExecutor | None = None
+
+
+def cpu_count() -> int:
+    """Cores this process may run on (the affinity mask, as set by SLURM or taskset)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def fft_options(xp: ModuleType) -> dict:
-    """Keyword arguments for ``fft`` calls: every core on NumPy (``cupyx.scipy.fft`` runs on
-    the GPU and takes no ``workers``)."""
-    return {"workers": -1} if xp is np else {}
+    """Keyword arguments for ``fft`` calls: every core on NumPy, one inside a worker of
+    :func:`map_batches` (the cores are then busy with other batches); ``cupyx.scipy.fft``
+    runs on the GPU and takes no ``workers``."""
+    if xp is not np:
+        return {}
+    return {"workers": 1 if getattr(_thread, "in_pool", False) else -1}
 
 
 BATCH_PIXELS = 1 << 22  # ~4 M pixels (16 MB of float32) per batch of frames
@@ -75,6 +93,38 @@ def batch_slices(n_frames: int, frame_pixels: int, *, pixels: int = BATCH_PIXELS
     """
     step = max(1, pixels // max(frame_pixels, 1))
     return [slice(i, min(i + step, n_frames)) for i in range(0, n_frames, step)]
+
+
+def map_batches(fn, n_frames: int, frame_pixels: int, xp: ModuleType) -> list:
+    """``[fn(s) for s in batch slices]``, in order; on NumPy the batches run on a pool of
+    one thread per core.
+
+    NumPy's element-wise operations use one core, and both they and the FFTs release the
+    GIL, so batches in threads keep every core busy where ``workers=-1`` would parallelise
+    only the FFTs. On CuPy (one device queue) and inside a worker, batches run in turn.
+    """
+    threads = cpu_count() if xp is np else 1
+    pixels = BATCH_PIXELS
+    if threads > 1:  # at least one batch per thread
+        pixels = min(pixels, -(-n_frames // threads) * max(frame_pixels, 1))
+    slices = batch_slices(n_frames, frame_pixels, pixels=pixels)
+    if threads == 1 or len(slices) == 1 or getattr(_thread, "in_pool", False):
+        return [fn(s) for s in slices]
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="astrocalc")
+    return list(_pool.map(_in_pool(fn), slices))
+
+
+def _in_pool(fn):
+    def run(arg):
+        _thread.in_pool = True
+        try:
+            return fn(arg)
+        finally:
+            _thread.in_pool = False
+
+    return run
 
 
 def to_numpy(x) -> np.ndarray:

@@ -50,6 +50,7 @@ class SynthParams:
     amplitude_dff: float = 0.8
     refractory_s: float = 4.0
     offset: float = 0.0
+    warp_px: float = 0.0  # amplitude (std) of a smooth non-rigid warp on top of the motion
     seed: int = 0
 
 
@@ -66,10 +67,26 @@ class SynthTruth:
     traces: np.ndarray  # (T, n_domains + 1) latent peak dF/F; last column is the soma
     events: pd.DataFrame = field(repr=False)
     waves: pd.DataFrame = field(repr=False)
+    warp: np.ndarray | None = None  # (T, 2) coefficients of the non-rigid warp
 
     @property
     def times_s(self) -> np.ndarray:
         return np.arange(self.params.n_frames) / self.params.frame_rate_hz
+
+    def displacement(self, y, x) -> np.ndarray:
+        """(T, ..., 2) content displacement (dy, dx) of the content at reference positions
+        ``y, x`` (arrays of one shape): the rigid shift plus the warp where the shifted
+        content lands (see :func:`warp_field`)."""
+        y, x = np.asarray(y, float), np.asarray(x, float)
+        expand = (slice(None),) + (None,) * y.ndim
+        sy, sx = self.shifts[:, 0][expand], self.shifts[:, 1][expand]
+        out = np.stack(np.broadcast_arrays(sy + 0 * y, sx + 0 * x), axis=-1)
+        if self.warp is not None:
+            for t in range(len(out)):
+                out[t] += warp_field(self.warp[t : t + 1], y + sy[t], x + sx[t], self.params.shape)[
+                    0
+                ]
+        return out
 
 
 def event_kernel(t_s: np.ndarray, rise_tau_s: float, decay_tau_s: float) -> np.ndarray:
@@ -201,6 +218,28 @@ def _motion(rng, p: SynthParams) -> np.ndarray:
     return shifts
 
 
+def warp_field(coefficients: np.ndarray, y, x, shape) -> np.ndarray:
+    """(T, ..., 2) smooth non-rigid displacement at positions ``y, x`` of a frame of
+    ``shape``: ``dy = c1(t) cos(pi x / X)``, ``dx = c2(t) cos(pi y / Y)``, a bend of the
+    field of view that no rigid shift undoes (it averages to zero over the frame)."""
+    h, w = shape
+    c = np.asarray(coefficients, float)[(slice(None),) + (None,) * np.ndim(y)]
+    dy = c[..., 0] * np.cos(np.pi * (np.asarray(x) + 0.5) / w)
+    dx = c[..., 1] * np.cos(np.pi * (np.asarray(y) + 0.5) / h)
+    return np.stack([dy, dx], axis=-1)
+
+
+def _warp_coefficients(p: SynthParams) -> np.ndarray:
+    """(T, 2) slowly varying warp amplitudes: OU processes, std ``warp_px``, 5 s."""
+    rng = np.random.default_rng([p.seed, 7])  # own stream: the rest of the movie is unchanged
+    theta = 1.0 / (5.0 * p.frame_rate_hz)
+    c = np.zeros((p.n_frames, 2))
+    c[0] = rng.normal(0, p.warp_px, 2)
+    for i in range(1, p.n_frames):
+        c[i] = c[i - 1] * (1 - theta) + rng.normal(0, p.warp_px * np.sqrt(2 * theta), 2)
+    return c
+
+
 def _events(rng, p: SynthParams, centers, soma_center, um):
     """Event table: local Poisson events per domain plus waves over all domains and the soma."""
     duration = p.n_frames / p.frame_rate_hz
@@ -310,6 +349,17 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
     kx = sfft.rfftfreq(canvas[1])[None, :]
     crop = (slice(pad, pad + h), slice(pad, pad + w))
     offset, gain2 = p.offset, p.noise**2
+    warp = _warp_coefficients(p) if p.warp_px > 0 else None
+    grid_y, grid_x = np.mgrid[: canvas[0], : canvas[1]].astype(np.float64)
+
+    def warped(frames, start):
+        """Content moved by the warp field, evaluated where it lands in the frame."""
+        out = np.empty_like(frames)
+        for i, frame in enumerate(frames):
+            d = warp_field(warp[start + i : start + i + 1], grid_y - pad, grid_x - pad, p.shape)[0]
+            coords = np.stack([grid_y - d[..., 0], grid_x - d[..., 1]])
+            out[i] = ndimage.map_coordinates(frame, coords, order=3, mode="mirror")
+        return out
 
     def render(start: int, stop: int) -> np.ndarray:
         frames = base.reshape(-1)[None] + traces[start:stop] @ weights.astype(np.float32)
@@ -319,7 +369,10 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
         ramp = np.exp(-2j * np.pi * ky[None] * sh[:, 0, None, None]) * np.exp(
             -2j * np.pi * kx[None] * sh[:, 1, None, None]
         )
-        frames = sfft.irfft2(spec * ramp, s=canvas, workers=-1)[:, crop[0], crop[1]]
+        frames = sfft.irfft2(spec * ramp, s=canvas, workers=-1)
+        if warp is not None:
+            frames = warped(frames, start)
+        frames = frames[:, crop[0], crop[1]]
         frames = np.clip(frames, 0, None) * p.brightness
         frame_rng = np.random.default_rng([p.seed, start])
         photons = frame_rng.poisson(frames / gain2) + frame_rng.normal(0, 2.0, frames.shape)
@@ -352,6 +405,7 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
         waves=waves.assign(
             origin_y_px=waves.origin_y_px - pad, origin_x_px=waves.origin_x_px - pad
         ),
+        warp=warp,
     )
     return truth, render
 
@@ -396,5 +450,7 @@ def write(
     write_csv(tdir / "events.csv", truth.events)
     write_csv(tdir / "waves.csv", truth.waves)
     np.save(tdir / "traces.npy", truth.traces)
+    if truth.warp is not None:
+        np.save(tdir / "warp.npy", truth.warp)
     write_json(tdir / "params.json", {**p.__dict__, "shape": list(p.shape)})
     return truth

@@ -1,8 +1,10 @@
 """TIFF movies: memory-mapped chunked reading, metadata, streaming writing.
 
 A movie is read through :class:`Movie`, which never loads more than the frames asked
-for: uncompressed contiguous files are memory-mapped, anything else (compressed,
-tiled, scattered pages) is read page by page.
+for: uncompressed contiguous files are read at the frames' byte offset, anything else
+(compressed, tiled, scattered pages) page by page. Plain reads and writes rather than
+memory maps: mapped pages of a file count in the process's resident memory, so a map
+of a long movie grows it with the movie's length.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ class Movie:
     dtype: np.dtype
     frame_rate_hz: float | None = None
     pixel_size_um: float | None = None
-    _memmap: np.ndarray | None = field(default=None, repr=False)
+    _offset: int | None = field(default=None, repr=False)  # of frame 0, contiguous files
+    _file_dtype: np.dtype | None = field(default=None, repr=False)  # with its byte order
+    _file: object = field(default=None, repr=False)
     _pages: list | None = field(default=None, repr=False)
     _tif: tifffile.TiffFile | None = field(default=None, repr=False)
 
@@ -59,8 +63,15 @@ class Movie:
     def read(self, start: int, stop: int, dtype=np.float32) -> np.ndarray:
         """Frames ``start:stop`` as a new array of ``dtype``; NaN/inf raise InputError."""
         start, stop = max(0, start), min(stop, self.n_frames)
-        if self._memmap is not None:
-            block = np.asarray(self._memmap[start:stop], dtype=dtype)
+        if self._offset is not None:
+            frame_px = self.shape[1] * self.shape[2]
+            raw = np.empty((stop - start) * frame_px, self._file_dtype)
+            self._file.seek(self._offset + start * frame_px * raw.itemsize)
+            if self._file.readinto(raw) != raw.nbytes:
+                raise InputError(
+                    f"{self.path}: cannot read frames {start}-{stop - 1}: the file is truncated"
+                )
+            block = raw.reshape((stop - start,) + self.shape[1:]).astype(dtype, copy=False)
         else:
             try:
                 block = np.stack([self._pages[i].asarray() for i in range(start, stop)])
@@ -90,7 +101,9 @@ class Movie:
         if self._tif is not None:
             self._tif.close()
             self._tif = None
-        self._memmap = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def __enter__(self):
         return self
@@ -228,10 +241,13 @@ def open_movie(
         try:
             mm = tifffile.memmap(path, mode="r")
             if mm.size == np.prod(shape):
-                movie._memmap = mm.reshape(shape)
+                movie._offset, movie._file_dtype = int(mm.offset), mm.dtype
+            del mm
         except Exception:  # compressed or non-contiguous: read page by page
-            movie._memmap = None
-        if movie._memmap is None:
+            movie._offset = None
+        if movie._offset is not None:
+            movie._file = open(path, "rb")  # noqa: SIM115 (closed by Movie.close)
+        else:
             pages = list(series.pages)
             if len(pages) != shape[0]:
                 raise InputError(
@@ -244,11 +260,13 @@ def open_movie(
         return movie
     except BaseException:
         tif.close()
+        if "movie" in locals():
+            movie.close()
         raise
 
 
 class MovieWriter:
-    """Write a (T, Y, X) movie frame-chunk by frame-chunk into a memory-mapped TIFF.
+    """Write a (T, Y, X) movie frame-chunk by frame-chunk into an uncompressed TIFF.
 
     BigTIFF is used when the data exceed 2 GB. ImageJ-style calibration is stored in the
     ImageDescription so the file reopens with its frame rate and pixel size.
@@ -267,18 +285,25 @@ class MovieWriter:
         nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
         bigtiff = nbytes > 2**31
         kwargs = _calibration_kwargs(frame_rate_hz, pixel_size_um, imagej=not bigtiff)
-        self._mm = tifffile.memmap(self.path, shape=shape, dtype=dtype, bigtiff=bigtiff, **kwargs)
+        # tifffile lays out the header and the contiguous image data; frames then go to
+        # their byte offset with plain writes
+        mm = tifffile.memmap(self.path, shape=shape, dtype=dtype, bigtiff=bigtiff, **kwargs)
+        self._offset, self._dtype = int(mm.offset), mm.dtype
+        del mm
+        self._frame_bytes = int(np.prod(shape[1:])) * self._dtype.itemsize
+        self._file = open(self.path, "r+b")  # noqa: SIM115 (closed by close())
         self._next = 0
 
     def write(self, block: np.ndarray) -> None:
-        n = len(block)
-        self._mm[self._next : self._next + n] = block
-        self._next += n
+        block = np.ascontiguousarray(block, dtype=self._dtype)
+        self._file.seek(self._offset + self._next * self._frame_bytes)
+        self._file.write(block.data)
+        self._next += len(block)
 
     def close(self) -> None:
-        if self._mm is not None:
-            self._mm.flush()
-            self._mm = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def __enter__(self):
         return self

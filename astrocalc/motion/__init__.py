@@ -1,11 +1,23 @@
-"""Motion correction: rigid subpixel phase correlation against a refined reference."""
+"""Motion correction: rigid and piecewise-rigid subpixel phase correlation against a
+refined reference."""
 
 from ._phase_correlation import Template, make_template, phase_correlation, taper
+from ._piecewise import Blocks, make_blocks
 from ._reference import frame_correlation, make_reference
-from ._register import MotionResult, crispness, flag_outliers, intensity_affine, register_movie
+from ._register import (
+    MotionResult,
+    correct_batch,
+    crispness,
+    flag_outliers,
+    intensity_affine,
+    register_movie,
+)
 from ._shift import shift_frames
 
 __all__ = [
+    "Blocks",
+    "correct_batch",
+    "make_blocks",
     "MotionResult",
     "Template",
     "crispness",

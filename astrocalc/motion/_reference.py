@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..backend import array_namespace
+from ..backend import array_namespace, batch_slices, map_batches
 from ._phase_correlation import make_template, phase_correlation
 from ._shift import shift_frames
 
@@ -10,16 +10,20 @@ from ._shift import shift_frames
 def frame_correlation(frames, reference):
     """Pearson r of each frame (n, Y, X) with the reference (Y, X)."""
     xp = array_namespace(frames, reference)
-    a = frames.reshape(len(frames), -1)
     b = reference.reshape(-1).astype(xp.float32)
     b = b - b.mean()
-    n = a.shape[1]
-    mean_a = a.mean(axis=1, dtype=xp.float64)
-    # with b centred, (a - mean_a) . b = a . b: no centred copy of the frames is needed
-    ab = (a @ b).astype(xp.float64)
-    ss_a = xp.einsum("ij,ij->i", a, a, dtype=xp.float64) - n * mean_a**2
-    denom = xp.sqrt(xp.maximum(ss_a, 0) * float((b * b).sum())) + 1e-30
-    return (ab / denom).astype(xp.float32)
+    bb = float((b * b).sum())
+
+    def batch(sl):
+        a = frames[sl].reshape(sl.stop - sl.start, -1).astype(xp.float32, copy=False)
+        # centred before the sums of squares: float32 sums then keep their precision
+        a = a - a.mean(axis=1, dtype=xp.float64).astype(xp.float32)[:, None]
+        ab = (a @ b).astype(xp.float64)
+        ss_a = xp.einsum("ij,ij->i", a, a).astype(xp.float64)
+        return (ab / (xp.sqrt(ss_a * bb) + 1e-30)).astype(xp.float32)
+
+    parts = map_batches(batch, len(frames), b.size, xp)
+    return xp.concatenate(parts) if parts else xp.empty(0, xp.float32)
 
 
 def make_reference(
@@ -56,8 +60,9 @@ def make_reference(
     The seed is the mean of the frames most correlated with the frame that has the highest
     summed correlation with the others (the approach of suite2p's reference, Pachitariu et
     al. 2017 bioRxiv 061507). Each round then registers all sampled frames and averages
-    the better-correlated half, so frames caught mid-jump do not blur the reference; these
-    rounds move frames by whole pixels, and the final average uses subpixel shifts.
+    the better-matching half (by the height of the phase-correlation peak), so frames
+    caught mid-jump do not blur the reference; these rounds move frames by whole pixels,
+    and the final two averages use subpixel shifts.
     """
     xp = array_namespace(frames)
     frames = xp.asarray(frames, dtype=xp.float32)
@@ -74,28 +79,38 @@ def make_reference(
     seed = int(xp.argmax(top))
     best = xp.argsort(cc[seed])[-k:]
     reference = frames[best].mean(axis=0)
-    for _ in range(iterations):
+    for i in range(iterations + 2):
         template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
-        shifts = phase_correlation(frames, template, max_shift_px=max_shift_px)
-        # whole-pixel shifts while refining (cheap); subpixel only for the final average
-        moved = roll_frames(frames, xp.round(shifts).astype(xp.int64))
-        r = frame_correlation(moved, reference)
-        keep = r >= xp.median(r)
-        reference = moved[keep].mean(axis=0)
-    for _ in range(2):  # subpixel rounds: the first sharpens, the second settles
-        template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
-        shifts = phase_correlation(frames, template, max_shift_px=max_shift_px)
-        r = frame_correlation(roll_frames(frames, xp.round(shifts).astype(xp.int64)), reference)
-        keep = r >= xp.median(r)
-        reference = shift_frames(frames[keep], shifts[keep]).mean(axis=0)
+        shifts, peak = phase_correlation(
+            frames, template, max_shift_px=max_shift_px, return_peak=True
+        )
+        keep = xp.flatnonzero(peak >= xp.median(peak))
+        if i < iterations:  # whole-pixel shifts while refining (cheap)
+            reference = _mean_rolled(frames, xp.round(shifts).astype(xp.int64), keep)
+        else:  # subpixel rounds: the first sharpens, the second settles
+            reference = _mean_shifted(frames, shifts, keep)
     centre = xp.median(shifts, axis=0)
     return shift_frames(reference[None], -centre[None])[0]
 
 
-def roll_frames(frames, shifts):
-    """Move each frame's content by ``-shifts`` whole pixels (circularly)."""
+def _roll(frame, shift):
+    """Move a frame's content by ``-shift`` whole pixels (circularly)."""
+    xp = array_namespace(frame)
+    return xp.roll(frame, (-int(shift[0]), -int(shift[1])), axis=(0, 1))
+
+
+def _mean_rolled(frames, whole_shifts, keep):
     xp = array_namespace(frames)
-    out = xp.empty_like(frames)
-    for i, (dy, dx) in enumerate(shifts.tolist()):
-        out[i] = xp.roll(frames[i], (-dy, -dx), axis=(0, 1))
-    return out
+    total = xp.zeros(frames.shape[1:], xp.float64)
+    for i in keep.tolist():
+        total += _roll(frames[i], whole_shifts[i].tolist())
+    return (total / len(keep)).astype(xp.float32)
+
+
+def _mean_shifted(frames, shifts, keep):
+    """Mean of the frames ``keep`` moved back by their subpixel ``shifts``, in batches."""
+    xp = array_namespace(frames)
+    total = xp.zeros(frames.shape[1:], xp.float64)
+    for sl in batch_slices(len(keep), frames.shape[1] * frames.shape[2]):
+        total += shift_frames(frames[keep[sl]], shifts[keep[sl]]).sum(axis=0)
+    return (total / len(keep)).astype(xp.float32)

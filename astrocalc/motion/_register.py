@@ -7,8 +7,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..backend import array_namespace, to_numpy
-from ._phase_correlation import make_template, phase_correlation
+from ..backend import BATCH_PIXELS, array_namespace, map_batches, to_numpy
+from ._phase_correlation import (
+    Template,
+    estimation_spectrum,
+    make_template,
+    shifts_from_spectrum,
+)
+from ._piecewise import (
+    Blocks,
+    block_shifts,
+    block_template,
+    interpolation_weights,
+    make_blocks,
+    remap,
+    shift_field,
+)
 from ._reference import frame_correlation, make_reference
 from ._shift import shift_frames
 
@@ -19,12 +33,17 @@ class MotionResult:
     reference: np.ndarray  # (Y, X) float32
     mean_before: np.ndarray  # (Y, X) mean of the raw movie
     mean_after: np.ndarray  # (Y, X) mean of the corrected movie
+    block_shifts: np.ndarray | None = None  # (T, nby, nbx, 2) when piecewise
+    blocks: pd.DataFrame | None = None  # one row per block (Blocks.table) when piecewise
 
 
 def sample_frames(movie, n: int, xp) -> object:
     """``n`` frames evenly spaced over the movie, read one by one (memory: n frames)."""
     idx = np.unique(np.linspace(0, movie.n_frames - 1, min(n, movie.n_frames)).astype(int))
-    return xp.asarray(np.stack([movie.read(i, i + 1)[0] for i in idx]))
+    out = np.empty((len(idx),) + tuple(movie.shape[1:]), np.float32)
+    for j, i in enumerate(idx):
+        out[j] = movie.read(i, i + 1)[0]
+    return xp.asarray(out)
 
 
 def crispness(image: np.ndarray) -> float:
@@ -64,6 +83,72 @@ def intensity_affine(frames, reference, *, low: float = 10, high: float = 90):
     return gain, offset
 
 
+@dataclass
+class Piecewise:
+    """What piecewise-rigid correction needs beyond the rigid template."""
+
+    blocks: Blocks
+    template: Template  # stacked, one per block of the reference
+    weights_y: object  # (Y, nby) spline weights from block centres to rows
+    weights_x: object  # (X, nbx)
+    max_shift_px: float  # largest block shift away from the rigid shift
+
+    @classmethod
+    def build(cls, reference, *, size_px, overlap, max_shift_px, smooth_sigma_px):
+        xp = array_namespace(reference)
+        blocks = make_blocks(reference.shape, size_px, overlap)
+        template = block_template(reference, blocks, smooth_sigma_px=smooth_sigma_px)
+        wy = interpolation_weights(reference.shape[0], blocks.centres_y, xp)
+        wx = interpolation_weights(reference.shape[1], blocks.centres_x, xp)
+        return cls(blocks, template, wy, wx, max_shift_px)
+
+
+def correct_batch(frames, template: Template, reference, *, max_shift_px, piecewise=None):
+    """Register a batch of frames (n, Y, X): the rigid shift of each frame, undone by a
+    Fourier shift; with ``piecewise``, block shifts are measured on that rigidly
+    corrected frame and the raw frame is remapped once by rigid + block shifts.
+
+    Returns a dict: shifts (n, 2), block_shifts (n, nby, nbx, 2) or None, corrected
+    (n, Y, X) float32, corr_before and corr_after (n,) with the reference.
+    """
+    spec = estimation_spectrum(frames, template.window, template.window_spectrum, template.crop)
+    est, _ = shifts_from_spectrum(spec, template, max_shift_px=max_shift_px)
+    corrected = shift_frames(frames, est)
+    total = None
+    if piecewise is not None:
+        local = block_shifts(
+            corrected, piecewise.blocks, piecewise.template, max_shift_px=piecewise.max_shift_px
+        )
+        total = local + est[:, None, None, :]
+        field = shift_field(total, piecewise.weights_y, piecewise.weights_x)
+        corrected = remap(frames, field)
+    return {
+        "shifts": est,
+        "block_shifts": total,
+        "corrected": corrected,
+        "corr_before": frame_correlation(frames, reference),
+        "corr_after": frame_correlation(corrected, reference),
+    }
+
+
+def _piecewise_reference(sample, template, reference, piece, max_shift_px):
+    """Mean of the better-matching half of the sample after piecewise correction."""
+    xp = array_namespace(sample)
+    h, w = reference.shape
+    parts = map_batches(
+        lambda sl: correct_batch(
+            sample[sl], template, reference, max_shift_px=max_shift_px, piecewise=piece
+        ),
+        len(sample),
+        h * w,
+        xp,
+    )
+    r = xp.concatenate([p["corr_after"] for p in parts])
+    keep = r >= xp.median(r)
+    corrected = xp.concatenate([p["corrected"] for p in parts])
+    return corrected[keep].mean(axis=0)
+
+
 def register_movie(
     movie,
     writer,
@@ -77,14 +162,15 @@ def register_movie(
     flag_decorrelation: float = 10.0,
     normalize_intensity: bool = False,
     enabled: bool = True,
+    piecewise: dict | None = None,
     progress=None,
 ) -> MotionResult:
-    """Estimate and undo rigid motion, chunk by chunk.
+    """Estimate and undo motion, streaming blocks of frames from ``movie`` to ``writer``.
 
     Parameters
     ----------
     movie : astrocalc.io.Movie
-        Input, read in chunks of ``chunk_frames`` frames.
+        Input, read in blocks of at most ``chunk_frames`` frames.
     writer : astrocalc.io.MovieWriter or None
         Receives the corrected frames in order; None skips writing.
     xp : module
@@ -96,13 +182,18 @@ def register_movie(
         offset of each frame are reported as columns of the shifts table.
     enabled : bool
         False writes the movie unchanged (as float32) with zero shifts.
+    piecewise : dict or None
+        Piecewise-rigid correction: ``size_px``, ``overlap`` and ``max_shift_px`` of the
+        blocks (see :class:`Piecewise`). None corrects rigidly.
 
     Returns
     -------
     MotionResult
-        Per-frame shifts and QC, reference and mean images before/after.
+        Per-frame shifts and QC, reference and mean images before/after, and with
+        ``piecewise`` the block shifts (T, nby, nbx, 2) and the block table.
     """
     t, h, w = movie.shape
+    template = piece = reference = None
     if enabled:
         sample = sample_frames(movie, reference_frames, xp)
         reference = make_reference(
@@ -111,38 +202,53 @@ def register_movie(
             iterations=reference_iterations,
             smooth_sigma_px=smooth_sigma_px,
         )
-        del sample
         template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
-    else:
-        reference = None
+        if piecewise is not None:
+            piece = Piecewise.build(reference, smooth_sigma_px=smooth_sigma_px, **piecewise)
+            # a rigid reference of warping tissue is blurred where the warp is large: one
+            # round of piecewise correction of the sample sharpens it
+            reference = _piecewise_reference(sample, template, reference, piece, max_shift_px)
+            template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
+            piece = Piecewise.build(reference, smooth_sigma_px=smooth_sigma_px, **piecewise)
+        del sample
     shifts = np.zeros((t, 2), np.float32)
-    if enabled:
-        # pass 1: every frame's shift; the reference is then moved to the median position
-        # of the whole recording, so shifts are centred on it whatever frames were sampled
-        for start, stop, _, block in movie.chunks(chunk_frames):
-            est = phase_correlation(xp.asarray(block), template, max_shift_px=max_shift_px)
-            shifts[start:stop] = to_numpy(est)
-        centre = np.median(shifts, axis=0).astype(np.float32)
-        shifts -= centre
-        reference = shift_frames(xp.asarray(reference)[None], -xp.asarray(centre)[None])[0]
-    corr_after = np.zeros(t, np.float32)
-    corr_before = np.zeros(t, np.float32)
+    block_table = piece.blocks.table() if piece is not None else None
+    all_block_shifts = (
+        np.zeros((t, *piece.blocks.grid, 2), np.float32) if piece is not None else None
+    )
+    corr_after = np.full(t, np.nan, np.float32)
+    corr_before = np.full(t, np.nan, np.float32)
     gains = np.ones(t, np.float32)
     offsets = np.zeros(t, np.float32)
-    ref_xp = xp.asarray(reference) if reference is not None else None
     sum_before = xp.zeros((h, w), xp.float64)
     sum_after = xp.zeros((h, w), xp.float64)
-    for start, stop, _, block in movie.chunks(chunk_frames):
+    # blocks of about BATCH_PIXELS rather than whole chunks: arrays that size are reused
+    # from the heap, where larger ones are mapped afresh (page faults) at every allocation
+    block_frames = max(1, min(chunk_frames, BATCH_PIXELS // (h * w)))
+    for start, stop, _, block in movie.chunks(block_frames):
         frames = xp.asarray(block)
-        if enabled:  # pass 2: apply the shifts
-            corrected = shift_frames(frames, xp.asarray(shifts[start:stop]))
-            corr_before[start:stop] = to_numpy(frame_correlation(frames, reference))
-            corr_after[start:stop] = to_numpy(frame_correlation(corrected, reference))
+        if enabled:
+            parts = map_batches(
+                lambda sl, frames=frames: correct_batch(
+                    frames[sl], template, reference, max_shift_px=max_shift_px, piecewise=piece
+                ),
+                len(frames),
+                h * w,
+                xp,
+            )
+            corrected = xp.concatenate([p["corrected"] for p in parts])
+            shifts[start:stop] = to_numpy(xp.concatenate([p["shifts"] for p in parts]))
+            corr_before[start:stop] = to_numpy(xp.concatenate([p["corr_before"] for p in parts]))
+            corr_after[start:stop] = to_numpy(xp.concatenate([p["corr_after"] for p in parts]))
+            if piece is not None:
+                all_block_shifts[start:stop] = to_numpy(
+                    xp.concatenate([p["block_shifts"] for p in parts])
+                )
         else:
             corrected = frames
         if normalize_intensity:
             gain, offset = intensity_affine(
-                corrected, ref_xp if enabled else corrected.mean(axis=0)
+                corrected, reference if enabled else corrected.mean(axis=0)
             )
             corrected = (corrected - offset[:, None, None]) / gain[:, None, None]
             gains[start:stop], offsets[start:stop] = to_numpy(gain), to_numpy(offset)
@@ -156,7 +262,6 @@ def register_movie(
     mean_after = to_numpy(sum_after / t).astype(np.float32)
     if not enabled:
         reference = mean_after
-        corr_after = corr_before = np.full(t, np.nan, np.float32)
     table = pd.DataFrame(
         {
             "frame": np.arange(t),
@@ -171,4 +276,11 @@ def register_movie(
     )
     if normalize_intensity:
         table["gain"], table["offset"] = gains, offsets
-    return MotionResult(table, to_numpy(reference).astype(np.float32), mean_before, mean_after)
+    return MotionResult(
+        table,
+        to_numpy(reference).astype(np.float32),
+        mean_before,
+        mean_after,
+        all_block_shifts,
+        block_table,
+    )

@@ -45,6 +45,13 @@ def run_motion(
             movie.pixel_size_um,
             xp.__name__,
         )
+        piecewise = None
+        if mc["piecewise"]:
+            piecewise = {
+                "size_px": mc["block_size_px"],
+                "overlap": mc["block_overlap"],
+                "max_shift_px": mc["block_max_shift_um"] / movie.pixel_size_um,
+            }
         with StageOutput(out / "motion", overwrite=overwrite) as tmp:
             with MovieWriter(
                 tmp / "corrected.tif",
@@ -65,9 +72,13 @@ def run_motion(
                     flag_decorrelation=mc["flag_decorrelation"],
                     normalize_intensity=mc["normalize_intensity"],
                     enabled=mc["enabled"],
+                    piecewise=piecewise,
                     progress=progress,
                 )
             write_csv(tmp / "shifts.csv", result.shifts)
+            if result.block_shifts is not None:
+                np.save(tmp / "shifts_piecewise.npy", result.block_shifts)
+                write_csv(tmp / "blocks.csv", result.blocks)
             write_image(tmp / "reference.tif", result.reference, pixel_size_um=movie.pixel_size_um)
             sharp = (crispness(result.mean_before), crispness(result.mean_after))
             plot_motion_qc(

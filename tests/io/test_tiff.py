@@ -30,8 +30,17 @@ def test_compressed_file_is_read_page_by_page(tmp_path):
     path = tmp_path / "c.tif"
     tifffile.imwrite(path, data, compression="zlib")
     with open_movie(path, frame_rate_hz=5, pixel_size_um=1) as m:
-        assert m._memmap is None
+        assert m._offset is None
         np.testing.assert_array_equal(m.read(3, 9), data[3:9])
+
+
+def test_big_endian_file_is_read_at_its_offset(tmp_path):
+    data = _movie()
+    path = tmp_path / "be.tif"
+    tifffile.imwrite(path, data, byteorder=">")
+    with open_movie(path, frame_rate_hz=5, pixel_size_um=1) as m:
+        assert m._offset is not None
+        np.testing.assert_array_equal(m.read(2, 7), data[2:7])
 
 
 def test_ome_metadata(tmp_path):
