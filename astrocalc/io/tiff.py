@@ -52,6 +52,15 @@ class Movie:
     _file: object = field(default=None, repr=False)
     _pages: list | None = field(default=None, repr=False)
     _tif: tifffile.TiffFile | None = field(default=None, repr=False)
+    n_channels: int = 1  # channels in the file; this Movie reads one of them
+    channel: int = 0
+    _channel_first: bool = field(default=False, repr=False)  # (C, T, Y, X) layout
+
+    def _file_index(self, t: int) -> int:
+        """Index in the file's sequence of 2-D images of this channel's frame ``t``."""
+        if self._channel_first:
+            return self.channel * self.n_frames + t
+        return t * self.n_channels + self.channel
 
     @property
     def n_frames(self) -> int:
@@ -65,16 +74,21 @@ class Movie:
         start, stop = max(0, start), min(stop, self.n_frames)
         if self._offset is not None:
             frame_px = self.shape[1] * self.shape[2]
-            raw = np.empty((stop - start) * frame_px, self._file_dtype)
-            self._file.seek(self._offset + start * frame_px * raw.itemsize)
+            # interleaved channels (T, C, Y, X): read every channel of the frames, keep one
+            step = 1 if self._channel_first else self.n_channels
+            raw = np.empty((stop - start) * step * frame_px, self._file_dtype)
+            first = self._file_index(start) - (0 if self._channel_first else self.channel)
+            self._file.seek(self._offset + first * frame_px * raw.itemsize)
             if self._file.readinto(raw) != raw.nbytes:
                 raise InputError(
                     f"{self.path}: cannot read frames {start}-{stop - 1}: the file is truncated"
                 )
-            block = raw.reshape((stop - start,) + self.shape[1:]).astype(dtype, copy=False)
+            raw = raw.reshape((stop - start, step) + self.shape[1:])
+            block = raw[:, 0 if self._channel_first else self.channel].astype(dtype)
         else:
             try:
-                block = np.stack([self._pages[i].asarray() for i in range(start, stop)])
+                index = [self._file_index(t) for t in range(start, stop)]
+                block = np.stack([self._pages[i].asarray() for i in index])
             except Exception as exc:
                 raise InputError(
                     f"{self.path}: cannot read frames {start}-{stop - 1} "
@@ -152,11 +166,21 @@ def _ome_metadata(tif: tifffile.TiffFile) -> tuple[float | None, float | None]:
     return rate, size
 
 
-def _squeeze_to_tyx(shape: tuple[int, ...], axes: str) -> tuple[int, int, int] | None:
+def _squeeze_to_tyx(shape: tuple[int, ...], axes: str):
+    """``((T, Y, X), n_channels, channel_first)`` of a series, or None when it is not a
+    movie with at most one axis of channels ('C', 'S') beside time."""
     kept = [(n, a) for n, a in zip(shape, axes, strict=True) if n > 1 or a in "YX"]
-    if len(kept) != 3 or kept[-2][1] != "Y" or kept[-1][1] != "X":
+    if len(kept) < 3 or kept[-2][1] != "Y" or kept[-1][1] != "X":
         return None
-    return tuple(n for n, _ in kept)
+    rest = kept[:-2]
+    if len(rest) == 1:
+        return (rest[0][0], kept[-2][0], kept[-1][0]), 1, False
+    if len(rest) == 2 and sum(a in "CS" for _, a in rest) == 1:
+        (n0, a0), (n1, _) = rest
+        channel_first = a0 in "CS"
+        t, c = (n1, n0) if channel_first else (n0, n1)
+        return (t, kept[-2][0], kept[-1][0]), c, channel_first
+    return None
 
 
 def open_movie(
@@ -165,14 +189,17 @@ def open_movie(
     frame_rate_hz: float | None = None,
     pixel_size_um: float | None = None,
     require_calibration: bool = True,
+    channel: int | None = None,
 ) -> Movie:
     """Open a (T, Y, X) TIFF movie for chunked reading.
 
     Parameters
     ----------
     path : str or Path
-        TIFF or BigTIFF file; ImageJ hyperstacks and OME-TIFF with one channel and one
-        z-plane are accepted.
+        TIFF or BigTIFF file; ImageJ hyperstacks and OME-TIFF with one z-plane and one
+        or more channels are accepted.
+    channel : int, optional
+        The channel to read (0-based) from a file with several; required for such a file.
     frame_rate_hz, pixel_size_um : float, optional
         Override (or supply) the frame rate (Hz) and pixel size (um) of the metadata.
     require_calibration : bool
@@ -194,8 +221,8 @@ def open_movie(
         ) from None
     try:
         series = tif.series[0]
-        shape = _squeeze_to_tyx(tuple(series.shape), series.axes)
-        if shape is None:
+        layout = _squeeze_to_tyx(tuple(series.shape), series.axes)
+        if layout is None:
             if len(series.shape) == 2 or series.ndim == 2:
                 raise InputError(
                     f"{path}: a single 2-D image {tuple(series.shape)}; "
@@ -204,7 +231,18 @@ def open_movie(
                 )
             raise InputError(
                 f"{path}: shape {tuple(series.shape)} with axes '{series.axes}'; "
-                "expected a movie (T, Y, X): one channel, one z-plane"
+                "expected a movie (T, Y, X): one z-plane, at most one channel axis"
+            )
+        shape, n_channels, channel_first = layout
+        if n_channels > 1 and channel is None:
+            raise InputError(
+                f"{path}: {n_channels} channels (axes '{series.axes}'); choose the calcium "
+                "channel with motion.channel (0-based) in the config"
+            )
+        if not 0 <= (channel or 0) < n_channels:
+            raise InputError(
+                f"{path}: channel {channel} asked for; the file has {n_channels} "
+                f"(0 to {n_channels - 1})"
             )
         dtype = np.dtype(series.dtype)
         if dtype.name not in SUPPORTED_DTYPES:
@@ -236,11 +274,19 @@ def open_movie(
             if value is not None and not (np.isfinite(value) and value > 0):
                 raise InputError(f"{path}: {name} {value}; expected a positive number")
         movie = Movie(
-            path=path, shape=shape, dtype=dtype, frame_rate_hz=rate, pixel_size_um=size, _tif=tif
+            path=path,
+            shape=shape,
+            dtype=dtype,
+            frame_rate_hz=rate,
+            pixel_size_um=size,
+            _tif=tif,
+            n_channels=n_channels,
+            channel=channel or 0,
+            _channel_first=channel_first,
         )
         try:
             mm = tifffile.memmap(path, mode="r")
-            if mm.size == np.prod(shape):
+            if mm.size == np.prod(shape) * n_channels:
                 movie._offset, movie._file_dtype = int(mm.offset), mm.dtype
             del mm
         except Exception:  # compressed or non-contiguous: read page by page
@@ -249,10 +295,10 @@ def open_movie(
             movie._file = open(path, "rb")  # noqa: SIM115 (closed by Movie.close)
         else:
             pages = list(series.pages)
-            if len(pages) != shape[0]:
+            if len(pages) != shape[0] * n_channels:
                 raise InputError(
-                    f"{path}: {len(pages)} image pages for {shape[0]} frames; "
-                    "expected one page per frame"
+                    f"{path}: {len(pages)} image pages for {shape[0]} frames of "
+                    f"{n_channels} channel(s); expected one page per frame and channel"
                 )
             movie._pages = pages
         # a truncated file fails here rather than halfway through a run

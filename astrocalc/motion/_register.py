@@ -103,31 +103,42 @@ class Piecewise:
         return cls(blocks, template, wy, wx, max_shift_px)
 
 
-def correct_batch(frames, template: Template, reference, *, max_shift_px, piecewise=None):
+def correct_batch(
+    frames, template: Template, reference, *, max_shift_px, piecewise=None, guide=None
+):
     """Register a batch of frames (n, Y, X): the rigid shift of each frame, undone by a
     Fourier shift; with ``piecewise``, block shifts are measured on that rigidly
     corrected frame and the raw frame is remapped once by rigid + block shifts.
 
+    ``guide`` (n, Y, X), the same frames in a structural channel, is what the shifts are
+    measured on (and what the QC correlations use) when given; they are applied to
+    ``frames``.
+
     Returns a dict: shifts (n, 2), block_shifts (n, nby, nbx, 2) or None, corrected
     (n, Y, X) float32, corr_before and corr_after (n,) with the reference.
     """
-    spec = estimation_spectrum(frames, template.window, template.window_spectrum, template.crop)
+    measured = frames if guide is None else guide
+    spec = estimation_spectrum(measured, template.window, template.window_spectrum, template.crop)
     est, _ = shifts_from_spectrum(spec, template, max_shift_px=max_shift_px)
-    corrected = shift_frames(frames, est)
+    moved = shift_frames(measured, est)
     total = None
     if piecewise is not None:
         local = block_shifts(
-            corrected, piecewise.blocks, piecewise.template, max_shift_px=piecewise.max_shift_px
+            moved, piecewise.blocks, piecewise.template, max_shift_px=piecewise.max_shift_px
         )
         total = local + est[:, None, None, :]
         field = shift_field(total, piecewise.weights_y, piecewise.weights_x)
         corrected = remap(frames, field)
+        if guide is not None:
+            moved = remap(guide, field)
+    else:
+        corrected = moved if guide is None else shift_frames(frames, est)
     return {
         "shifts": est,
         "block_shifts": total,
         "corrected": corrected,
-        "corr_before": frame_correlation(frames, reference),
-        "corr_after": frame_correlation(corrected, reference),
+        "corr_before": frame_correlation(measured, reference),
+        "corr_after": frame_correlation(corrected if guide is None else moved, reference),
     }
 
 
@@ -163,6 +174,7 @@ def register_movie(
     normalize_intensity: bool = False,
     enabled: bool = True,
     piecewise: dict | None = None,
+    guide=None,
     progress=None,
 ) -> MotionResult:
     """Estimate and undo motion, streaming blocks of frames from ``movie`` to ``writer``.
@@ -185,6 +197,10 @@ def register_movie(
     piecewise : dict or None
         Piecewise-rigid correction: ``size_px``, ``overlap`` and ``max_shift_px`` of the
         blocks (see :class:`Piecewise`). None corrects rigidly.
+    guide : astrocalc.io.Movie or None
+        A structural channel of the same recording (same shape): the reference is built
+        from it and the shifts are measured on it, then applied to ``movie``; the QC
+        correlations are those of the guide.
 
     Returns
     -------
@@ -193,9 +209,11 @@ def register_movie(
         ``piecewise`` the block shifts (T, nby, nbx, 2) and the block table.
     """
     t, h, w = movie.shape
+    if guide is not None and tuple(guide.shape) != tuple(movie.shape):
+        raise ValueError(f"guide shape {guide.shape} differs from the movie's {movie.shape}")
     template = piece = reference = None
     if enabled:
-        sample = sample_frames(movie, reference_frames, xp)
+        sample = sample_frames(movie if guide is None else guide, reference_frames, xp)
         reference = make_reference(
             sample,
             max_shift_px=max_shift_px,
@@ -225,12 +243,19 @@ def register_movie(
     # blocks of about BATCH_PIXELS rather than whole chunks: arrays that size are reused
     # from the heap, where larger ones are mapped afresh (page faults) at every allocation
     block_frames = max(1, min(chunk_frames, BATCH_PIXELS // (h * w)))
+    guides = guide.chunks(block_frames) if guide is not None else None
     for start, stop, _, block in movie.chunks(block_frames):
         frames = xp.asarray(block)
+        structural = xp.asarray(next(guides)[3]) if guides is not None else None
         if enabled:
             parts = map_batches(
-                lambda sl, frames=frames: correct_batch(
-                    frames[sl], template, reference, max_shift_px=max_shift_px, piecewise=piece
+                lambda sl, frames=frames, structural=structural: correct_batch(
+                    frames[sl],
+                    template,
+                    reference,
+                    max_shift_px=max_shift_px,
+                    piecewise=piece,
+                    guide=None if structural is None else structural[sl],
                 ),
                 len(frames),
                 h * w,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,16 @@ def run_motion(
 
     out = Path(out)
     xp = backend(config)
-    with open_movie(movie_path, frame_rate_hz=frame_rate_hz, pixel_size_um=pixel_size_um) as movie:
+    mc = config["motion"]
+    calibration = {"frame_rate_hz": frame_rate_hz, "pixel_size_um": pixel_size_um}
+    with ExitStack() as stack:
+        movie = stack.enter_context(open_movie(movie_path, channel=mc["channel"], **calibration))
+        guide = None
+        if mc["reference_channel"] is not None and mc["reference_channel"] != movie.channel:
+            guide = stack.enter_context(
+                open_movie(movie_path, channel=mc["reference_channel"], **calibration)
+            )
         clock = StageClock("motion", config, xp)
-        mc = config["motion"]
         t, h, w = movie.shape
         max_shift_px = min(mc["max_shift_um"] / movie.pixel_size_um, h / 4, w / 4)
         log.info(
@@ -73,6 +81,7 @@ def run_motion(
                     normalize_intensity=mc["normalize_intensity"],
                     enabled=mc["enabled"],
                     piecewise=piecewise,
+                    guide=guide,
                     progress=progress,
                 )
             write_csv(tmp / "shifts.csv", result.shifts)

@@ -129,3 +129,32 @@ def test_truncated_file(tmp_path):
     path.write_bytes(raw[: len(raw) // 2])
     with pytest.raises(InputError, match=str(path)):
         open_movie(path, frame_rate_hz=10, pixel_size_um=1)
+
+
+@pytest.mark.parametrize("axes", ["TCYX", "CTYX"])
+@pytest.mark.parametrize("compression", [None, "zlib"])
+def test_one_channel_of_a_two_channel_file(tmp_path, axes, compression):
+    data = np.arange(12 * 2 * 20 * 24, dtype=np.uint16).reshape(12, 2, 20, 24)
+    stored = data if axes == "TCYX" else data.transpose(1, 0, 2, 3)
+    path = tmp_path / "two.tif"
+    if axes == "TCYX":
+        tifffile.imwrite(
+            path, stored, imagej=True, metadata={"axes": axes}, compression=compression
+        )
+    else:
+        tifffile.imwrite(path, stored, metadata={"axes": axes}, compression=compression)
+    for channel in (0, 1):
+        with open_movie(path, frame_rate_hz=5, pixel_size_um=1, channel=channel) as m:
+            assert m.shape == (12, 20, 24) and m.n_channels == 2
+            np.testing.assert_array_equal(m.read(3, 9), data[3:9, channel])
+
+
+def test_two_channel_file_needs_a_channel(tmp_path):
+    path = tmp_path / "two.tif"
+    tifffile.imwrite(
+        path, np.zeros((12, 2, 20, 20), np.uint16), imagej=True, metadata={"axes": "TCYX"}
+    )
+    with pytest.raises(InputError, match="2 channels.*motion.channel"):
+        open_movie(path, frame_rate_hz=5, pixel_size_um=1)
+    with pytest.raises(InputError, match="channel 2 asked for"):
+        open_movie(path, frame_rate_hz=5, pixel_size_um=1, channel=2)
