@@ -340,11 +340,30 @@ class MovieWriter:
         self._file = open(self.path, "r+b")  # noqa: SIM115 (closed by close())
         self._next = 0
 
+    @classmethod
+    def reopen(cls, path: str | Path) -> MovieWriter:
+        """A writer over an existing uncompressed contiguous TIFF (one channel), to
+        overwrite frames in place with :meth:`write_at`."""
+        self = cls.__new__(cls)
+        self.path = Path(path)
+        mm = tifffile.memmap(self.path, mode="r")
+        self._offset, self._dtype = int(mm.offset), mm.dtype
+        self._frame_bytes = int(np.prod(mm.shape[1:])) * self._dtype.itemsize
+        self._n_frames = mm.shape[0]
+        del mm
+        self._file = open(self.path, "r+b")  # noqa: SIM115 (closed by close())
+        self._next = self._n_frames
+        return self
+
     def write(self, block: np.ndarray) -> None:
-        block = np.ascontiguousarray(block, dtype=self._dtype)
-        self._file.seek(self._offset + self._next * self._frame_bytes)
-        self._file.write(block.data)
+        self.write_at(self._next, block)
         self._next += len(block)
+
+    def write_at(self, index: int, block: np.ndarray) -> None:
+        """Write frames ``block`` (n, Y, X) starting at frame ``index``."""
+        block = np.ascontiguousarray(block, dtype=self._dtype)
+        self._file.seek(self._offset + index * self._frame_bytes)
+        self._file.write(block.data)
 
     def close(self) -> None:
         if self._file is not None:

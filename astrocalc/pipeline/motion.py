@@ -16,6 +16,37 @@ from ._common import StageClock, backend, sha256, write_stage_record
 log = logging.getLogger(__name__)
 
 
+def interpolate_frames(path: Path, frames) -> list[int]:
+    """Replace ``frames`` of the movie at ``path`` (a finished float32 TIFF) by linear
+    interpolation between the nearest frames that are not replaced (the nearest one at
+    the ends). Returns the replaced frame indices. Used to keep flagged frames (z-motion,
+    artefacts) out of segmentation, events and correlation without changing the time
+    base."""
+    bad = sorted(int(i) for i in frames)
+    with open_movie(path, require_calibration=False) as movie:
+        good = np.setdiff1d(np.arange(movie.n_frames), bad)
+        if not len(bad) or not len(good):
+            return []
+        new = {}
+        for i in bad:
+            k = int(np.searchsorted(good, i))
+            before = good[k - 1] if k > 0 else None
+            after = good[k] if k < len(good) else None
+            if before is None or after is None:
+                j = after if before is None else before
+                new[i] = movie.read(j, j + 1)[0]
+            else:
+                a = (after - i) / (after - before)
+                new[i] = (
+                    a * movie.read(before, before + 1)[0]
+                    + (1 - a) * movie.read(after, after + 1)[0]
+                )
+    with MovieWriter.reopen(path) as writer:
+        for i, frame in new.items():
+            writer.write_at(i, frame[None])
+    return bad
+
+
 def run_motion(
     movie_path: str | Path,
     out: str | Path,
@@ -84,6 +115,12 @@ def run_motion(
                     guide=guide,
                     progress=progress,
                 )
+            replaced = []
+            if mc["flagged_frames"] == "interpolate":
+                replaced = interpolate_frames(
+                    tmp / "corrected.tif", np.flatnonzero(result.shifts.flagged.to_numpy())
+                )
+                result.shifts["interpolated"] = np.isin(result.shifts.frame, replaced)
             write_csv(tmp / "shifts.csv", result.shifts)
             if result.block_shifts is not None:
                 np.save(tmp / "shifts_piecewise.npy", result.block_shifts)
@@ -119,6 +156,7 @@ def run_motion(
                         "crispness_before": sharp[0],
                         "crispness_after": sharp[1],
                         "n_flagged": int(s.flagged.sum()),
+                        "interpolated_frames": [int(i) for i in replaced],
                     },
                 ),
             )

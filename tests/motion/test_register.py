@@ -168,3 +168,30 @@ def test_astrocyte_texture_with_known_shifts(tmp_path):
     err = moved - truth - own
     err -= err.mean(axis=0)
     assert np.sqrt((err**2).sum(axis=1).mean()) < 0.15
+
+
+def test_flagged_frames_can_be_interpolated(small_movie, tmp_path):
+    """Two frames replaced by out-of-focus blur (z-motion) are flagged and, on request,
+    replaced in corrected.tif by the mean of their neighbours."""
+    import tifffile
+    from scipy import ndimage
+
+    from astrocalc import config as cfg
+    from astrocalc.pipeline.motion import run_motion
+
+    path, _ = small_movie
+    frames = tifffile.imread(path)
+    for i in (50, 120):
+        frames[i] = ndimage.gaussian_filter(frames[i].astype(float), 6).astype(frames.dtype)
+    bad = tmp_path / "zmotion.tif"
+    tifffile.imwrite(bad, frames)
+    conf = cfg.validate({"motion": {"flagged_frames": "interpolate"}})
+    out = run_motion(bad, tmp_path / "out", config=conf, frame_rate_hz=10, pixel_size_um=0.4)
+    shifts = pd.read_csv(out / "shifts.csv")
+    assert np.flatnonzero(shifts.flagged).tolist() == [50, 120]
+    assert np.flatnonzero(shifts.interpolated).tolist() == [50, 120]
+    corrected = tifffile.imread(out / "corrected.tif")
+    for i in (50, 120):
+        np.testing.assert_allclose(
+            corrected[i], 0.5 * (corrected[i - 1] + corrected[i + 1]), rtol=1e-5, atol=1e-3
+        )
