@@ -1,6 +1,7 @@
 """Piecewise-rigid correction against a synthetic movie with a known smooth warp."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from astrocalc import synth
@@ -103,3 +104,20 @@ def test_cpu_remap_equals_scipy_map_coordinates():
     cy[0, :5] = [-7.3, -0.2, 39.6, 45.1, 90.0]
     expected = ndimage.map_coordinates(frame, np.stack([cy, cx]), order=3, mode="mirror")
     np.testing.assert_allclose(remap_frame(frame, cy, cx), expected, rtol=1e-5, atol=1e-3)
+
+
+def test_motion_stage_writes_the_block_shifts(warped_movie, tmp_path):
+    from astrocalc import config as cfg
+    from astrocalc.pipeline.motion import run_motion
+
+    path, truth = warped_movie
+    conf = cfg.validate({"motion": {"piecewise": True, "block_size_px": 64}})
+    out = run_motion(path, tmp_path / "out", config=conf)
+    shifts = np.load(out / "shifts_piecewise.npy")
+    blocks = pd.read_csv(out / "blocks.csv")
+    assert shifts.shape == (truth.params.n_frames, 4, 4, 2)
+    assert len(blocks) == 16 and (blocks.y1 - blocks.y0 == 64).all()
+    # the rigid shifts of shifts.csv lie within the spread of the blocks' shifts
+    rigid = pd.read_csv(out / "shifts.csv")[["dy", "dx"]].to_numpy()
+    spread = shifts.reshape(len(rigid), -1, 2)
+    assert (np.abs(rigid - np.median(spread, axis=1)) < 1.0).all()
