@@ -23,7 +23,7 @@ WRAPPER = """
 import json, sys
 from astrocalc.cli import main
 try:
-    main(sys.argv[2:])
+    sys.exit(main(sys.argv[2:]))
 finally:
     hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')]
     open(sys.argv[1], 'w').write(json.dumps({'peak_rss_mb': int(hwm[0].split()[1]) / 1024}))

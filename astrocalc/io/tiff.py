@@ -19,6 +19,7 @@ import tifffile
 from ..errors import InputError
 
 MIN_FRAMES = 10
+BIGTIFF_BYTES = 2**31  # larger movies are written as BigTIFF (calibration in OME metadata)
 SUPPORTED_DTYPES = ("uint8", "uint16", "int16", "uint32", "int32", "float32", "float64")
 _UM_PER_UNIT = {
     "um": 1.0,
@@ -329,7 +330,7 @@ class MovieWriter:
     ):
         self.path = Path(path)
         nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
-        bigtiff = nbytes > 2**31
+        bigtiff = nbytes > BIGTIFF_BYTES
         kwargs = _calibration_kwargs(frame_rate_hz, pixel_size_um, imagej=not bigtiff)
         # tifffile lays out the header and the contiguous image data; frames then go to
         # their byte offset with plain writes
@@ -378,8 +379,20 @@ class MovieWriter:
 
 
 def _calibration_kwargs(frame_rate_hz, pixel_size_um, *, imagej: bool) -> dict:
+    """tifffile keywords storing the calibration: ImageJ metadata, or OME metadata for a
+    BigTIFF (ImageJ's format has no BigTIFF variant)."""
     if not imagej:
-        return {}
+        metadata = {"axes": "TYX"}
+        if frame_rate_hz:
+            metadata.update(TimeIncrement=1.0 / frame_rate_hz, TimeIncrementUnit="s")
+        if pixel_size_um:
+            metadata.update(
+                PhysicalSizeX=pixel_size_um,
+                PhysicalSizeXUnit="µm",
+                PhysicalSizeY=pixel_size_um,
+                PhysicalSizeYUnit="µm",
+            )
+        return {"ome": True, "metadata": metadata}
     metadata = {"axes": "TYX"}
     kwargs: dict = {"imagej": True, "metadata": metadata}
     if frame_rate_hz:

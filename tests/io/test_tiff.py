@@ -158,3 +158,20 @@ def test_two_channel_file_needs_a_channel(tmp_path):
         open_movie(path, frame_rate_hz=5, pixel_size_um=1)
     with pytest.raises(InputError, match="channel 2 asked for"):
         open_movie(path, frame_rate_hz=5, pixel_size_um=1, channel=2)
+
+
+def test_bigtiff_keeps_its_calibration(tmp_path, monkeypatch):
+    """Movies over the BigTIFF size store frame rate and pixel size as OME metadata."""
+    import astrocalc.io.tiff as tiff
+
+    monkeypatch.setattr(tiff, "BIGTIFF_BYTES", 1000)
+    data = np.random.default_rng(0).random((12, 20, 24)).astype(np.float32)
+    path = tmp_path / "big.tif"
+    with MovieWriter(path, data.shape, frame_rate_hz=12.5, pixel_size_um=0.8) as w:
+        w.write(data)
+    with tifffile.TiffFile(path) as tif:
+        assert tif.is_bigtiff
+    with open_movie(path) as m:
+        assert m.frame_rate_hz == pytest.approx(12.5)
+        assert m.pixel_size_um == pytest.approx(0.8)
+        np.testing.assert_array_equal(m.read(0, 12), data)
