@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 BACKENDS = ("auto", "numpy", "cupy")
 
@@ -63,6 +64,7 @@ def scipy_module(xp: ModuleType, name: str) -> ModuleType:
 
 _thread = threading.local()  # .in_pool: this thread is one of map_batches' workers
 _pool: ThreadPoolExecutor | None = None
+_blas: ThreadpoolController | None = None
 
 
 def cpu_count() -> int:
@@ -110,10 +112,14 @@ def map_batches(fn, n_frames: int, frame_pixels: int, xp: ModuleType) -> list:
     slices = batch_slices(n_frames, frame_pixels, pixels=pixels)
     if threads == 1 or len(slices) == 1 or getattr(_thread, "in_pool", False):
         return [fn(s) for s in slices]
-    global _pool
+    global _pool, _blas
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="astrocalc")
-    return list(_pool.map(_in_pool(fn), slices))
+        _blas = ThreadpoolController()
+    # one BLAS thread per batch thread: small matrix products with a BLAS thread pool of
+    # their own in every batch thread oversubscribe the cores (60x slower seen here)
+    with _blas.limit(limits=1, user_api="blas"):
+        return list(_pool.map(_in_pool(fn), slices))
 
 
 def _in_pool(fn):

@@ -123,7 +123,6 @@ def phase_correlation(frames, template: Template, *, max_shift_px: float, return
         The reference, from :func:`make_template`.
     max_shift_px : float
         Largest displacement searched along each axis (pixels).
-
     return_peak : bool
         Also return the height of each correlation peak (see
         :func:`shifts_from_spectrum`).
@@ -171,7 +170,7 @@ def shifts_from_spectrum(spec, template: Template, *, max_shift_px: float):
     """
     xp = array_namespace(spec)
     fft = scipy_module(xp, "fft")
-    (ph, pw), (ch, cw) = template.shape, template.crop
+    (h, w), (ch, cw) = template.shape, template.crop
     cross = (spec * template.spectrum).reshape(-1, ch, cw // 2 + 1)
     n = cross.shape[0]
     # whiten and low-pass in one multiplication: cross * lowpass / |cross|
@@ -180,7 +179,7 @@ def shifts_from_spectrum(spec, template: Template, *, max_shift_px: float):
     xp.divide(template.lowpass[None], factor, out=factor)
     cross *= factor
     cc = fft.irfft2(cross, s=(ch, cw), **fft_options(xp))
-    step_y, step_x = ph / ch, pw / cw
+    step_y, step_x = h / ch, w / cw
     my = int(min(math.ceil(max_shift_px / step_y), ch // 2 - 2))
     mx = int(min(math.ceil(max_shift_px / step_x), cw // 2 - 2))
     # keep lags -m..m along each axis: the window wraps around index 0

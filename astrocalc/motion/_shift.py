@@ -42,23 +42,17 @@ def shift_frames(frames, shifts):
 def _shift_batch(frames, shifts):
     xp = array_namespace(frames, shifts)
     fft = scipy_module(xp, "fft")
+    shifts = xp.asarray(shifts, dtype=xp.float32)
     n, h, w = frames.shape
     pad = int(math.ceil(float(xp.abs(shifts).max()))) + 2 if n else 2
     pad = min(pad, h - 1, w - 1)
-    grid = (padded_length(h, pad), padded_length(w, pad))
-    padded = reflect_pad(xp.asarray(frames, dtype=xp.float32), pad, grid)
-    return _shift_padded(fft.rfft2(padded, **fft_options(xp)), shifts, pad, grid, (h, w))
-
-
-def _shift_padded(spec, shifts, pad: int, grid: tuple[int, int], shape: tuple[int, int]):
-    xp = array_namespace(spec)
-    fft = scipy_module(xp, "fft")
-    shifts = xp.asarray(shifts, dtype=xp.float32)
-    (ph, pw), (h, w) = grid, shape
+    ph, pw = padded_length(h, pad), padded_length(w, pad)
+    padded = reflect_pad(xp.asarray(frames, dtype=xp.float32), pad, (ph, pw))
     fy = xp.fft.fftfreq(ph).astype(xp.float32)
     fx = xp.fft.rfftfreq(pw).astype(xp.float32)
     ramp_y = xp.exp(2j * xp.pi * fy[None, :] * shifts[:, 0:1]).astype(xp.complex64)
     ramp_x = xp.exp(2j * xp.pi * fx[None, :] * shifts[:, 1:2]).astype(xp.complex64)
+    spec = fft.rfft2(padded, **fft_options(xp))
     spec *= ramp_y[:, :, None]
     spec *= ramp_x[:, None, :]
     out = fft.irfft2(spec, s=(ph, pw), **fft_options(xp))
