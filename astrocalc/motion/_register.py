@@ -12,6 +12,7 @@ from ._phase_correlation import (
     Template,
     estimation_spectrum,
     make_template,
+    phase_correlation,
     shifts_from_spectrum,
 )
 from ._piecewise import (
@@ -104,7 +105,7 @@ class Piecewise:
 
 
 def correct_batch(
-    frames, template: Template, reference, *, max_shift_px, piecewise=None, guide=None
+    frames, template: Template, reference, *, max_shift_px, piecewise=None, guide=None, shifts=None
 ):
     """Register a batch of frames (n, Y, X): the rigid shift of each frame, undone by a
     Fourier shift; with ``piecewise``, block shifts are measured on that rigidly
@@ -112,14 +113,17 @@ def correct_batch(
 
     ``guide`` (n, Y, X), the same frames in a structural channel, is what the shifts are
     measured on (and what the QC correlations use) when given; they are applied to
-    ``frames``.
+    ``frames``. ``shifts`` (n, 2), when given, are the rigid shifts (measured earlier)
+    and are not measured again.
 
     Returns a dict: shifts (n, 2), block_shifts (n, nby, nbx, 2) or None, corrected
     (n, Y, X) float32, corr_before and corr_after (n,) with the reference.
     """
     measured = frames if guide is None else guide
-    spec = estimation_spectrum(measured, template.window, template.window_spectrum, template.crop)
-    est, _ = shifts_from_spectrum(spec, template, max_shift_px=max_shift_px)
+    if shifts is None:
+        est = estimate_shifts(measured, template, max_shift_px=max_shift_px)
+    else:
+        est = shifts
     moved = shift_frames(measured, est)
     total = None
     if piecewise is not None:
@@ -140,6 +144,12 @@ def correct_batch(
         "corr_before": frame_correlation(measured, reference),
         "corr_after": frame_correlation(corrected if guide is None else moved, reference),
     }
+
+
+def estimate_shifts(frames, template: Template, *, max_shift_px):
+    """Rigid shifts (n, 2) of a batch of frames against ``template`` (one thread)."""
+    spec = estimation_spectrum(frames, template.window, template.window_spectrum, template.crop)
+    return shifts_from_spectrum(spec, template, max_shift_px=max_shift_px)[0]
 
 
 def _piecewise_reference(sample, template, reference, piece, max_shift_px):
@@ -227,9 +237,24 @@ def register_movie(
             # round of piecewise correction of the sample sharpens it
             reference = _piecewise_reference(sample, template, reference, piece, max_shift_px)
             template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
-            piece = Piecewise.build(reference, smooth_sigma_px=smooth_sigma_px, **piecewise)
         del sample
+    # blocks of about BATCH_PIXELS rather than whole chunks: arrays that size are reused
+    # from the heap, where larger ones are mapped afresh (page faults) at every allocation
+    block_frames = max(1, min(chunk_frames, BATCH_PIXELS // (h * w)))
     shifts = np.zeros((t, 2), np.float32)
+    if enabled:
+        # pass 1: every frame's rigid shift; the reference is then moved to the median
+        # position of the whole recording (the sample's median can be off by 0.1 px)
+        for start, stop, _, block in (movie if guide is None else guide).chunks(block_frames):
+            shifts[start:stop] = to_numpy(
+                phase_correlation(xp.asarray(block), template, max_shift_px=max_shift_px)
+            )
+        centre = np.median(shifts, axis=0).astype(np.float32)
+        shifts -= centre
+        reference = shift_frames(reference[None], -xp.asarray(centre)[None])[0]
+        template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
+        if piecewise is not None:
+            piece = Piecewise.build(reference, smooth_sigma_px=smooth_sigma_px, **piecewise)
     block_table = piece.blocks.table() if piece is not None else None
     all_block_shifts = (
         np.zeros((t, *piece.blocks.grid, 2), np.float32) if piece is not None else None
@@ -240,29 +265,27 @@ def register_movie(
     offsets = np.zeros(t, np.float32)
     sum_before = xp.zeros((h, w), xp.float64)
     sum_after = xp.zeros((h, w), xp.float64)
-    # blocks of about BATCH_PIXELS rather than whole chunks: arrays that size are reused
-    # from the heap, where larger ones are mapped afresh (page faults) at every allocation
-    block_frames = max(1, min(chunk_frames, BATCH_PIXELS // (h * w)))
     guides = guide.chunks(block_frames) if guide is not None else None
     for start, stop, _, block in movie.chunks(block_frames):
         frames = xp.asarray(block)
         structural = xp.asarray(next(guides)[3]) if guides is not None else None
-        if enabled:
+        if enabled:  # pass 2: apply the shifts (and measure the blocks)
+            known = xp.asarray(shifts[start:stop])
             parts = map_batches(
-                lambda sl, frames=frames, structural=structural: correct_batch(
+                lambda sl, frames=frames, structural=structural, known=known: correct_batch(
                     frames[sl],
                     template,
                     reference,
                     max_shift_px=max_shift_px,
                     piecewise=piece,
                     guide=None if structural is None else structural[sl],
+                    shifts=known[sl],
                 ),
                 len(frames),
                 h * w,
                 xp,
             )
             corrected = xp.concatenate([p["corrected"] for p in parts])
-            shifts[start:stop] = to_numpy(xp.concatenate([p["shifts"] for p in parts]))
             corr_before[start:stop] = to_numpy(xp.concatenate([p["corr_before"] for p in parts]))
             corr_after[start:stop] = to_numpy(xp.concatenate([p["corr_after"] for p in parts]))
             if piece is not None:
