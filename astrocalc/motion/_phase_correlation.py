@@ -106,7 +106,8 @@ def estimation_spectrum(frames, window, window_spectrum, crop):
     xp = array_namespace(frames)
     fft = scipy_module(xp, "fft")
     frames = xp.asarray(frames, dtype=xp.float32)
-    mean = frames.mean(axis=(-2, -1), dtype=xp.float64).astype(xp.float32)
+    # float32 sums are pairwise, precise enough for a mean to subtract
+    mean = frames.mean(axis=(-2, -1))
     spec = _crop(fft.rfft2(frames * window, **fft_options(xp)), *crop)
     spec -= mean[..., None, None] * window_spectrum
     return spec

@@ -17,7 +17,7 @@ def frame_correlation(frames, reference):
     def batch(sl):
         a = frames[sl].reshape(sl.stop - sl.start, -1).astype(xp.float32, copy=False)
         # centred before the sums of squares: float32 sums then keep their precision
-        a = a - a.mean(axis=1, dtype=xp.float64).astype(xp.float32)[:, None]
+        a = a - a.mean(axis=1)[:, None]
         ab = (a @ b).astype(xp.float64)
         ss_a = xp.einsum("ij,ij->i", a, a).astype(xp.float64)
         return (ab / (xp.sqrt(ss_a * bb) + 1e-30)).astype(xp.float32)
