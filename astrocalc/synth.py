@@ -83,9 +83,8 @@ class SynthTruth:
         out = np.stack(np.broadcast_arrays(sy + 0 * y, sx + 0 * x), axis=-1)
         if self.warp is not None:
             for t in range(len(out)):
-                out[t] += warp_field(self.warp[t : t + 1], y + sy[t], x + sx[t], self.params.shape)[
-                    0
-                ]
+                coefficients = self.warp[t : t + 1]
+                out[t] += warp_field(coefficients, y + sy[t], x + sx[t], self.params.shape)[0]
         return out
 
 
@@ -350,10 +349,10 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
     crop = (slice(pad, pad + h), slice(pad, pad + w))
     offset, gain2 = p.offset, p.noise**2
     warp = _warp_coefficients(p) if p.warp_px > 0 else None
-    grid_y, grid_x = np.mgrid[: canvas[0], : canvas[1]].astype(np.float64)
 
     def warped(frames, start):
         """Content moved by the warp field, evaluated where it lands in the frame."""
+        grid_y, grid_x = np.mgrid[: canvas[0], : canvas[1]].astype(np.float64)
         out = np.empty_like(frames)
         for i, frame in enumerate(frames):
             d = warp_field(warp[start + i : start + i + 1], grid_y - pad, grid_x - pad, p.shape)[0]
