@@ -74,18 +74,25 @@ class SynthTruth:
         return np.arange(self.params.n_frames) / self.params.frame_rate_hz
 
     def displacement(self, y, x) -> np.ndarray:
-        """(T, ..., 2) content displacement (dy, dx) of the content at reference positions
-        ``y, x`` (arrays of one shape): the rigid shift plus the warp where the shifted
-        content lands (see :func:`warp_field`)."""
-        y, x = np.asarray(y, float), np.asarray(x, float)
-        expand = (slice(None),) + (None,) * y.ndim
-        sy, sx = self.shifts[:, 0][expand], self.shifts[:, 1][expand]
-        out = np.stack(np.broadcast_arrays(sy + 0 * y, sx + 0 * x), axis=-1)
-        if self.warp is not None:
-            for t in range(len(out)):
-                coefficients = self.warp[t : t + 1]
-                out[t] += warp_field(coefficients, y + sy[t], x + sx[t], self.params.shape)[0]
-        return out
+        """(T, ..., 2) content displacement at reference positions ``y, x``; see
+        :func:`displacement`."""
+        return displacement(self.shifts, self.warp, self.params.shape, y, x)
+
+
+def displacement(shifts, warp, shape, y, x) -> np.ndarray:
+    """(T, ..., 2) displacement (dy, dx) of the content at reference positions ``y, x``
+    (arrays of one shape) of a movie of frame ``shape`` with rigid ``shifts`` (T, 2) and
+    ``warp`` coefficients (T, 2) or None: the rigid shift plus the warp where the shifted
+    content lands (see :func:`warp_field`)."""
+    shifts = np.asarray(shifts, float)
+    y, x = np.asarray(y, float), np.asarray(x, float)
+    expand = (slice(None),) + (None,) * y.ndim
+    sy, sx = shifts[:, 0][expand], shifts[:, 1][expand]
+    out = np.stack(np.broadcast_arrays(sy + 0 * y, sx + 0 * x), axis=-1)
+    if warp is not None:
+        for t in range(len(out)):
+            out[t] += warp_field(warp[t : t + 1], y + sy[t], x + sx[t], shape)[0]
+    return out
 
 
 def event_kernel(t_s: np.ndarray, rise_tau_s: float, decay_tau_s: float) -> np.ndarray:

@@ -255,14 +255,9 @@ def true_displacement(movie: Path, centres) -> np.ndarray:
     tdir = movie.with_name(movie.stem + "_truth")
     shifts = pd.read_csv(tdir / "shifts.csv")[["dy", "dx"]].to_numpy()
     shape = tuple(json.loads((tdir / "params.json").read_text())["shape"])
+    warp = np.load(tdir / "warp.npy") if (tdir / "warp.npy").is_file() else None
     centres = np.asarray(centres, float)
-    out = np.broadcast_to(shifts[:, None, :], (len(shifts), len(centres), 2)).copy()
-    if (tdir / "warp.npy").is_file():
-        warp = np.load(tdir / "warp.npy")
-        for t in range(len(shifts)):
-            y, x = centres[:, 0] + shifts[t, 0], centres[:, 1] + shifts[t, 1]
-            out[t] += synth.warp_field(warp[t : t + 1], y, x, shape)[0]
-    return out
+    return synth.displacement(shifts, warp, shape, centres[:, 0], centres[:, 1])
 
 
 def launch(name: str, python: str, movie: Path, backend: str, tmp: Path) -> dict:

@@ -74,18 +74,20 @@ class Movie:
         """Frames ``start:stop`` as a new array of ``dtype``; NaN/inf raise InputError."""
         start, stop = max(0, start), min(stop, self.n_frames)
         if self._offset is not None:
-            frame_px = self.shape[1] * self.shape[2]
-            # interleaved channels (T, C, Y, X): read every channel of the frames, keep one
-            step = 1 if self._channel_first else self.n_channels
-            raw = np.empty((stop - start) * step * frame_px, self._file_dtype)
-            first = self._file_index(start) - (0 if self._channel_first else self.channel)
-            self._file.seek(self._offset + first * frame_px * raw.itemsize)
-            if self._file.readinto(raw) != raw.nbytes:
-                raise InputError(
-                    f"{self.path}: cannot read frames {start}-{stop - 1}: the file is truncated"
-                )
-            raw = raw.reshape((stop - start, step) + self.shape[1:])
-            block = raw[:, 0 if self._channel_first else self.channel].astype(dtype)
+            raw = np.empty((stop - start,) + self.shape[1:], self._file_dtype)
+            plane = self.shape[1] * self.shape[2] * raw.itemsize
+            # one read when this channel's frames are contiguous; with channels interleaved
+            # (T, C, Y, X), one read per frame, of this channel's plane only
+            contiguous = self._channel_first or self.n_channels == 1
+            n = stop - start
+            runs = [(0, n)] if contiguous else [(k, k + 1) for k in range(n)]
+            for lo, hi in runs:
+                self._file.seek(self._offset + self._file_index(start + lo) * plane)
+                if self._file.readinto(raw[lo:hi]) != raw[lo:hi].nbytes:
+                    raise InputError(
+                        f"{self.path}: cannot read frames {start}-{stop - 1}: the file is truncated"
+                    )
+            block = raw.astype(dtype, copy=False)
         else:
             try:
                 index = [self._file_index(t) for t in range(start, stop)]
@@ -220,6 +222,7 @@ def open_movie(
         raise InputError(
             f"{path}: not a readable TIFF file ({type(exc).__name__}: {exc})"
         ) from None
+    movie = None
     try:
         series = tif.series[0]
         layout = _squeeze_to_tyx(tuple(series.shape), series.axes)
@@ -307,7 +310,7 @@ def open_movie(
         return movie
     except BaseException:
         tif.close()
-        if "movie" in locals():
+        if movie is not None:
             movie.close()
         raise
 

@@ -139,13 +139,16 @@ def phase_correlation(frames, template: Template, *, max_shift_px: float, return
     peak = xp.empty(n, xp.float32)
 
     def batch(sl):
-        spec = estimation_spectrum(
-            frames[sl], template.window, template.window_spectrum, template.crop
-        )
-        shifts[sl], peak[sl] = shifts_from_spectrum(spec, template, max_shift_px=max_shift_px)
+        shifts[sl], peak[sl] = estimate_batch(frames[sl], template, max_shift_px=max_shift_px)
 
     map_batches(batch, n, h * w, xp)
     return (shifts, peak) if return_peak else shifts
+
+
+def estimate_batch(frames, template: Template, *, max_shift_px: float):
+    """Shifts (n, 2) and peak heights (n,) of a batch of frames, in the calling thread."""
+    spec = estimation_spectrum(frames, template.window, template.window_spectrum, template.crop)
+    return shifts_from_spectrum(spec, template, max_shift_px=max_shift_px)
 
 
 def shifts_from_spectrum(spec, template: Template, *, max_shift_px: float):

@@ -12,9 +12,8 @@ from scipy.interpolate import CubicSpline
 from ..backend import array_namespace, scipy_module
 from ._phase_correlation import (
     Template,
-    estimation_spectrum,
+    estimate_batch,
     make_template,
-    shifts_from_spectrum,
 )
 from ._remap import remap_frame
 
@@ -113,8 +112,7 @@ def block_shifts(frames, blocks: Blocks, template: Template, *, max_shift_px: fl
     n = len(frames)
     nby, nbx = blocks.grid
     parts = extract_blocks(frames, blocks)
-    spec = estimation_spectrum(parts, template.window, template.window_spectrum, template.crop)
-    shifts, peak = shifts_from_spectrum(spec, template, max_shift_px=max_shift_px)
+    shifts, peak = estimate_batch(parts, template, max_shift_px=max_shift_px)
     shifts = shifts.reshape(n, nby * nbx, 2)
     peak = peak.reshape(n, nby * nbx)
     weak = peak < 0.5 * xp.median(peak, axis=1, keepdims=True)

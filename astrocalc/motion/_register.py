@@ -10,10 +10,9 @@ import pandas as pd
 from ..backend import BATCH_PIXELS, array_namespace, map_batches, to_numpy
 from ._phase_correlation import (
     Template,
-    estimation_spectrum,
+    estimate_batch,
     make_template,
     phase_correlation,
-    shifts_from_spectrum,
 )
 from ._piecewise import (
     Blocks,
@@ -121,7 +120,7 @@ def correct_batch(
     """
     measured = frames if guide is None else guide
     if shifts is None:
-        est = estimate_shifts(measured, template, max_shift_px=max_shift_px)
+        est, _ = estimate_batch(measured, template, max_shift_px=max_shift_px)
     else:
         est = shifts
     moved = shift_frames(measured, est)
@@ -144,12 +143,6 @@ def correct_batch(
         "corr_before": frame_correlation(measured, reference),
         "corr_after": frame_correlation(corrected if guide is None else moved, reference),
     }
-
-
-def estimate_shifts(frames, template: Template, *, max_shift_px):
-    """Rigid shifts (n, 2) of a batch of frames against ``template`` (one thread)."""
-    spec = estimation_spectrum(frames, template.window, template.window_spectrum, template.crop)
-    return shifts_from_spectrum(spec, template, max_shift_px=max_shift_px)[0]
 
 
 def _piecewise_reference(sample, template, reference, piece, max_shift_px):
