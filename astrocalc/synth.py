@@ -3,7 +3,10 @@
 The scene is one astrocyte: a soma, tapering branches and a spongy mesh of fine
 processes over a dim textured neuropil. Microdomains sit on the processes and fire
 their own Poisson events; global events are waves that start at a random point and
-sweep across the cell at a set speed, reaching each microdomain and the soma in turn.
+sweep across the cell at a set speed, reaching each microdomain and the soma in turn
+(with ``wave_spread`` the cytosol of every process lights up too as the wave passes, so a
+wave is one continuous spatiotemporal event). Optional prolonged events of tens of
+seconds test that detection keeps them whole.
 The movie adds photobleaching, shot and read noise, and rigid subpixel motion (an
 Ornstein-Uhlenbeck random walk with occasional jumps).
 
@@ -29,6 +32,11 @@ from scipy import ndimage
 from .io.outputs import write_csv, write_json
 from .io.tiff import MovieWriter, write_image
 
+# time course of the cytosolic Ca2+ rise as a wave sweeps a pixel (``wave_spread``)
+WAVE_RISE_S, WAVE_DECAY_S = 0.3, 1.5
+# rise and decay time constants (s) of prolonged events (``n_long_events``)
+LONG_RISE_S, LONG_DECAY_S = 1.0, 5.0
+
 
 @dataclass
 class SynthParams:
@@ -51,6 +59,9 @@ class SynthParams:
     refractory_s: float = 4.0
     offset: float = 0.0
     warp_px: float = 0.0  # amplitude (std) of a smooth non-rigid warp on top of the motion
+    n_long_events: int = 0  # prolonged events (one each in distinct microdomains)
+    long_event_s: float = 40.0  # full width at half maximum of a prolonged event
+    wave_spread: float = 0.0  # peak dF/F of the cytosol (processes, soma) as a wave sweeps it
     seed: int = 0
 
 
@@ -95,19 +106,28 @@ def displacement(shifts, warp, shape, y, x) -> np.ndarray:
     return out
 
 
-def event_kernel(t_s: np.ndarray, rise_tau_s: float, decay_tau_s: float) -> np.ndarray:
-    """Unit-peak event time course: (1 - exp(-t/rise))^2 * exp(-t/decay), 0 before t = 0."""
-    t = np.clip(t_s, 0, None)
-    k = (1 - np.exp(-t / rise_tau_s)) ** 2 * np.exp(-t / decay_tau_s)
-    fine = np.linspace(0, 10 * (rise_tau_s + decay_tau_s), 4000)
-    peak = ((1 - np.exp(-fine / rise_tau_s)) ** 2 * np.exp(-fine / decay_tau_s)).max()
-    return np.where(t_s > 0, k / peak, 0.0)
+def event_kernel(
+    t_s: np.ndarray, rise_tau_s: float, decay_tau_s: float, plateau_s: float = 0.0
+) -> np.ndarray:
+    """Unit-peak event time course, 0 before t = 0:
+    (1 - exp(-t/rise))^2 * exp(-max(t - plateau, 0)/decay). With no plateau the decay
+    starts at once (brief events); a plateau holds a prolonged event up before it decays."""
+
+    def shape(t):
+        return (1 - np.exp(-t / rise_tau_s)) ** 2 * np.exp(
+            -np.clip(t - plateau_s, 0, None) / decay_tau_s
+        )
+
+    fine = np.linspace(0, plateau_s + 10 * (rise_tau_s + decay_tau_s), 4000)
+    return np.where(t_s > 0, shape(np.clip(t_s, 0, None)) / shape(fine).max(), 0.0)
 
 
-def _kernel_features(rise_tau_s: float, decay_tau_s: float) -> tuple[float, float, float]:
+def _kernel_features(
+    rise_tau_s: float, decay_tau_s: float, plateau_s: float = 0.0
+) -> tuple[float, float, float]:
     """Rise 10-90 %, FWHM and time to peak (s) of :func:`event_kernel`, found numerically."""
-    t = np.linspace(0, 12 * (rise_tau_s + decay_tau_s), 20000)
-    k = event_kernel(t, rise_tau_s, decay_tau_s)
+    t = np.linspace(0, plateau_s + 12 * (rise_tau_s + decay_tau_s), 20000)
+    k = event_kernel(t, rise_tau_s, decay_tau_s, plateau_s)
     ip = int(np.argmax(k))
     rise = t[np.searchsorted(k[:ip], 0.9)] - t[np.searchsorted(k[:ip], 0.1)]
     above = np.flatnonzero(k >= 0.5)
@@ -277,13 +297,19 @@ def _events(rng, p: SynthParams, centers, soma_center, um):
         else:
             last[dom] = t
     ev = ev[keep].reset_index(drop=True)
+    ev["amplitude_dff"] = p.amplitude_dff * rng.lognormal(0, 0.3, len(ev))
+    ev["rise_tau_s"] = rng.uniform(0.15, 0.4, len(ev))
+    ev["decay_s"] = rng.lognormal(np.log(1.0), 0.35, len(ev))
+    ev["plateau_s"] = 0.0
+    if p.n_long_events:
+        ev = _add_long_events(ev, p, n)
     k = len(ev)
-    ev["amplitude_dff"] = p.amplitude_dff * rng.lognormal(0, 0.3, k)
-    ev["rise_tau_s"] = rng.uniform(0.15, 0.4, k)
-    ev["decay_s"] = rng.lognormal(np.log(1.0), 0.35, k)
     feats = np.array(
-        [_kernel_features(r, d) for r, d in zip(ev.rise_tau_s, ev.decay_s, strict=True)]
-    )
+        [
+            _kernel_features(r, d, q)
+            for r, d, q in zip(ev.rise_tau_s, ev.decay_s, ev.plateau_s, strict=True)
+        ]
+    ).reshape(k, 3)
     ev["rise_s"] = feats[:, 0] if k else []
     ev["duration_s"] = feats[:, 1] if k else []
     ev["onset_frame"] = np.round(ev.onset_s * p.frame_rate_hz).astype(int)
@@ -298,6 +324,62 @@ def _events(rng, p: SynthParams, centers, soma_center, um):
     return ev, waves
 
 
+def _plateau_for_width(rise_tau_s: float, decay_tau_s: float, width_s: float) -> float:
+    """Plateau that gives :func:`event_kernel` a full width at half maximum of ``width_s``
+    (bisection; the width grows monotonically with the plateau)."""
+    lo, hi = 0.0, width_s
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        wide = _kernel_features(rise_tau_s, decay_tau_s, mid)[1] >= width_s
+        lo, hi = (lo, mid) if wide else (mid, hi)
+    return 0.5 * (lo + hi)
+
+
+def _add_long_events(ev: pd.DataFrame, p: SynthParams, n_domains: int) -> pd.DataFrame:
+    """Prolonged events (FWHM ``long_event_s``: a rise of time constant 1 s, a plateau,
+    a decay of 5 s; amplitude ``amplitude_dff``) in ``n_long_events`` domains, at onsets
+    spread over the
+    recording; other events of those domains that overlap them are removed. Prolonged
+    astrocyte Ca2+ elevations of tens of seconds are reported in vivo, e.g. Ding et al.
+    2013 Cell Calcium 54:387 and Paukert et al. 2014 Neuron 82:1263."""
+    duration = p.n_frames / p.frame_rate_hz
+    n = min(p.n_long_events, n_domains)
+    rng = np.random.default_rng([p.seed, 11])  # own stream: the other events are unchanged
+    span = 2.0 * p.long_event_s  # the event and its tail
+    slot = (duration - 10.0 - span) / max(n, 1)
+    if slot <= 0:
+        raise ValueError(f"long_event_s {p.long_event_s} does not fit a {duration:.0f} s movie")
+    plateau = _plateau_for_width(LONG_RISE_S, LONG_DECAY_S, p.long_event_s)
+    rows = []
+    for i, dom in enumerate(rng.permutation(np.arange(1, n_domains + 1))[:n]):
+        onset = 5.0 + (i + rng.uniform(0.1, 0.9)) * slot
+        clash = (ev.domain_id == dom) & (ev.onset_s > onset - p.refractory_s - 5.0)
+        ev = ev[~(clash & (ev.onset_s < onset + span))]
+        rows.append(
+            {
+                "domain_id": dom,
+                "onset_s": onset,
+                "kind": "local",
+                "wave_id": -1,
+                "amplitude_dff": p.amplitude_dff,
+                "rise_tau_s": LONG_RISE_S,
+                "decay_s": LONG_DECAY_S,
+                "plateau_s": plateau,
+            }
+        )
+    return pd.concat([ev, pd.DataFrame(rows)], ignore_index=True)
+
+
+def _wave_onsets(waves: pd.DataFrame, shape, um: float) -> np.ndarray:
+    """(n_waves, Y * X) time (s) at which each wave reaches each pixel of the canvas."""
+    yy, xx = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
+    out = np.empty((len(waves), shape[0] * shape[1]), np.float32)
+    for i, w in enumerate(waves.itertuples()):
+        dist_um = np.hypot(yy - w.origin_y_px, xx - w.origin_x_px) / um
+        out[i] = (w.onset_s + dist_um / w.speed_um_s).ravel()
+    return out
+
+
 def _latent_traces(p: SynthParams, events: pd.DataFrame, n_domains: int) -> np.ndarray:
     """(T, n_domains + 1) dF/F; column d-1 is domain d, the last column the soma."""
     t = np.arange(p.n_frames) / p.frame_rate_hz
@@ -306,7 +388,7 @@ def _latent_traces(p: SynthParams, events: pd.DataFrame, n_domains: int) -> np.n
         col = ev.domain_id - 1 if ev.domain_id > 0 else n_domains
         span = slice(int(ev.onset_s * p.frame_rate_hz), None)
         traces[span, col] += ev.amplitude_dff * event_kernel(
-            t[span] - ev.onset_s, ev.rise_tau_s, ev.decay_s
+            t[span] - ev.onset_s, ev.rise_tau_s, ev.decay_s, ev.plateau_s
         )
     return traces
 
@@ -367,8 +449,20 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
             out[i] = ndimage.map_coordinates(frame, coords, order=3, mode="mirror")
         return out
 
+    cytosol = ((soma_mask | process_mask) * base).reshape(-1).astype(np.float32)
+    wave_onsets = _wave_onsets(waves, canvas, um)
+    wave_span = [(float(o.min()), float(o.max()) + 12 * WAVE_DECAY_S) for o in wave_onsets]
+
     def render(start: int, stop: int) -> np.ndarray:
         frames = base.reshape(-1)[None] + traces[start:stop] @ weights.astype(np.float32)
+        if p.wave_spread > 0:
+            t = (np.arange(start, stop) / p.frame_rate_hz).astype(np.float32)
+            for onset, (first, last) in zip(wave_onsets, wave_span, strict=True):
+                on = np.flatnonzero((t > first) & (t < last))
+                if len(on):
+                    lag = t[on, None] - onset[None]
+                    kernel = event_kernel(lag, WAVE_RISE_S, WAVE_DECAY_S).astype(np.float32)
+                    frames[on] += p.wave_spread * kernel * cytosol
         frames = frames.reshape(-1, *canvas) * bleach[start:stop, None, None]
         spec = sfft.rfft2(frames.astype(np.float32), workers=-1)
         sh = shifts[start:stop]

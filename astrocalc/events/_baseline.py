@@ -125,11 +125,52 @@ class RunningBaseline:
         return self.values[i] * (1 - frac) + self.values[i + 1] * frac
 
 
-def running_baseline(x, *, window_frames: float, percentile: float):
-    """Running-percentile baseline of traces ``x`` (T, ...) evaluated at every frame."""
+def fill_excluded(binned, excluded, *, min_valid_fraction: float = 0.25):
+    """Replace excluded bins (``excluded`` True, same shape) by linear interpolation
+    between the nearest kept bins of the same series (axis 0), held flat past the ends.
+
+    Used to take events out before the running percentile: a prolonged event can fill
+    most of a baseline window, and a percentile of that window then sits on the event.
+    Series with fewer than ``min_valid_fraction`` of their bins kept are left unchanged
+    (too little baseline to interpolate from).
+    """
+    xp = array_namespace(binned)
+    valid = ~excluded
+    n = binned.shape[0]
+    # index of the nearest kept bin before and after each bin, by a pass each way
+    before = xp.full(binned.shape, -1, xp.int64)
+    after = xp.full(binned.shape, n, xp.int64)
+    last = xp.full(binned.shape[1:], -1, xp.int64)
+    for i in range(n):
+        last = xp.where(valid[i], i, last)
+        before[i] = last
+    last = xp.full(binned.shape[1:], n, xp.int64)
+    for i in range(n - 1, -1, -1):
+        last = xp.where(valid[i], i, last)
+        after[i] = last
+    lo = xp.where(before < 0, after, before).clip(0, n - 1)
+    hi = xp.where(after >= n, before, after).clip(0, n - 1)
+    v_lo = xp.take_along_axis(binned, lo, axis=0)
+    v_hi = xp.take_along_axis(binned, hi, axis=0)
+    i = xp.arange(n).reshape((-1,) + (1,) * (binned.ndim - 1))
+    frac = xp.where(hi > lo, (i - lo) / xp.maximum(hi - lo, 1), 0.0).astype(binned.dtype)
+    filled = v_lo + (v_hi - v_lo) * frac
+    enough = valid.mean(axis=0) >= min_valid_fraction
+    return xp.where(valid | ~enough, binned, filled)
+
+
+def running_baseline(x, *, window_frames: float, percentile: float, exclude=None):
+    """Running-percentile baseline of traces ``x`` (T, ...) evaluated at every frame.
+
+    ``exclude`` (bool, like ``x``) marks frames to leave out, e.g. known events: bins
+    holding any of them are bridged by :func:`fill_excluded`.
+    """
     size = bin_size(window_frames, n_frames=x.shape[0])
+    binned = bin_means(x, size)
+    if exclude is not None:
+        binned = fill_excluded(binned, bin_means(exclude, size) > 0)
     rb = RunningBaseline(
-        bin_means(x, size),
+        binned,
         bin_frames=size,
         n_frames=x.shape[0],
         window_frames=window_frames,

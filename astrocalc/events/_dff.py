@@ -14,6 +14,7 @@ def delta_f_over_f(
     percentile: float,
     offset: float = 0.0,
     f0_floor: float | None = None,
+    exclude: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """dF/F = (F - F0) / F0 per ROI.
 
@@ -31,6 +32,8 @@ def delta_f_over_f(
         F0 is not allowed below this (intensity units), so that ROIs on a near-zero
         background (movies already in dF) do not divide by noise. Default: 5 % of the
         brightest ROI's median F0.
+    exclude : bool array (T, N), optional
+        Frames kept out of the baseline (events found by a first pass).
 
     Returns
     -------
@@ -38,7 +41,7 @@ def delta_f_over_f(
     f0 : float32 array (T, N)
     """
     f = traces.astype(np.float64) - offset
-    f0 = running_baseline(f, window_frames=window_frames, percentile=percentile)
+    f0 = running_baseline(f, window_frames=window_frames, percentile=percentile, exclude=exclude)
     if f0_floor is None:
         f0_floor = 0.05 * max(float(np.median(f0, axis=0).max()), 1e-12)
     f0 = np.maximum(f0, f0_floor)

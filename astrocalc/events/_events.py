@@ -12,6 +12,8 @@ from ._detect import detect
 from ._dff import delta_f_over_f
 from ._features import event_features
 
+MAX_BASELINE_PASSES = 4
+
 EVENT_COLUMNS = [
     "event_id",
     "roi_id",
@@ -40,22 +42,46 @@ class EventResult:
 def detect_in_traces(traces: np.ndarray, *, frame_rate_hz: float, config: dict):
     """dF/F of raw ROI traces (T, N) and the events in it, with the settings of the
     ``events`` config section. Returns (dff, events, smoothed dff, noise); events as
-    (column, onset, peak, end) frames, see :func:`detect`."""
-    dff, _ = delta_f_over_f(
-        traces,
-        window_frames=config["baseline_window_s"] * frame_rate_hz,
-        percentile=config["baseline_percentile"],
-        offset=config["offset"],
-    )
-    found, sm, noise = detect(
-        dff,
-        frame_rate_hz=frame_rate_hz,
-        smooth_s=config["smooth_s"],
-        high_sd=config["high_threshold_sd"],
-        low_sd=config["low_threshold_sd"],
-        min_duration_s=config["min_duration_s"],
-    )
+    (column, onset, peak, end) frames, see :func:`detect`.
+
+    The events found are kept out of the baseline (:func:`event_mask`) and the detection
+    repeated until they no longer change (at most ``MAX_BASELINE_PASSES`` passes), so that
+    prolonged events, which can fill most of a baseline window, are not eaten by it and
+    keep their amplitude and duration: each pass finds more of a long event's tail.
+    """
+    exclude = None
+    for _ in range(MAX_BASELINE_PASSES):
+        dff, _ = delta_f_over_f(
+            traces,
+            window_frames=config["baseline_window_s"] * frame_rate_hz,
+            percentile=config["baseline_percentile"],
+            offset=config["offset"],
+            exclude=exclude,
+        )
+        found, sm, noise = detect(
+            dff,
+            frame_rate_hz=frame_rate_hz,
+            smooth_s=config["smooth_s"],
+            high_sd=config["high_threshold_sd"],
+            low_sd=config["low_threshold_sd"],
+            min_duration_s=config["min_duration_s"],
+        )
+        mask = event_mask(found, dff.shape, frame_rate_hz=frame_rate_hz)
+        if exclude is not None and (mask == exclude).all():
+            break
+        exclude = mask
     return dff, found, sm, noise
+
+
+def event_mask(found, shape, *, frame_rate_hz: float, pad_s: float = 2.0) -> np.ndarray:
+    """Bool (T, N): the frames of each event (column, onset, peak, end), from ``pad_s``
+    before its onset to its length plus ``pad_s`` after its end (the slow tail of a long
+    event stays above baseline after it drops below the detection threshold)."""
+    mask = np.zeros(shape, bool)
+    pad = int(round(pad_s * frame_rate_hz))
+    for j, onset, _, end in found:
+        mask[max(onset - pad, 0) : end + 1 + pad + (end - onset), j] = True
+    return mask
 
 
 def find_events(

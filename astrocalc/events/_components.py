@@ -1,0 +1,192 @@
+"""Connected components of active voxels in (t, y, x), streamed chunk by chunk.
+
+Each chunk of active voxels is labelled on its own; components that continue into the
+next chunk are joined by a union-find over the pixels active on both sides of the seam.
+What is kept per component is a summary per pixel (first onset, last active frame,
+largest z), combined across chunks with min/max only, so the result does not depend on
+where the chunks start. Memory grows with the number of (component, pixel) pairs, not
+with the length of the recording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..backend import scipy_module, to_numpy
+
+
+def voxel_structure() -> np.ndarray:
+    """Connectivity: 8 neighbours within a frame, and the same pixel in the frames before and
+    after (an event spreads in space within a frame and persists in time at a pixel)."""
+    s = np.zeros((3, 3, 3), bool)
+    s[1] = True
+    s[0, 1, 1] = s[2, 1, 1] = True
+    return s
+
+
+@dataclass
+class PixelComponents:
+    """One row per (component, pixel): flat arrays of equal length, ordered by component,
+    then pixel. Components are numbered 0..n-1 in order of their earliest onset."""
+
+    component: np.ndarray  # int64
+    pixel: np.ndarray  # int64 flat index y * X + x
+    first: np.ndarray  # int64 first active frame of the pixel in the component
+    onset: np.ndarray  # float64 frame at which the pixel rose through half its peak
+    last: np.ndarray  # int64 last active frame of the pixel in the component
+    peak_z: np.ndarray  # float32 largest z of the pixel in the component
+    n: int
+
+
+class ComponentTracker:
+    """Accumulates the components of active voxels over consecutive chunks of frames.
+
+    Parameters
+    ----------
+    frame_shape : (Y, X)
+    threshold : float
+        The z threshold the voxels were called active at.
+    rise_frames : int
+        Frames after a pixel's first active frame searched for its half-peak onset; a chunk
+        must carry this many frames of ``z`` past its core.
+    xp : module
+        Array backend of the chunks.
+    """
+
+    def __init__(self, frame_shape, *, threshold: float, rise_frames: int, xp):
+        self.npx = int(frame_shape[0] * frame_shape[1])
+        self.threshold = threshold
+        self.rise_frames = rise_frames
+        self.xp = xp
+        self.parent = np.zeros(1, np.int64)
+        self.prev_last = None
+        self.records: list[tuple[np.ndarray, ...]] = []
+        self.structure = xp.asarray(voxel_structure())
+
+    def _root(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return int(i)
+
+    def add(self, active, z, *, core: slice, start: int) -> None:
+        """Add one chunk.
+
+        Parameters
+        ----------
+        active : bool array (n_core, Y, X)
+            Active voxels of the core frames ``start:start + n_core``.
+        z : array (n_block, Y, X)
+            z of the whole block read for the chunk (core plus overlap).
+        core : slice
+            Position of the core frames within ``z``.
+        start : int
+            Movie frame of the first core frame.
+        """
+        xp = self.xp
+        ndimage = scipy_module(xp, "ndimage")
+        labels, n_new = ndimage.label(active, structure=self.structure)
+        first_id = len(self.parent)
+        labels = xp.where(labels > 0, labels.astype(xp.int64) + (first_id - 1), 0)
+        self.parent = np.concatenate([self.parent, np.arange(first_id, first_id + n_new)])
+        if self.prev_last is not None and n_new:
+            both = (self.prev_last > 0) & (labels[0] > 0)
+            pairs = to_numpy(xp.stack([self.prev_last[both], labels[0][both]]))
+            for a, b in np.unique(pairs, axis=1).T:
+                ra, rb = self._root(int(a)), self._root(int(b))
+                if ra != rb:
+                    self.parent[max(ra, rb)] = min(ra, rb)
+        self.prev_last = labels[-1] if len(labels) else self.prev_last
+        if not n_new:
+            return
+        idx = xp.flatnonzero(labels)
+        t, pixel = idx // self.npx, idx % self.npx
+        comp = labels.ravel()[idx]
+        z_flat = z.reshape(len(z), -1)
+        zc = z_flat[t + core.start, pixel]
+        t, pixel, comp, zc = (to_numpy(a) for a in (t, pixel, comp, zc))
+        key = comp * self.npx + pixel
+        order = np.argsort(key, kind="stable")  # stable: frames stay in order within a key
+        key, t, zc = key[order], t[order], zc[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        first = t[starts]
+        self.records.append(
+            (
+                key[starts] // self.npx,
+                key[starts] % self.npx,
+                start + first,
+                self._half_rise(z_flat, first + core.start, key[starts] % self.npx, start + first),
+                start + np.maximum.reduceat(t, starts),
+                np.maximum.reduceat(zc, starts).astype(np.float32),
+            )
+        )
+
+    def _half_rise(self, z_flat, rows, pixel, frames) -> np.ndarray:
+        """Fractional movie frame at which each pixel's z crosses half of its peak over the
+        ``rise_frames`` frames from its first active frame (``rows`` in the block, ``frames``
+        in the movie), or the
+        threshold if that is higher: an onset that does not depend on the amplitude, so the
+        dim edge of a microdomain does not seem to light up later than its centre."""
+        xp = self.xp
+        steps = xp.arange(-1, self.rise_frames)
+        r = xp.asarray(rows)[:, None] + steps[None]
+        inside = (r >= 0) & (r < z_flat.shape[0])
+        seq = z_flat[xp.clip(r, 0, z_flat.shape[0] - 1), xp.asarray(pixel)[:, None]]
+        seq = to_numpy(xp.where(inside, seq, xp.nan)).astype(np.float64)
+        level = np.maximum(self.threshold, 0.5 * np.nanmax(seq[:, 1:], axis=1))
+        j = np.argmax(seq[:, 1:] >= level[:, None], axis=1) + 1
+        i = np.arange(len(seq))
+        a, b = seq[i, j - 1], seq[i, j]
+        ok = np.isfinite(a) & (b > a)
+        frac = np.where(ok, (level - a) / np.where(ok, b - a, 1.0), 1.0)
+        # whole frames first, so the value does not depend on where the block starts
+        return (frames + (j - 2)) + np.clip(frac, 0.0, 1.0)
+
+    def finish(self) -> PixelComponents:
+        """Join the chunks' records into one summary per (component, pixel)."""
+        parent = self.parent
+        while True:  # pointer jumping to the roots
+            grand = parent[parent]
+            if (grand == parent).all():
+                break
+            parent = grand
+        if not self.records:
+            empty = np.zeros(0, np.int64)
+            return PixelComponents(empty, empty, empty, empty.astype(float), empty, empty, 0)
+        comp, pixel, first, onset, last, peak = (
+            np.concatenate(a) for a in zip(*self.records, strict=True)
+        )
+        comp = parent[comp]
+        key = comp * self.npx + pixel
+        # by key, then first frame: the earliest record of a pixel gives its onset
+        order = np.lexsort((first, key))
+        key, first, onset = key[order], first[order], onset[order]
+        last, peak = last[order], peak[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        key, first, onset = key[starts], first[starts], onset[starts]
+        last = np.maximum.reduceat(last, starts)
+        peak = np.maximum.reduceat(peak, starts)
+        comp, pixel = key // self.npx, key % self.npx
+        # number components by their earliest onset (then lowest pixel): the same numbering
+        # whatever the chunking
+        roots, inverse = np.unique(comp, return_inverse=True)
+        first_onset = np.full(len(roots), np.iinfo(np.int64).max)
+        np.minimum.at(first_onset, inverse, first)
+        first_pixel = np.full(len(roots), np.iinfo(np.int64).max)
+        np.minimum.at(first_pixel, inverse, pixel)
+        rank = np.empty(len(roots), np.int64)
+        rank[np.lexsort((first_pixel, first_onset))] = np.arange(len(roots))
+        comp = rank[inverse]
+        order = np.lexsort((pixel, comp))
+        return PixelComponents(
+            comp[order],
+            pixel[order],
+            first[order],
+            onset[order],
+            last[order],
+            peak[order],
+            len(roots),
+        )

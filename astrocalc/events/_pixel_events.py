@@ -1,0 +1,342 @@
+"""Pixel-level spatiotemporal events: blobs of active voxels in (t, y, x), split where
+their onsets jump, measured from the mean trace over each footprint.
+
+Three streaming passes over the motion-corrected movie, each in chunks of frames, so that
+memory follows the chunk and the activity, not the recording's length:
+
+1. the per-pixel baseline and noise (:func:`fit_pixel_model`);
+2. active voxels (denoised dF above ``threshold_sd`` noise SD for ``min_active_s``) and
+   their connected components (:class:`ComponentTracker`); components whose peak reaches
+   ``seed_sd`` and whose footprint is large enough are events, split by
+   :func:`split_by_onset` where neighbouring onsets differ by more than
+   ``split_onset_gap_s`` (independent events that touch) but not along a smooth onset
+   gradient (a wave);
+3. the mean dF/F over each event's footprint, from which amplitude (against the pre-event
+   baseline), rise, decay, duration and area under the curve are measured as for ROI
+   events (:func:`event_features`); the onset map gives the propagation speed and
+   direction (:func:`propagation`).
+
+The detection itself follows the voxel-wise approach of AQuA (Wang et al. 2019 Nat
+Neurosci 22:1936): active voxels, connected in space and time, separated by onset; the
+thresholds are in units of each pixel's own noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..backend import scipy_module, to_numpy
+from ._components import ComponentTracker, PixelComponents
+from ._detect import smooth
+from ._features import event_features
+from ._pixel_model import PixelModel, fit_pixel_model, open_runs
+from ._propagation import propagation, split_by_onset
+
+PIXEL_EVENT_COLUMNS = [
+    "event_id",
+    "onset_frame",
+    "peak_frame",
+    "end_frame",
+    "onset_s",
+    "amplitude_dff",
+    "duration_s",
+    "rise_s",
+    "decay_s",
+    "auc_dff_s",
+    "area_px",
+    "area_um2",
+    "y",
+    "x",
+    "speed_um_s",
+    "direction_deg",
+    "roi_id",
+    "n_rois",
+    "kind",
+]
+FOOTPRINT_COLUMNS = ["event_id", "y", "x", "onset_s", "end_s", "peak_sd"]
+
+PRE_S, POST_S = 2.0, 5.0  # trace kept before onset (baseline) and after the end (decay)
+# a pixel's onset is where it rises through half its peak within this window after it
+# becomes active (GCaMP rise times are a few hundred ms to ~1 s)
+RISE_WINDOW_S, RISE_WINDOW_MAX_FRAMES = 2.0, 32
+
+
+@dataclass
+class PixelEvents:
+    events: pd.DataFrame  # PIXEL_EVENT_COLUMNS
+    footprints: pd.DataFrame  # FOOTPRINT_COLUMNS, one row per (event, pixel)
+    model: PixelModel
+
+
+@dataclass
+class _Event:
+    pixels: np.ndarray  # flat indices, sorted
+    onset: np.ndarray  # fractional onset frame per pixel
+    last: np.ndarray  # last active frame per pixel
+    peak_z: np.ndarray
+    onset_frame: int
+    end_frame: int
+
+
+def detect_pixel_events(
+    movie,
+    xp,
+    *,
+    frame_rate_hz: float,
+    pixel_size_um: float,
+    config: dict,
+    segmentation_config: dict,
+    events_config: dict,
+    chunk_frames: int,
+    labels: np.ndarray | None = None,
+    border_px: int = 0,
+    model: PixelModel | None = None,
+) -> PixelEvents:
+    """Detect and measure the pixel-level events of a motion-corrected movie.
+
+    Parameters
+    ----------
+    movie : astrocalc.io.Movie
+        Motion-corrected movie (T, Y, X).
+    xp : module
+        Array backend (NumPy or CuPy; the same code runs on both).
+    frame_rate_hz, pixel_size_um : float
+        Calibration.
+    config : dict
+        The ``pixel_events`` section of the config.
+    segmentation_config : dict
+        The ``segmentation`` section: spatial and temporal smoothing and the per-pixel
+        baseline are shared with the activity maps (``smooth_um``, ``smooth_s``,
+        ``baseline_window_s``, ``baseline_percentile``).
+    events_config : dict
+        The ``events`` section: ``smooth_s`` of the footprint traces and
+        ``global_fraction``.
+    chunk_frames : int
+        Frames per streamed chunk.
+    labels : int array (Y, X), optional
+        ROI label image: each event is attributed to the ROI it overlaps most.
+    border_px : int
+        Edge band left out (motion-correction padding).
+    model : PixelModel, optional
+        A fitted pixel model of this movie (else fitted here: one more pass).
+    """
+    fs, px = frame_rate_hz, pixel_size_um
+    seg = segmentation_config
+    if model is None:
+        model = fit_pixel_model(
+            movie,
+            xp,
+            chunk_frames=chunk_frames,
+            sigma_px=seg["smooth_um"] / px,
+            smooth_frames=max(1, int(round(seg["smooth_s"] * fs))),
+            baseline_window_frames=seg["baseline_window_s"] * fs,
+            baseline_percentile=seg["baseline_percentile"],
+        )
+    components = active_components(
+        movie,
+        model,
+        chunk_frames=chunk_frames,
+        fs=fs,
+        threshold_sd=config["threshold_sd"],
+        min_active_frames=max(1, int(round(config["min_active_s"] * fs))),
+        border_px=border_px,
+    )
+    min_area = max(2, int(np.ceil(config["min_area_um2"] / px**2)))
+    found = _split_events(
+        components,
+        movie.shape[2],
+        seed_sd=config["seed_sd"],
+        min_area_px=min_area,
+        gap_frames=config["split_onset_gap_s"] * fs,
+    )
+    traces = footprint_traces(movie, model, found, chunk_frames=chunk_frames, fs=fs)
+    events, footprints = _measure(
+        found,
+        traces,
+        frame_shape=movie.shape[1:],
+        fs=fs,
+        px=px,
+        smooth_s=events_config["smooth_s"],
+        min_delay_s=config["min_delay_s"],
+        labels=labels,
+        global_fraction=events_config["global_fraction"],
+    )
+    return PixelEvents(events, footprints, model)
+
+
+def active_components(
+    movie,
+    model: PixelModel,
+    *,
+    chunk_frames: int,
+    fs: float,
+    threshold_sd: float,
+    min_active_frames: int,
+    border_px: int = 0,
+) -> PixelComponents:
+    """Connected components of active voxels, streamed (pass 2)."""
+    xp = model.xp
+    t, h, w = movie.shape
+    rise = min(RISE_WINDOW_MAX_FRAMES, max(4, int(round(RISE_WINDOW_S * fs))))
+    tracker = ComponentTracker((h, w), threshold=threshold_sd, rise_frames=rise, xp=xp)
+    inside = xp.ones((h, w), bool)
+    if border_px > 0:
+        inside[:border_px] = inside[-border_px:] = False
+        inside[:, :border_px] = inside[:, -border_px:] = False
+    overlap = model.overlap + min_active_frames + rise
+    for start, stop, lo, block in movie.chunks(chunk_frames, overlap=overlap):
+        z = model.dff(block, lo) / model.sd
+        core = slice(start - lo, stop - lo)
+        active = open_runs(z > threshold_sd, min_active_frames, xp)[core] & inside
+        tracker.add(active, z, core=core, start=start)
+    return tracker.finish()
+
+
+def _split_events(
+    comps: PixelComponents, width: int, *, seed_sd: float, min_area_px: int, gap_frames: float
+) -> list[_Event]:
+    """Events from components: those reaching ``seed_sd`` with ``min_area_px`` pixels, split
+    at onset steps; in order of onset."""
+    if comps.n == 0:
+        return []
+    bounds = np.searchsorted(comps.component, np.arange(comps.n + 1))
+    area = np.diff(bounds)
+    top = np.full(comps.n, -np.inf, np.float32)
+    np.maximum.at(top, comps.component, comps.peak_z)
+    out = []
+    for c in np.flatnonzero((area >= min_area_px) & (top >= seed_sd)):
+        sl = slice(bounds[c], bounds[c + 1])
+        pixel, onset, first = comps.pixel[sl], comps.onset[sl], comps.first[sl]
+        last, peak = comps.last[sl], comps.peak_z[sl]
+        ys, xs = np.divmod(pixel, width)
+        piece = split_by_onset(ys, xs, onset, gap=gap_frames, min_area_px=min_area_px)
+        for k in range(piece.max() + 1):
+            sel = piece == k
+            if sel.sum() < min_area_px or peak[sel].max() < seed_sd:
+                continue
+            out.append(
+                _Event(
+                    pixels=pixel[sel],
+                    onset=onset[sel],
+                    last=last[sel],
+                    peak_z=peak[sel],
+                    onset_frame=int(first[sel].min()),
+                    end_frame=int(last[sel].max()),
+                )
+            )
+    out.sort(key=lambda e: (e.onset_frame, int(e.pixels[0])))
+    return out
+
+
+def footprint_traces(movie, model: PixelModel, events: list[_Event], *, chunk_frames, fs):
+    """dF/F of the mean over each event's footprint, from ``PRE_S`` before its onset to
+    ``POST_S`` after its end (pass 3). Returns a list of (first frame, trace).
+
+    F is the raw footprint mean. F0 is the per-pixel baseline averaged over the footprint,
+    scaled by the ratio of the raw to the smoothed mean image there: the baseline comes from
+    spatially smoothed frames, which dim a small bright structure against its surround.
+    """
+    xp = model.xp
+    if not events:
+        return []
+    sparse = scipy_module(xp, "sparse")
+    t_total = movie.n_frames
+    pre, post = int(round(PRE_S * fs)), int(round(POST_S * fs))
+    first = np.array([max(e.onset_frame - pre, 0) for e in events])
+    stop = np.array([min(e.end_frame + post + 1, t_total) for e in events])
+    rows = np.concatenate([np.full(len(e.pixels), i) for i, e in enumerate(events)])
+    cols = np.concatenate([e.pixels for e in events])
+    weights = np.concatenate([np.full(len(e.pixels), 1.0 / len(e.pixels)) for e in events])
+    npx = movie.shape[1] * movie.shape[2]
+    mean_of = sparse.csr_matrix(
+        (xp.asarray(weights), (xp.asarray(rows), xp.asarray(cols))), shape=(len(events), npx)
+    )
+    raw_mean = mean_of @ model.mean_raw.reshape(-1, 1).astype(xp.float64)
+    smooth_mean = mean_of @ model.mean_smooth.reshape(-1, 1).astype(xp.float64)
+    scale = to_numpy(raw_mean / xp.maximum(smooth_mean, 1e-12)).ravel()
+    traces = [np.empty(b - a) for a, b in zip(first, stop, strict=True)]
+    f0s = [np.empty(b - a) for a, b in zip(first, stop, strict=True)]
+    for start, end, _, block in movie.chunks(chunk_frames):
+        sel = np.flatnonzero((first < end) & (stop > start))
+        if not len(sel):
+            continue
+        sub = mean_of[xp.asarray(sel)]
+        frames = xp.asarray(block, dtype=xp.float64).reshape(end - start, -1).T
+        f = to_numpy(sub @ frames)
+        base = xp.asarray(model.baseline.at(start, end), dtype=xp.float64)
+        f0 = to_numpy(sub @ base.reshape(end - start, -1).T)
+        for row, i in enumerate(sel):
+            a, b = max(first[i], start), min(stop[i], end)
+            traces[i][a - first[i] : b - first[i]] = f[row, a - start : b - start]
+            f0s[i][a - first[i] : b - first[i]] = f0[row, a - start : b - start]
+    out = []
+    for i in range(len(events)):
+        f0 = np.maximum(f0s[i] * scale[i], 1e-12)
+        out.append((int(first[i]), (traces[i] - f0) / f0))
+    return out
+
+
+def _measure(
+    events, traces, *, frame_shape, fs, px, smooth_s, min_delay_s, labels, global_fraction
+):
+    """The event and footprint tables."""
+    h, w = frame_shape
+    n_rois = int(labels.max()) if labels is not None else 0
+    roi_area = np.bincount(labels.ravel(), minlength=n_rois + 1) if n_rois else None
+    rows, prints = [], []
+    for k, (ev, (first, dff)) in enumerate(zip(events, traces, strict=True), start=1):
+        sm = smooth(dff[:, None], smooth_s * fs)[:, 0]
+        onset, end = ev.onset_frame - first, ev.end_frame - first
+        peak = onset + int(np.argmax(sm[onset : end + 1]))
+        feats = event_features(sm, dff, onset, peak, end, frame_rate_hz=fs)
+        ys, xs = np.divmod(ev.pixels, w)
+        speed, direction = propagation(
+            ys, xs, ev.onset / fs, pixel_size_um=px, min_delay_s=min_delay_s
+        )
+        roi, n_hit = 0, 0
+        if n_rois:
+            hits = np.bincount(labels.ravel()[ev.pixels], minlength=n_rois + 1)
+            hits[0] = 0
+            if hits.any():
+                roi = int(np.argmax(hits))
+                n_hit = int(max(1, ((hits[1:] / roi_area[1:]) >= 0.25).sum()))
+        is_global = n_rois and n_hit >= max(2, global_fraction * n_rois)
+        rows.append(
+            {
+                "event_id": k,
+                "onset_frame": ev.onset_frame,
+                "peak_frame": first + peak,
+                "end_frame": ev.end_frame,
+                "onset_s": ev.onset_frame / fs,
+                **feats,
+                "area_px": len(ev.pixels),
+                "area_um2": len(ev.pixels) * px**2,
+                "y": float(ys.mean()),
+                "x": float(xs.mean()),
+                "speed_um_s": speed,
+                "direction_deg": direction,
+                "roi_id": roi,
+                "n_rois": n_hit,
+                "kind": "global" if is_global else "local",
+            }
+        )
+        prints.append(
+            pd.DataFrame(
+                {
+                    "event_id": k,
+                    "y": ys,
+                    "x": xs,
+                    "onset_s": ev.onset / fs,
+                    "end_s": ev.last / fs,
+                    "peak_sd": ev.peak_z,
+                }
+            )
+        )
+    events_table = pd.DataFrame(rows, columns=PIXEL_EVENT_COLUMNS)
+    footprints = (
+        pd.concat(prints, ignore_index=True) if prints else pd.DataFrame(columns=FOOTPRINT_COLUMNS)
+    )
+    return events_table, footprints

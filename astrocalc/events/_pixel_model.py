@@ -1,0 +1,197 @@
+"""Per-pixel baseline and noise of a movie, and the denoised dF that pixel-level analyses
+threshold. Built in one streaming pass; used by the activity maps of segmentation and by
+pixel-level event detection, so both see the same dF.
+
+Every value computed here for a frame depends only on the frames within a fixed window
+around it, never on where a chunk starts, so results streamed in chunks with enough
+overlap (:attr:`PixelModel.overlap`) equal those of one pass over the whole movie.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..backend import scipy_module
+from ._baseline import RunningBaseline, bin_means, bin_size, fill_excluded
+
+_NOISE_SAMPLE_FRAMES = 256
+
+
+def smooth_space(frames, sigma_px: float, xp):
+    """Gaussian smoothing of each frame (n, Y, X), sigma in pixels."""
+    if sigma_px <= 0:
+        return frames
+    ndimage = scipy_module(xp, "ndimage")
+    return ndimage.gaussian_filter(frames, sigma=(0, sigma_px, sigma_px), mode="nearest")
+
+
+def smooth_time(block, k: int, xp):
+    """Box mean over ``k`` frames along axis 0. A direct weighted sum (not a running sum),
+    so each output frame is computed the same way wherever the block starts."""
+    if k <= 1:
+        return block
+    ndimage = scipy_module(xp, "ndimage")
+    weights = xp.full(k, 1.0 / k, dtype=block.dtype)
+    return ndimage.correlate1d(block, weights, axis=0, mode="nearest")
+
+
+def open_runs(active, n, xp):
+    """Keep only runs of at least ``n`` consecutive True frames (a 1-D opening in time)."""
+    if n <= 1:
+        return active
+    c = xp.concatenate(
+        [xp.zeros((1,) + active.shape[1:], xp.int32), xp.cumsum(active, axis=0, dtype=xp.int32)]
+    )
+    starts = (c[n:] - c[:-n]) == n  # run of n True frames begins at i
+    e = xp.concatenate(
+        [xp.zeros((1,) + active.shape[1:], xp.int32), xp.cumsum(starts, axis=0, dtype=xp.int32)]
+    )
+    t = active.shape[0]
+    j = xp.arange(t)
+    hi = xp.minimum(j + 1, starts.shape[0])
+    lo = xp.clip(j - n + 1, 0, starts.shape[0])
+    return (e[hi] - e[lo]) > 0
+
+
+@dataclass
+class PixelModel:
+    """Baseline and noise of every pixel of a movie.
+
+    ``dff(block, lo)`` gives the denoised dF (intensity units) of frames ``lo:lo+n``;
+    divided by ``sd`` it is in noise SD.
+    """
+
+    baseline: RunningBaseline
+    sd: object  # (Y, X) SD of the denoised dF, backend array
+    mean_smooth: object  # (Y, X) mean of the spatially smoothed movie, backend array
+    mean_raw: object  # (Y, X) mean of the movie, backend array
+    sigma_px: float
+    smooth_frames: int
+    xp: object
+
+    @property
+    def overlap(self) -> int:
+        """Frames a chunk needs on each side for its core frames to be exact."""
+        return self.smooth_frames // 2 + 1
+
+    def denoised(self, block):
+        """Spatially and temporally smoothed frames (n, Y, X) float32."""
+        xp = self.xp
+        return smooth_time(
+            smooth_space(xp.asarray(block, dtype=xp.float32), self.sigma_px, xp),
+            self.smooth_frames,
+            xp,
+        )
+
+    def dff(self, block, lo: int):
+        """Denoised dF of frames ``lo:lo + len(block)``."""
+        return self.denoised(block) - self.baseline.at(lo, lo + len(block))
+
+
+def _stream_bins(movie, xp, *, chunk_frames, sigma_px, b):
+    """Bin means of the spatially smoothed movie, and the movie's smoothed and raw mean
+    images. Bins are aligned to multiples of ``b`` frames whatever the chunk size, and the
+    means are summed bin by bin in order, so every result is the same for any chunking."""
+    t, h, w = movie.shape
+    bins, carry = [], None
+    total = xp.zeros((h, w), xp.float64)
+    total_raw = xp.zeros((h, w), xp.float64)
+    for _, stop, _, block in movie.chunks(chunk_frames):
+        raw = xp.asarray(block)
+        stack = raw if carry is None else xp.concatenate([carry, raw])
+        done = len(stack) if stop == t else (len(stack) // b) * b
+        if done:
+            smoothed = bin_means(smooth_space(stack[:done], sigma_px, xp), b)
+            unsmoothed = bin_means(stack[:done], b)
+            sizes = [min(b, done - i) for i in range(0, done, b)]
+            for size, s_bin, r_bin in zip(sizes, smoothed, unsmoothed, strict=True):
+                total += s_bin.astype(xp.float64) * size
+                total_raw += r_bin.astype(xp.float64) * size
+            bins.append(smoothed)
+        carry = stack[done:] if done < len(stack) else None
+    return xp.concatenate(bins), (total / t).astype(xp.float32), (total_raw / t).astype(xp.float32)
+
+
+def fit_pixel_model(
+    movie,
+    xp,
+    *,
+    chunk_frames: int,
+    sigma_px: float,
+    smooth_frames: int,
+    baseline_window_frames: float,
+    baseline_percentile: float,
+    exclude_bins=None,
+) -> PixelModel:
+    """Per-pixel running baseline and noise SD of a motion-corrected movie.
+
+    Parameters
+    ----------
+    movie : astrocalc.io.Movie
+        Motion-corrected movie (T, Y, X).
+    xp : module
+        Array backend.
+    chunk_frames : int
+        Frames per streamed chunk.
+    sigma_px : float
+        Gaussian spatial smoothing (pixels).
+    smooth_frames : int
+        Temporal box smoothing (frames).
+    baseline_window_frames, baseline_percentile : float
+        Running-percentile baseline (frames, percent).
+    exclude_bins : bool array (n_bins, Y, X), optional
+        Baseline bins to bridge over (events found by an earlier pass; see
+        :func:`fill_excluded`), on the bins of :func:`baseline_bin_frames`.
+
+    Noise: from a sample of short frame windows spread over the movie, the larger of the
+    white-noise SD (frame-to-frame differences, scaled by the box smoothing) and the spread
+    of the lower half of the denoised dF over the sample (median minus 15.87th percentile:
+    events widen only the upper half). The second also holds for noise that is not white
+    (flicker, compression artefacts), which the differences miss, and does not depend on
+    where the baseline sits.
+    """
+    t, h, w = movie.shape
+    b = baseline_bin_frames(baseline_window_frames, t)
+    bins, mean_smooth, mean_raw = _stream_bins(
+        movie, xp, chunk_frames=chunk_frames, sigma_px=sigma_px, b=b
+    )
+    if exclude_bins is not None:
+        bins = fill_excluded(bins, xp.asarray(exclude_bins))
+    baseline = RunningBaseline(
+        bins,
+        bin_frames=b,
+        n_frames=t,
+        window_frames=baseline_window_frames,
+        percentile=baseline_percentile,
+    )
+    k = max(smooth_frames, 1)
+    # about 256 windows, fewer for large frames so that the sample stays near 64 MB
+    n_sample = int(np.clip(_NOISE_SAMPLE_FRAMES * 65536 / (h * w), 48, _NOISE_SAMPLE_FRAMES))
+    starts = np.unique(np.linspace(0, t - max(k, 2), min(n_sample, t - max(k, 2) + 1)).astype(int))
+    windows = xp.stack(
+        [smooth_space(xp.asarray(movie.read(i, i + max(k, 2))), sigma_px, xp) for i in starts]
+    )  # (n, max(k, 2), Y, X)
+    d = windows[:, 1] - windows[:, 0]
+    med = xp.median(d, axis=0)
+    white = 1.4826 * xp.median(xp.abs(d - med), axis=0) / 2**0.5 / k**0.5
+    df = windows[:, :k].mean(axis=1) - xp.concatenate(
+        [baseline.at(int(i) + (k - 1) // 2, int(i) + (k - 1) // 2 + 1) for i in starts]
+    )
+    low, mid = xp.percentile(df, xp.asarray([15.87, 50.0]), axis=0)
+    sd = xp.maximum(white, mid - low) + 1e-6 * float(xp.abs(mean_smooth).mean() + 1)
+    return PixelModel(
+        baseline=baseline,
+        sd=sd.astype(xp.float32),
+        mean_smooth=mean_smooth,
+        mean_raw=mean_raw,
+        sigma_px=sigma_px,
+        smooth_frames=k,
+        xp=xp,
+    )
+
+
+def baseline_bin_frames(window_frames: float, n_frames: int) -> int:
+    """Frames per baseline bin of a movie of ``n_frames``."""
+    return bin_size(window_frames, n_frames=n_frames)
