@@ -1,4 +1,4 @@
-"""Events: baseline, dF/F, detection, features, local vs global."""
+"""Events: baseline, dF/F, detection, features, local vs global; pixel-level events."""
 
 from ._baseline import RunningBaseline, bin_means, bin_size, running_baseline
 from ._classify import classify, coactive_rois
@@ -12,9 +12,22 @@ from ._events import (
     per_roi_summary,
 )
 from ._features import event_features
+from ._pixel_events import (
+    FOOTPRINT_COLUMNS,
+    PIXEL_EVENT_COLUMNS,
+    PixelEvents,
+    detect_pixel_events,
+)
+from ._pixel_model import PixelModel, fit_pixel_model
 
 __all__ = [
     "EVENT_COLUMNS",
+    "FOOTPRINT_COLUMNS",
+    "PIXEL_EVENT_COLUMNS",
+    "PixelEvents",
+    "PixelModel",
+    "detect_pixel_events",
+    "fit_pixel_model",
     "EventResult",
     "RunningBaseline",
     "bin_means",

@@ -110,6 +110,7 @@ class RunningBaseline:
         starts = xp.arange(nb) * bin_frames
         ends = xp.minimum(starts + bin_frames, n_frames)
         self.centres = (starts + ends - 1) / 2.0
+        self.n_frames = n_frames
 
     def at(self, start: int, stop: int):
         """Baseline for frames ``start:stop``, shape (stop - start, ...)."""

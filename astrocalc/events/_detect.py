@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+SPLIT_RELATIVE_DIP = 0.25
+
 
 def smooth(dff: np.ndarray, sigma_frames: float) -> np.ndarray:
     """Gaussian smoothing along time (axis 0)."""
@@ -37,8 +39,9 @@ def hysteresis_runs(
     """Events in one smoothed trace as (onset, peak, end) frames (end inclusive).
 
     A run is a stretch above ``low`` that reaches ``high`` and lasts ``min_frames``.
-    A run holding several peaks, each rising at least ``split_prominence`` above the
-    trough that separates them, is split at the troughs (events in quick succession).
+    A run holding several peaks, each rising at least ``split_prominence`` and
+    ``SPLIT_RELATIVE_DIP`` of its height above the trough that separates them, is split at
+    the troughs (events in quick succession).
     """
     from scipy.signal import find_peaks  # deferred: scipy.signal takes ~1 s to import
 
@@ -52,7 +55,10 @@ def hysteresis_runs(
         seg = trace[s:e]
         if seg.max() <= high or e - s < min_frames:
             continue
-        peaks, _ = find_peaks(seg, prominence=split_prominence, height=high)
+        peaks, props = find_peaks(seg, prominence=split_prominence, height=high)
+        # a noise dip on a prolonged plateau is not a new event: the trough must also drop
+        # by a share of the peak's height
+        peaks = peaks[props["prominences"] >= SPLIT_RELATIVE_DIP * seg[peaks]]
         if len(peaks) == 0:
             peaks = np.array([int(np.argmax(seg))])
         bounds = [0]

@@ -4,13 +4,16 @@ their onsets jump, measured from the mean trace over each footprint.
 Three streaming passes over the motion-corrected movie, each in chunks of frames, so that
 memory follows the chunk and the activity, not the recording's length:
 
-1. the per-pixel baseline and noise (:func:`fit_pixel_model`);
+1. the per-pixel baseline and noise (:func:`fit_pixel_model`), refitted without the
+   events of pass 2 where one is long enough to lift it (:meth:`PixelModel.excluding`,
+   one more pass 2 each time);
 2. active voxels (denoised dF above ``threshold_sd`` noise SD for ``min_active_s``) and
    their connected components (:class:`ComponentTracker`); components whose peak reaches
    ``seed_sd`` and whose footprint is large enough are events, split by
    :func:`split_by_onset` where neighbouring onsets differ by more than
    ``split_onset_gap_s`` (independent events that touch) but not along a smooth onset
-   gradient (a wave);
+   gradient (a wave), and trimmed to the pixels that reach ``footprint_fraction`` of the
+   nearby peak (the smoothing's spread past the edge);
 3. the mean dF/F over each event's footprint, from which amplitude (against the pre-event
    baseline), rise, decay, duration and area under the curve are measured as for ROI
    events (:func:`event_features`); the onset map gives the propagation speed and
@@ -27,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage
+from skimage.morphology import disk
 
 from ..backend import scipy_module, to_numpy
 from ._components import ComponentTracker, PixelComponents
@@ -62,6 +67,9 @@ PRE_S, POST_S = 2.0, 5.0  # trace kept before onset (baseline) and after the end
 # a pixel's onset is where it rises through half its peak within this window after it
 # becomes active (GCaMP rise times are a few hundred ms to ~1 s)
 RISE_WINDOW_S, RISE_WINDOW_MAX_FRAMES = 2.0, 32
+# when a pixel stays active for this share of the baseline window, the baseline is refitted
+# without the events found (at most this many times): prolonged events are not eaten
+LONG_FRACTION, MAX_BASELINE_REFITS = 0.2, 4
 
 
 @dataclass
@@ -108,9 +116,10 @@ def detect_pixel_events(
     config : dict
         The ``pixel_events`` section of the config.
     segmentation_config : dict
-        The ``segmentation`` section: spatial and temporal smoothing and the per-pixel
-        baseline are shared with the activity maps (``smooth_um``, ``smooth_s``,
-        ``baseline_window_s``, ``baseline_percentile``).
+        The ``segmentation`` section: spatial and temporal smoothing, the per-pixel
+        baseline and the footprint trimming are shared with the activity maps
+        (``smooth_um``, ``smooth_s``, ``baseline_window_s``, ``baseline_percentile``,
+        ``footprint_fraction``).
     events_config : dict
         The ``events`` section: ``smooth_s`` of the footprint traces and
         ``global_fraction``.
@@ -135,15 +144,30 @@ def detect_pixel_events(
             baseline_window_frames=seg["baseline_window_s"] * fs,
             baseline_percentile=seg["baseline_percentile"],
         )
-    components = active_components(
-        movie,
-        model,
-        chunk_frames=chunk_frames,
-        fs=fs,
-        threshold_sd=config["threshold_sd"],
-        min_active_frames=max(1, int(round(config["min_active_s"] * fs))),
-        border_px=border_px,
-    )
+
+    def components_of(model):
+        return active_components(
+            movie,
+            model,
+            chunk_frames=chunk_frames,
+            fs=fs,
+            threshold_sd=config["threshold_sd"],
+            min_active_frames=max(1, int(round(config["min_active_s"] * fs))),
+            border_px=border_px,
+        )
+
+    components = components_of(model)
+    first_fit, excluded = model, []
+    for _ in range(MAX_BASELINE_REFITS):
+        # an event lasting a good part of the baseline window lifts the running percentile
+        # under it: refit the baseline without everything found so far, and look again
+        length = _component_span(components)
+        if not (length >= LONG_FRACTION * model.window_frames).any():
+            break
+        pad = int(round(PRE_S * fs))
+        excluded.append((components.pixel, components.first - pad, components.last + pad + length))
+        model = first_fit.excluding(*(np.concatenate(a) for a in zip(*excluded, strict=True)))
+        components = components_of(model)
     min_area = max(2, int(np.ceil(config["min_area_um2"] / px**2)))
     found = _split_events(
         components,
@@ -151,6 +175,8 @@ def detect_pixel_events(
         seed_sd=config["seed_sd"],
         min_area_px=min_area,
         gap_frames=config["split_onset_gap_s"] * fs,
+        blur_px=2 * model.sigma_px,
+        fraction=seg["footprint_fraction"],
     )
     traces = footprint_traces(movie, model, found, chunk_frames=chunk_frames, fs=fs)
     events, footprints = _measure(
@@ -195,11 +221,43 @@ def active_components(
     return tracker.finish()
 
 
+def _component_span(comps: PixelComponents) -> np.ndarray:
+    """Frames from the first onset to the last active frame of each row's component."""
+    if comps.n == 0:
+        return np.zeros(0, np.int64)
+    first = np.full(comps.n, np.iinfo(np.int64).max)
+    last = np.zeros(comps.n, np.int64)
+    np.minimum.at(first, comps.component, comps.first)
+    np.maximum.at(last, comps.component, comps.last)
+    return (last - first)[comps.component]
+
+
+def _core(ys, xs, peak, *, radius_px: float, fraction: float) -> np.ndarray:
+    """Pixels whose peak reaches ``fraction`` of the highest peak within ``radius_px``: the
+    spatial smoothing spreads activity past an event's edge, and this trims the spread
+    while keeping dim parts of an event that are far from its bright parts."""
+    if fraction <= 0:
+        return np.ones(len(ys), bool)
+    r = max(int(np.ceil(radius_px)), 1)
+    y, x = ys - ys.min() + r, xs - xs.min() + r
+    image = np.zeros((y.max() + r + 1, x.max() + r + 1), np.float32)
+    image[y, x] = peak
+    near = ndimage.maximum_filter(image, footprint=disk(r))
+    return peak >= fraction * near[y, x]
+
+
 def _split_events(
-    comps: PixelComponents, width: int, *, seed_sd: float, min_area_px: int, gap_frames: float
+    comps: PixelComponents,
+    width: int,
+    *,
+    seed_sd: float,
+    min_area_px: int,
+    gap_frames: float,
+    blur_px: float,
+    fraction: float,
 ) -> list[_Event]:
     """Events from components: those reaching ``seed_sd`` with ``min_area_px`` pixels, split
-    at onset steps; in order of onset."""
+    at onset steps, trimmed to their core (:func:`_core`); in order of onset."""
     if comps.n == 0:
         return []
     bounds = np.searchsorted(comps.component, np.arange(comps.n + 1))
@@ -215,6 +273,7 @@ def _split_events(
         piece = split_by_onset(ys, xs, onset, gap=gap_frames, min_area_px=min_area_px)
         for k in range(piece.max() + 1):
             sel = piece == k
+            sel[sel] = _core(ys[sel], xs[sel], peak[sel], radius_px=blur_px, fraction=fraction)
             if sel.sum() < min_area_px or peak[sel].max() < seed_sd:
                 continue
             out.append(

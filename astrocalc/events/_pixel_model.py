@@ -9,7 +9,7 @@ overlap (:attr:`PixelModel.overlap`) equal those of one pass over the whole movi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -64,6 +64,10 @@ class PixelModel:
     """
 
     baseline: RunningBaseline
+    bins: object  # (n_bins, Y, X) bin means the baseline was made from, backend array
+    bin_frames: int
+    window_frames: float
+    percentile: float
     sd: object  # (Y, X) SD of the denoised dF, backend array
     mean_smooth: object  # (Y, X) mean of the spatially smoothed movie, backend array
     mean_raw: object  # (Y, X) mean of the movie, backend array
@@ -88,6 +92,38 @@ class PixelModel:
     def dff(self, block, lo: int):
         """Denoised dF of frames ``lo:lo + len(block)``."""
         return self.denoised(block) - self.baseline.at(lo, lo + len(block))
+
+    def excluding(self, pixel, first, last, *, block_pixels: int = 16384) -> PixelModel:
+        """The model with its baseline refitted without the frames ``first[i]..last[i]`` of
+        pixel ``pixel[i]`` (flat indices; events found with this model): their bins are
+        bridged by :func:`fill_excluded`. The noise SD is kept."""
+        xp = self.xp
+        nb = self.bins.shape[0]
+        flat = self.bins.reshape(nb, -1).copy()
+        lo = np.clip(np.asarray(first) // self.bin_frames, 0, nb - 1)
+        hi = np.clip(np.asarray(last) // self.bin_frames, 0, nb - 1)
+        pixel = np.asarray(pixel)
+        order = np.argsort(pixel, kind="stable")
+        pixel, lo, hi = pixel[order], lo[order], hi[order]
+        touched = np.unique(pixel)
+        for i in range(0, len(touched), block_pixels):
+            cols = touched[i : i + block_pixels]
+            a, b = np.searchsorted(pixel, [cols[0], cols[-1] + 1])
+            col = np.searchsorted(cols, pixel[a:b])
+            steps = np.zeros((nb + 1, len(cols)), np.int32)
+            np.add.at(steps, (lo[a:b], col), 1)
+            np.add.at(steps, (hi[a:b] + 1, col), -1)
+            mask = xp.asarray(np.cumsum(steps[:nb], axis=0) > 0)
+            idx = xp.asarray(cols)
+            flat[:, idx] = fill_excluded(flat[:, idx], mask)
+        baseline = RunningBaseline(
+            flat.reshape(self.bins.shape),
+            bin_frames=self.bin_frames,
+            n_frames=self.baseline.n_frames,
+            window_frames=self.window_frames,
+            percentile=self.percentile,
+        )
+        return replace(self, baseline=baseline)
 
 
 def _stream_bins(movie, xp, *, chunk_frames, sigma_px, b):
@@ -123,7 +159,6 @@ def fit_pixel_model(
     smooth_frames: int,
     baseline_window_frames: float,
     baseline_percentile: float,
-    exclude_bins=None,
 ) -> PixelModel:
     """Per-pixel running baseline and noise SD of a motion-corrected movie.
 
@@ -141,9 +176,6 @@ def fit_pixel_model(
         Temporal box smoothing (frames).
     baseline_window_frames, baseline_percentile : float
         Running-percentile baseline (frames, percent).
-    exclude_bins : bool array (n_bins, Y, X), optional
-        Baseline bins to bridge over (events found by an earlier pass; see
-        :func:`fill_excluded`), on the bins of :func:`baseline_bin_frames`.
 
     Noise: from a sample of short frame windows spread over the movie, the larger of the
     white-noise SD (frame-to-frame differences, scaled by the box smoothing) and the spread
@@ -153,12 +185,10 @@ def fit_pixel_model(
     where the baseline sits.
     """
     t, h, w = movie.shape
-    b = baseline_bin_frames(baseline_window_frames, t)
+    b = bin_size(baseline_window_frames, n_frames=t)
     bins, mean_smooth, mean_raw = _stream_bins(
         movie, xp, chunk_frames=chunk_frames, sigma_px=sigma_px, b=b
     )
-    if exclude_bins is not None:
-        bins = fill_excluded(bins, xp.asarray(exclude_bins))
     baseline = RunningBaseline(
         bins,
         bin_frames=b,
@@ -183,6 +213,10 @@ def fit_pixel_model(
     sd = xp.maximum(white, mid - low) + 1e-6 * float(xp.abs(mean_smooth).mean() + 1)
     return PixelModel(
         baseline=baseline,
+        bins=bins,
+        bin_frames=b,
+        window_frames=baseline_window_frames,
+        percentile=baseline_percentile,
         sd=sd.astype(xp.float32),
         mean_smooth=mean_smooth,
         mean_raw=mean_raw,
@@ -190,8 +224,3 @@ def fit_pixel_model(
         smooth_frames=k,
         xp=xp,
     )
-
-
-def baseline_bin_frames(window_frames: float, n_frames: int) -> int:
-    """Frames per baseline bin of a movie of ``n_frames``."""
-    return bin_size(window_frames, n_frames=n_frames)

@@ -8,6 +8,9 @@ import platform
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from .. import __version__
 from ..backend import name_of, resolve
 from ..errors import InputError
@@ -69,3 +72,12 @@ class StageClock:
 
 def write_stage_record(folder: Path, record: dict) -> None:
     write_json(folder / "stage.json", record)
+
+
+def motion_border_px(out: Path) -> int:
+    """Width of the edge band that motion correction filled with padding: the largest
+    shift (pixels) in ``motion/shifts.csv``, plus one."""
+    shifts = pd.read_csv(require(out / "motion" / "shifts.csv", "motion"))
+    if not len(shifts):
+        return 0
+    return int(np.ceil(np.abs(shifts[["dy", "dx"]].to_numpy()).max())) + 1

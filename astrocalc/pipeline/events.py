@@ -1,4 +1,5 @@
-"""Stage 3, events: corrected movie + ROIs -> events/ (traces, events, per-ROI table)."""
+"""Stage 3, events: corrected movie + ROIs -> events/ (traces, ROI events, per-ROI table,
+pixel-level events and their footprints)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ import numpy as np
 import pandas as pd
 import tifffile
 
-from ..events import find_events
+from ..events import detect_pixel_events, find_events
 from ..io.outputs import StageOutput, write_csv
 from ..io.tiff import open_movie
 from ..segment import extract_traces
-from ._common import StageClock, backend, recording, require, write_stage_record
+from ._common import (
+    StageClock,
+    backend,
+    motion_border_px,
+    recording,
+    require,
+    write_stage_record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +42,25 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
     fs = rec["frame_rate_hz"]
     labels = tifffile.imread(require(out / "segmentation" / "rois.tif", "segment"))
     roi_ids = np.arange(1, int(labels.max()) + 1)
+    px = rec["pixel_size_um"]
+    pixel = None
     with open_movie(
-        require(out / "motion" / "corrected.tif", "motion"),
-        frame_rate_hz=fs,
-        pixel_size_um=rec["pixel_size_um"],
+        require(out / "motion" / "corrected.tif", "motion"), frame_rate_hz=fs, pixel_size_um=px
     ) as movie:
         raw = extract_traces(movie, labels, xp, chunk_frames=config["chunk_frames"])
+        if config["pixel_events"]["enabled"]:
+            pixel = detect_pixel_events(
+                movie,
+                xp,
+                frame_rate_hz=fs,
+                pixel_size_um=px,
+                config=config["pixel_events"],
+                segmentation_config=config["segmentation"],
+                events_config=config["events"],
+                chunk_frames=config["chunk_frames"],
+                labels=labels,
+                border_px=motion_border_px(out),
+            )
     result = find_events(raw, roi_ids, frame_rate_hz=fs, config=config["events"])
     ev = result.events
     log.info(
@@ -53,7 +74,10 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
         write_csv(tmp / "events.csv", ev)
         per_roi = result.per_roi.assign(noise_sd_dff=result.noise)
         write_csv(tmp / "events_per_roi.csv", per_roi)
-        write_stage_record(
-            tmp, clock.record(n_events=len(ev), n_global=int((ev.kind == "global").sum()))
-        )
+        counts = {"n_events": len(ev), "n_global": int((ev.kind == "global").sum())}
+        if pixel is not None:
+            write_csv(tmp / "pixel_events.csv", pixel.events)
+            write_csv(tmp / "pixel_footprints.csv", pixel.footprints)
+            counts["n_pixel_events"] = len(pixel.events)
+        write_stage_record(tmp, clock.record(**counts))
     return out / "events"

@@ -6,13 +6,19 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..io.imagej_rois import write_roi_zip
 from ..io.outputs import StageOutput, write_csv
 from ..io.tiff import open_movie, write_image
 from ..segment import roi_table, segment_movie
-from ._common import StageClock, backend, recording, require, write_stage_record
+from ._common import (
+    StageClock,
+    backend,
+    motion_border_px,
+    recording,
+    require,
+    write_stage_record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +30,7 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
     rec = recording(out)
     xp = backend(config)
     clock = StageClock("segmentation", config, xp)
-    shifts = pd.read_csv(require(out / "motion" / "shifts.csv", "motion"))
-    border = int(np.ceil(np.abs(shifts[["dy", "dx"]].to_numpy()).max())) + 1 if len(shifts) else 0
+    border = motion_border_px(out)
     fs, px = rec["frame_rate_hz"], rec["pixel_size_um"]
     with open_movie(
         require(out / "motion" / "corrected.tif", "motion"), frame_rate_hz=fs, pixel_size_um=px

@@ -1,0 +1,226 @@
+"""Pixel-level spatiotemporal events against planted ground truth."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from astrocalc import config, synth
+from astrocalc.events import detect_pixel_events, find_events
+from astrocalc.events._propagation import propagation, split_by_onset
+from astrocalc.io import MovieWriter, open_movie
+
+CONF = config.defaults()
+FS, PX = 10.0, 0.4
+
+
+def _write(tmp_path, movie, name="m.tif"):
+    path = tmp_path / name
+    with MovieWriter(path, movie.shape, movie.dtype, frame_rate_hz=FS, pixel_size_um=PX) as w:
+        w.write(movie)
+    return path
+
+
+def _detect(path, *, chunk_frames=256, labels=None, xp=np, **overrides):
+    with open_movie(path) as movie:
+        return detect_pixel_events(
+            movie,
+            xp,
+            frame_rate_hz=FS,
+            pixel_size_um=PX,
+            config={**CONF["pixel_events"], **overrides},
+            segmentation_config=CONF["segmentation"],
+            events_config=CONF["events"],
+            chunk_frames=chunk_frames,
+            labels=labels,
+        )
+
+
+def _kernel(t, onset, rise=0.3, decay=1.5):
+    return synth.event_kernel(t - onset, rise, decay)
+
+
+def _patch_movie(onsets, *, seed=0, t_frames=400, spread_s_per_px=0.0):
+    """100 x 60 frame, two touching 20 x 20 patches side by side at rows 20-40, columns
+    10-30 and 30-50, each with one event (onsets in s, dF/F 1), photon-like noise, and
+    20 % bleaching. ``spread_s_per_px`` delays each column by that much (a front moving
+    along x at 1 / spread pixels per second)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(t_frames) / FS
+    movie = np.full((t_frames, 60, 100), 200.0)
+    for (c0, c1), onset in zip(((10, 30), (30, 50)), onsets, strict=True):
+        for x in range(c0, c1):
+            delay = spread_s_per_px * (x - 10)
+            movie[:, 20:40, x] *= 1 + _kernel(t, onset + delay)[:, None]
+    movie *= np.exp(-t / (t[-1] / np.log(1 / 0.8)))[:, None, None]
+    movie = rng.poisson(movie) + rng.normal(0, 2, movie.shape)
+    return np.clip(movie, 0, None).astype(np.uint16)
+
+
+def test_touching_independent_events_are_split(tmp_path):
+    path = _write(tmp_path, _patch_movie([10.0, 12.5]))
+    found = _detect(path)
+    ev, fp = found.events, found.footprints
+    assert len(ev) == 2, ev
+    patches, onsets = ((10, 30), (30, 50)), (10.0, 12.5)
+    for (_, e), (c0, c1), onset in zip(ev.iterrows(), patches, onsets, strict=True):
+        pix = fp[fp.event_id == e.event_id]
+        inside = (pix.y.between(20, 39) & pix.x.between(c0, c1 - 1)).mean()
+        assert inside > 0.9, (e.event_id, inside)
+        assert pix.x.between(c0, c1 - 1).sum() >= 0.9 * 400  # the patch is covered
+        assert abs(e.onset_s - onset) <= 0.3
+        assert e.amplitude_dff == pytest.approx(1.0, rel=0.15)
+        assert np.isnan(e.speed_um_s)  # a patch lighting up at once does not propagate
+
+
+def test_a_front_crossing_both_patches_is_one_event_with_its_speed(tmp_path):
+    # 0.1 s per pixel of 0.4 um: 4 um/s along +x
+    path = _write(tmp_path, _patch_movie([10.0, 10.0], spread_s_per_px=0.1))
+    ev = _detect(path).events
+    assert len(ev) == 1, ev
+    assert ev.speed_um_s[0] == pytest.approx(4.0, rel=0.2)
+    assert abs(ev.direction_deg[0]) < 20  # towards +x
+
+
+@pytest.mark.parametrize("speed", [6.0, 15.0])
+def test_wave_speed_of_synthetic_astrocyte(tmp_path, speed):
+    """Waves sweep the whole synthetic cell (cytosol and microdomains) from a random point:
+    the events that cover most of the cell start with a wave and have its speed within
+    20 %."""
+    movie, truth = synth.make_movie(
+        n_frames=900,
+        synchrony=1.0,
+        wave_spread=1.0,
+        wave_speed_um_s=speed,
+        event_rate_per_min=4.0,
+        motion_px=0.0,
+        seed=5,
+    )
+    ev = _detect(_write(tmp_path, movie), labels=truth.labels).events
+    cell = int((truth.process_mask | truth.soma_mask).sum())
+    big = ev[ev.area_px > 0.5 * cell]
+    assert len(big) >= 4, (len(truth.waves), big)
+    for row in big.itertuples():
+        assert (np.abs(truth.waves.onset_s - row.onset_s) < 2.0).any(), row
+        assert row.speed_um_s == pytest.approx(speed, rel=0.2), row
+        assert row.kind == "global"
+
+
+def test_chunked_equals_unchunked(tmp_path):
+    movie, truth = synth.make_movie(
+        shape=(64, 64), n_frames=400, n_domains=8, wave_spread=0.8, synchrony=0.5, seed=3
+    )
+    path = _write(tmp_path, movie)
+    whole = _detect(path, chunk_frames=400, labels=truth.labels)
+    assert len(whole.events) >= 5
+    for chunk in (37, 128):
+        part = _detect(path, chunk_frames=chunk, labels=truth.labels)
+        pd.testing.assert_frame_equal(part.events, whole.events, check_exact=True)
+        pd.testing.assert_frame_equal(part.footprints, whole.footprints, check_exact=True)
+
+
+def test_prolonged_event_is_one_event_at_both_levels(tmp_path):
+    """40 s events (FWHM) on a 60 s baseline window: one event each, duration within 15 %,
+    at the ROI level (dF/F within 15 % too) and at the pixel level."""
+    movie, truth = synth.make_movie(
+        shape=(96, 96), n_frames=3000, n_long_events=3, long_event_s=40.0, motion_px=0, seed=4
+    )
+    long = truth.events[truth.events.plateau_s > 0]
+    labels = truth.labels
+    flat = movie.reshape(len(movie), -1).astype(np.float64)
+    traces = np.stack([flat[:, labels.ravel() == k].mean(1) for k in range(1, labels.max() + 1)])
+    rois = find_events(
+        traces.T, np.arange(1, labels.max() + 1), frame_rate_hz=FS, config=CONF["events"]
+    ).events
+    pixel = _detect(_write(tmp_path, movie), labels=labels).events
+    for e in long.itertuples():
+        for level, table in (("roi", rois), ("pixel", pixel)):
+            mine = table[
+                (table.roi_id == e.domain_id)
+                & table.onset_s.between(e.onset_s - 3, e.onset_s + e.duration_s)
+            ]
+            assert len(mine) == 1, (level, e.onset_s, mine)
+            assert mine.duration_s.iloc[0] == pytest.approx(e.duration_s, rel=0.15), level
+            assert abs(mine.onset_s.iloc[0] - e.onset_s) <= 1.5, level
+        amp = rois[(rois.roi_id == e.domain_id) & (abs(rois.onset_s - e.onset_s) < 3)]
+        assert amp.amplitude_dff.iloc[0] == pytest.approx(e.amplitude_dff, rel=0.15)
+
+
+def test_roi_and_pixel_events_agree(tmp_path):
+    """Every ROI event has a pixel event whose footprint covers part of that ROI, with an
+    onset within 1.5 s, and so does (almost) every pixel event on a ROI the other way
+    round. A pixel event may cover several ROIs: a wave over neighbouring microdomains."""
+    movie, truth = synth.make_movie(n_frames=1200, motion_px=0, seed=7)
+    labels = truth.labels
+    flat = movie.reshape(len(movie), -1).astype(np.float64)
+    traces = np.stack([flat[:, labels.ravel() == k].mean(1) for k in range(1, labels.max() + 1)])
+    rois = find_events(
+        traces.T, np.arange(1, labels.max() + 1), frame_rate_hz=FS, config=CONF["events"]
+    ).events
+    found = _detect(_write(tmp_path, movie), labels=labels)
+    pixel, fp = found.events, found.footprints
+    covers = {k: set(np.unique(labels[g.y, g.x])) - {0} for k, g in fp.groupby("event_id")}
+    pixel_hits = [
+        any(
+            r.roi_id in covers[p.event_id] and abs(p.onset_s - r.onset_s) <= 1.5
+            for p in pixel.itertuples()
+        )
+        for r in rois.itertuples()
+    ]
+    assert np.mean(pixel_hits) >= 0.9
+    on_rois = pixel[[bool(covers[k]) for k in pixel.event_id]]
+    roi_hits = [
+        ((rois.roi_id.isin(covers[p.event_id])) & (abs(rois.onset_s - p.onset_s) <= 1.5)).any()
+        for p in on_rois.itertuples()
+    ]
+    assert np.mean(roi_hits) >= 0.9
+
+
+def test_noise_alone_gives_almost_no_event(tmp_path):
+    rng = np.random.default_rng(3)
+    movie = rng.poisson(np.full((300, 64, 64), 150.0)).astype(np.uint16)
+    ev = _detect(_write(tmp_path, movie)).events
+    assert len(ev) <= 2, ev
+
+
+def test_split_by_onset_steps_and_seeds():
+    ys, xs = np.mgrid[:10, :20]
+    ys, xs = ys.ravel(), xs.ravel()
+    step = np.where(xs < 10, 5.0, 30.0)
+    assert len(np.unique(split_by_onset(ys, xs, step, gap=10, min_area_px=4))) == 2
+    front = 5.0 + 0.5 * xs  # a smooth front: one event
+    assert len(np.unique(split_by_onset(ys, xs, front, gap=10, min_area_px=4))) == 1
+    # two fronts starting at either end and meeting in the middle
+    meet = 5.0 + 2.0 * np.minimum(xs, 19 - xs)
+    assert len(np.unique(split_by_onset(ys, xs, meet, gap=10, min_area_px=4))) == 2
+
+
+def test_propagation_models():
+    ys, xs = np.mgrid[:30, :30]
+    ys, xs = ys.ravel().astype(float), xs.ravel().astype(float)
+    # a plane front moving towards +y at 5 um/s with 0.5 um pixels
+    speed, direction = propagation(ys, xs, ys * 0.5 / 5.0, pixel_size_um=0.5, min_delay_s=0.5)
+    assert speed == pytest.approx(5.0, rel=1e-6) and direction == pytest.approx(90.0)
+    # a circular front from (5, 5) at 10 um/s
+    onset = np.hypot(ys - 5, xs - 5) * 0.5 / 10.0
+    speed, _ = propagation(ys, xs, onset, pixel_size_um=0.5, min_delay_s=0.5)
+    assert speed == pytest.approx(10.0, rel=0.05)
+    # onsets that do not spread
+    flat = np.random.default_rng(0).normal(0, 0.05, len(ys))
+    assert np.isnan(propagation(ys, xs, flat, pixel_size_um=0.5, min_delay_s=0.5)[0])
+
+
+@pytest.mark.gpu
+def test_cupy_matches_numpy(tmp_path):
+    cupy = pytest.importorskip("cupy")
+    from tests.conftest import _cupy_usable
+
+    if not _cupy_usable():
+        pytest.skip("CuPy with a CUDA device is not available")
+    movie, truth = synth.make_movie(shape=(64, 64), n_frames=400, wave_spread=0.8, seed=3)
+    path = _write(tmp_path, movie)
+    cpu = _detect(path, labels=truth.labels).events
+    gpu = _detect(path, labels=truth.labels, xp=cupy).events
+    assert len(gpu) == len(cpu)
+    for col in ("onset_frame", "end_frame", "area_px", "roi_id"):
+        np.testing.assert_array_equal(gpu[col], cpu[col])
+    np.testing.assert_allclose(gpu.amplitude_dff, cpu.amplitude_dff, rtol=1e-3)
