@@ -114,3 +114,84 @@ def score_events(
         "median_amplitude_error": float(np.median(amp_err)) if n_m else np.nan,
         "pairs": matched,
     }
+
+
+def roi_scores(truth_labels: np.ndarray, labels: np.ndarray, rois: pd.DataFrame) -> dict:
+    """Segmentation scores: microdomain recall (IoU >= 0.3, one-to-one), median IoU of the
+    matches, ROI precision (share of ROIs on a true microdomain or the soma), and ``pairs``
+    (true domain id -> found ROI id; 0 is the soma, paired with the first soma ROI)."""
+    matches = match_rois(truth_labels, labels, min_iou=0.3)
+    pairs = dict(zip(matches.true_id.tolist(), matches.found_id.tolist(), strict=True))
+    soma_ids = rois.roi_id[rois.compartment == "soma"].tolist()
+    if soma_ids:
+        pairs[0] = soma_ids[0]
+    on_truth = set(matches.found_id) | set(soma_ids)
+    return {
+        "n_rois": int(labels.max()),
+        "microdomain_recall": len(matches) / max(int(truth_labels.max()), 1),
+        "median_iou": float(matches.iou.median()) if len(matches) else np.nan,
+        "roi_precision": len(on_truth) / max(int(labels.max()), 1),
+        "pairs": pairs,
+    }
+
+
+def score_pixel_events(
+    truth_events: pd.DataFrame,
+    truth_labels: np.ndarray,
+    soma_mask: np.ndarray,
+    events: pd.DataFrame,
+    footprints: pd.DataFrame,
+    *,
+    tolerance_s: float = 1.5,
+) -> dict:
+    """Scores of pixel-level events, which need no ROI: a true event is found when a pixel
+    event covers part of its microdomain's label (or of the soma) and starts within
+    ``tolerance_s`` of it. A pixel event may find the events of several microdomains (a
+    wave over them); each true event is found once, by the closest onset. Precision: the
+    share of pixel events that find at least one true event.
+
+    Returns n_true, n_found, recall, precision, f1, median_onset_error_s.
+    """
+    covered = {}
+    for k, g in footprints.groupby("event_id"):
+        ids = set(np.unique(truth_labels[g.y.to_numpy(), g.x.to_numpy()]).tolist()) - {0}
+        if soma_mask[g.y.to_numpy(), g.x.to_numpy()].any():
+            ids.add(0)
+        covered[k] = ids
+    onsets = dict(zip(events.event_id, events.onset_s, strict=True))
+    used, errors = set(), []
+    for row in truth_events.itertuples():
+        best = None
+        for k, ids in covered.items():
+            d = abs(onsets[k] - row.onset_s)
+            if row.domain_id in ids and d <= tolerance_s and (best is None or d < best[0]):
+                best = (d, k)
+        if best is not None:
+            used.add(best[1])
+            errors.append(best[0])
+    n_true, n_found = len(truth_events), len(events)
+    recall = len(errors) / n_true if n_true else 0.0
+    precision = len(used) / n_found if n_found else 0.0
+    return {
+        "n_true": n_true,
+        "n_found": n_found,
+        "recall": recall,
+        "precision": precision,
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "median_onset_error_s": float(np.median(errors)) if errors else np.nan,
+    }
+
+
+def threshold_events(dff: np.ndarray, roi_ids, *, frame_rate_hz: float, k: float = 3.0):
+    """The plain detector used as a baseline in the benchmarks: runs of frames where an
+    ROI's dF/F exceeds its mean plus ``k`` SD over the whole recording. Onset is the first
+    frame of a run, amplitude its largest dF/F. Returns a table (roi_id, onset_s,
+    amplitude_dff)."""
+    rows = []
+    for j, roi in enumerate(roi_ids):
+        x = dff[:, j]
+        above = np.r_[False, x > x.mean() + k * x.std(), False]
+        edges = np.diff(above.astype(np.int8))
+        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+            rows.append((int(roi), a / frame_rate_hz, float(x[a:b].max())))
+    return pd.DataFrame(rows, columns=["roi_id", "onset_s", "amplitude_dff"])

@@ -62,6 +62,7 @@ class SynthParams:
     n_long_events: int = 0  # prolonged events (one each in distinct microdomains)
     long_event_s: float = 40.0  # full width at half maximum of a prolonged event
     wave_spread: float = 0.0  # peak dF/F of the cytosol (processes, soma) as a wave sweeps it
+    domain_scale: float = 1.0  # microdomain size relative to the default (0.6-1.0 um sigma)
     seed: int = 0
 
 
@@ -185,12 +186,12 @@ def _draw_cell(rng, shape, um):
     return structure, soma_mask, process_mask, (cy, cx)
 
 
-def _place_domains(rng, process_mask, soma_center, n, um, pad):
+def _place_domains(rng, process_mask, soma_center, n, um, pad, scale=1.0):
     """Microdomain centres on processes, away from the soma, the edges and each other."""
     h, w = process_mask.shape
     ys, xs = np.nonzero(process_mask)
     order = rng.permutation(len(ys))
-    min_sep = 4.0 * um
+    min_sep = 4.0 * um * max(1.0, scale)
     soma_clear = 8.0 * um
     centers = []
     for i in order:
@@ -206,13 +207,13 @@ def _place_domains(rng, process_mask, soma_center, n, um, pad):
     return centers
 
 
-def _domain_footprints(rng, shape, centers, um):
+def _domain_footprints(rng, shape, centers, um, scale=1.0):
     """Anisotropic Gaussian footprints (peak 1), and labels where the footprint is >= 0.25."""
     h, w = shape
     yy, xx = np.mgrid[:h, :w].astype(float)
     footprints = np.zeros((len(centers), h, w), np.float32)
     for k, (cy, cx) in enumerate(centers):
-        s1, s2 = rng.uniform(0.6, 1.0, 2) * um
+        s1, s2 = rng.uniform(0.6, 1.0, 2) * um * scale
         th = rng.uniform(0, np.pi)
         dy, dx = yy - cy, xx - cx
         u = dx * np.cos(th) + dy * np.sin(th)
@@ -415,8 +416,8 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
     h, w = p.shape
     canvas = (h + 2 * pad, w + 2 * pad)
     structure, soma_mask, process_mask, soma_center = _draw_cell(rng, canvas, um)
-    centers = _place_domains(rng, process_mask, soma_center, p.n_domains, um, pad)
-    footprints, labels = _domain_footprints(rng, canvas, centers, um)
+    centers = _place_domains(rng, process_mask, soma_center, p.n_domains, um, pad, p.domain_scale)
+    footprints, labels = _domain_footprints(rng, canvas, centers, um, p.domain_scale)
     events, waves = _events(rng, p, centers, soma_center, um)
     traces = _latent_traces(p, events, len(centers))
 

@@ -22,27 +22,19 @@ import tifffile
 
 from astrocalc import config, synth
 from astrocalc.pipeline import run_all
-from astrocalc.scoring import match_rois, score_events
+from astrocalc.scoring import roi_scores, score_events
 
 
 def score(out: Path, truth: synth.SynthTruth) -> dict:
     shifts = pd.read_csv(out / "motion" / "shifts.csv")[["dy", "dx"]].to_numpy()
     labels = tifffile.imread(out / "segmentation" / "rois.tif")
-    rois = pd.read_csv(out / "segmentation" / "rois.csv")
-    matches = match_rois(truth.labels, labels, min_iou=0.3)
-    pairs = dict(zip(matches.true_id, matches.found_id, strict=True))
-    soma_ids = rois.roi_id[rois.compartment == "soma"].tolist()
-    if soma_ids:
-        pairs[0] = soma_ids[0]
-    on_truth = set(matches.found_id) | set(soma_ids)
+    seg = roi_scores(truth.labels, labels, pd.read_csv(out / "segmentation" / "rois.csv"))
+    pairs = seg.pop("pairs")
     ev = score_events(truth.events, pd.read_csv(out / "events" / "events.csv"), pairs)
     run = json.loads((out / "run.json").read_text())
     return {
         "shift_rms_px": float(np.sqrt(((shifts - truth.shifts) ** 2).sum(axis=1).mean())),
-        "n_rois": int(labels.max()),
-        "microdomain_recall": len(matches) / int(truth.labels.max()),
-        "median_iou": float(matches.iou.median()) if len(matches) else np.nan,
-        "roi_precision": len(on_truth) / max(int(labels.max()), 1),
+        **seg,
         "event_f1": ev["f1"],
         "event_precision": ev["precision"],
         "event_recall": ev["recall"],

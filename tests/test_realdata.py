@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import tifffile
+from scipy import ndimage
+from skimage.feature import peak_local_max
 
 from astrocalc import config
 from astrocalc.motion import intensity_affine
@@ -64,8 +66,35 @@ def _matrix_ok(out):
     assert (np.abs(r) <= 1 + 1e-9).all()
 
 
+def _brightest_puncta(movie_path, n=10):
+    """The ``n`` brightest local maxima of the movie's own max-minus-mean image (smoothed
+    by 1 pixel, at least 3 pixels apart and from the edge): computed here from the raw
+    file, independently of astrocalc."""
+    movie = tifffile.imread(movie_path).astype(np.float32)
+    mmm = ndimage.gaussian_filter(movie.max(axis=0) - movie.mean(axis=0), 1.0)
+    return peak_local_max(mmm, min_distance=3, num_peaks=n, exclude_border=3)
+
+
 def test_astrocast_puncta_are_found(astrocast):
     movie, out = astrocast
+    # most of the brightest puncta lie on microdomain or process ROIs (the ROIs cover
+    # under 10 % of the field, so chance would put about one of ten there); those missed
+    # are slow rises or decays that fill most of this 9 s recording
+    labels = tifffile.imread(out / "segmentation" / "rois.tif")
+    rois = pd.read_csv(out / "segmentation" / "rois.csv")
+    active = np.isin(labels, rois.roi_id[rois.compartment != "soma"])
+    puncta = _brightest_puncta(movie)
+    on_rois = int(active[tuple(puncta.T)].sum())
+    assert active.mean() < 0.1
+    assert on_rois >= 5, f"{on_rois} of the 10 brightest puncta on ROIs"
+    # pixel-level events happen on the puncta too: each punctum on a ROI is covered by
+    # at least one pixel event
+    fp = pd.read_csv(out / "events" / "pixel_footprints.csv")
+    covered = np.zeros(labels.shape, bool)
+    covered[fp.y.to_numpy(), fp.x.to_numpy()] = True
+    covered = ndimage.binary_dilation(covered, iterations=1)
+    hit = covered[tuple(puncta[active[tuple(puncta.T)]].T)]
+    assert hit.mean() >= 0.8, hit
     contrast, labels, _ = _std_contrast(movie, out)
     assert contrast > 2.0, f"ROI/background temporal-SD ratio {contrast:.2f}"
     # ROIs sit on puncta of the max-minus-mean image: brighter there than around them
@@ -94,4 +123,12 @@ def test_astra_somata_and_processes(astra):
     mean = tifffile.imread(out / "segmentation" / "summary.tif")[0]
     soma = np.isin(labels, rois.roi_id[rois.compartment == "soma"])
     assert np.median(mean[soma]) > np.percentile(mean, 90)
+    # and thick: the largest disc that fits in a soma ROI is at least twice as wide as
+    # the largest that fits in a process or microdomain ROI (median over ROIs)
+    depth = ndimage.distance_transform_edt(np.pad(labels, 1))[1:-1, 1:-1]
+    radius = {
+        c: np.median([depth[labels == i].max() for i in rois.roi_id[rois.compartment == c]])
+        for c in ("soma", "process", "microdomain")
+    }
+    assert radius["soma"] >= 2 * max(radius["process"], radius["microdomain"]), radius
     _matrix_ok(out)

@@ -13,6 +13,7 @@ from ._dff import delta_f_over_f
 from ._features import event_features
 
 MAX_BASELINE_PASSES = 4
+ONSET_LEAD_S = 0.5
 
 EVENT_COLUMNS = [
     "event_id",
@@ -103,12 +104,13 @@ def find_events(
     fs = frame_rate_hz
     dff, found, sm, noise = detect_in_traces(traces, frame_rate_hz=fs, config=config)
     rows = []
-    for j, onset, peak, end in found:
-        feats = event_features(sm[:, j], dff[:, j], onset, peak, end, frame_rate_hz=fs)
+    for j, start, peak, end in found:
+        feats = event_features(sm[:, j], dff[:, j], start, peak, end, frame_rate_hz=fs)
+        onset = rise_onset(feats.pop("rise_start_frame"), start, fs)
         rows.append(
             {
                 "roi_id": int(roi_ids[j]),
-                "onset_frame": onset,
+                "onset_frame": min(int(np.ceil(onset - 1e-9)), peak),
                 "peak_frame": peak,
                 "end_frame": end,
                 "onset_s": onset / fs,
@@ -136,6 +138,15 @@ def find_events(
     )
     events = events[EVENT_COLUMNS]
     return EventResult(dff, events, per_roi_summary(events, roi_ids, dff.shape[0] / fs), noise)
+
+
+def rise_onset(rise_start: float, run_start: int, frame_rate_hz: float) -> float:
+    """Onset (fractional frame) of an event: where its rise passes 10 % of its amplitude,
+    a point that does not move with the amplitude, as the threshold crossing that found the
+    event does (a large event crosses a threshold in noise SD early, a small one late). Held
+    to at most ``ONSET_LEAD_S`` before that crossing, so that an event following another
+    closely does not take the first one's rise."""
+    return max(rise_start, run_start - ONSET_LEAD_S * frame_rate_hz)
 
 
 def per_roi_summary(events: pd.DataFrame, roi_ids: np.ndarray, duration_s: float) -> pd.DataFrame:

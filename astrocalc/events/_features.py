@@ -49,7 +49,8 @@ def event_features(
     -------
     dict with amplitude_dff (peak minus pre-event baseline), rise_s (10-90 %),
     decay_s (exponential time constant, log-linear fit from 80 % to 20 % on the way
-    down; NaN when too short), duration_s (full width at half maximum), auc_dff_s.
+    down; NaN when too short), duration_s (full width at half maximum), auc_dff_s, and
+    rise_start_frame (fractional frame where the rise passes 10 % of the amplitude).
     """
     fs = frame_rate_hz
     pre = sm[max(0, onset - int(pre_s * fs)) : onset]
@@ -62,6 +63,7 @@ def event_features(
             "decay_s": np.nan,
             "duration_s": (end - onset + 1) / fs,
             "auc_dff_s": float(raw[onset : end + 1].sum() / fs),
+            "rise_start_frame": float(onset),
         }
     rel = sm - base
     left = max(0, onset - int(pre_s * fs))
@@ -85,4 +87,5 @@ def event_features(
         "decay_s": decay,
         "duration_s": float((h_right - h_left) / fs),
         "auc_dff_s": float(raw[onset : end + 1].sum() / fs),
+        "rise_start_frame": float(t10),
     }

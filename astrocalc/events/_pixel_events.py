@@ -168,7 +168,7 @@ def detect_pixel_events(
         excluded.append((components.pixel, components.first - pad, components.last + pad + length))
         model = first_fit.excluding(*(np.concatenate(a) for a in zip(*excluded, strict=True)))
         components = components_of(model)
-    min_area = max(2, int(np.ceil(config["min_area_um2"] / px**2)))
+    min_area = max(config["min_area_px"], int(np.ceil(config["min_area_um2"] / px**2)))
     found = _split_events(
         components,
         movie.shape[2],

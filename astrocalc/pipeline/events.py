@@ -76,8 +76,19 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
         write_csv(tmp / "events_per_roi.csv", per_roi)
         counts = {"n_events": len(ev), "n_global": int((ev.kind == "global").sum())}
         if pixel is not None:
+            from ..plots import plot_pixel_events  # deferred: matplotlib is slow to import
+
             write_csv(tmp / "pixel_events.csv", pixel.events)
             write_csv(tmp / "pixel_footprints.csv", pixel.footprints)
+            summary = tifffile.imread(require(out / "segmentation" / "summary.tif", "segment"))
+            plot_pixel_events(
+                summary[0],
+                pixel.events,
+                pixel.footprints,
+                tmp / "pixel_events.png",
+                pixel_size_um=px,
+                duration_s=len(raw) / fs,
+            )
             counts["n_pixel_events"] = len(pixel.events)
         write_stage_record(tmp, clock.record(**counts))
     return out / "events"

@@ -4,6 +4,7 @@ from .compare import plot_compare
 from .correlation import plot_correlation
 from .fit import plot_fit
 from .motion_qc import plot_motion_qc
+from .pixel_events import plot_pixel_events
 from .rois import plot_rois
 from .simulation import plot_simulation
 
@@ -12,6 +13,7 @@ __all__ = [
     "plot_correlation",
     "plot_fit",
     "plot_motion_qc",
+    "plot_pixel_events",
     "plot_rois",
     "plot_simulation",
 ]
