@@ -156,7 +156,7 @@ def fill_excluded(binned, excluded, *, min_valid_fraction: float = 0.25):
     i = xp.arange(n).reshape((-1,) + (1,) * (binned.ndim - 1))
     frac = xp.where(hi > lo, (i - lo) / xp.maximum(hi - lo, 1), 0.0).astype(binned.dtype)
     filled = v_lo + (v_hi - v_lo) * frac
-    enough = valid.mean(axis=0) >= min_valid_fraction
+    enough = valid.astype(xp.float32).mean(axis=0) >= min_valid_fraction
     return xp.where(valid | ~enough, binned, filled)
 
 

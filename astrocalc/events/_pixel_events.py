@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import ndimage
+from scipy.sparse import csr_matrix
 from skimage.morphology import disk
 
 from ..backend import scipy_module, to_numpy
@@ -101,7 +102,6 @@ def detect_pixel_events(
     chunk_frames: int,
     labels: np.ndarray | None = None,
     border_px: int = 0,
-    model: PixelModel | None = None,
 ) -> PixelEvents:
     """Detect and measure the pixel-level events of a motion-corrected movie.
 
@@ -129,21 +129,18 @@ def detect_pixel_events(
         ROI label image: each event is attributed to the ROI it overlaps most.
     border_px : int
         Edge band left out (motion-correction padding).
-    model : PixelModel, optional
-        A fitted pixel model of this movie (else fitted here: one more pass).
     """
     fs, px = frame_rate_hz, pixel_size_um
     seg = segmentation_config
-    if model is None:
-        model = fit_pixel_model(
-            movie,
-            xp,
-            chunk_frames=chunk_frames,
-            sigma_px=seg["smooth_um"] / px,
-            smooth_frames=max(1, int(round(seg["smooth_s"] * fs))),
-            baseline_window_frames=seg["baseline_window_s"] * fs,
-            baseline_percentile=seg["baseline_percentile"],
-        )
+    model = fit_pixel_model(
+        movie,
+        xp,
+        chunk_frames=chunk_frames,
+        sigma_px=seg["smooth_um"] / px,
+        smooth_frames=max(1, int(round(seg["smooth_s"] * fs))),
+        baseline_window_frames=seg["baseline_window_s"] * fs,
+        baseline_percentile=seg["baseline_percentile"],
+    )
 
     def components_of(model):
         return active_components(
@@ -301,32 +298,35 @@ def footprint_traces(movie, model: PixelModel, events: list[_Event], *, chunk_fr
     xp = model.xp
     if not events:
         return []
-    sparse = scipy_module(xp, "sparse")
-    t_total = movie.n_frames
     pre, post = int(round(PRE_S * fs)), int(round(POST_S * fs))
     first = np.array([max(e.onset_frame - pre, 0) for e in events])
-    stop = np.array([min(e.end_frame + post + 1, t_total) for e in events])
+    stop = np.array([min(e.end_frame + post + 1, movie.n_frames) for e in events])
     rows = np.concatenate([np.full(len(e.pixels), i) for i, e in enumerate(events)])
     cols = np.concatenate([e.pixels for e in events])
     weights = np.concatenate([np.full(len(e.pixels), 1.0 / len(e.pixels)) for e in events])
     npx = movie.shape[1] * movie.shape[2]
-    mean_of = sparse.csr_matrix(
-        (xp.asarray(weights), (xp.asarray(rows), xp.asarray(cols))), shape=(len(events), npx)
-    )
-    raw_mean = mean_of @ model.mean_raw.reshape(-1, 1).astype(xp.float64)
-    smooth_mean = mean_of @ model.mean_smooth.reshape(-1, 1).astype(xp.float64)
-    scale = to_numpy(raw_mean / xp.maximum(smooth_mean, 1e-12)).ravel()
+    mean_of = csr_matrix((weights, (rows, cols)), shape=(len(events), npx))
+    raw_mean = mean_of @ to_numpy(model.mean_raw).ravel().astype(np.float64)
+    smooth_mean = mean_of @ to_numpy(model.mean_smooth).ravel().astype(np.float64)
+    scale = raw_mean / np.maximum(smooth_mean, 1e-12)
+    on_device = scipy_module(xp, "sparse").csr_matrix if xp is not np else None
     traces = [np.empty(b - a) for a, b in zip(first, stop, strict=True)]
     f0s = [np.empty(b - a) for a, b in zip(first, stop, strict=True)]
     for start, end, _, block in movie.chunks(chunk_frames):
         sel = np.flatnonzero((first < end) & (stop > start))
         if not len(sel):
             continue
-        sub = mean_of[xp.asarray(sel)]
-        frames = xp.asarray(block, dtype=xp.float64).reshape(end - start, -1).T
-        f = to_numpy(sub @ frames)
-        base = xp.asarray(model.baseline.at(start, end), dtype=xp.float64)
-        f0 = to_numpy(sub @ base.reshape(end - start, -1).T)
+        # only the pixels of the events in this chunk are gathered
+        sub = mean_of[sel]
+        used = np.unique(sub.indices)
+        sub = sub[:, used]
+        if on_device is not None:
+            sub = on_device(sub)
+        idx = xp.asarray(used)
+        frames = xp.asarray(block).reshape(end - start, -1)[:, idx].astype(xp.float64)
+        f = to_numpy(sub @ frames.T)
+        base = model.baseline.at(start, end).reshape(end - start, -1)[:, idx]
+        f0 = to_numpy(sub @ base.astype(xp.float64).T)
         for row, i in enumerate(sel):
             a, b = max(first[i], start), min(stop[i], end)
             traces[i][a - first[i] : b - first[i]] = f[row, a - start : b - start]
