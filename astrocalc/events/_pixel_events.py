@@ -38,7 +38,7 @@ from ..backend import scipy_module, to_numpy
 from ._components import ComponentTracker, PixelComponents
 from ._detect import smooth
 from ._features import event_features
-from ._pixel_model import PixelModel, fit_pixel_model, open_runs
+from ._pixel_model import PixelModel, fit_pixel_model, model_settings, open_runs
 from ._propagation import propagation, split_by_onset
 
 PIXEL_EVENT_COLUMNS = [
@@ -136,10 +136,7 @@ def detect_pixel_events(
         movie,
         xp,
         chunk_frames=chunk_frames,
-        sigma_px=seg["smooth_um"] / px,
-        smooth_frames=max(1, int(round(seg["smooth_s"] * fs))),
-        baseline_window_frames=seg["baseline_window_s"] * fs,
-        baseline_percentile=seg["baseline_percentile"],
+        **model_settings(seg, frame_rate_hz=fs, pixel_size_um=px),
     )
 
     def components_of(model):

@@ -224,3 +224,16 @@ def fit_pixel_model(
         smooth_frames=k,
         xp=xp,
     )
+
+
+def model_settings(segmentation_config: dict, *, frame_rate_hz: float, pixel_size_um: float):
+    """The smoothing and baseline settings of :func:`fit_pixel_model`, in pixels and frames,
+    from the ``segmentation`` section of the config (shared by segmentation and pixel-level
+    events, so both threshold the same dF)."""
+    c, fs = segmentation_config, frame_rate_hz
+    return {
+        "sigma_px": c["smooth_um"] / pixel_size_um,
+        "smooth_frames": max(1, int(round(c["smooth_s"] * fs))),
+        "baseline_window_frames": c["baseline_window_s"] * fs,
+        "baseline_percentile": c["baseline_percentile"],
+    }

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import to_numpy
-from ..events._pixel_model import fit_pixel_model, open_runs, smooth_time
+from ..events._pixel_model import PixelModel, open_runs, smooth_time
 
 
 @dataclass
@@ -35,14 +35,9 @@ _NEIGHBOURS = ((0, 1), (1, -1), (1, 0), (1, 1))  # the other four follow by symm
 
 def activity_maps(
     movie,
-    xp,
+    model: PixelModel,
     *,
     chunk_frames: int,
-    frame_rate_hz: float,
-    sigma_px: float,
-    smooth_frames: int,
-    baseline_window_frames: float,
-    baseline_percentile: float,
     threshold_sd: float,
     min_active_frames: int,
 ) -> ActivityMaps:
@@ -52,35 +47,20 @@ def activity_maps(
     ----------
     movie : astrocalc.io.Movie
         Motion-corrected movie (T, Y, X).
-    xp : module
-        Array backend.
+    model : PixelModel
+        Its per-pixel baseline, noise and smoothing (:func:`fit_pixel_model`); the maps
+        are on the model's backend.
     chunk_frames : int
         Frames per chunk.
-    frame_rate_hz : float
-        Frames per second (only recorded; all windows here are in frames).
-    sigma_px : float
-        Gaussian spatial smoothing (pixels).
-    smooth_frames : int
-        Temporal box smoothing (frames).
-    baseline_window_frames, baseline_percentile : float
-        Running-percentile baseline (frames, percent).
     threshold_sd : float
         A pixel is active where denoised dF > threshold_sd * its noise SD.
     min_active_frames : int
         Runs of active frames shorter than this are ignored.
     """
+    xp = model.xp
     t, h, w = movie.shape
-    model = fit_pixel_model(
-        movie,
-        xp,
-        chunk_frames=chunk_frames,
-        sigma_px=sigma_px,
-        smooth_frames=smooth_frames,
-        baseline_window_frames=baseline_window_frames,
-        baseline_percentile=baseline_percentile,
-    )
+    smooth_frames = model.smooth_frames
     baseline, sd = model.baseline, model.sd
-    mean = xp.zeros((h, w), xp.float64)
     peak = xp.full((h, w), -xp.inf, xp.float32)
     active_frames = xp.zeros((h, w), xp.int64)
     activations = xp.zeros((h, w), xp.int64)
@@ -92,7 +72,6 @@ def activity_maps(
     previous_last = xp.zeros((h, w), bool)
     for start, stop, lo, block in movie.chunks(chunk_frames, overlap=overlap):
         raw = xp.asarray(block)
-        mean += raw[start - lo : stop - lo].sum(axis=0)
         dff = model.dff(raw, lo)
         z = dff / sd
         up = open_runs(z > threshold_sd, min_active_frames, xp)[start - lo : stop - lo]
@@ -110,7 +89,6 @@ def activity_maps(
         s2 += (hp * hp).sum(axis=0)
         for c, (dy, dx) in zip(cross, _NEIGHBOURS, strict=True):
             c += (hp * _roll(hp, dy, dx, xp)).sum(axis=0)
-    mean = mean / t
     mu, var = s1 / t, s2 / t - (s1 / t) ** 2
     var = xp.maximum(var, 1e-20)
     total_r = xp.zeros((h, w), xp.float64)
@@ -126,7 +104,7 @@ def activity_maps(
         count += _roll(valid.astype(xp.float64), -dy, -dx, xp)
     local_corr = total_r / xp.maximum(count, 1)
     return ActivityMaps(
-        mean=to_numpy(mean).astype(np.float32),
+        mean=to_numpy(model.mean_raw).astype(np.float32),
         max_minus_mean=to_numpy(peak + baseline.values.mean(axis=0) - model.mean_smooth).astype(
             np.float32
         ),

@@ -10,6 +10,7 @@ from scipy import ndimage
 
 from ..errors import InputError
 from ..events import running_baseline
+from ..events._pixel_model import fit_pixel_model, model_settings
 from ._activity import ActivityMaps, activity_maps
 from ._compartments import attach_soma, structural_masks
 from ._rois import find_active_regions, merge_correlated, regions_with_events
@@ -72,15 +73,16 @@ def segment_movie(
         When no ROI at all is found (no activity and no soma).
     """
     px2 = pixel_size_um**2
-    maps = activity_maps(
+    model = fit_pixel_model(
         movie,
         xp,
         chunk_frames=chunk_frames,
-        frame_rate_hz=frame_rate_hz,
-        sigma_px=config["smooth_um"] / pixel_size_um,
-        smooth_frames=max(1, int(round(config["smooth_s"] * frame_rate_hz))),
-        baseline_window_frames=config["baseline_window_s"] * frame_rate_hz,
-        baseline_percentile=config["baseline_percentile"],
+        **model_settings(config, frame_rate_hz=frame_rate_hz, pixel_size_um=pixel_size_um),
+    )
+    maps = activity_maps(
+        movie,
+        model,
+        chunk_frames=chunk_frames,
         threshold_sd=config["active_threshold_sd"],
         min_active_frames=max(1, int(round(config["min_active_s"] * frame_rate_hz))),
     )

@@ -1,5 +1,6 @@
 import numpy as np
 
+from astrocalc.events import fit_pixel_model
 from astrocalc.io import MovieWriter, open_movie
 from astrocalc.segment import activity_maps, extract_traces
 
@@ -12,18 +13,16 @@ def _write(tmp_path, movie):
 
 
 def _maps(movie, chunk):
-    return activity_maps(
+    model = fit_pixel_model(
         movie,
         np,
         chunk_frames=chunk,
-        frame_rate_hz=10,
         sigma_px=1.0,
         smooth_frames=3,
         baseline_window_frames=200,
         baseline_percentile=20,
-        threshold_sd=3.5,
-        min_active_frames=3,
     )
+    return activity_maps(movie, model, chunk_frames=chunk, threshold_sd=3.5, min_active_frames=3)
 
 
 def test_planted_activity_with_bleaching_and_noise(tmp_path):
