@@ -7,6 +7,8 @@ low percentile of raw noisy frames has).
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..backend import array_namespace, scipy_module
 
 
@@ -107,23 +109,33 @@ class RunningBaseline:
             low = ndimage.rank_filter(padded, r, size=size, mode="nearest")
             high = ndimage.rank_filter(low, w - 1 - r, size=size, mode="nearest")
             self.values = high[w : w + nb]
-        starts = xp.arange(nb) * bin_frames
-        ends = xp.minimum(starts + bin_frames, n_frames)
-        self.centres = (starts + ends - 1) / 2.0
+        starts = np.arange(nb) * bin_frames
+        ends = np.minimum(starts + bin_frames, n_frames)
+        self.centres = (starts + ends - 1) / 2.0  # host array: index arithmetic only
         self.n_frames = n_frames
 
     def at(self, start: int, stop: int):
-        """Baseline for frames ``start:stop``, shape (stop - start, ...)."""
+        """Baseline for frames ``start:stop``, shape (stop - start, ...): linear between bin
+        centres, extrapolated past the first and last centre. Each frame's value depends
+        only on the frame, not on ``start``."""
         xp = self.xp
-        t = xp.arange(start, stop, dtype=xp.float64)
-        nb = self.values.shape[0]
+        n, nb = stop - start, self.values.shape[0]
         if nb == 1:
-            return xp.broadcast_to(self.values[0], (stop - start,) + self.values.shape[1:]).copy()
-        i = xp.clip(xp.searchsorted(self.centres, t) - 1, 0, nb - 2)
-        # linear between bin centres, and extrapolated past the first and last centre
+            return xp.broadcast_to(self.values[0], (n,) + self.values.shape[1:]).copy()
+        t = np.arange(start, stop, dtype=np.float64)
+        i = np.clip(np.searchsorted(self.centres, t) - 1, 0, nb - 2)
         frac = (t - self.centres[i]) / (self.centres[i + 1] - self.centres[i])
-        frac = frac.reshape((-1,) + (1,) * (self.values.ndim - 1)).astype(xp.float32)
-        return self.values[i] * (1 - frac) + self.values[i + 1] * frac
+        out = xp.empty((n,) + self.values.shape[1:], self.values.dtype)
+        expand = (slice(None),) + (None,) * (self.values.ndim - 1)
+        # frames between the same two bin centres share the bins and their difference
+        for b in np.unique(i):
+            rows = np.flatnonzero(i == b)
+            sl = slice(rows[0], rows[-1] + 1)
+            low = self.values[b]
+            step = self.values[b + 1] - low
+            f = xp.asarray(frac[sl].astype(np.float32))[expand]
+            out[sl] = low + step * f
+        return out
 
 
 def fill_excluded(binned, excluded, *, min_valid_fraction: float = 0.25):

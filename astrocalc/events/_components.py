@@ -89,22 +89,28 @@ class ComponentTracker:
         xp = self.xp
         ndimage = scipy_module(xp, "ndimage")
         labels, n_new = ndimage.label(active, structure=self.structure)
-        first_id = len(self.parent)
-        labels = xp.where(labels > 0, labels.astype(xp.int64) + (first_id - 1), 0)
-        self.parent = np.concatenate([self.parent, np.arange(first_id, first_id + n_new)])
+        n_new = int(n_new)
+        offset = len(self.parent) - 1  # chunk label k is component k + offset
+
+        def global_ids(frame):
+            return xp.where(frame > 0, frame.astype(xp.int64) + offset, 0)
+
+        self.parent = np.concatenate([self.parent, offset + 1 + np.arange(n_new)])
         if self.prev_last is not None and n_new:
-            both = (self.prev_last > 0) & (labels[0] > 0)
-            pairs = to_numpy(xp.stack([self.prev_last[both], labels[0][both]]))
+            current = global_ids(labels[0])
+            both = (self.prev_last > 0) & (current > 0)
+            pairs = to_numpy(xp.stack([self.prev_last[both], current[both]]))
             for a, b in np.unique(pairs, axis=1).T:
                 ra, rb = self._root(int(a)), self._root(int(b))
                 if ra != rb:
                     self.parent[max(ra, rb)] = min(ra, rb)
-        self.prev_last = labels[-1] if len(labels) else self.prev_last
+        if len(labels):
+            self.prev_last = global_ids(labels[-1])
         if not n_new:
             return
         idx = xp.flatnonzero(labels)
         t, pixel = idx // self.npx, idx % self.npx
-        comp = labels.ravel()[idx]
+        comp = labels.ravel()[idx].astype(xp.int64) + offset
         z_flat = z.reshape(len(z), -1)
         zc = z_flat[t + core.start, pixel]
         t, pixel, comp, zc = (to_numpy(a) for a in (t, pixel, comp, zc))

@@ -13,46 +13,63 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backend import scipy_module
+from ..backend import map_batches, scipy_module
 from ._baseline import RunningBaseline, bin_means, bin_size, fill_excluded
 
 _NOISE_SAMPLE_FRAMES = 256
 
 
 def smooth_space(frames, sigma_px: float, xp):
-    """Gaussian smoothing of each frame (n, Y, X), sigma in pixels."""
+    """Gaussian smoothing of each frame (n, Y, X), sigma in pixels; batches of frames on
+    one thread per core (:func:`map_batches`)."""
     if sigma_px <= 0:
         return frames
     ndimage = scipy_module(xp, "ndimage")
-    return ndimage.gaussian_filter(frames, sigma=(0, sigma_px, sigma_px), mode="nearest")
+    out = xp.empty(frames.shape, xp.result_type(frames.dtype, xp.float32))
+
+    def batch(s):
+        ndimage.gaussian_filter(
+            frames[s], sigma=(0, sigma_px, sigma_px), mode="nearest", output=out[s]
+        )
+
+    map_batches(batch, len(frames), int(np.prod(frames.shape[1:])), xp)
+    return out
 
 
 def smooth_time(block, k: int, xp):
-    """Box mean over ``k`` frames along axis 0. A direct weighted sum (not a running sum),
-    so each output frame is computed the same way wherever the block starts."""
+    """Box mean over ``k`` frames along axis 0, the ends extended by their edge frames (the
+    window of ``scipy.ndimage.uniform_filter1d``). Summed frame by frame in a fixed order
+    (not a running sum), so each output frame is computed the same way wherever the block
+    starts; shifted slices are also much faster than a filter along the frame axis."""
     if k <= 1:
         return block
-    ndimage = scipy_module(xp, "ndimage")
-    weights = xp.full(k, 1.0 / k, dtype=block.dtype)
-    return ndimage.correlate1d(block, weights, axis=0, mode="nearest")
+    n = block.shape[0]
+    head, tail = k // 2, k - 1 - k // 2
+    padded = xp.concatenate(
+        [xp.repeat(block[:1], head, axis=0), block, xp.repeat(block[-1:], tail, axis=0)]
+    )
+    out = padded[:n].copy()
+    for j in range(1, k):
+        out += padded[j : j + n]
+    out *= xp.asarray(1.0 / k, dtype=out.dtype)
+    return out
 
 
 def open_runs(active, n, xp):
-    """Keep only runs of at least ``n`` consecutive True frames (a 1-D opening in time)."""
+    """Keep only runs of at least ``n`` consecutive True frames: a 1-D opening in time (an
+    erosion marks where a run of ``n`` starts, a dilation restores the run)."""
+    t = active.shape[0]
     if n <= 1:
         return active
-    c = xp.concatenate(
-        [xp.zeros((1,) + active.shape[1:], xp.int32), xp.cumsum(active, axis=0, dtype=xp.int32)]
-    )
-    starts = (c[n:] - c[:-n]) == n  # run of n True frames begins at i
-    e = xp.concatenate(
-        [xp.zeros((1,) + active.shape[1:], xp.int32), xp.cumsum(starts, axis=0, dtype=xp.int32)]
-    )
-    t = active.shape[0]
-    j = xp.arange(t)
-    hi = xp.minimum(j + 1, starts.shape[0])
-    lo = xp.clip(j - n + 1, 0, starts.shape[0])
-    return (e[hi] - e[lo]) > 0
+    if t < n:
+        return xp.zeros_like(active)
+    starts = active[: t - n + 1].copy()
+    for j in range(1, n):
+        starts &= active[j : j + t - n + 1]
+    out = xp.zeros_like(active)
+    for j in range(n):
+        out[j : j + t - n + 1] |= starts
+    return out
 
 
 @dataclass

@@ -15,6 +15,8 @@ from scipy.sparse.csgraph import connected_components
 from skimage.morphology import h_minima
 from skimage.segmentation import watershed
 
+MAX_FIT_PIXELS = 4000
+
 
 def _neighbour_pairs(ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (i, j) of pixels of the list that are 8-neighbours (the connectivity of
@@ -124,8 +126,11 @@ def propagation(
     ``min_r2`` of the onsets' variance. Direction: the plane's gradient; for the cone, from
     the origin to the footprint's centroid.
     """
-    if len(ys) < min_pixels:
-        return np.nan, np.nan
+    if len(ys) < min_pixels or np.ptp(onset_s) < min_delay_s:
+        return np.nan, np.nan  # the fitted onsets cannot span more than the onsets do
+    if len(ys) > MAX_FIT_PIXELS:  # an even subsample keeps the fit cheap on huge events
+        keep = np.linspace(0, len(ys) - 1, MAX_FIT_PIXELS).astype(int)
+        ys, xs, onset_s = ys[keep], xs[keep], onset_s[keep]
     y, x = ys.astype(float), xs.astype(float)
     o = onset_s.astype(float)
     total = ((o - o.mean()) ** 2).sum()
@@ -150,30 +155,27 @@ def propagation(
 
 
 def _fit_cone(y, x, o):
-    """Best cone onset = t0 + s * |r - r0| over origins r0 on a grid around the footprint
-    (two refinements); returns (r2, s, r0, fitted) or None."""
+    """Best cone onset = t0 + s * |r - r0| over origins r0 on an 11 x 11 grid around the
+    footprint, refined twice around the best; returns (r2, s, r0, fitted) or None."""
     total = ((o - o.mean()) ** 2).sum()
+    oc = o - o.mean()
     cy, cx = y.mean(), x.mean()
-    extent = max(np.ptp(y), np.ptp(x), 1.0)
+    half = max(np.ptp(y), np.ptp(x), 1.0)
     best = None
-    half = extent
     for _ in range(3):
-        grid = np.linspace(-half, half, 11)
-        for gy in grid:
-            for gx in grid:
-                y0, x0 = cy + gy, cx + gx
-                d = np.hypot(y - y0, x - x0)
-                dc = d - d.mean()
-                denom = (dc**2).sum()
-                if denom <= 0:
-                    continue
-                s = float((dc * (o - o.mean())).sum() / denom)
-                fitted = o.mean() + s * dc
-                r2 = 1 - ((o - fitted) ** 2).sum() / total
-                if best is None or r2 > best[0]:
-                    best = (r2, s, (y0, x0), fitted)
-        if best is None:
+        gy, gx = np.meshgrid(np.linspace(-half, half, 11), np.linspace(-half, half, 11))
+        y0, x0 = (cy + gy).ravel(), (cx + gx).ravel()
+        d = np.hypot(y[None] - y0[:, None], x[None] - x0[:, None])  # (origins, pixels)
+        dc = d - d.mean(axis=1, keepdims=True)
+        denom = (dc**2).sum(axis=1)
+        ok = denom > 0
+        if not ok.any():
             return None
+        slope = np.where(ok, (dc @ oc) / np.where(ok, denom, 1), 0.0)
+        r2 = np.where(ok, 1 - ((oc[None] - slope[:, None] * dc) ** 2).sum(axis=1) / total, -np.inf)
+        i = int(np.argmax(r2))
+        if best is None or r2[i] > best[0]:
+            best = (float(r2[i]), float(slope[i]), (y0[i], x0[i]), o.mean() + slope[i] * dc[i])
         cy, cx = best[2]
         half /= 5
     return best
