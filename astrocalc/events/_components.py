@@ -63,7 +63,7 @@ class ComponentTracker:
         self.parent = np.zeros(1, np.int64)
         self.prev_last = None
         self.records: list[tuple[np.ndarray, ...]] = []
-        self.structure = xp.asarray(voxel_structure())
+        self.structure = voxel_structure()  # a host array: SciPy and CuPy both take it
 
     def _root(self, i: int) -> int:
         parent = self.parent
