@@ -1,6 +1,8 @@
-"""Correlation: Pearson matrix, circular-shift null, pair table, clustering order."""
+"""Correlation: Pearson matrix, circular-shift null, event tiling, lagged correlation,
+distance decay, pair table, clustering order."""
 
 from ._cluster import cluster_order
+from ._measures import distance_decay, lagged_correlation, onset_trains, sttc_matrix
 from ._null import benjamini_hochberg, circular_shift_pvalues
 from ._pairs import co_event_fraction, pairs_table
 from ._pearson import pearson_matrix, zscore
@@ -10,7 +12,11 @@ __all__ = [
     "circular_shift_pvalues",
     "cluster_order",
     "co_event_fraction",
+    "distance_decay",
+    "lagged_correlation",
+    "onset_trains",
     "pairs_table",
     "pearson_matrix",
+    "sttc_matrix",
     "zscore",
 ]

@@ -38,8 +38,10 @@ def pairs_table(
     events: pd.DataFrame,
     co_event_window_s: float,
     alpha: float = 0.05,
+    extra: dict | None = None,
 ) -> pd.DataFrame:
-    """pairs.csv: roi_a, roi_b, r, p, distance_um, co_event_fraction, q, significant.
+    """pairs.csv: roi_a, roi_b, r, p, distance_um, co_event_fraction, q, significant, then
+    one column per matrix of ``extra`` ({name: (N, N) array}).
 
     ``q`` is the Benjamini-Hochberg adjusted p over all pairs; ``significant`` is q < alpha.
     """
@@ -58,7 +60,7 @@ def pairs_table(
         ]
     )
     q = to_numpy(benjamini_hochberg(p[ia, ib])) if len(ia) else np.zeros(0)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "roi_a": np.asarray(roi_ids)[ia],
             "roi_b": np.asarray(roi_ids)[ib],
@@ -70,3 +72,6 @@ def pairs_table(
             "significant": q < alpha,
         }
     )
+    for name, matrix in (extra or {}).items():
+        table[name] = to_numpy(matrix)[ia, ib]
+    return table

@@ -1,4 +1,5 @@
-"""Stage 4, correlation: dF/F traces -> correlation/ (matrix, null p, pairs, clusters, figure)."""
+"""Stage 4, correlation: dF/F traces -> correlation/ (matrices of r, its null p, event
+tiling and lagged r; pairs; decay with distance; clusters; figures)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ import pandas as pd
 import tifffile
 
 from ..backend import to_numpy
-from ..correlate import circular_shift_pvalues, cluster_order, pairs_table, pearson_matrix
+from ..correlate import (
+    circular_shift_pvalues,
+    cluster_order,
+    distance_decay,
+    lagged_correlation,
+    onset_trains,
+    pairs_table,
+    pearson_matrix,
+    sttc_matrix,
+)
 from ..io.outputs import StageOutput, write_csv
 from ._common import StageClock, backend, recording, require, write_stage_record
 
@@ -25,7 +35,7 @@ def square_table(matrix: np.ndarray, roi_ids: np.ndarray) -> pd.DataFrame:
 
 
 def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
-    from ..plots import plot_correlation  # deferred: matplotlib is slow to import
+    from ..plots import plot_correlation, plot_distance  # deferred: matplotlib is slow
 
     out = Path(out)
     rec = recording(out)
@@ -44,6 +54,17 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
     min_shift = min(int(round(cc["min_shift_s"] * fs)), max(1, t // 4))
     r = to_numpy(pearson_matrix(dff))
     p = to_numpy(circular_shift_pvalues(dff, min_shift_frames=min_shift))
+    onsets = [events.onset_frame[events.roi_id == i].to_numpy() for i in roi_ids]
+    tiling = to_numpy(
+        sttc_matrix(
+            onset_trains(onsets, t, xp),
+            window_frames=int(round(cc["co_event_window_s"] * fs)),
+        )
+    )
+    peak, lag = (
+        to_numpy(m)
+        for m in lagged_correlation(dff, max_lag_frames=int(round(cc["max_lag_s"] * fs)))
+    )
     pairs = pairs_table(
         r,
         p,
@@ -52,7 +73,9 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
         pixel_size_um=px,
         events=events,
         co_event_window_s=cc["co_event_window_s"],
+        extra={"sttc": tiling, "lagged_r": peak, "lag_s": lag / fs},
     )
+    decay = distance_decay(pairs.distance_um.to_numpy(), pairs.r.to_numpy())
     order, clusters = cluster_order(r, threshold=cc["cluster_threshold"])
     log.info(
         "correlation: %d ROIs, mean pairwise r %.3f, %d of %d pairs significant (FDR 5 %%)",
@@ -65,6 +88,11 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
         write_csv(tmp / "correlation.csv", square_table(r, roi_ids))
         write_csv(tmp / "correlation_null.csv", square_table(p, roi_ids))
         write_csv(tmp / "pairs.csv", pairs)
+        write_csv(tmp / "sttc.csv", square_table(tiling, roi_ids))
+        write_csv(tmp / "lagged_r.csv", square_table(peak, roi_ids))
+        write_csv(tmp / "lag_s.csv", square_table(lag / fs, roi_ids))
+        write_csv(tmp / "r_vs_distance.csv", decay["bins"])
+        plot_distance(pairs, decay, tmp / "r_vs_distance.png")
         write_csv(
             tmp / "clusters.csv",
             pd.DataFrame({"roi_id": roi_ids, "cluster": clusters, "order": np.argsort(order)}),
@@ -88,6 +116,7 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
                 mean_pairwise_r=float(pairs.r.mean()) if len(pairs) else None,
                 share_significant_pairs=float(pairs.significant.mean()) if len(pairs) else None,
                 n_clusters=int(len(np.unique(clusters))),
+                decay_length_um=decay["length_um"],
             ),
         )
     return out / "correlation"

@@ -1,7 +1,7 @@
 """Figure-ready plots (matplotlib), one module per figure; every function saves files."""
 
 from .compare import plot_compare
-from .correlation import plot_correlation
+from .correlation import plot_correlation, plot_distance
 from .fit import plot_fit
 from .motion_qc import plot_motion_qc
 from .pixel_events import plot_pixel_events
@@ -11,6 +11,7 @@ from .simulation import plot_simulation
 __all__ = [
     "plot_compare",
     "plot_correlation",
+    "plot_distance",
     "plot_fit",
     "plot_motion_qc",
     "plot_pixel_events",

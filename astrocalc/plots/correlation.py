@@ -61,3 +61,25 @@ def plot_correlation(
     ax2.set_axis_off()
     scale_bar(ax2, pixel_size_um, image.shape[1])
     return save(fig, path, formats=("png", "svg"))
+
+
+def plot_distance(pairs, decay: dict, path):
+    """correlation/r_vs_distance.png/.svg/.pdf: r of every pair against the distance between
+    the ROIs' centroids, significant pairs (FDR) highlighted, binned means and the fitted
+    exponential decay with its length constant."""
+    fig = new_figure(3.5, 3.2)
+    ax = fig.add_subplot(1, 1, 1)
+    sig = pairs.significant.to_numpy(bool)
+    ax.scatter(pairs.distance_um[~sig], pairs.r[~sig], s=3, color="0.7", label="not significant")
+    ax.scatter(pairs.distance_um[sig], pairs.r[sig], s=3, color="#1f77b4", label="FDR < 5 %")
+    bins = decay["bins"]
+    ax.plot(bins.distance_um, bins.mean_r, "o", color="k", ms=3, label="binned mean")
+    if np.isfinite(decay["length_um"]):
+        d = np.linspace(0, float(pairs.distance_um.max()), 200)
+        fitted = decay["floor"] + decay["amplitude"] * np.exp(-d / decay["length_um"])
+        ax.plot(d, fitted, color="#d62728", label=f"fit, length {decay['length_um']:.1f} \u00b5m")
+    ax.axhline(0, color="k", lw=0.4)
+    ax.set_xlabel("distance between ROI centroids (\u00b5m)")
+    ax.set_ylabel("Pearson r of dF/F")
+    fig.legend(loc="outside lower center", ncol=2, frameon=False)
+    return save(fig, path, formats=("png", "svg", "pdf"))
