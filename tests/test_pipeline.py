@@ -9,7 +9,13 @@ import tifffile
 
 from astrocalc import config, synth
 from astrocalc.events import FOOTPRINT_COLUMNS, PIXEL_EVENT_COLUMNS
-from astrocalc.pipeline import run_all, run_events, run_motion, run_segmentation
+from astrocalc.pipeline import (
+    run_all,
+    run_correlation,
+    run_events,
+    run_motion,
+    run_segmentation,
+)
 from astrocalc.scoring import roi_scores, score_events, score_pixel_events
 from tests.conftest import DEMO
 
@@ -188,3 +194,27 @@ def test_same_input_same_tables(small_movie, tmp_path):
         "simulation/plasticity.csv",
     ):
         assert (a / f).read_bytes() == (b / f).read_bytes(), f
+
+
+def test_correlation_stage_with_either_null(small_movie, tmp_path):
+    """The two null models give the same r and the same ordering of evidence: pairs that
+    the exact circular-shift null calls significant have small autocorrelation-null p."""
+    path, _ = small_movie
+    tables = {}
+    for null in ("circular", "autocorrelation"):
+        cfg = config.validate({"correlation": {"null_model": null, "min_shift_s": 5.0}})
+        out = tmp_path / null
+        out.mkdir()
+        run_motion(path, out, config=cfg)
+        run_segmentation(out, config=cfg)
+        run_events(out, config=cfg)
+        run_correlation(out, config=cfg)
+        assert json.loads((out / "correlation" / "stage.json").read_text())["null"] == null
+        tables[null] = pd.read_csv(out / "correlation" / "pairs.csv")
+    a, b = tables["circular"], tables["autocorrelation"]
+    np.testing.assert_allclose(a.r, b.r, atol=1e-12)
+    assert b.p.between(0, 1).all()
+    if a.significant.any():
+        assert b.p[a.significant].median() < b.p[~a.significant].median()
+    for col in ("sttc", "lagged_r", "lag_s"):
+        assert col in b.columns

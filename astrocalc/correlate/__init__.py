@@ -6,8 +6,10 @@ from ._measures import distance_decay, lagged_correlation, onset_trains, sttc_ma
 from ._null import benjamini_hochberg, circular_shift_pvalues
 from ._pairs import co_event_fraction, pairs_table
 from ._pearson import pearson_matrix, zscore
+from ._streaming import StreamingCorrelation, streaming_correlation
 
 __all__ = [
+    "StreamingCorrelation",
     "benjamini_hochberg",
     "circular_shift_pvalues",
     "cluster_order",
@@ -17,6 +19,7 @@ __all__ = [
     "onset_trains",
     "pairs_table",
     "pearson_matrix",
+    "streaming_correlation",
     "sttc_matrix",
     "zscore",
 ]

@@ -6,7 +6,7 @@ from ..backend import array_namespace, fft_options, scipy_module
 from ._pearson import zscore
 
 
-def circular_shift_pvalues(traces, *, min_shift_frames: int, block: int = 32):
+def circular_shift_pvalues(traces, *, min_shift_frames: int, block: int | None = None):
     """Two-sided p-value of every pairwise Pearson r against circularly shifted surrogates.
 
     Parameters
@@ -16,8 +16,9 @@ def circular_shift_pvalues(traces, *, min_shift_frames: int, block: int = 32):
     min_shift_frames : int
         Shifts shorter than this (frames) are excluded from the null: they keep the events
         aligned. Use more than an event's duration.
-    block : int
-        ROIs per block of the computation (bounds memory at block x N x T).
+    block : int, optional
+        ROIs per block of the computation (memory: block x N x T values); default: as many
+        as keep that near 32 M values (256 MB), at most 32.
 
     Returns
     -------
@@ -44,6 +45,8 @@ def circular_shift_pvalues(traces, *, min_shift_frames: int, block: int = 32):
     n_lags = int(admissible.sum())
     if n_lags < 1:
         raise ValueError(f"min_shift_frames={min_shift_frames} leaves no shift for {t} frames")
+    if block is None:
+        block = int(max(1, min(32, (1 << 25) // max(n * t, 1))))
     spec = fft.rfft(z, axis=0, **fft_options(xp))  # (F, N)
     p = xp.zeros((n, n), dtype=xp.float64)
     r0 = (z.T @ z) / t

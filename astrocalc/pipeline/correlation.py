@@ -19,12 +19,15 @@ from ..correlate import (
     onset_trains,
     pairs_table,
     pearson_matrix,
+    streaming_correlation,
     sttc_matrix,
 )
 from ..io.outputs import StageOutput, write_csv
 from ._common import StageClock, backend, recording, require, write_stage_record
 
 log = logging.getLogger(__name__)
+
+CIRCULAR_NULL_BUDGET = 1e10  # ROI pairs x frames up to which the exact circular null runs
 
 
 def square_table(matrix: np.ndarray, roi_ids: np.ndarray) -> pd.DataFrame:
@@ -53,7 +56,14 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
     t = dff.shape[0]
     min_shift = min(int(round(cc["min_shift_s"] * fs)), max(1, t // 4))
     r = to_numpy(pearson_matrix(dff))
-    p = to_numpy(circular_shift_pvalues(dff, min_shift_frames=min_shift))
+    null = cc["null_model"]
+    if null == "auto":
+        null = "circular" if len(roi_ids) ** 2 * t <= CIRCULAR_NULL_BUDGET else "autocorrelation"
+    if null == "circular":
+        p = to_numpy(circular_shift_pvalues(dff, min_shift_frames=min_shift))
+    else:
+        _, p = streaming_correlation([dff], len(roi_ids), max_lag=min_shift, xp=xp)
+        p = to_numpy(p)
     onsets = [events.onset_frame[events.roi_id == i].to_numpy() for i in roi_ids]
     tiling = to_numpy(
         sttc_matrix(
@@ -111,8 +121,9 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
             tmp,
             clock.record(
                 n_rois=len(roi_ids),
+                null=null,
                 min_shift_frames=min_shift,
-                n_null_shifts=int(t - 2 * min_shift + 1),
+                n_null_shifts=int(t - 2 * min_shift + 1) if null == "circular" else None,
                 mean_pairwise_r=float(pairs.r.mean()) if len(pairs) else None,
                 share_significant_pairs=float(pairs.significant.mean()) if len(pairs) else None,
                 n_clusters=int(len(np.unique(clusters))),
