@@ -15,6 +15,8 @@ from .errors import InputError
 STATISTICS = (
     "mean_pairwise_r",
     "share_significant_pairs",
+    "decay_length_um",
+    "mean_sttc",
     "event_rate_per_min",
     "share_global_events",
     "mean_co_event_fraction",
@@ -48,11 +50,21 @@ def recording_summary(results: Path, sample: str) -> dict:
         "median_pairwise_r": float(pairs.r.median()) if len(pairs) else np.nan,
         "share_significant_pairs": float(pairs.significant.mean()) if len(pairs) else np.nan,
         "mean_co_event_fraction": float(pairs.co_event_fraction.mean()) if len(pairs) else np.nan,
+        "mean_sttc": float(pairs.sttc.mean()) if "sttc" in pairs and len(pairs) else np.nan,
+        "decay_length_um": _stage_value(results / "correlation" / "stage.json", "decay_length_um"),
         "frame_rate_hz": run.get("frame_rate_hz"),
         "duration_s": (run.get("shape", [0])[0] / run["frame_rate_hz"])
         if run.get("frame_rate_hz")
         else None,
     }
+
+
+def _stage_value(path: Path, key: str) -> float:
+    """A number from a stage.json, NaN where absent."""
+    if not path.is_file():
+        return np.nan
+    value = json.loads(path.read_text()).get(key)
+    return float(value) if value is not None else np.nan
 
 
 def summarise(samples: pd.DataFrame, results_dir: Path) -> pd.DataFrame:

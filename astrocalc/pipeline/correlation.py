@@ -38,7 +38,7 @@ def square_table(matrix: np.ndarray, roi_ids: np.ndarray) -> pd.DataFrame:
 
 
 def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
-    from ..plots import plot_correlation, plot_distance  # deferred: matplotlib is slow
+    from ..plots import plot_correlation, plot_distance, plot_panel  # deferred: slow import
 
     out = Path(out)
     rec = recording(out)
@@ -115,6 +115,19 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
             summary[1],
             labels,
             tmp / "correlation.png",
+            pixel_size_um=px,
+        )
+        plot_panel(
+            summary[1],
+            labels,
+            roi_ids,
+            clusters,
+            order,
+            r,
+            to_numpy(dff),
+            events,
+            tmp / "panel.png",
+            frame_rate_hz=fs,
             pixel_size_um=px,
         )
         write_stage_record(

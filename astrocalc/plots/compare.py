@@ -11,12 +11,13 @@ PANELS = (
     ("share_significant_pairs", "share of significant pairs"),
     ("event_rate_per_min", "events / ROI / min"),
     ("share_global_events", "share of global events"),
+    ("decay_length_um", "correlation length (\u00b5m)"),
 )
 
 
 def plot_compare(summary, by: str, path, *, tests=None):
     groups = list(dict.fromkeys(summary[by].astype(str)))
-    fig = new_figure(7.0, 2.4)
+    fig = new_figure(7.0, 2.6)
     for k, (col, label) in enumerate(PANELS):
         ax = fig.add_subplot(1, len(PANELS), k + 1)
         for i, g in enumerate(groups):

@@ -60,7 +60,7 @@ def plot_correlation(
     ax2.set_title(f"ROIs coloured by cluster ({len(np.unique(clusters))} clusters)")
     ax2.set_axis_off()
     scale_bar(ax2, pixel_size_um, image.shape[1])
-    return save(fig, path, formats=("png", "svg"))
+    return save(fig, path, formats=("png", "svg", "pdf"))
 
 
 def plot_distance(pairs, decay: dict, path):
@@ -82,4 +82,74 @@ def plot_distance(pairs, decay: dict, path):
     ax.set_xlabel("distance between ROI centroids (\u00b5m)")
     ax.set_ylabel("Pearson r of dF/F")
     fig.legend(loc="outside lower center", ncol=2, frameon=False)
+    return save(fig, path, formats=("png", "svg", "pdf"))
+
+
+def plot_panel(
+    image: np.ndarray,
+    labels: np.ndarray,
+    roi_ids: np.ndarray,
+    clusters: np.ndarray,
+    order: np.ndarray,
+    r: np.ndarray,
+    dff: np.ndarray,
+    events,
+    path,
+    *,
+    frame_rate_hz: float,
+    pixel_size_um: float,
+    n_traces: int = 6,
+):
+    """correlation/panel.png/.svg/.pdf, laid out like the usual first figure of a
+    microdomain-synchrony study: (a) ROIs coloured by cluster over the max-minus-mean
+    image, (b) dF/F of example ROIs from the largest cluster and from outside it, events
+    shaded and co-active ones (``n_rois`` > 1) in the cluster's colour, (c) the clustered
+    correlation matrix."""
+    colours = cluster_colours(clusters)
+    fig = new_figure(7.0, 2.8)
+    grid = fig.add_gridspec(1, 3, width_ratios=[1, 1.6, 1.1])
+
+    ax = fig.add_subplot(grid[0])
+    lo, hi = image_limits(image)
+    ax.imshow(image, cmap="gray", vmin=lo, vmax=hi)
+    draw_outlines(ax, labels, colours, lw=0.8)
+    ax.set_title("a  ROIs by cluster", loc="left")
+    ax.set_axis_off()
+    scale_bar(ax, pixel_size_um, image.shape[1])
+
+    ax = fig.add_subplot(grid[1])
+    sizes = np.bincount(clusters)
+    main = int(np.argmax(sizes))
+    inside = np.flatnonzero(clusters == main)[: n_traces // 2 + n_traces % 2]
+    outside = np.flatnonzero(clusters != main)[: n_traces // 2]
+    shown = np.concatenate([inside, outside])
+    t = np.arange(dff.shape[0]) / frame_rate_hz
+    spread = float(np.nanpercentile(dff[:, shown], 99)) if len(shown) else 1.0
+    for k, j in enumerate(shown):
+        offset = -k * 1.1 * max(spread, 1e-6)
+        ax.plot(t, dff[:, j] + offset, color=colours[j], lw=0.5)
+        mine = events[events.roi_id == roi_ids[j]]
+        for ev in mine.itertuples():
+            co = ev.n_rois > 1
+            ax.fill_between(
+                [ev.onset_frame / frame_rate_hz, (ev.end_frame + 1) / frame_rate_hz],
+                offset - 0.15 * spread,
+                offset + 0.95 * spread,
+                color=colours[j] if co else "0.8",
+                alpha=0.3,
+                lw=0,
+            )
+        ax.text(t[-1], offset, f" {roi_ids[j]}", fontsize=5, va="center")
+    ax.set_yticks([])
+    ax.set_xlabel("time (s)")
+    ax.set_title("b  dF/F, co-active events shaded", loc="left")
+    ax.spines["left"].set_visible(False)
+
+    ax = fig.add_subplot(grid[2])
+    im = ax.imshow(r[np.ix_(order, order)], cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("ROIs (clustered)")
+    ax.set_title("c  pairwise r", loc="left")
+    fig.colorbar(im, ax=ax, shrink=0.7, label="Pearson r")
     return save(fig, path, formats=("png", "svg", "pdf"))

@@ -17,6 +17,12 @@ rule correlation:
             subcategory="{sample}",
         ),
         svg="results/{sample}/correlation/correlation.svg",
+        distance=report(
+            "results/{sample}/correlation/r_vs_distance.png",
+            caption="../report/distance.rst",
+            category="Correlation",
+            subcategory="{sample}",
+        ),
         stage="results/{sample}/correlation/stage.json",
     params:
         astrocalc=ASTROCALC,
