@@ -19,7 +19,8 @@ demo: $(VENV)/.installed
 	@echo
 	@echo "Demo finished. Figures:"
 	@echo "  results/compare/compare.png          (young vs old: mean pairwise correlation)"
-	@echo "  results/<sample>/correlation/correlation.png, segmentation/rois.png, motion/qc.png,"
+	@echo "  results/<sample>/correlation/panel.png, correlation.png, r_vs_distance.png,"
+	@echo "  results/<sample>/segmentation/rois.png, events/pixel_events.png, motion/qc.png,"
 	@echo "  results/<sample>/fit/fit.png, simulation/simulation.png   (samples: young, old)"
 
 test: $(VENV)/.installed

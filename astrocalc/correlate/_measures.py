@@ -75,6 +75,9 @@ def lagged_correlation(traces, *, max_lag_frames: int, block: int = 256):
     return best, lag
 
 
+MIN_DECAY_AMPLITUDE = 0.02
+
+
 def _decay(d, floor, amplitude, length):
     return floor + amplitude * np.exp(-d / length)
 
@@ -82,10 +85,12 @@ def _decay(d, floor, amplitude, length):
 def distance_decay(distance_um: np.ndarray, r: np.ndarray, *, n_bins: int = 12) -> dict:
     """Fit r = floor + amplitude * exp(-distance / length) to the pairs (least squares).
 
-    Returns ``length_um``, ``floor``, ``amplitude`` (NaN when the fit fails or there are
-    fewer than 5 pairs) and the binned means: ``bins`` (DataFrame of bin centre, mean r,
-    pairs per bin, fitted r). Spatial decay of astrocyte microdomain synchrony, e.g.
-    Bindocci et al. 2017 Science 356:eaai8185.
+    Returns ``length_um``, ``floor``, ``amplitude`` (NaN when the fit fails, when there are
+    fewer than 5 pairs, or when the fitted decay is longer than the largest distance or
+    under ``MIN_DECAY_AMPLITUDE`` high: r that does not fall with distance) and the binned
+    means: ``bins`` (DataFrame of bin centre, mean r, pairs per bin, fitted r). Spatial
+    decay of astrocyte microdomain synchrony, e.g. Bindocci et al. 2017 Science
+    356:eaai8185.
     """
     import pandas as pd
 
@@ -109,7 +114,14 @@ def distance_decay(distance_um: np.ndarray, r: np.ndarray, *, n_bins: int = 12) 
                 bounds=([-1, 0, 1e-3 * span], [1, 2, 10 * span]),
                 maxfev=5000,
             )
-            out = {"length_um": float(length), "floor": float(floor), "amplitude": float(amplitude)}
+            # a decay longer than the distances observed, or one of no height, is not
+            # measured by these pairs
+            if length < span and amplitude >= MIN_DECAY_AMPLITUDE:
+                out = {
+                    "length_um": float(length),
+                    "floor": float(floor),
+                    "amplitude": float(amplitude),
+                }
         except (RuntimeError, ValueError):
             pass
     fitted = (

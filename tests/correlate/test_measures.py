@@ -54,3 +54,10 @@ def test_distance_decay_length_is_recovered():
     assert fit["length_um"] == pytest.approx(10.0, rel=0.15)
     assert fit["floor"] == pytest.approx(0.05, abs=0.03)
     assert fit["bins"].n_pairs.sum() == d.size
+
+
+def test_flat_r_has_no_decay_length():
+    rng = np.random.default_rng(3)
+    d = rng.uniform(0, 60, 400)
+    fit = distance_decay(d, 0.2 + rng.normal(0, 0.05, d.size))
+    assert np.isnan(fit["length_um"])
