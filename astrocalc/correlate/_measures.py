@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import curve_fit
+from scipy.stats import f as f_dist
 
 from ..backend import array_namespace
 from ._pearson import zscore
@@ -76,6 +77,7 @@ def lagged_correlation(traces, *, max_lag_frames: int, block: int = 256):
 
 
 MIN_DECAY_AMPLITUDE = 0.02
+DECAY_F_TEST_P = 0.01  # the decay must fit better than a constant r (F test, 2 more terms)
 
 
 def _decay(d, floor, amplitude, length):
@@ -86,8 +88,10 @@ def distance_decay(distance_um: np.ndarray, r: np.ndarray, *, n_bins: int = 12) 
     """Fit r = floor + amplitude * exp(-distance / length) to the pairs (least squares).
 
     Returns ``length_um``, ``floor``, ``amplitude`` (NaN when the fit fails, when there are
-    fewer than 5 pairs, or when the fitted decay is longer than the largest distance or
-    under ``MIN_DECAY_AMPLITUDE`` high: r that does not fall with distance) and the binned
+    fewer than 5 pairs, or when the fitted decay is longer than the largest distance,
+    shorter than the 5th percentile of distances, under ``MIN_DECAY_AMPLITUDE`` high, or no
+    better than a constant r by an F test at ``DECAY_F_TEST_P``: r that does not fall with
+    distance) and the binned
     means: ``bins`` (DataFrame of bin centre, mean r, pairs per bin, fitted r). Spatial
     decay of astrocyte microdomain synchrony, e.g. Bindocci et al. 2017 Science
     356:eaai8185.
@@ -114,9 +118,14 @@ def distance_decay(distance_um: np.ndarray, r: np.ndarray, *, n_bins: int = 12) 
                 bounds=([-1, 0, 1e-3 * span], [1, 2, 10 * span]),
                 maxfev=5000,
             )
-            # a decay longer than the distances observed, or one of no height, is not
-            # measured by these pairs
-            if length < span and amplitude >= MIN_DECAY_AMPLITUDE:
+            # a decay longer than the distances observed, shorter than all but the closest
+            # pairs, or of no height, is not measured by these pairs
+            shortest = float(np.percentile(d, 5))
+            rss_fit = float(((r - _decay(d, floor, amplitude, length)) ** 2).sum())
+            rss_flat = float(((r - r.mean()) ** 2).sum())
+            f_stat = (rss_flat - rss_fit) / 2 / max(rss_fit / (len(d) - 3), 1e-300)
+            better = f_dist.sf(f_stat, 2, len(d) - 3) < DECAY_F_TEST_P
+            if better and shortest < length < span and amplitude >= MIN_DECAY_AMPLITUDE:
                 out = {
                     "length_um": float(length),
                     "floor": float(floor),
