@@ -140,7 +140,8 @@ class RunningBaseline:
 
 def fill_excluded(binned, excluded, *, min_valid_fraction: float = 0.25):
     """Replace excluded bins (``excluded`` True, same shape) by linear interpolation
-    between the nearest kept bins of the same series (axis 0), held flat past the ends.
+    between the nearest kept bins of the same series (axis 0); excluded bins at either end
+    (no kept bin beyond them) keep their values.
 
     Used to take events out before the running percentile: a prolonged event can fill
     most of a baseline window, and a percentile of that window then sits on the event.
@@ -169,7 +170,10 @@ def fill_excluded(binned, excluded, *, min_valid_fraction: float = 0.25):
     frac = xp.where(hi > lo, (i - lo) / xp.maximum(hi - lo, 1), 0.0).astype(binned.dtype)
     filled = v_lo + (v_hi - v_lo) * frac
     enough = valid.astype(xp.float32).mean(axis=0) >= min_valid_fraction
-    return xp.where(valid | ~enough, binned, filled)
+    # only gaps with kept bins on both sides are bridged: holding the nearest kept bin
+    # flat towards an end would put the baseline below a bleaching trend there
+    inside = (before >= 0) & (after < n)
+    return xp.where(valid | ~enough | ~inside, binned, filled)
 
 
 def running_baseline(x, *, window_frames: float, percentile: float, exclude=None):
