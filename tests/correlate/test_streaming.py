@@ -46,3 +46,26 @@ def test_null_is_calibrated_for_slow_independent_traces():
         ia, ib = np.triu_indices(40, 1)
         share = (p[ia, ib] < 0.05).mean()
         assert 0.02 < share < 0.09, (phi, share)
+
+
+def test_planted_groups_recovered_at_scale_in_chunks():
+    """200 ROIs in groups of 20 sharing a slow signal (population r = 0.3 within a group,
+    0 across), 10,000 frames of AR(1) noise, fed in chunks of 700 frames: the mean r of
+    planted pairs is within 0.02 of 0.3, of independent pairs within 0.02 of 0; FDR 5 %
+    flags nearly all planted pairs and under 1 % of the independent ones."""
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(5)
+    n, k, group, phi, shared_var = 10000, 200, 20, 0.9, 0.3
+    scale = np.sqrt(1 - phi**2)
+    own = lfilter([scale], [1, -phi], rng.standard_normal((n, k)), axis=0)
+    shared = lfilter([scale], [1, -phi], rng.standard_normal((n, k // group)), axis=0)
+    x = np.sqrt(1 - shared_var) * own + np.sqrt(shared_var) * np.repeat(shared, group, axis=1)
+    r, p = streaming_correlation([x[i : i + 700] for i in range(0, n, 700)], k, max_lag=100)
+    ia, ib = np.triu_indices(k, 1)
+    same = ia // group == ib // group
+    assert abs(r[ia, ib][same].mean() - shared_var) < 0.02
+    assert abs(r[ia, ib][~same].mean()) < 0.02
+    q = benjamini_hochberg(p[ia, ib])
+    assert (q[same] < 0.05).mean() > 0.95
+    assert (q[~same] < 0.05).mean() < 0.01
