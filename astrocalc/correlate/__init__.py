@@ -2,9 +2,15 @@
 distance decay, pair table, clustering order."""
 
 from ._cluster import cluster_order
-from ._measures import distance_decay, lagged_correlation, onset_trains, sttc_matrix
+from ._measures import (
+    distance_decay,
+    lagged_correlation,
+    near_counts,
+    sttc_matrix,
+    tiled_fraction,
+)
 from ._null import benjamini_hochberg, circular_shift_pvalues
-from ._pairs import co_event_fraction, pairs_table
+from ._pairs import co_event_fraction, co_event_matrix, pairs_table
 from ._pearson import pearson_matrix, zscore
 from ._streaming import StreamingCorrelation, streaming_correlation
 
@@ -14,12 +20,14 @@ __all__ = [
     "circular_shift_pvalues",
     "cluster_order",
     "co_event_fraction",
+    "co_event_matrix",
     "distance_decay",
     "lagged_correlation",
-    "onset_trains",
+    "near_counts",
     "pairs_table",
     "pearson_matrix",
     "streaming_correlation",
     "sttc_matrix",
+    "tiled_fraction",
     "zscore",
 ]

@@ -13,42 +13,65 @@ from ..backend import array_namespace
 from ._pearson import zscore
 
 
-def onset_trains(onset_frames: list[np.ndarray], n_frames: int, xp=np):
-    """(T, N) float32 indicator of event onsets, column j from ``onset_frames[j]``."""
-    s = np.zeros((n_frames, len(onset_frames)), np.float32)
-    for j, frames in enumerate(onset_frames):
-        frames = np.asarray(frames, int)
-        s[frames[(frames >= 0) & (frames < n_frames)], j] = 1.0
-    return xp.asarray(s)
+def near_counts(roi: np.ndarray, times: np.ndarray, n_rois: int, *, window: float):
+    """Sparse (N, N) matrix M: M[a, b] = number of events of ROI a with an event of ROI b
+    within ``window`` (same units as ``times``; an event counts once however many of b's
+    events are near it). ``roi`` holds 0-based ROI indices. Built from the events inside
+    each event's window in the time-sorted list, so the work follows the number of nearby
+    event pairs, not the number of ROI pairs."""
+    from scipy.sparse import coo_matrix
+
+    order = np.argsort(times, kind="stable")
+    t, r = np.asarray(times, float)[order], np.asarray(roi, np.int64)[order]
+    lo = np.searchsorted(t, t - window, side="left")
+    hi = np.searchsorted(t, t + window, side="right")
+    sizes = hi - lo
+    event = np.repeat(np.arange(len(t)), sizes)
+    other = lo[event] + (np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes))
+    # one count per (event, ROI of a near event)
+    key = np.unique(event * n_rois + r[other])
+    a, b = r[key // n_rois], key % n_rois
+    return coo_matrix((np.ones(len(a)), (a, b)), shape=(n_rois, n_rois)).tocsr()
 
 
-def sttc_matrix(trains, *, window_frames: int):
-    """Spike time tiling coefficient (Cutts & Eglen 2014 J Neurosci 34:14288) of every pair
-    of event-onset trains (T, N): 0.5 * ((P_A - T_B) / (1 - P_A T_B) + (P_B - T_A) /
-    (1 - P_B T_A)), where T_A is the share of the recording within ``window_frames`` of an
-    event of A and P_A the share of A's events within ``window_frames`` of an event of B.
-    Unlike a correlation of event counts it does not depend on the event rates. NaN where a
-    train is empty; the diagonal is 1."""
-    xp = array_namespace(trains)
-    t, n = trains.shape
-    # tiles: frames within the window of an event, by a running maximum over the trains
-    c = xp.concatenate([xp.zeros((1, n), trains.dtype), xp.cumsum(trains, axis=0)])
-    idx = xp.arange(t)
-    hi = xp.minimum(idx + window_frames + 1, t)
-    lo = xp.maximum(idx - window_frames, 0)
-    tiles = ((c[hi] - c[lo]) > 0).astype(trains.dtype)
-    counts = trains.sum(axis=0)
-    tiled = tiles.mean(axis=0)  # T_A
-    inside = trains.T @ tiles  # [a, b]: events of a inside the tiles of b
+def tiled_fraction(roi, times, n_rois: int, *, window: float, duration: float) -> np.ndarray:
+    """Share of the recording [0, duration] within ``window`` of an event, per ROI: the
+    length of the union of the intervals [t - window, t + window]."""
+    order = np.lexsort((times, roi))
+    r, t = np.asarray(roi, np.int64)[order], np.asarray(times, float)[order]
+    start = np.clip(t - window, 0, duration)
+    stop = np.clip(t + window, 0, duration)
+    # each interval adds what reaches past the furthest earlier one of the same ROI: a
+    # running maximum of the stops that restarts at each ROI (offsetting each ROI's values
+    # above the previous ROI's keeps one cumulative maximum for all)
+    same = np.r_[False, r[1:] == r[:-1]]
+    previous = np.where(same, np.r_[0.0, stop[:-1]], -1.0)
+    spacing = duration + 2 * window + 10.0
+    offset = np.cumsum(~same) * spacing
+    reach = np.maximum.accumulate(previous + offset) - offset
+    covered = np.maximum(stop - np.maximum(start, reach), 0.0)
+    return np.bincount(r, weights=covered, minlength=n_rois) / duration
+
+
+def sttc_matrix(roi, times, n_rois: int, *, window: float, duration: float) -> np.ndarray:
+    """Spike time tiling coefficient (Cutts & Eglen 2014 J Neurosci 34:14288) of the event
+    onsets of every pair of ROIs: 0.5 * ((P_A - T_B) / (1 - P_A T_B) + (P_B - T_A) /
+    (1 - P_B T_A)), where T_A is the share of the recording within ``window`` of an event
+    of A and P_A the share of A's events within ``window`` of an event of B. Unlike a
+    correlation of event counts it does not depend on the event rates. NaN where a ROI has
+    no event; the diagonal is 1. ``roi``: 0-based ROI index of each event; ``times``: its
+    onset."""
+    counts = np.bincount(np.asarray(roi, np.int64), minlength=n_rois).astype(float)
+    near = near_counts(roi, times, n_rois, window=window).toarray()
+    tiled = tiled_fraction(roi, times, n_rois, window=window, duration=duration)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = inside / counts[:, None]  # P_A with respect to B
+        p = near / counts[:, None]
         ta, tb = tiled[:, None], tiled[None, :]
-        term_a = (p - tb) / (1 - p * tb)
-        term_b = (p.T - ta) / (1 - p.T * ta)
-        s = 0.5 * (term_a + term_b)
+        s = 0.5 * ((p - tb) / (1 - p * tb) + (p.T - ta) / (1 - p.T * ta))
     empty = (counts == 0)[:, None] | (counts == 0)[None, :]
-    s = xp.where(empty, xp.nan, s)
-    s[idx[:n], idx[:n]] = xp.where(counts > 0, 1.0, xp.nan)
+    s[empty] = np.nan
+    idx = np.arange(n_rois)
+    s[idx, idx] = np.where(counts > 0, 1.0, np.nan)
     return s
 
 

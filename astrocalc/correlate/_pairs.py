@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..backend import to_numpy
+from ._measures import near_counts
 from ._null import benjamini_hochberg
 
 
@@ -26,6 +27,20 @@ def co_event_fraction(onsets_a: np.ndarray, onsets_b: np.ndarray, window_s: floa
         return int((np.minimum(left, right) <= window_s).sum())
 
     return (near(a, b) + near(b, a)) / (len(a) + len(b))
+
+
+def co_event_matrix(events: pd.DataFrame, roi_ids: np.ndarray, *, window_s: float):
+    """:func:`co_event_fraction` of every pair of ROIs at once, (N, N), from the events
+    table (``roi_id``, ``onset_s``); no loop over pairs."""
+    index = {int(i): k for k, i in enumerate(roi_ids)}
+    known = events.roi_id.isin(index)
+    roi = events.roi_id[known].map(index).to_numpy(np.int64)
+    near = near_counts(roi, events.onset_s[known].to_numpy(float), len(roi_ids), window=window_s)
+    near = near.toarray()
+    counts = np.bincount(roi, minlength=len(roi_ids)).astype(float)
+    total = counts[:, None] + counts[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, (near + near.T) / total, np.nan)
 
 
 def pairs_table(
@@ -49,16 +64,7 @@ def pairs_table(
     n = len(roi_ids)
     ia, ib = np.triu_indices(n, k=1)
     dist = np.hypot(*(centroids_px[ia] - centroids_px[ib]).T) * pixel_size_um
-    onsets = {rid: g.onset_s.to_numpy() for rid, g in events.groupby("roi_id")}
-    empty = np.zeros(0)
-    co = np.array(
-        [
-            co_event_fraction(
-                onsets.get(roi_ids[a], empty), onsets.get(roi_ids[b], empty), co_event_window_s
-            )
-            for a, b in zip(ia, ib, strict=True)
-        ]
-    )
+    co = co_event_matrix(events, roi_ids, window_s=co_event_window_s)[ia, ib]
     q = to_numpy(benjamini_hochberg(p[ia, ib])) if len(ia) else np.zeros(0)
     table = pd.DataFrame(
         {

@@ -16,7 +16,6 @@ from ..correlate import (
     cluster_order,
     distance_decay,
     lagged_correlation,
-    onset_trains,
     pairs_table,
     pearson_matrix,
     streaming_correlation,
@@ -64,12 +63,14 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
     else:
         _, p = streaming_correlation([dff], len(roi_ids), max_lag=min_shift, xp=xp)
         p = to_numpy(p)
-    onsets = [events.onset_frame[events.roi_id == i].to_numpy() for i in roi_ids]
-    tiling = to_numpy(
-        sttc_matrix(
-            onset_trains(onsets, t, xp),
-            window_frames=int(round(cc["co_event_window_s"] * fs)),
-        )
+    index = {int(i): k for k, i in enumerate(roi_ids)}
+    known = events[events.roi_id.isin(index)]
+    tiling = sttc_matrix(
+        known.roi_id.map(index).to_numpy(),
+        known.onset_s.to_numpy(float),
+        len(roi_ids),
+        window=cc["co_event_window_s"],
+        duration=t / fs,
     )
     peak, lag = (
         to_numpy(m)

@@ -1,20 +1,26 @@
 """Event tiling, lagged correlation and distance decay against known answers."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from astrocalc.backend import to_numpy
-from astrocalc.correlate import distance_decay, lagged_correlation, onset_trains, sttc_matrix
+from astrocalc.correlate import (
+    co_event_fraction,
+    co_event_matrix,
+    distance_decay,
+    lagged_correlation,
+    sttc_matrix,
+)
 
 
-def _sttc_by_hand(a, b, w, t):
-    """Cutts & Eglen (2014) definition, written out for one pair."""
+def _sttc_by_hand(a, b, w, duration):
+    """Cutts & Eglen (2014) definition, written out for one pair (times in s; the tiled
+    time measured on a fine grid)."""
+    grid = np.linspace(0, duration, 200001)
 
     def tiled(x):
-        m = np.zeros(t, bool)
-        for i in x:
-            m[max(0, i - w) : i + w + 1] = True
-        return m.mean()
+        return (np.abs(grid[:, None] - x[None]).min(axis=1) <= w).mean()
 
     pa = np.mean([np.abs(b - i).min() <= w for i in a])
     pb = np.mean([np.abs(a - i).min() <= w for i in b])
@@ -22,18 +28,25 @@ def _sttc_by_hand(a, b, w, t):
     return 0.5 * ((pa - tb) / (1 - pa * tb) + (pb - ta) / (1 - pb * ta))
 
 
-def test_sttc_matches_its_definition(xp):
+def test_sttc_and_co_events_match_their_definitions():
     rng = np.random.default_rng(0)
-    t, w = 3000, 5
-    a = np.sort(rng.choice(t, 30, replace=False))
-    b = np.sort(np.clip(a[:20] + rng.integers(-4, 5, 20), 0, t - 1))  # follows a, fewer events
-    c = np.sort(rng.choice(t, 40, replace=False))  # independent
-    s = to_numpy(sttc_matrix(onset_trains([a, b, c, np.zeros(0, int)], t, xp), window_frames=w))
+    duration, w = 300.0, 0.5
+    a = np.sort(rng.uniform(0, duration, 30))
+    b = np.sort(np.clip(a[:20] + rng.uniform(-0.4, 0.4, 20), 0, duration))  # follows a
+    c = np.sort(rng.uniform(0, duration, 40))  # independent
+    roi = np.concatenate([np.full(len(x), k) for k, x in enumerate((a, b, c))])
+    times = np.concatenate([a, b, c])
+    s = sttc_matrix(roi, times, 4, window=w, duration=duration)  # ROI 3: no event
     for i, j, x, y in ((0, 1, a, b), (0, 2, a, c), (1, 2, b, c)):
-        assert s[i, j] == pytest.approx(_sttc_by_hand(x, y, w, t), abs=1e-6)
-        assert s[j, i] == pytest.approx(s[i, j], abs=1e-9)
+        assert s[i, j] == pytest.approx(_sttc_by_hand(x, y, w, duration), abs=1e-4)
+        assert s[j, i] == pytest.approx(s[i, j], abs=1e-12)
     assert s[0, 1] > 0.7 and abs(s[0, 2]) < 0.15
-    assert np.isnan(s[3]).all()  # a ROI without events
+    assert np.isnan(s[3]).all()
+    events = pd.DataFrame({"roi_id": roi + 1, "onset_s": times})
+    co = co_event_matrix(events, np.arange(1, 5), window_s=w)
+    for i, j, x, y in ((0, 1, a, b), (0, 2, a, c), (1, 2, b, c)):
+        assert co[i, j] == pytest.approx(co_event_fraction(x, y, w))
+    assert np.isnan(co[3, 3])
 
 
 def test_lagged_correlation_finds_the_lag(xp):
