@@ -65,8 +65,15 @@ def test_demo_workflow_end_to_end(tmp_path):
     assert summary["sample"].tolist() == ["young", "old"]
     r_young, r_old = summary.set_index("sample").mean_pairwise_r[["young", "old"]]
     assert r_young > r_old
+    # one recording per group: the test over pooled pairs is the one that can tell
+    tests = pd.read_csv(tmp_path / "results" / "compare" / "tests.csv")
+    pooled = tests[tests.test == "mann_whitney_pairs"].iloc[0]
+    assert pooled.value > 0 and pooled.p < 0.05, pooled.to_dict()
     for ext in ("png", "svg", "pdf"):
         assert (tmp_path / "results" / "compare" / f"compare.{ext}").is_file()
+    # figures keep their text as text (editable in Illustrator or Inkscape)
+    for svg in ("compare/compare.svg", "young/correlation/panel.svg"):
+        assert "<text" in (tmp_path / "results" / svg).read_text(), svg
     again = subprocess.run([*cmd, "-n"], capture_output=True, text=True)
     assert "Nothing to be done" in again.stdout + again.stderr
 
