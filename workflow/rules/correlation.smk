@@ -17,6 +17,12 @@ rule correlation:
             subcategory="{sample}",
         ),
         svg="results/{sample}/correlation/correlation.svg",
+        panel=report(
+            "results/{sample}/correlation/panel.png",
+            caption="../report/panel.rst",
+            category="Correlation",
+            subcategory="{sample}",
+        ),
         distance=report(
             "results/{sample}/correlation/r_vs_distance.png",
             caption="../report/distance.rst",
