@@ -10,7 +10,7 @@ from ._measures import (
     tiled_fraction,
 )
 from ._null import benjamini_hochberg, circular_shift_pvalues
-from ._pairs import co_event_fraction, co_event_matrix, pairs_table
+from ._pairs import co_event_fraction, co_event_matrix, event_positions, pairs_table
 from ._pearson import pearson_matrix, zscore
 from ._streaming import StreamingCorrelation, streaming_correlation
 
@@ -22,6 +22,7 @@ __all__ = [
     "co_event_fraction",
     "co_event_matrix",
     "distance_decay",
+    "event_positions",
     "lagged_correlation",
     "near_counts",
     "pairs_table",

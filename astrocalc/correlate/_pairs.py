@@ -29,14 +29,22 @@ def co_event_fraction(onsets_a: np.ndarray, onsets_b: np.ndarray, window_s: floa
     return (near(a, b) + near(b, a)) / (len(a) + len(b))
 
 
+def event_positions(events: pd.DataFrame, roi_ids: np.ndarray):
+    """(0-based position of each event's ROI in ``roi_ids``, its onset in s), for the
+    events of those ROIs (events table: ``roi_id``, ``onset_s``)."""
+    index = {int(i): k for k, i in enumerate(roi_ids)}
+    known = events.roi_id.isin(index)
+    return (
+        events.roi_id[known].map(index).to_numpy(np.int64),
+        events.onset_s[known].to_numpy(float),
+    )
+
+
 def co_event_matrix(events: pd.DataFrame, roi_ids: np.ndarray, *, window_s: float):
     """:func:`co_event_fraction` of every pair of ROIs at once, (N, N), from the events
     table (``roi_id``, ``onset_s``); no loop over pairs."""
-    index = {int(i): k for k, i in enumerate(roi_ids)}
-    known = events.roi_id.isin(index)
-    roi = events.roi_id[known].map(index).to_numpy(np.int64)
-    near = near_counts(roi, events.onset_s[known].to_numpy(float), len(roi_ids), window=window_s)
-    near = near.toarray()
+    roi, times = event_positions(events, roi_ids)
+    near = near_counts(roi, times, len(roi_ids), window=window_s).toarray()
     counts = np.bincount(roi, minlength=len(roi_ids)).astype(float)
     total = counts[:, None] + counts[None, :]
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -114,25 +114,29 @@ class RunningBaseline:
         self.centres = (starts + ends - 1) / 2.0  # host array: index arithmetic only
         self.n_frames = n_frames
 
-    def at(self, start: int, stop: int):
+    def at(self, start: int, stop: int, pixels=None):
         """Baseline for frames ``start:stop``, shape (stop - start, ...): linear between bin
         centres, extrapolated past the first and last centre. Each frame's value depends
-        only on the frame, not on ``start``."""
+        only on the frame, not on ``start``. ``pixels`` (indices into the flattened
+        trailing axes) restricts it to those series: shape (stop - start, len(pixels))."""
         xp = self.xp
-        n, nb = stop - start, self.values.shape[0]
+        values = self.values
+        if pixels is not None:
+            values = values.reshape(values.shape[0], -1)[:, pixels]
+        n, nb = stop - start, values.shape[0]
         if nb == 1:
-            return xp.broadcast_to(self.values[0], (n,) + self.values.shape[1:]).copy()
+            return xp.broadcast_to(values[0], (n,) + values.shape[1:]).copy()
         t = np.arange(start, stop, dtype=np.float64)
         i = np.clip(np.searchsorted(self.centres, t) - 1, 0, nb - 2)
         frac = (t - self.centres[i]) / (self.centres[i + 1] - self.centres[i])
-        out = xp.empty((n,) + self.values.shape[1:], self.values.dtype)
-        expand = (slice(None),) + (None,) * (self.values.ndim - 1)
+        out = xp.empty((n,) + values.shape[1:], values.dtype)
+        expand = (slice(None),) + (None,) * (values.ndim - 1)
         # frames between the same two bin centres share the bins and their difference
         for b in np.unique(i):
             rows = np.flatnonzero(i == b)
             sl = slice(rows[0], rows[-1] + 1)
-            low = self.values[b]
-            step = self.values[b + 1] - low
+            low = values[b]
+            step = values[b + 1] - low
             f = xp.asarray(frac[sl].astype(np.float32))[expand]
             out[sl] = low + step * f
         return out
@@ -162,8 +166,7 @@ def fill_excluded(binned, excluded, *, min_valid_fraction: float = 0.25):
     for i in range(n - 1, -1, -1):
         last = xp.where(valid[i], i, last)
         after[i] = last
-    lo = xp.where(before < 0, after, before).clip(0, n - 1)
-    hi = xp.where(after >= n, before, after).clip(0, n - 1)
+    lo, hi = before.clip(0, n - 1), after.clip(0, n - 1)  # used only where both exist
     v_lo = xp.take_along_axis(binned, lo, axis=0)
     v_hi = xp.take_along_axis(binned, hi, axis=0)
     i = xp.arange(n).reshape((-1,) + (1,) * (binned.ndim - 1))

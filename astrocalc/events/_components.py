@@ -118,13 +118,13 @@ class ComponentTracker:
         order = np.argsort(key, kind="stable")  # stable: frames stay in order within a key
         key, t, zc = key[order], t[order], zc[order]
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        first = t[starts]
+        first, pixel = t[starts], key[starts] % self.npx
         self.records.append(
             (
                 key[starts] // self.npx,
-                key[starts] % self.npx,
+                pixel,
                 start + first,
-                self._half_rise(z_flat, first + core.start, key[starts] % self.npx, start + first),
+                self._half_rise(z_flat, first + core.start, pixel, start + first),
                 start + np.maximum.reduceat(t, starts),
                 np.maximum.reduceat(zc, starts).astype(np.float32),
             )
@@ -133,9 +133,9 @@ class ComponentTracker:
     def _half_rise(self, z_flat, rows, pixel, frames) -> np.ndarray:
         """Fractional movie frame at which each pixel's z crosses half of its peak over the
         ``rise_frames`` frames from its first active frame (``rows`` in the block, ``frames``
-        in the movie), or the
-        threshold if that is higher: an onset that does not depend on the amplitude, so the
-        dim edge of a microdomain does not seem to light up later than its centre."""
+        in the movie), or the threshold if that is higher: an onset that does not depend on
+        the amplitude, so the dim edge of a microdomain does not seem to light up later than
+        its centre."""
         xp = self.xp
         steps = xp.arange(-1, self.rise_frames)
         r = xp.asarray(rows)[:, None] + steps[None]

@@ -35,6 +35,7 @@ from scipy.sparse import csr_matrix
 from skimage.morphology import disk
 
 from ..backend import scipy_module, to_numpy
+from ._classify import classify
 from ._components import ComponentTracker, PixelComponents
 from ._detect import smooth
 from ._features import event_features
@@ -322,7 +323,7 @@ def footprint_traces(movie, model: PixelModel, events: list[_Event], *, chunk_fr
         idx = xp.asarray(used)
         frames = xp.asarray(block).reshape(end - start, -1)[:, idx].astype(xp.float64)
         f = to_numpy(sub @ frames.T)
-        base = model.baseline.at(start, end).reshape(end - start, -1)[:, idx]
+        base = model.baseline.at(start, end, pixels=idx)
         f0 = to_numpy(sub @ base.astype(xp.float64).T)
         for row, i in enumerate(sel):
             a, b = max(first[i], start), min(stop[i], end)
@@ -348,6 +349,7 @@ def _measure(
         onset, end = ev.onset_frame - first, ev.end_frame - first
         peak = onset + int(np.argmax(sm[onset : end + 1]))
         feats = event_features(sm, dff, onset, peak, end, frame_rate_hz=fs)
+        feats.pop("rise_start_frame")  # the onset here is the first active frame
         ys, xs = np.divmod(ev.pixels, w)
         speed, direction = propagation(
             ys, xs, ev.onset / fs, pixel_size_um=px, min_delay_s=min_delay_s
@@ -359,7 +361,7 @@ def _measure(
             if hits.any():
                 roi = int(np.argmax(hits))
                 n_hit = int(max(1, ((hits[1:] / roi_area[1:]) >= 0.25).sum()))
-        is_global = n_rois and n_hit >= max(2, global_fraction * n_rois)
+        kind = classify(np.array([n_hit]), n_rois, global_fraction=global_fraction)[0]
         rows.append(
             {
                 "event_id": k,
@@ -376,7 +378,7 @@ def _measure(
                 "direction_deg": direction,
                 "roi_id": roi,
                 "n_rois": n_hit,
-                "kind": "global" if is_global else "local",
+                "kind": str(kind),
             }
         )
         prints.append(

@@ -15,6 +15,7 @@ from ..correlate import (
     circular_shift_pvalues,
     cluster_order,
     distance_decay,
+    event_positions,
     lagged_correlation,
     pairs_table,
     pearson_matrix,
@@ -63,11 +64,8 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
     else:
         _, p = streaming_correlation([dff], len(roi_ids), max_lag=min_shift, xp=xp)
         p = to_numpy(p)
-    index = {int(i): k for k, i in enumerate(roi_ids)}
-    known = events[events.roi_id.isin(index)]
     tiling = sttc_matrix(
-        known.roi_id.map(index).to_numpy(),
-        known.onset_s.to_numpy(float),
+        *event_positions(events, roi_ids),
         len(roi_ids),
         window=cc["co_event_window_s"],
         duration=t / fs,

@@ -72,7 +72,8 @@ def activity_maps(
     previous_last = xp.zeros((h, w), bool)
     for start, stop, lo, block in movie.chunks(chunk_frames, overlap=overlap):
         raw = xp.asarray(block)
-        dff = model.dff(raw, lo)
+        base = baseline.at(lo, lo + len(raw))
+        dff = model.denoised(raw) - base
         z = dff / sd
         up = open_runs(z > threshold_sd, min_active_frames, xp)[start - lo : stop - lo]
         down = open_runs(z < -threshold_sd, min_active_frames, xp)[start - lo : stop - lo]
@@ -84,7 +85,7 @@ def activity_maps(
         core = dff[start - lo : stop - lo]
         peak = xp.maximum(peak, core.max(axis=0))
         # local correlation on the temporally smoothed, spatially unsmoothed dF
-        hp = smooth_time(raw, smooth_frames, xp)[start - lo : stop - lo] - baseline.at(start, stop)
+        hp = (smooth_time(raw, smooth_frames, xp) - base)[start - lo : stop - lo]
         s1 += hp.sum(axis=0)
         s2 += (hp * hp).sum(axis=0)
         for c, (dy, dx) in zip(cross, _NEIGHBOURS, strict=True):
