@@ -18,10 +18,10 @@ demo: $(VENV)/.installed
 	$(BIN)/snakemake --cores $(CORES)
 	@echo
 	@echo "Demo finished. Figures:"
-	@echo "  results/compare/compare.png          (young vs old: mean pairwise correlation)"
+	@echo "  results/compare/compare.png          (young vs old, 4 recordings each: mean pairwise r)"
 	@echo "  results/<sample>/correlation/panel.png, correlation.png, r_vs_distance.png,"
 	@echo "  results/<sample>/segmentation/rois.png, events/pixel_events.png, motion/qc.png,"
-	@echo "  results/<sample>/fit/fit.png, simulation/simulation.png   (samples: young, old)"
+	@echo "  results/<sample>/fit/fit.png, simulation/simulation.png   (samples: young_1..4, old_1..4)"
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check astrocalc tests benchmarks

@@ -1,7 +1,7 @@
 """Correlation matrices at scale: 5,000 ROIs x 20,000 frames, chunked over time.
 
     python benchmarks/correlation.py [--rois 5000] [--frames 20000] [--chunk 1000]
-                                     [--backend numpy|cupy|both]
+                                     [--backend numpy|cupy|both] [--stage DIR]
 
 Traces are made on the fly, chunk by chunk (never held whole): slow AR(1) noise (phi 0.95)
 per ROI, and groups of 20 ROIs that share a slow common signal (planted r about 0.3 within
@@ -10,6 +10,11 @@ peak RSS (resource.getrusage, taken before the scoring; for CuPy also the device
 pool), the mean r of planted and of independent pairs, and the share of each flagged at
 FDR 5 %. The exact circular-shift null is not run here:
 at this size it needs every pair's whole cross-correlation function.
+
+With ``--stage DIR`` the same traces are written as a results folder under DIR (traces.csv
+chunk by chunk, a grid of square ROIs, a few Poisson events per ROI) and the whole
+correlation stage (``run_correlation``: matrices, pairs.csv, clustering, figures) runs on
+it in a separate process, which prints its seconds and peak RSS.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from scipy.signal import lfilter
@@ -85,14 +91,98 @@ def run(backend: str, n_rois: int, n_frames: int, chunk: int) -> dict:
     return out
 
 
+def write_stage_inputs(out, n_rois: int, n_frames: int, chunk: int, fs: float = 10.0) -> None:
+    """A results folder with what the correlation stage reads, written chunk by chunk."""
+    import pandas as pd
+    import tifffile
+
+    side = int(np.ceil(np.sqrt(n_rois)))
+    cell = 6  # 4 x 4 px ROIs on a 6 px grid
+    labels = np.zeros((side * cell, side * cell), np.uint16)
+    ys, xs = np.divmod(np.arange(n_rois), side)
+    for k, (y, x) in enumerate(zip(ys, xs, strict=True)):
+        labels[y * cell + 1 : y * cell + 5, x * cell + 1 : x * cell + 5] = k + 1
+    for sub in ("motion", "segmentation", "events"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    recording = {"shape": [n_frames, *labels.shape], "frame_rate_hz": fs, "pixel_size_um": 0.5}
+    (out / "motion" / "stage.json").write_text(json.dumps({"recording": recording}))
+    tifffile.imwrite(out / "segmentation" / "rois.tif", labels)
+    summary = np.stack([(labels > 0).astype(np.float32)] * 3)
+    tifffile.imwrite(out / "segmentation" / "summary.tif", summary)
+    pd.DataFrame(
+        {
+            "roi_id": np.arange(1, n_rois + 1),
+            "y": ys * cell + 2.5,
+            "x": xs * cell + 2.5,
+            "area_px": 16,
+            "compartment": "microdomain",
+        }
+    ).to_csv(out / "segmentation" / "rois.csv", index=False)
+    columns = [f"roi_{i}" for i in range(1, n_rois + 1)]
+    with open(out / "events" / "traces.csv", "w") as f:
+        for k, block in enumerate(chunks(n_rois, n_frames, chunk)):
+            frame = np.arange(k * chunk, k * chunk + len(block))
+            table = pd.DataFrame(block - 100.0, columns=columns)
+            table.insert(0, "time_s", frame / fs)
+            table.insert(0, "frame", frame)
+            table.to_csv(f, index=False, header=k == 0, float_format="%.5g")
+    rng = np.random.default_rng(1)
+    n_events = rng.poisson(n_frames / fs / 60, n_rois)  # one per minute per ROI
+    roi = np.repeat(np.arange(1, n_rois + 1), n_events)
+    onset = rng.integers(0, n_frames - 20, len(roi))
+    pd.DataFrame(
+        {
+            "event_id": np.arange(1, len(roi) + 1),
+            "roi_id": roi,
+            "onset_frame": onset,
+            "end_frame": onset + 15,
+            "onset_s": onset / fs,
+            "n_rois": 1,
+        }
+    ).to_csv(out / "events" / "events.csv", index=False)
+
+
+def run_stage(out) -> dict:
+    from astrocalc import config
+    from astrocalc.pipeline.correlation import run_correlation
+
+    cfg = config.validate({"backend": "numpy"})
+    t0 = time.perf_counter()
+    run_correlation(out, config=cfg, overwrite=True)
+    seconds = time.perf_counter() - t0
+    record = json.loads((out / "correlation" / "stage.json").read_text())
+    return {
+        "stage": "correlation",
+        "seconds": round(seconds, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "null": record["null"],
+        "traces_in_memory": record["traces_in_memory"],
+        "lagged": record["lagged"],
+        "mean_pairwise_r": record["mean_pairwise_r"],
+        "share_significant_pairs": record["share_significant_pairs"],
+        "pairs_csv_mb": round((out / "correlation" / "pairs.csv").stat().st_size / 2**20, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rois", type=int, default=5000)
     parser.add_argument("--frames", type=int, default=20000)
     parser.add_argument("--chunk", type=int, default=1000)
     parser.add_argument("--backend", choices=["numpy", "cupy", "both"], default="both")
+    parser.add_argument("--stage", type=Path, help="run the whole stage on a folder made here")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stage and args.worker:
+        print(json.dumps(run_stage(args.stage)))
+        return
+    if args.stage:
+        t0 = time.perf_counter()
+        write_stage_inputs(args.stage, args.rois, args.frames, args.chunk)
+        print(f"inputs written in {time.perf_counter() - t0:.0f} s")
+        cmd = [sys.executable, __file__, "--worker", "--stage", str(args.stage)]
+        print(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip())
+        return
     if args.worker:
         print(json.dumps(run(args.backend, args.rois, args.frames, args.chunk)))
         return

@@ -11,11 +11,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
-SMALL = """
-demo:
-  young: {synchrony: 0.6, seed: 1, frames: 400, size: [64, 64]}
-  old: {synchrony: 0.1, seed: 2, frames: 400, size: [64, 64]}
-model: {duration_s: 20}
+# four small recordings per condition (name, synchrony, seed), as in config/config.yaml
+DEMO_ROWS = [
+    ("young_1", 0.6, 1),
+    ("young_2", 0.5, 3),
+    ("young_3", 0.7, 5),
+    ("young_4", 0.55, 7),
+    ("old_1", 0.1, 2),
+    ("old_2", 0.05, 4),
+    ("old_3", 0.15, 6),
+    ("old_4", 0.2, 8),
+]
+SMALL = "demo:\n"
+for _name, _synchrony, _seed in DEMO_ROWS:
+    SMALL += f"  {_name}: {{synchrony: {_synchrony}, seed: {_seed}, frames: 400, size: [64, 64]}}\n"
+SMALL += """model: {duration_s: 20}
 fit: {duration_s: 30, n_astrocytes: 2}
 """
 
@@ -48,7 +58,8 @@ def test_demo_workflow_end_to_end(tmp_path):
     ]
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
-    for sample in ("young", "old"):
+    samples = [name for name, *_ in DEMO_ROWS]
+    for sample in samples:
         base = tmp_path / "results" / sample
         for f in (
             "run.json",
@@ -62,17 +73,19 @@ def test_demo_workflow_end_to_end(tmp_path):
             assert (base / f).is_file(), f
         assert (tmp_path / "logs" / sample / "motion.bench.tsv").is_file()
     summary = pd.read_csv(tmp_path / "results" / "compare" / "summary.csv")
-    assert summary["sample"].tolist() == ["young", "old"]
-    r_young, r_old = summary.set_index("sample").mean_pairwise_r[["young", "old"]]
-    assert r_young > r_old
-    # one recording per group: the test over pooled pairs is the one that can tell
+    assert summary["sample"].tolist() == samples
+    by_group = summary.groupby("condition").mean_pairwise_r
+    # every young recording above every old one, and the tests over recordings say so
+    assert by_group.min()["young"] > by_group.max()["old"], summary.mean_pairwise_r.tolist()
     tests = pd.read_csv(tmp_path / "results" / "compare" / "tests.csv")
-    pooled = tests[tests.test == "mann_whitney_pairs"].iloc[0]
-    assert pooled.value > 0 and pooled.p < 0.05, pooled.to_dict()
+    r_tests = tests[tests.statistic == "mean_pairwise_r"].set_index("test")
+    for test in ("mann_whitney", "permutation"):
+        assert r_tests.value[test] > 0 and r_tests.p[test] < 0.05, r_tests.to_dict()
+    assert r_tests.n["mann_whitney"] == "4+4 recordings"
     for ext in ("png", "svg", "pdf"):
         assert (tmp_path / "results" / "compare" / f"compare.{ext}").is_file()
     # figures keep their text as text (editable in Illustrator or Inkscape)
-    for svg in ("compare/compare.svg", "young/correlation/panel.svg"):
+    for svg in ("compare/compare.svg", "young_1/correlation/panel.svg"):
         assert "<text" in (tmp_path / "results" / svg).read_text(), svg
     again = subprocess.run([*cmd, "-n"], capture_output=True, text=True)
     assert "Nothing to be done" in again.stdout + again.stderr

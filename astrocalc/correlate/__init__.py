@@ -10,11 +10,21 @@ from ._measures import (
     tiled_fraction,
 )
 from ._null import benjamini_hochberg, circular_shift_pvalues
-from ._pairs import co_event_fraction, co_event_matrix, event_positions, pairs_table
+from ._pairs import (
+    PAIR_COLUMNS,
+    co_event_fraction,
+    co_event_matrix,
+    event_positions,
+    pair_blocks,
+    pair_distances,
+    pairs_table,
+    upper_triangle,
+)
 from ._pearson import pearson_matrix, zscore
 from ._streaming import StreamingCorrelation, streaming_correlation
 
 __all__ = [
+    "PAIR_COLUMNS",
     "StreamingCorrelation",
     "benjamini_hochberg",
     "circular_shift_pvalues",
@@ -25,10 +35,13 @@ __all__ = [
     "event_positions",
     "lagged_correlation",
     "near_counts",
+    "pair_blocks",
+    "pair_distances",
     "pairs_table",
     "pearson_matrix",
     "streaming_correlation",
     "sttc_matrix",
     "tiled_fraction",
+    "upper_triangle",
     "zscore",
 ]

@@ -62,17 +62,29 @@ def sttc_matrix(roi, times, n_rois: int, *, window: float, duration: float) -> n
     no event; the diagonal is 1. ``roi``: 0-based ROI index of each event; ``times``: its
     onset."""
     counts = np.bincount(np.asarray(roi, np.int64), minlength=n_rois).astype(float)
-    near = near_counts(roi, times, n_rois, window=window).toarray()
     tiled = tiled_fraction(roi, times, n_rois, window=window, duration=duration)
+    s = np.empty((n_rois, n_rois))
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = near / counts[:, None]
-        ta, tb = tiled[:, None], tiled[None, :]
-        s = 0.5 * ((p - tb) / (1 - p * tb) + (p.T - ta) / (1 - p.T * ta))
-    empty = (counts == 0)[:, None] | (counts == 0)[None, :]
-    s[empty] = np.nan
+        for rows, near, near_t in near_count_blocks(roi, times, n_rois, window=window):
+            p = near / counts[rows, None]  # P of the block's ROIs against every other
+            p_t = near_t / counts[None, :]  # P of every other ROI against the block's
+            ta, tb = tiled[rows, None], tiled[None, :]
+            s[rows] = 0.5 * ((p - tb) / (1 - p * tb) + (p_t - ta) / (1 - p_t * ta))
+    s[counts == 0] = np.nan
+    s[:, counts == 0] = np.nan
     idx = np.arange(n_rois)
     s[idx, idx] = np.where(counts > 0, 1.0, np.nan)
     return s
+
+
+def near_count_blocks(roi, times, n_rois: int, *, window: float, block: int = 512):
+    """:func:`near_counts` as dense row blocks: (slice of rows, M[rows], M.T[rows]), so the
+    pair measures built from it need a few block-sized temporaries, not (N, N) ones."""
+    near = near_counts(roi, times, n_rois, window=window)
+    columns = near.tocsc()
+    for i in range(0, n_rois, block):
+        rows = slice(i, min(i + block, n_rois))
+        yield rows, near[rows].toarray(), columns[:, rows].T.toarray()
 
 
 def lagged_correlation(traces, *, max_lag_frames: int, block: int = 256):
@@ -107,6 +119,9 @@ def _decay(d, floor, amplitude, length):
     return floor + amplitude * np.exp(-d / length)
 
 
+MAX_FIT_PAIRS = 200_000
+
+
 def distance_decay(distance_um: np.ndarray, r: np.ndarray, *, n_bins: int = 12) -> dict:
     """Fit r = floor + amplitude * exp(-distance / length) to the pairs (least squares).
 
@@ -115,7 +130,10 @@ def distance_decay(distance_um: np.ndarray, r: np.ndarray, *, n_bins: int = 12) 
     shorter than the 5th percentile of distances, under ``MIN_DECAY_AMPLITUDE`` high, or no
     better than a constant r by an F test at ``DECAY_F_TEST_P``: r that does not fall with
     distance) and the binned
-    means: ``bins`` (DataFrame of bin centre, mean r, pairs per bin, fitted r). Spatial
+    means: ``bins`` (DataFrame of bin centre, mean r, pairs per bin, fitted r). The bins
+    use every pair; the fit a seeded random ``MAX_FIT_PAIRS`` of them when there are more
+    (the standard error of a length from 200,000 pairs is far below the spread between
+    recordings). Spatial
     decay of astrocyte microdomain synchrony, e.g. Bindocci et al. 2017 Science
     356:eaai8185.
     """
@@ -130,6 +148,9 @@ def distance_decay(distance_um: np.ndarray, r: np.ndarray, *, n_bins: int = 12) 
     centres = 0.5 * (edges[:-1] + edges[1:])
     counts = np.bincount(which, minlength=n_bins)
     means = np.bincount(which, weights=r, minlength=n_bins) / np.maximum(counts, 1)
+    if len(d) > MAX_FIT_PAIRS:
+        keep = np.random.default_rng(0).choice(len(d), MAX_FIT_PAIRS, replace=False)
+        d, r = d[keep], r[keep]
     if len(d) >= 5 and np.ptp(d) > 0:
         span = float(np.ptp(d))
         try:

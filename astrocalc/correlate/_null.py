@@ -66,15 +66,18 @@ def circular_shift_pvalues(traces, *, min_shift_frames: int, block: int | None =
 
 
 def benjamini_hochberg(p):
-    """Benjamini-Hochberg adjusted p-values (q) of a 1-D array of p-values."""
+    """Benjamini-Hochberg adjusted p-values (q) of a 1-D array of p-values. NaN p (pairs
+    that could not be tested, e.g. a constant trace) stay NaN and do not count among the
+    tests."""
     xp = array_namespace(p)
     p = xp.asarray(p, dtype=xp.float64)
-    m = p.shape[0]
+    out = xp.full_like(p, xp.nan)
+    tested = xp.flatnonzero(~xp.isnan(p))
+    m = int(tested.shape[0])
     if m == 0:
-        return p
-    order = xp.argsort(p)
+        return out
+    order = tested[xp.argsort(p[tested])]
     ranked = p[order] * m / xp.arange(1, m + 1)
     q = xp.minimum.accumulate(ranked[::-1])[::-1]
-    out = xp.empty_like(q)
     out[order] = xp.minimum(q, 1.0)
     return out

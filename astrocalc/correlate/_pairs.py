@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..backend import to_numpy
-from ._measures import near_counts
+from ._measures import near_count_blocks
 from ._null import benjamini_hochberg
 
 
@@ -44,11 +44,108 @@ def co_event_matrix(events: pd.DataFrame, roi_ids: np.ndarray, *, window_s: floa
     """:func:`co_event_fraction` of every pair of ROIs at once, (N, N), from the events
     table (``roi_id``, ``onset_s``); no loop over pairs."""
     roi, times = event_positions(events, roi_ids)
-    near = near_counts(roi, times, len(roi_ids), window=window_s).toarray()
-    counts = np.bincount(roi, minlength=len(roi_ids)).astype(float)
-    total = counts[:, None] + counts[None, :]
+    n = len(roi_ids)
+    counts = np.bincount(roi, minlength=n).astype(float)
+    out = np.empty((n, n))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, (near + near.T) / total, np.nan)
+        for rows, near, near_t in near_count_blocks(roi, times, n, window=window_s):
+            total = counts[rows, None] + counts[None, :]
+            out[rows] = np.where(total > 0, (near + near_t) / total, np.nan)
+    return out
+
+
+PAIR_COLUMNS = [
+    "roi_a",
+    "roi_b",
+    "r",
+    "p",
+    "distance_um",
+    "co_event_fraction",
+    "q",
+    "significant",
+]
+
+
+def pair_blocks(
+    r,
+    p,
+    roi_ids: np.ndarray,
+    centroids_px: np.ndarray,
+    *,
+    pixel_size_um: float,
+    co_event: np.ndarray,
+    alpha: float = 0.05,
+    q: np.ndarray | None = None,
+    extra: dict | None = None,
+    rows_per_block: int = 1_000_000,
+):
+    """pairs.csv in blocks: DataFrames of consecutive pairs (a < b, row-major over a), so a
+    recording with millions of pairs is written without the whole table in memory.
+
+    Columns: :data:`PAIR_COLUMNS`, then one per entry of ``extra`` ({name: (N, N) matrix,
+    or None for a column of NaN}). ``co_event`` is the (N, N) :func:`co_event_matrix`.
+    ``q`` is the Benjamini-Hochberg adjusted p over all pairs (computed unless given, in
+    the order of :func:`upper_triangle`); ``significant`` is q < alpha.
+    """
+    r, p = to_numpy(r), to_numpy(p)
+    ids = np.asarray(roi_ids)
+    n = len(ids)
+    if q is None:
+        q = to_numpy(benjamini_hochberg(upper_triangle(p)))
+    if not len(q):
+        yield pd.DataFrame({c: [] for c in PAIR_COLUMNS + list(extra or {})})
+        return
+    done, a = 0, 0
+    while a < n - 1:
+        # whole rows of the upper triangle: row a holds n - 1 - a pairs
+        stop, count = a, 0
+        while stop < n - 1 and (count == 0 or count + n - 1 - stop <= rows_per_block):
+            count += n - 1 - stop
+            stop += 1
+        ia = np.concatenate([np.full(n - 1 - i, i) for i in range(a, stop)])
+        ib = np.concatenate([np.arange(i + 1, n) for i in range(a, stop)])
+        block_q = q[done : done + count]
+        table = pd.DataFrame(
+            {
+                "roi_a": ids[ia],
+                "roi_b": ids[ib],
+                "r": r[ia, ib],
+                "p": p[ia, ib],
+                "distance_um": np.hypot(*(centroids_px[ia] - centroids_px[ib]).T) * pixel_size_um,
+                "co_event_fraction": co_event[ia, ib],
+                "q": block_q,
+                "significant": block_q < alpha,
+            }
+        )
+        for name, matrix in (extra or {}).items():
+            table[name] = np.nan if matrix is None else to_numpy(matrix)[ia, ib]
+        yield table
+        done += count
+        a = stop
+
+
+def upper_triangle(matrix: np.ndarray) -> np.ndarray:
+    """The strict upper triangle, row-major (the order of np.triu_indices(n, 1)), without
+    an (N, N) index or mask."""
+    n = matrix.shape[0]
+    out = np.empty(n * (n - 1) // 2, dtype=matrix.dtype)
+    start = 0
+    for i in range(n - 1):
+        out[start : start + n - 1 - i] = matrix[i, i + 1 :]
+        start += n - 1 - i
+    return out
+
+
+def pair_distances(centroids_px: np.ndarray, pixel_size_um: float) -> np.ndarray:
+    """Distance (um) between the centroids of every pair, in :func:`upper_triangle` order."""
+    c = np.asarray(centroids_px, float)
+    n = len(c)
+    out = np.empty(n * (n - 1) // 2)
+    start = 0
+    for i in range(n - 1):
+        out[start : start + n - 1 - i] = np.hypot(*(c[i + 1 :] - c[i]).T) * pixel_size_um
+        start += n - 1 - i
+    return out
 
 
 def pairs_table(
@@ -63,29 +160,20 @@ def pairs_table(
     alpha: float = 0.05,
     extra: dict | None = None,
 ) -> pd.DataFrame:
-    """pairs.csv: roi_a, roi_b, r, p, distance_um, co_event_fraction, q, significant, then
-    one column per matrix of ``extra`` ({name: (N, N) array}).
-
-    ``q`` is the Benjamini-Hochberg adjusted p over all pairs; ``significant`` is q < alpha.
-    """
-    r, p = to_numpy(r), to_numpy(p)
-    n = len(roi_ids)
-    ia, ib = np.triu_indices(n, k=1)
-    dist = np.hypot(*(centroids_px[ia] - centroids_px[ib]).T) * pixel_size_um
-    co = co_event_matrix(events, roi_ids, window_s=co_event_window_s)[ia, ib]
-    q = to_numpy(benjamini_hochberg(p[ia, ib])) if len(ia) else np.zeros(0)
-    table = pd.DataFrame(
-        {
-            "roi_a": np.asarray(roi_ids)[ia],
-            "roi_b": np.asarray(roi_ids)[ib],
-            "r": r[ia, ib],
-            "p": p[ia, ib],
-            "distance_um": dist,
-            "co_event_fraction": co,
-            "q": q,
-            "significant": q < alpha,
-        }
+    """The whole pairs.csv table at once (see :func:`pair_blocks`)."""
+    co = co_event_matrix(events, roi_ids, window_s=co_event_window_s)
+    return pd.concat(
+        list(
+            pair_blocks(
+                r,
+                p,
+                roi_ids,
+                centroids_px,
+                pixel_size_um=pixel_size_um,
+                co_event=co,
+                alpha=alpha,
+                extra=extra,
+            )
+        ),
+        ignore_index=True,
     )
-    for name, matrix in (extra or {}).items():
-        table[name] = to_numpy(matrix)[ia, ib]
-    return table

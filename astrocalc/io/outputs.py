@@ -53,6 +53,22 @@ def write_csv(path: str | Path, table: pd.DataFrame, *, float_format: str = "%.6
     os.replace(tmp, path)
 
 
+def write_csv_blocks(path: str | Path, blocks, *, float_format: str = "%.6g") -> None:
+    """:func:`write_csv` of a table given as consecutive DataFrames (same columns), one
+    block in memory at a time."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            for k, block in enumerate(blocks):
+                block.to_csv(
+                    f, index=False, header=k == 0, float_format=float_format, lineterminator="\n"
+                )
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 class StageOutput:
     """A stage's output folder, built in a temporary sibling and moved into place on success.
 

@@ -10,35 +10,76 @@ import numpy as np
 import pandas as pd
 import tifffile
 
-from ..backend import to_numpy
+from ..backend import name_of, to_numpy
 from ..correlate import (
+    benjamini_hochberg,
     circular_shift_pvalues,
     cluster_order,
+    co_event_matrix,
     distance_decay,
     event_positions,
     lagged_correlation,
-    pairs_table,
+    pair_blocks,
+    pair_distances,
     pearson_matrix,
     streaming_correlation,
     sttc_matrix,
+    upper_triangle,
 )
-from ..io.outputs import StageOutput, write_csv
+from ..io.outputs import StageOutput, write_csv, write_csv_blocks
 from ._common import StageClock, backend, recording, require, write_stage_record
 
 log = logging.getLogger(__name__)
 
 CIRCULAR_NULL_BUDGET = 1e10  # ROI pairs x frames up to which the exact circular null runs
+IN_MEMORY_BUDGET = 2.5e7  # ROIs x frames (200 MB of float64) beyond which traces are streamed
+LAGGED_BUDGET = 2e12  # ROI pairs x frames x lags of lagged correlation on the CPU
+TRACE_ROWS = 2000  # frames per chunk when traces.csv is streamed
+PAIR_ROWS = 1_000_000  # rows of pairs.csv per block written
+ALPHA = 0.05  # false discovery rate of the significant pairs
 
 
-def square_table(matrix: np.ndarray, roi_ids: np.ndarray) -> pd.DataFrame:
-    """Header "roi_id" then the ids; first column the ids (CONTRACT.md)."""
-    table = pd.DataFrame(matrix, columns=[str(i) for i in roi_ids])
-    table.insert(0, "roi_id", roi_ids)
-    return table
+def square_blocks(matrix: np.ndarray | None, roi_ids: np.ndarray, block: int = 500):
+    """A square matrix as CSV row blocks: header "roi_id" then the ids, first column the ids
+    (CONTRACT.md); None gives NaN throughout."""
+    columns = [str(i) for i in roi_ids]
+    for i in range(0, max(len(roi_ids), 1), block):
+        ids = roi_ids[i : i + block]
+        rows = (
+            np.full((len(ids), len(roi_ids)), np.nan) if matrix is None else matrix[i : i + block]
+        )
+        table = pd.DataFrame(rows, columns=columns)
+        table.insert(0, "roi_id", ids)
+        yield table
+
+
+def trace_chunks(path: Path, columns: list[str], xp):
+    """dF/F of ``columns`` from traces.csv, TRACE_ROWS frames at a time."""
+    for chunk in pd.read_csv(path, usecols=columns, chunksize=TRACE_ROWS, dtype=np.float64):
+        yield xp.asarray(chunk[columns].to_numpy())
+
+
+def correlation_plan(n_rois: int, n_frames: int, max_lag: int, cc: dict, xp) -> dict:
+    """Which null, whether traces are held in memory, whether lagged r is computed.
+
+    The exact circular-shift null needs every trace in memory and N^2 T work per shift;
+    beyond ``CIRCULAR_NULL_BUDGET`` the autocorrelation-corrected null of
+    :class:`~astrocalc.correlate.StreamingCorrelation` is used, and beyond
+    ``IN_MEMORY_BUDGET`` traces are read in chunks. Lagged r needs the whole traces and
+    2 max_lag + 1 products of the Pearson matrix's size: on the CPU it is left out
+    (NaN, said in the log and stage.json) beyond ``LAGGED_BUDGET``.
+    """
+    null = cc["null_model"]
+    if null == "auto":
+        null = "circular" if n_rois**2 * n_frames <= CIRCULAR_NULL_BUDGET else "autocorrelation"
+    in_memory = null == "circular" or n_rois * n_frames <= IN_MEMORY_BUDGET
+    on_gpu = name_of(xp) == "cupy"
+    lagged = in_memory and (on_gpu or n_rois**2 * n_frames * (2 * max_lag + 1) <= LAGGED_BUDGET)
+    return {"null": null, "in_memory": in_memory, "lagged": lagged}
 
 
 def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
-    from ..plots import plot_correlation, plot_distance, plot_panel  # deferred: slow import
+    from ..plots import panel_examples, plot_correlation, plot_distance, plot_panel
 
     out = Path(out)
     rec = recording(out)
@@ -46,62 +87,88 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
     clock = StageClock("correlation", config, xp)
     cc = config["correlation"]
     fs, px = rec["frame_rate_hz"], rec["pixel_size_um"]
-    traces = pd.read_csv(require(out / "events" / "traces.csv", "events"))
+    traces_csv = require(out / "events" / "traces.csv", "events")
     events = pd.read_csv(require(out / "events" / "events.csv", "events"))
     rois = pd.read_csv(require(out / "segmentation" / "rois.csv", "segment"))
     labels = tifffile.imread(require(out / "segmentation" / "rois.tif", "segment"))
     summary = tifffile.imread(require(out / "segmentation" / "summary.tif", "segment"))
     roi_ids = rois.roi_id.to_numpy()
-    dff = xp.asarray(traces[[f"roi_{i}" for i in roi_ids]].to_numpy(np.float64))
-    t = dff.shape[0]
+    n = len(roi_ids)
+    columns = [f"roi_{i}" for i in roi_ids]
+    t = int(rec["shape"][0])
     min_shift = min(int(round(cc["min_shift_s"] * fs)), max(1, t // 4))
-    r = to_numpy(pearson_matrix(dff))
-    null = cc["null_model"]
-    if null == "auto":
-        null = "circular" if len(roi_ids) ** 2 * t <= CIRCULAR_NULL_BUDGET else "autocorrelation"
-    if null == "circular":
-        p = to_numpy(circular_shift_pvalues(dff, min_shift_frames=min_shift))
+    max_lag = int(round(cc["max_lag_s"] * fs))
+    plan = correlation_plan(n, t, max_lag, cc, xp)
+
+    dff = None
+    if plan["in_memory"]:
+        dff = xp.asarray(pd.read_csv(traces_csv, usecols=columns)[columns].to_numpy(np.float64))
+        r = pearson_matrix(dff)
+        if plan["null"] == "circular":
+            p = circular_shift_pvalues(dff, min_shift_frames=min_shift)
+        else:
+            _, p = streaming_correlation([dff], n, max_lag=min_shift, xp=xp)
     else:
-        _, p = streaming_correlation([dff], len(roi_ids), max_lag=min_shift, xp=xp)
-        p = to_numpy(p)
-    tiling = sttc_matrix(
-        *event_positions(events, roi_ids),
-        len(roi_ids),
-        window=cc["co_event_window_s"],
-        duration=t / fs,
-    )
-    peak, lag = (
-        to_numpy(m)
-        for m in lagged_correlation(dff, max_lag_frames=int(round(cc["max_lag_s"] * fs)))
-    )
-    pairs = pairs_table(
-        r,
-        p,
-        roi_ids,
-        rois[["y", "x"]].to_numpy(),
-        pixel_size_um=px,
-        events=events,
-        co_event_window_s=cc["co_event_window_s"],
-        extra={"sttc": tiling, "lagged_r": peak, "lag_s": lag / fs},
-    )
-    decay = distance_decay(pairs.distance_um.to_numpy(), pairs.r.to_numpy())
+        r, p = streaming_correlation(trace_chunks(traces_csv, columns, xp), n, max_lag=min_shift)
+    r, p = to_numpy(r), to_numpy(p)
+    # the (N, N) matrices are made one after the other, the clustering's temporaries first
     order, clusters = cluster_order(r, threshold=cc["cluster_threshold"])
+    peak = lag_s = None
+    if plan["lagged"]:
+        peak, lag = (to_numpy(m) for m in lagged_correlation(dff, max_lag_frames=max_lag))
+        lag_s = lag / fs
+        del lag
+    else:
+        log.info("correlation: lagged r left out (%d ROIs x %d frames on %s)", n, t, name_of(xp))
+    del dff
+    event_roi, event_time = event_positions(events, roi_ids)
+    tiling = sttc_matrix(event_roi, event_time, n, window=cc["co_event_window_s"], duration=t / fs)
+    co_event = co_event_matrix(events, roi_ids, window_s=cc["co_event_window_s"])
+    # what the summary, the decay fit and its figure need, as vectors over pairs
+    pair_r = upper_triangle(r)
+    q = to_numpy(benjamini_hochberg(upper_triangle(p)))
+    significant = q < ALPHA
+    distance = pair_distances(rois[["y", "x"]].to_numpy(), px)
+    decay = distance_decay(distance, pair_r)
+
+    def pair_rows():
+        return pair_blocks(
+            r,
+            p,
+            roi_ids,
+            rois[["y", "x"]].to_numpy(),
+            pixel_size_um=px,
+            co_event=co_event,
+            alpha=ALPHA,
+            q=q,
+            extra={"sttc": tiling, "lagged_r": peak, "lag_s": lag_s},
+            rows_per_block=PAIR_ROWS,
+        )
+
+    shown = panel_examples(clusters)
+    examples = pd.read_csv(traces_csv, usecols=[columns[j] for j in shown])
+    examples = examples[[columns[j] for j in shown]].to_numpy(float)
+    mean_r = float(pair_r.mean()) if len(pair_r) else None
+    share = float(significant.mean()) if len(pair_r) else None
     log.info(
         "correlation: %d ROIs, mean pairwise r %.3f, %d of %d pairs significant (FDR 5 %%)",
-        len(roi_ids),
-        pairs.r.mean() if len(pairs) else np.nan,
-        int(pairs.significant.sum()),
-        len(pairs),
+        n,
+        mean_r if mean_r is not None else np.nan,
+        int(significant.sum()),
+        len(pair_r),
     )
     with StageOutput(out / "correlation", overwrite=overwrite) as tmp:
-        write_csv(tmp / "correlation.csv", square_table(r, roi_ids))
-        write_csv(tmp / "correlation_null.csv", square_table(p, roi_ids))
-        write_csv(tmp / "pairs.csv", pairs)
-        write_csv(tmp / "sttc.csv", square_table(tiling, roi_ids))
-        write_csv(tmp / "lagged_r.csv", square_table(peak, roi_ids))
-        write_csv(tmp / "lag_s.csv", square_table(lag / fs, roi_ids))
+        for name, matrix in (
+            ("correlation", r),
+            ("correlation_null", p),
+            ("sttc", tiling),
+            ("lagged_r", peak),
+            ("lag_s", lag_s),
+        ):
+            write_csv_blocks(tmp / f"{name}.csv", square_blocks(matrix, roi_ids))
+        write_csv_blocks(tmp / "pairs.csv", pair_rows())
         write_csv(tmp / "r_vs_distance.csv", decay["bins"])
-        plot_distance(pairs, decay, tmp / "r_vs_distance.png")
+        plot_distance(distance, pair_r, significant, decay, tmp / "r_vs_distance.png")
         write_csv(
             tmp / "clusters.csv",
             pd.DataFrame({"roi_id": roi_ids, "cluster": clusters, "order": np.argsort(order)}),
@@ -123,7 +190,8 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
             clusters,
             order,
             r,
-            to_numpy(dff),
+            shown,
+            examples,
             events,
             tmp / "panel.png",
             frame_rate_hz=fs,
@@ -132,12 +200,14 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
         write_stage_record(
             tmp,
             clock.record(
-                n_rois=len(roi_ids),
-                null=null,
+                n_rois=n,
+                null=plan["null"],
+                traces_in_memory=plan["in_memory"],
+                lagged=plan["lagged"],
                 min_shift_frames=min_shift,
-                n_null_shifts=int(t - 2 * min_shift + 1) if null == "circular" else None,
-                mean_pairwise_r=float(pairs.r.mean()) if len(pairs) else None,
-                share_significant_pairs=float(pairs.significant.mean()) if len(pairs) else None,
+                n_null_shifts=int(t - 2 * min_shift + 1) if plan["null"] == "circular" else None,
+                mean_pairwise_r=mean_r,
+                share_significant_pairs=share,
                 n_clusters=int(len(np.unique(clusters))),
                 decay_length_um=decay["length_um"],
             ),

@@ -23,6 +23,30 @@ def cluster_colours(clusters: np.ndarray) -> list:
     return [colours[c] for c in clusters]
 
 
+MAX_MATRIX_PIXELS = 1000  # matrices shown as block means beyond this many ROIs a side
+MAX_SCATTER_POINTS = 50_000
+MAX_BOUNDARIES = 60  # cluster boundary lines drawn on the heat map
+
+
+def display_matrix(r: np.ndarray, order: np.ndarray, max_size: int = MAX_MATRIX_PIXELS):
+    """r with rows and columns in ``order``, as shown: itself, or means of k x k blocks
+    when it is larger than ``max_size`` a side (a 5,000-ROI matrix would otherwise make a
+    25-megapixel image in every SVG and PDF). Built a strip of rows at a time, never as a
+    reordered (N, N) copy."""
+    n = len(order)
+    k = int(np.ceil(n / max_size))
+    if k <= 1:
+        return r[np.ix_(order, order)]
+    m = int(np.ceil(n / k))
+    out = np.empty((m, m))
+    pad = m * k - n
+    for b in range(m):
+        strip = r[order[b * k : (b + 1) * k]][:, order]
+        strip = np.pad(strip, ((0, 0), (0, pad)), constant_values=np.nan)
+        out[b] = np.nanmean(strip.reshape(len(strip), m, k), axis=(0, 2))
+    return out
+
+
 def plot_correlation(
     r: np.ndarray,
     roi_ids: np.ndarray,
@@ -38,7 +62,14 @@ def plot_correlation(
     n = len(roi_ids)
     fig = new_figure(7.0, 3.4)
     ax = fig.add_subplot(1, 2, 1)
-    im = ax.imshow(r[np.ix_(order, order)], cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    im = ax.imshow(
+        display_matrix(r, order),
+        cmap="RdBu_r",
+        vmin=-1,
+        vmax=1,
+        interpolation="nearest",
+        extent=(-0.5, n - 0.5, n - 0.5, -0.5),
+    )
     step = max(1, int(np.ceil(n / 40)))
     ticks = np.arange(0, n, step)
     ax.set_xticks(ticks, [str(roi_ids[order][i]) for i in ticks], rotation=90)
@@ -48,7 +79,8 @@ def plot_correlation(
     ax.set_title("Pairwise Pearson r of dF/F" + (f" - {title}" if title else ""))
     # cluster boundaries along the ordered axis
     ordered = clusters[order]
-    for b in np.flatnonzero(np.diff(ordered)) + 0.5:
+    boundaries = np.flatnonzero(np.diff(ordered)) + 0.5
+    for b in boundaries if len(boundaries) <= MAX_BOUNDARIES else []:
         ax.axhline(b, color="k", lw=0.3)
         ax.axvline(b, color="k", lw=0.3)
     cb = fig.colorbar(im, ax=ax, shrink=0.8)
@@ -63,26 +95,43 @@ def plot_correlation(
     return save(fig, path, formats=("png", "svg", "pdf"))
 
 
-def plot_distance(pairs, decay: dict, path):
-    """correlation/r_vs_distance.png/.svg/.pdf: r of every pair against the distance between
-    the ROIs' centroids, significant pairs (FDR) highlighted, binned means and the fitted
-    exponential decay with its length constant."""
+def plot_distance(distance_um, r, significant, decay: dict, path, *, seed: int = 0):
+    """correlation/r_vs_distance.png/.svg/.pdf: r of every pair (a random
+    ``MAX_SCATTER_POINTS`` of them when there are more) against the distance between the
+    ROIs' centroids, significant pairs (FDR) highlighted, binned means over all pairs and
+    the fitted exponential decay with its length constant."""
+    distance_um, r = np.asarray(distance_um, float), np.asarray(r, float)
+    sig = np.asarray(significant, bool)
+    shown = np.arange(len(r))
+    if len(r) > MAX_SCATTER_POINTS:
+        shown = np.sort(np.random.default_rng(seed).choice(len(r), MAX_SCATTER_POINTS, False))
     fig = new_figure(3.5, 3.2)
     ax = fig.add_subplot(1, 1, 1)
-    sig = pairs.significant.to_numpy(bool)
-    ax.scatter(pairs.distance_um[~sig], pairs.r[~sig], s=3, color="0.7", label="not significant")
-    ax.scatter(pairs.distance_um[sig], pairs.r[sig], s=3, color="#1f77b4", label="FDR < 5 %")
+    d, rr, ss = distance_um[shown], r[shown], sig[shown]
+    ax.scatter(d[~ss], rr[~ss], s=3, color="0.7", label="not significant", rasterized=True)
+    ax.scatter(d[ss], rr[ss], s=3, color="#1f77b4", label="FDR < 5 %", rasterized=True)
     bins = decay["bins"]
     ax.plot(bins.distance_um, bins.mean_r, "o", color="k", ms=3, label="binned mean")
     if np.isfinite(decay["length_um"]):
-        d = np.linspace(0, float(pairs.distance_um.max()), 200)
-        fitted = decay["floor"] + decay["amplitude"] * np.exp(-d / decay["length_um"])
-        ax.plot(d, fitted, color="#d62728", label=f"fit, length {decay['length_um']:.1f} \u00b5m")
+        x = np.linspace(0, float(np.nanmax(distance_um)), 200)
+        fitted = decay["floor"] + decay["amplitude"] * np.exp(-x / decay["length_um"])
+        ax.plot(x, fitted, color="#d62728", label=f"fit, length {decay['length_um']:.1f} \u00b5m")
     ax.axhline(0, color="k", lw=0.4)
     ax.set_xlabel("distance between ROI centroids (\u00b5m)")
     ax.set_ylabel("Pearson r of dF/F")
+    if len(shown) < len(r):
+        ax.set_title(f"{len(shown):,} of {len(r):,} pairs shown", fontsize=6)
     fig.legend(loc="outside lower center", ncol=2, frameon=False)
     return save(fig, path, formats=("png", "svg", "pdf"))
+
+
+def panel_examples(clusters: np.ndarray, n_traces: int = 6) -> np.ndarray:
+    """Positions of the ROIs whose traces :func:`plot_panel` shows: the first of the largest
+    cluster, then the first outside it."""
+    main = int(np.argmax(np.bincount(clusters)))
+    inside = np.flatnonzero(clusters == main)[: n_traces // 2 + n_traces % 2]
+    outside = np.flatnonzero(clusters != main)[: n_traces // 2]
+    return np.concatenate([inside, outside])
 
 
 def plot_panel(
@@ -92,19 +141,20 @@ def plot_panel(
     clusters: np.ndarray,
     order: np.ndarray,
     r: np.ndarray,
-    dff: np.ndarray,
+    shown: np.ndarray,
+    traces: np.ndarray,
     events,
     path,
     *,
     frame_rate_hz: float,
     pixel_size_um: float,
-    n_traces: int = 6,
 ):
     """correlation/panel.png/.svg/.pdf, laid out like the usual first figure of a
     microdomain-synchrony study: (a) ROIs coloured by cluster over the max-minus-mean
     image, (b) dF/F of example ROIs from the largest cluster and from outside it, events
     shaded and co-active ones (``n_rois`` > 1) in the cluster's colour, (c) the clustered
-    correlation matrix."""
+    correlation matrix. ``shown``: positions of the example ROIs (:func:`panel_examples`),
+    ``traces``: their dF/F, (T, len(shown))."""
     colours = cluster_colours(clusters)
     fig = new_figure(7.0, 2.8)
     grid = fig.add_gridspec(1, 3, width_ratios=[1, 1.6, 1.1])
@@ -118,16 +168,11 @@ def plot_panel(
     scale_bar(ax, pixel_size_um, image.shape[1])
 
     ax = fig.add_subplot(grid[1])
-    sizes = np.bincount(clusters)
-    main = int(np.argmax(sizes))
-    inside = np.flatnonzero(clusters == main)[: n_traces // 2 + n_traces % 2]
-    outside = np.flatnonzero(clusters != main)[: n_traces // 2]
-    shown = np.concatenate([inside, outside])
-    t = np.arange(dff.shape[0]) / frame_rate_hz
-    spread = float(np.nanpercentile(dff[:, shown], 99)) if len(shown) else 1.0
+    t = np.arange(traces.shape[0]) / frame_rate_hz
+    spread = float(np.nanpercentile(traces, 99)) if len(shown) else 1.0
     for k, j in enumerate(shown):
         offset = -k * 1.1 * max(spread, 1e-6)
-        ax.plot(t, dff[:, j] + offset, color=colours[j], lw=0.5)
+        ax.plot(t, traces[:, k] + offset, color=colours[j], lw=0.5)
         mine = events[events.roi_id == roi_ids[j]]
         for ev in mine.itertuples():
             co = ev.n_rois > 1
@@ -146,7 +191,13 @@ def plot_panel(
     ax.spines["left"].set_visible(False)
 
     ax = fig.add_subplot(grid[2])
-    im = ax.imshow(r[np.ix_(order, order)], cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    im = ax.imshow(
+        display_matrix(r, order),
+        cmap="RdBu_r",
+        vmin=-1,
+        vmax=1,
+        interpolation="nearest",
+    )
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("ROIs (clustered)")

@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -10,8 +11,10 @@ from astrocalc.correlate import (
     circular_shift_pvalues,
     cluster_order,
     co_event_fraction,
+    pair_blocks,
     pairs_table,
     pearson_matrix,
+    upper_triangle,
 )
 
 
@@ -77,6 +80,14 @@ def test_benjamini_hochberg_known_values():
     np.testing.assert_allclose(benjamini_hochberg(p), [0.02, 0.04, 0.04, 0.02])
 
 
+def test_benjamini_hochberg_leaves_untested_pairs_out():
+    """A NaN p (a constant trace) stays NaN and does not change the other q-values."""
+    p = np.array([0.01, np.nan, 0.04, 0.03, 0.005])
+    q = benjamini_hochberg(p)
+    assert np.isnan(q[1])
+    np.testing.assert_allclose(q[[0, 2, 3, 4]], [0.02, 0.04, 0.04, 0.02])
+
+
 def test_cluster_order_groups_correlated_rois():
     r = np.eye(6)
     for group in ((0, 3, 5), (1, 2, 4)):
@@ -111,3 +122,43 @@ def test_co_event_fraction_and_pairs_table():
     np.testing.assert_allclose(t.distance_um, [2.5, 5.0, 0.5 * np.hypot(3, 6)])
     assert t.co_event_fraction.tolist() == [1.0, 0.0, 0.0]
     assert t.significant.tolist() == [True, False, False]
+
+
+def test_pair_blocks_split_rows_without_changing_the_table():
+    """pairs.csv written in blocks of whole rows is the one-block table, q over all pairs."""
+    rng = np.random.default_rng(3)
+    n = 9
+    r = rng.uniform(-1, 1, (n, n))
+    r = (r + r.T) / 2
+    p = rng.uniform(0, 1, (n, n))
+    p = (p + p.T) / 2
+    p[2, 5] = p[5, 2] = np.nan  # an untested pair
+    kwargs = dict(
+        pixel_size_um=0.5,
+        co_event=rng.uniform(0, 1, (n, n)),
+        extra={"sttc": r * 2},
+    )
+    ids, centroids = np.arange(10, 10 + n), rng.uniform(0, 50, (n, 2))
+    whole = pd.concat(list(pair_blocks(r, p, ids, centroids, **kwargs)), ignore_index=True)
+    parts = list(pair_blocks(r, p, ids, centroids, rows_per_block=7, **kwargs))
+    assert len(parts) > 3
+    pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole, check_exact=True)
+    ia, ib = np.triu_indices(n, 1)
+    assert whole[["roi_a", "roi_b"]].to_numpy().tolist() == np.c_[ids[ia], ids[ib]].tolist()
+    np.testing.assert_allclose(whole.q, benjamini_hochberg(p[ia, ib]))
+    np.testing.assert_array_equal(upper_triangle(p), p[ia, ib])
+    assert not whole.significant[whole.p.isna()].any()
+
+
+def test_display_matrix_is_the_block_means_of_the_ordered_matrix():
+    from astrocalc.plots.correlation import display_matrix
+
+    rng = np.random.default_rng(4)
+    r = rng.uniform(-1, 1, (25, 25))
+    order = rng.permutation(25)
+    np.testing.assert_array_equal(display_matrix(r, order, max_size=30), r[np.ix_(order, order)])
+    shown = display_matrix(r, order, max_size=10)  # blocks of 3: 9 x 9, the last of 1
+    assert shown.shape == (9, 9)
+    ordered = r[np.ix_(order, order)]
+    assert shown[0, 0] == pytest.approx(ordered[:3, :3].mean())
+    assert shown[2, 8] == pytest.approx(ordered[6:9, 24:].mean())
