@@ -6,9 +6,16 @@ import numpy as np
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
+MAX_OPTIMAL_ORDER = 1000  # ROIs up to which the leaf order is optimised (O(N^3) work)
+
 
 def cluster_order(r: np.ndarray, *, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """Leaf order and flat clusters of ROIs from average linkage on 1 - r.
+
+    The leaves are put in optimal order (Bar-Joseph et al. 2001 Bioinformatics 17:S22:
+    neighbours as similar as possible) up to ``MAX_OPTIMAL_ORDER`` ROIs; beyond that, where
+    it would take hours, in the dendrogram's own order, which keeps every cluster
+    contiguous all the same.
 
     Parameters
     ----------
@@ -30,8 +37,12 @@ def cluster_order(r: np.ndarray, *, threshold: float) -> tuple[np.ndarray, np.nd
     d = np.clip(1.0 - r, 0.0, 2.0)
     d = (d + d.T) / 2
     np.fill_diagonal(d, 0.0)
-    z = hierarchy.linkage(squareform(d, checks=False), method="average")
-    order = hierarchy.leaves_list(hierarchy.optimal_leaf_ordering(z, squareform(d, checks=False)))
+    condensed = squareform(d, checks=False)
+    del d
+    z = hierarchy.linkage(condensed, method="average")
+    if n <= MAX_OPTIMAL_ORDER:
+        z = hierarchy.optimal_leaf_ordering(z, condensed)
+    order = hierarchy.leaves_list(z)
     raw = hierarchy.fcluster(z, t=threshold, criterion="distance")
     # renumber clusters in the order they appear along the leaves
     first_seen = {}

@@ -1,7 +1,17 @@
 """Astrocyte compartment models and astrocyte-gated three-factor plasticity."""
 
 from ._astrocyte import AstrocyteInput, calcium_events, poisson_drive, simulate_astrocytes
+from ._integrate import integrate, rk4_step
 from ._li_rinzel import LiRinzel, li_rinzel_rates, resting_state
+from ._oscillations import (
+    envelope_growth_rate,
+    hopf_points,
+    leading_eigenvalue,
+    oscillation_measures,
+    oscillation_window,
+    simulate_clamped,
+    steady_state,
+)
 from ._plasticity import STDP, eligibility_increments, gated_weight_change, spike_trains
 from ._simulate import SimulationResult, simulate_plasticity
 
@@ -12,11 +22,20 @@ __all__ = [
     "SimulationResult",
     "calcium_events",
     "eligibility_increments",
+    "envelope_growth_rate",
     "gated_weight_change",
+    "hopf_points",
+    "integrate",
+    "leading_eigenvalue",
     "li_rinzel_rates",
+    "oscillation_measures",
+    "oscillation_window",
     "poisson_drive",
     "resting_state",
+    "rk4_step",
+    "simulate_clamped",
     "simulate_astrocytes",
     "simulate_plasticity",
     "spike_trains",
+    "steady_state",
 ]
