@@ -13,25 +13,35 @@ from ..backend import array_namespace
 from ._pearson import zscore
 
 
-def near_counts(roi: np.ndarray, times: np.ndarray, n_rois: int, *, window: float):
+def near_counts(
+    roi: np.ndarray, times: np.ndarray, n_rois: int, *, window: float, block: int = 2_000_000
+):
     """Sparse (N, N) matrix M: M[a, b] = number of events of ROI a with an event of ROI b
     within ``window`` (same units as ``times``; an event counts once however many of b's
     events are near it). ``roi`` holds 0-based ROI indices. Built from the events inside
     each event's window in the time-sorted list, so the work follows the number of nearby
-    event pairs, not the number of ROI pairs."""
-    from scipy.sparse import coo_matrix
+    event pairs, not the number of ROI pairs; events are taken in groups of about
+    ``block`` nearby pairs, so memory does not grow with the recording's length."""
+    from scipy.sparse import coo_matrix, csr_matrix
 
     order = np.argsort(times, kind="stable")
     t, r = np.asarray(times, float)[order], np.asarray(roi, np.int64)[order]
     lo = np.searchsorted(t, t - window, side="left")
     hi = np.searchsorted(t, t + window, side="right")
     sizes = hi - lo
-    event = np.repeat(np.arange(len(t)), sizes)
-    other = lo[event] + (np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes))
-    # one count per (event, ROI of a near event)
-    key = np.unique(event * n_rois + r[other])
-    a, b = r[key // n_rois], key % n_rois
-    return coo_matrix((np.ones(len(a)), (a, b)), shape=(n_rois, n_rois)).tocsr()
+    cum = np.cumsum(sizes)
+    steps = np.arange(block, int(sizes.sum()), block)
+    cuts = np.unique(np.r_[0, np.searchsorted(cum, steps, side="right"), len(t)])
+    total = csr_matrix((n_rois, n_rois))
+    for start, stop in zip(cuts[:-1], cuts[1:], strict=True):
+        size = sizes[start:stop]
+        event = np.repeat(np.arange(start, stop), size)
+        other = lo[event] + (np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size))
+        # one count per (event, ROI of a near event)
+        key = np.unique(event * n_rois + r[other])
+        a, b = r[key // n_rois], key % n_rois
+        total = total + coo_matrix((np.ones(len(a)), (a, b)), shape=(n_rois, n_rois)).tocsr()
+    return total.tocsr()
 
 
 def tiled_fraction(roi, times, n_rois: int, *, window: float, duration: float) -> np.ndarray:

@@ -72,12 +72,19 @@ def benjamini_hochberg(p):
     xp = array_namespace(p)
     p = xp.asarray(p, dtype=xp.float64)
     out = xp.full_like(p, xp.nan)
-    tested = xp.flatnonzero(~xp.isnan(p))
-    m = int(tested.shape[0])
+    untested = xp.isnan(p)
+    if bool(untested.any()):
+        order = xp.flatnonzero(~untested)
+        order = order[xp.argsort(p[order])]
+    else:  # the usual case, without the index copies (millions of pairs)
+        order = xp.argsort(p)
+    del untested
+    m = int(order.shape[0])
     if m == 0:
         return out
-    order = tested[xp.argsort(p[tested])]
-    ranked = p[order] * m / xp.arange(1, m + 1)
-    q = xp.minimum.accumulate(ranked[::-1])[::-1]
-    out[order] = xp.minimum(q, 1.0)
+    ranked = p[order]
+    ranked *= m
+    ranked /= xp.arange(1, m + 1, dtype=xp.float64)
+    ranked = xp.minimum.accumulate(ranked[::-1])[::-1]
+    out[order] = xp.minimum(ranked, 1.0)
     return out

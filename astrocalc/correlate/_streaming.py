@@ -54,7 +54,8 @@ class StreamingCorrelation:
         x = x - self.shift
         self.t += x.shape[0]
         self.s1 += x.sum(axis=0)
-        self.s2 += x.T @ x
+        for i in range(0, self.n, 512):  # in row blocks: no (N, N) temporary
+            self.s2[i : i + 512] += x[:, i : i + 512].T @ x
         joined = x if self.tail is None else xp.concatenate([self.tail, x])
         start = 0 if self.tail is None else len(self.tail)
         # products whose later frame lies in this chunk: each pair of frames counted once

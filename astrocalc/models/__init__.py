@@ -12,12 +12,23 @@ from ._oscillations import (
     simulate_clamped,
     steady_state,
 )
-from ._plasticity import STDP, eligibility_increments, gated_weight_change, spike_trains
+from ._plasticity import (
+    STDP,
+    AstrocyteLTDGate,
+    astrocyte_gated_ltd,
+    eligibility_increments,
+    gated_weight_change,
+    pairing_trains,
+    spike_trains,
+    stdp_window,
+)
 from ._simulate import SimulationResult, simulate_plasticity
 
 __all__ = [
     "STDP",
     "AstrocyteInput",
+    "AstrocyteLTDGate",
+    "astrocyte_gated_ltd",
     "LiRinzel",
     "SimulationResult",
     "calcium_events",
@@ -30,6 +41,7 @@ __all__ = [
     "li_rinzel_rates",
     "oscillation_measures",
     "oscillation_window",
+    "pairing_trains",
     "poisson_drive",
     "resting_state",
     "rk4_step",
@@ -37,5 +49,6 @@ __all__ = [
     "simulate_astrocytes",
     "simulate_plasticity",
     "spike_trains",
+    "stdp_window",
     "steady_state",
 ]

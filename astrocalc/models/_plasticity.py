@@ -111,3 +111,95 @@ def gated_weight_change(
         dw += rule.learning_rate * e * gate[step] * dt_s
         ungated += rule.learning_rate * e * dt_s
     return dw, ungated
+
+
+def pairing_trains(
+    lags_s: np.ndarray, *, n_pairings: int, frequency_hz: float
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A spike-timing protocol, one synapse per lag: ``n_pairings`` presynaptic spikes at
+    ``frequency_hz``, each with one postsynaptic spike ``lag`` later (negative: post
+    before pre). Times start at 1 s."""
+    pre = 1.0 + np.arange(n_pairings) / frequency_hz
+    return [pre.copy() for _ in lags_s], [pre + lag for lag in lags_s]
+
+
+def stdp_window(
+    lags_s: np.ndarray,
+    rule: STDP | None = None,
+    *,
+    n_pairings: int = 60,
+    frequency_hz: float = 1.0,
+    dt_s: float = 0.0005,
+) -> np.ndarray:
+    """Weight change per synapse after a pairing protocol at each lag, with the gate always
+    open (no astrocyte): the eligibility machinery of :func:`gated_weight_change` run to
+    the end of the traces. The classic window (Bi & Poo 1998): potentiation for pre
+    before post, depression for post before pre, each falling off exponentially."""
+    rule = rule or STDP()
+    lags_s = np.asarray(lags_s, float)
+    pre, post = pairing_trains(lags_s, n_pairings=n_pairings, frequency_hz=frequency_hz)
+    end = 1.0 + n_pairings / frequency_hz + 10 * rule.tau_e_s
+    n_steps = int(np.ceil(end / dt_s))
+    gate = np.ones((n_steps, len(lags_s)))
+    dw, _ = gated_weight_change(pre, post, gate, dt_s=dt_s, rule=rule)
+    return dw
+
+
+@dataclass(frozen=True)
+class AstrocyteLTDGate:
+    """Astrocyte as a thresholding integrator for spike-timing-dependent depression, in
+    the manner of Min & Nevian (2012, Nat Neurosci 15:746): at neocortical L4-L2/3
+    synapses t-LTD needs post-before-pre pairings to release endocannabinoids, which raise
+    astrocyte calcium through CB1 receptors; the astrocyte's glutamate then acts on
+    presynaptic NMDA receptors, and LTD appears only after enough pairings.
+
+    Each post-before-pre pairing (a presynaptic spike within ``window_s`` after a
+    postsynaptic one) adds ``drive_per_pairing`` to the astrocyte's calcium-like variable
+    A, which decays with ``tau_s``. The depression a pairing would cause under plain STDP
+    is expressed only when A is at or above ``threshold``. The numbers are illustrative
+    (chosen so that about 20 pairings at 0.2 Hz are needed), not fitted to that study.
+    """
+
+    window_s: float = 0.1
+    drive_per_pairing: float = 0.05
+    tau_s: float = 60.0
+    threshold: float = 0.5
+
+    def pairings_needed(self, frequency_hz: float) -> float:
+        """Pairings at ``frequency_hz`` after which A first reaches the threshold (inf if
+        never): A_n = k (1 - r^n) / (1 - r), r = exp(-1 / (f tau))."""
+        r = np.exp(-1.0 / (frequency_hz * self.tau_s))
+        ceiling = self.drive_per_pairing / (1.0 - r)
+        if ceiling < self.threshold:
+            return np.inf
+        return float(np.ceil(np.log(1.0 - self.threshold / ceiling) / np.log(r)))
+
+
+def astrocyte_gated_ltd(
+    pre: np.ndarray, post: np.ndarray, gate: AstrocyteLTDGate, rule: STDP | None = None
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Depression of one synapse under :class:`AstrocyteLTDGate`.
+
+    Returns (dw, pairing times, A just after each pairing). dw sums, over the pairings
+    at which A >= threshold, the STDP depression of the pair (-a_minus exp(-lag /
+    tau_minus)); pairings before the threshold is crossed change nothing.
+    """
+    rule = rule or STDP()
+    pre, post = np.sort(np.asarray(pre, float)), np.sort(np.asarray(post, float))
+    if not len(pre) or not len(post):
+        return 0.0, np.zeros(0), np.zeros(0)
+    i = np.searchsorted(post, pre, side="right") - 1  # latest post spike at or before pre
+    has = i >= 0
+    lag = np.where(has, pre - post[np.clip(i, 0, None)], np.inf)
+    paired = has & (lag > 0) & (lag <= gate.window_s)
+    times, lags = pre[paired], lag[paired]
+    a = np.zeros(len(times))
+    level, last = 0.0, None
+    for k, t in enumerate(times):
+        if last is not None:
+            level *= np.exp(-(t - last) / gate.tau_s)
+        level += gate.drive_per_pairing
+        a[k], last = level, t
+    expressed = a >= gate.threshold
+    dw = -rule.a_minus * float(np.exp(-lags[expressed] / rule.tau_minus_s).sum())
+    return dw, times, a

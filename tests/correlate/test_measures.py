@@ -49,6 +49,19 @@ def test_sttc_and_co_events_match_their_definitions():
     assert np.isnan(co[3, 3])
 
 
+def test_near_counts_do_not_depend_on_the_block_of_events():
+    from astrocalc.correlate import near_counts
+
+    rng = np.random.default_rng(2)
+    roi, times = rng.integers(0, 30, 5000), rng.uniform(0, 500, 5000)
+    whole = near_counts(roi, times, 30, window=1.0).toarray()
+    assert whole.sum() > 5000
+    for block in (1, 97, 10_000):
+        np.testing.assert_array_equal(
+            near_counts(roi, times, 30, window=1.0, block=block).toarray(), whole
+        )
+
+
 def test_lagged_correlation_finds_the_lag(xp):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((4000, 3))

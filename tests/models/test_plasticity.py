@@ -1,0 +1,77 @@
+"""Pairing protocols: the STDP window without astrocyte, and the astrocyte as a
+thresholding integrator for timing-dependent LTD (Min & Nevian 2012)."""
+
+import numpy as np
+import pytest
+
+from astrocalc.models import (
+    STDP,
+    AstrocyteLTDGate,
+    astrocyte_gated_ltd,
+    pairing_trains,
+    stdp_window,
+)
+
+RULE = STDP()
+
+
+def test_stdp_window_has_the_classic_shape():
+    """Potentiation for pre before post, depression for post before pre, each decaying
+    with its own time constant (Bi & Poo 1998: 16.8 and 33.7 ms), fitted within 2 %."""
+    lags = np.array([0.004, 0.008, 0.016, 0.032, 0.064])
+    ltp = stdp_window(lags, RULE)
+    ltd = stdp_window(-lags, RULE)
+    assert (ltp > 0).all() and (ltd < 0).all()
+    assert (np.diff(ltp) < 0).all() and (np.diff(ltd) > 0).all()
+    tau_plus = -1 / np.polyfit(lags, np.log(ltp), 1)[0]
+    tau_minus = -1 / np.polyfit(lags, np.log(-ltd), 1)[0]
+    assert tau_plus == pytest.approx(RULE.tau_plus_s, rel=0.02)
+    assert tau_minus == pytest.approx(RULE.tau_minus_s, rel=0.02)
+    # the two sides' heights at zero lag are the rule's a+ and a- (same protocol scale)
+    ratio = np.exp(np.polyfit(lags, np.log(-ltd), 1)[1] - np.polyfit(lags, np.log(ltp), 1)[1])
+    assert ratio == pytest.approx(RULE.a_minus / RULE.a_plus, rel=0.02)
+
+
+@pytest.mark.parametrize("frequency_hz", [0.2, 1.0])
+def test_no_ltd_below_the_threshold_number_of_pairings(frequency_hz):
+    gate = AstrocyteLTDGate()
+    needed = gate.pairings_needed(frequency_hz)
+    assert 5 <= needed <= 60
+    changes = {}
+    for n in range(1, int(needed) + 10):
+        pre, post = pairing_trains([-0.01], n_pairings=n, frequency_hz=frequency_hz)
+        changes[n] = astrocyte_gated_ltd(pre[0], post[0], gate, RULE)[0]
+    below = [changes[n] for n in changes if n < needed]
+    above = [changes[n] for n in changes if n >= needed]
+    assert all(dw == 0 for dw in below)
+    assert all(dw < 0 for dw in above)
+    assert np.all(np.diff(above) < 0)  # every pairing past the threshold adds depression
+
+
+def test_slow_pairing_never_reaches_the_threshold_and_ltp_pairs_do_not_drive_it():
+    gate = AstrocyteLTDGate()
+    assert gate.pairings_needed(0.02) == np.inf
+    pre, post = pairing_trains([-0.01], n_pairings=200, frequency_hz=0.02)
+    assert astrocyte_gated_ltd(pre[0], post[0], gate, RULE)[0] == 0
+    pre, post = pairing_trains([0.01], n_pairings=200, frequency_hz=1.0)  # pre before post
+    dw, times, _ = astrocyte_gated_ltd(pre[0], post[0], gate, RULE)
+    assert dw == 0 and len(times) == 0
+
+
+def test_timing_sweep_with_and_without_the_astrocyte():
+    """Few pairings: plain STDP depresses at negative lags, the astrocyte-gated rule does
+    not; the potentiation side does not need the astrocyte."""
+    gate = AstrocyteLTDGate()
+    lags = np.array([-0.04, -0.02, -0.01, 0.01, 0.02, 0.04])
+    few = int(gate.pairings_needed(1.0)) - 1
+    plain = stdp_window(lags, RULE, n_pairings=few)
+    pre, post = pairing_trains(lags, n_pairings=few, frequency_hz=1.0)
+    gated = np.array(
+        [astrocyte_gated_ltd(a, b, gate, RULE)[0] for a, b in zip(pre, post, strict=True)]
+    )
+    assert (plain[lags < 0] < 0).all() and (gated[lags < 0] == 0).all()
+    pre, post = pairing_trains(lags, n_pairings=3 * few, frequency_hz=1.0)
+    gated = np.array(
+        [astrocyte_gated_ltd(a, b, gate, RULE)[0] for a, b in zip(pre, post, strict=True)]
+    )
+    assert (gated[lags < 0] < 0).all()
