@@ -1,6 +1,14 @@
 """Astrocyte compartment models and astrocyte-gated three-factor plasticity."""
 
 from ._astrocyte import AstrocyteInput, calcium_events, poisson_drive, simulate_astrocytes
+from ._gchi import (
+    FM_OSCILLATOR,
+    STIMBERG_2019,
+    GChI,
+    gchi_from_li_rinzel,
+    gchi_rates,
+    simulate_gchi,
+)
 from ._integrate import integrate, rk4_step
 from ._li_rinzel import LiRinzel, li_rinzel_rates, resting_state
 from ._oscillations import (
@@ -25,6 +33,12 @@ from ._plasticity import (
 from ._simulate import SimulationResult, simulate_plasticity
 
 __all__ = [
+    "FM_OSCILLATOR",
+    "GChI",
+    "STIMBERG_2019",
+    "gchi_from_li_rinzel",
+    "gchi_rates",
+    "simulate_gchi",
     "STDP",
     "AstrocyteInput",
     "AstrocyteLTDGate",
