@@ -1,6 +1,7 @@
 """Astrocyte compartment models and astrocyte-gated three-factor plasticity."""
 
 from ._astrocyte import AstrocyteInput, calcium_events, poisson_drive, simulate_astrocytes
+from ._compartments import simulate_li_rinzel
 from ._gchi import (
     FM_OSCILLATOR,
     STIMBERG_2019,
@@ -39,6 +40,7 @@ __all__ = [
     "gchi_from_li_rinzel",
     "gchi_rates",
     "simulate_gchi",
+    "simulate_li_rinzel",
     "STDP",
     "AstrocyteInput",
     "AstrocyteLTDGate",

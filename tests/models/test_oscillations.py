@@ -98,3 +98,17 @@ def test_oscillation_window_agrees_with_nest(nest_sim, our_window):
     theirs = oscillation_window(nest_sim, P)
     assert theirs["lower_uM"] == pytest.approx(our_window["lower_uM"], rel=0.01)
     assert theirs["upper_uM"] == pytest.approx(our_window["upper_uM"], rel=0.01)
+
+
+@pytest.mark.parametrize("engine", ["array", "numba"])
+def test_compartments_with_ip3_state_match_the_clamped_cells(engine):
+    """With IP3 starting at its target it stays there: the compartments' calcium is that of
+    the clamped cells (same RK4), for the array path and the numba kernel."""
+    from astrocalc.models import simulate_li_rinzel
+
+    target = np.linspace(0.3, 0.7, 17)
+    t, ca = simulate_li_rinzel(target, duration_s=30, engine=engine)
+    t_ref, ca_ref, _ = simulate_clamped(target, duration_s=30, dt_s=0.01, record_dt_s=0.1)
+    np.testing.assert_allclose(t, t_ref)
+    np.testing.assert_allclose(ca, ca_ref, atol=1e-6)
+    assert np.ptp(ca[100:, 8]) > 0.2  # IP3 0.5 uM oscillates
