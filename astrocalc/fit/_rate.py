@@ -59,8 +59,10 @@ def simulate_rate_curve(
         coupling_per_s=model["ip3_coupling_per_s"],
         ip3_pulse_uM=model["ip3_pulse_uM"],
         record_every=every,
+        n_branches=model["n_branches"],
+        ca_coupling_per_s=model["ca_coupling_per_s"],
     )
-    ca = rec["ca"][:, :, :-1]  # microdomains only
+    ca = rec["ca"][:, :, :n_domains]  # microdomains only
     onsets = calcium_events(ca, threshold_uM=EVENT_THRESHOLD_UM, dt_s=every * dt)
     counts = np.array([len(o) for o in onsets], float).reshape(len(grid), n_astrocytes * n_domains)
     per_min = counts / (duration_s / 60.0)

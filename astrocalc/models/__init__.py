@@ -1,6 +1,6 @@
 """Astrocyte compartment models and astrocyte-gated three-factor plasticity."""
 
-from ._astrocyte import AstrocyteInput, calcium_events, poisson_drive, simulate_astrocytes
+from ._astrocyte import AstrocyteInput, calcium_events, poisson_drive, simulate_astrocytes, tree
 from ._compartments import simulate_li_rinzel
 from ._gchi import (
     FM_OSCILLATOR,
@@ -67,4 +67,5 @@ __all__ = [
     "spike_trains",
     "stdp_window",
     "steady_state",
+    "tree",
 ]

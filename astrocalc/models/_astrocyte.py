@@ -1,11 +1,14 @@
-"""An astrocyte as microdomain compartments around a soma, coupled by IP3 exchange.
+"""An astrocyte as a tree of compartments: microdomains on branches on a soma.
 
 Each compartment follows Li-Rinzel calcium dynamics with its own IP3. Microdomains
 receive synaptic glutamate as Poisson events, each adding an IP3 pulse; a share of the
 events is common to all microdomains of a cell (correlated input), the rest independent.
-IP3 diffuses between every microdomain and the soma (star topology). Many astrocytes and
-parameter candidates are integrated at once along leading array axes, with a fixed-step
-Euler scheme on the NumPy or CuPy backend.
+IP3 (and, optionally, calcium) is exchanged along the tree's edges: each microdomain with
+its branch (or with the soma when there are no branches: a star), each branch with the
+soma, the flux proportional to the concentration difference. Volumes: a microdomain 1, a
+branch as large as its microdomains together, the soma as large as all microdomains. Many
+astrocytes and parameter candidates are integrated at once along the leading array axis,
+RK4 with a fixed step between input events, on the NumPy or CuPy backend.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import to_numpy
+from ._integrate import rk4_step
 from ._li_rinzel import LiRinzel, li_rinzel_rates, resting_state
 
 
@@ -56,6 +60,26 @@ def poisson_drive(
     return (private | shared).astype(np.uint8)
 
 
+def tree(n_domains: int, n_branches: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Edges and volumes of an astrocyte tree: compartments are the microdomains, then
+    the branches, then the soma; microdomain i sits on branch i mod n_branches. Returns
+    the incidence matrix (n_edges, n_compartments; +1 at the outer end, -1 at the inner)
+    and the volumes (n_compartments,)."""
+    n = n_domains + n_branches + 1
+    soma = n - 1
+    inner = [n_domains + i % n_branches if n_branches else soma for i in range(n_domains)]
+    inner += [soma] * n_branches
+    incidence = np.zeros((len(inner), n))
+    for edge, j in enumerate(inner):
+        incidence[edge, edge] = 1.0
+        incidence[edge, j] = -1.0
+    volume = np.ones(n)
+    for b in range(n_branches):
+        volume[n_domains + b] = max(1, len(range(b, n_domains, n_branches)))
+    volume[soma] = n_domains
+    return incidence, volume
+
+
 def simulate_astrocytes(
     drive,
     xp,
@@ -65,6 +89,8 @@ def simulate_astrocytes(
     ip3_pulse_uM: float,
     params: LiRinzel | None = None,
     record_every: int = 0,
+    n_branches: int = 0,
+    ca_coupling_per_s: float = 0.0,
 ):
     """Integrate a batch of astrocytes.
 
@@ -75,40 +101,59 @@ def simulate_astrocytes(
     xp : module
         Array backend.
     dt_s : float
-        Euler step (s).
+        Step (s): RK4 over each step, input pulses added at its end.
     coupling_per_s : float
-        IP3 exchange rate between each microdomain and the soma (1/s).
+        IP3 exchange rate along each edge of the tree (1/s).
     ip3_pulse_uM : float
         IP3 added per synaptic event (uM).
     params : LiRinzel
         Calcium dynamics parameters.
     record_every : int
-        Record (Ca, IP3) every this many steps (0: record nothing but the peaks).
+        Record (Ca, IP3) every this many steps (0: record nothing).
+    n_branches : int
+        Branches between microdomains and soma (0: microdomains on the soma).
+    ca_coupling_per_s : float
+        Calcium exchange rate along each edge (1/s; 0: calcium stays in its compartment).
 
     Returns
     -------
-    ca_max_runs : dict
-        ``ca`` (n_rec, B, n_domains + 1) and ``ip3`` when recording, column -1 = soma.
+    dict
+        ``ca`` and ``ip3`` (n_rec, B, n_compartments) when recording: microdomains, then
+        branches, then the soma (column -1).
     """
     p = params or LiRinzel()
-    n_steps, b, n = drive.shape
+    n_steps, b, n_domains = drive.shape
+    incidence, volume = tree(n_domains, n_branches)
+    a = xp.asarray(incidence)
+    a_over_v = xp.asarray(incidence / volume[None, :])
+    n = incidence.shape[1]
     ca0, h0 = resting_state(p)
-    ca = xp.full((b, n + 1), ca0, dtype=xp.float64)
-    h = xp.full((b, n + 1), h0, dtype=xp.float64)
-    ip3 = xp.full((b, n + 1), p.ip3_rest, dtype=xp.float64)
+    state = (
+        xp.full((b, n), ca0, dtype=xp.float64),
+        xp.full((b, n), h0, dtype=xp.float64),
+        xp.full((b, n), p.ip3_rest, dtype=xp.float64),
+    )
     drive = xp.asarray(drive)
+
+    def exchange(x, rate):
+        # flux along each edge from its outer to its inner end, into concentration changes
+        return -rate * ((x @ a.T) @ a_over_v)
+
+    def rhs(s):
+        ca, h, ip3 = s
+        dca, dh = li_rinzel_rates(ca, h, ip3, p, xp)
+        dip3 = (p.ip3_rest - ip3) / p.tau_ip3 + exchange(ip3, coupling_per_s)
+        if ca_coupling_per_s:
+            dca = dca + exchange(ca, ca_coupling_per_s)
+        return dca, dh, dip3
+
     rec_ca, rec_ip3 = [], []
     for step in range(n_steps):
-        dca, dh = li_rinzel_rates(ca, h, ip3, p, xp)
-        soma = ip3[:, -1:]
-        flow = coupling_per_s * (ip3[:, :-1] - soma)  # microdomain -> soma
-        dip3 = (p.ip3_rest - ip3) / p.tau_ip3
-        dip3[:, :-1] -= flow
-        dip3[:, -1] += flow.mean(axis=1)  # soma volume: as large as all microdomains
-        ca = xp.maximum(ca + dt_s * dca, 1e-6)
-        h = xp.clip(h + dt_s * dh, 0.0, 1.0)
-        ip3 = ip3 + dt_s * dip3
-        ip3[:, :-1] += ip3_pulse_uM * drive[step]
+        ca, h, ip3 = rk4_step(rhs, state, dt_s)
+        ca = xp.maximum(ca, 1e-6)
+        h = xp.clip(h, 0.0, 1.0)
+        ip3[:, :n_domains] += ip3_pulse_uM * drive[step]
+        state = (ca, h, ip3)
         if record_every and step % record_every == 0:
             rec_ca.append(ca.astype(xp.float32))
             rec_ip3.append(ip3.astype(xp.float32))

@@ -17,8 +17,13 @@ class SimulationResult:
     plasticity: pd.DataFrame  # synapse_id, compartment, w_initial, w_final, ...
 
 
-def compartment_names(n_domains: int) -> list[str]:
-    return [f"md_{i + 1}" for i in range(n_domains)] + ["soma"]
+def compartment_names(n_domains: int, n_branches: int = 0) -> list[str]:
+    """Microdomains, branches, soma: the column order of the simulators."""
+    return (
+        [f"md_{i + 1}" for i in range(n_domains)]
+        + [f"branch_{i + 1}" for i in range(n_branches)]
+        + ["soma"]
+    )
 
 
 def simulate_plasticity(
@@ -69,9 +74,11 @@ def simulate_plasticity(
         coupling_per_s=model["ip3_coupling_per_s"],
         ip3_pulse_uM=model["ip3_pulse_uM"],
         record_every=every,
+        n_branches=model["n_branches"],
+        ca_coupling_per_s=model["ca_coupling_per_s"],
     )
-    ca, ip3 = rec["ca"][:, 0], rec["ip3"][:, 0]  # (n_rec, n_domains + 1)
-    names = compartment_names(n_domains)
+    ca, ip3 = rec["ca"][:, 0], rec["ip3"][:, 0]  # (n_rec, compartments)
+    names = compartment_names(n_domains, model["n_branches"])
     times = np.arange(ca.shape[0]) * every * dt
     table = {"time_s": times}
     for k, name in enumerate(names):
