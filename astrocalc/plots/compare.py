@@ -20,19 +20,22 @@ def plot_compare(summary, by: str, path, *, tests=None):
     fig = new_figure(7.0, 2.6)
     for k, (col, label) in enumerate(PANELS):
         ax = fig.add_subplot(1, len(PANELS), k + 1)
+        ticks = []
         for i, g in enumerate(groups):
             vals = summary.loc[summary[by].astype(str) == g, col].to_numpy(float)
-            ax.bar(
-                i, np.nanmean(vals) if len(vals) else np.nan, color=f"C{i}", alpha=0.4, width=0.6
-            )
+            known = vals[np.isfinite(vals)]
+            if len(known):
+                ax.bar(i, known.mean(), color=f"C{i}", alpha=0.4, width=0.6)
             ax.plot(
-                np.full(len(vals), i) + np.linspace(-0.1, 0.1, len(vals)),
-                vals,
+                np.full(len(known), i) + np.linspace(-0.1, 0.1, len(known)),
+                known,
                 "o",
                 color=f"C{i}",
                 ms=4,
             )
-        ax.set_xticks(range(len(groups)), groups)
+            # recordings without a value (e.g. no measurable decay) are said, not hidden
+            ticks.append(g if len(known) == len(vals) else f"{g}\n{len(known)} of {len(vals)}")
+        ax.set_xticks(range(len(groups)), ticks)
         ax.set_ylabel(label)
         if tests is not None:
             row = tests[(tests.statistic == col) & (tests.test == "mann_whitney")]

@@ -64,7 +64,7 @@ def test_period_and_peak_are_those_of_li_rinzel(ours):
 def test_window_lower_edge_is_the_hopf_point_and_upper_edge_is_past_it(our_window):
     """The lower bifurcation is supercritical: oscillations start at the Hopf point. The
     upper one is subcritical: the large cycle outlives the steady state's stability change
-    a little and vanishes at a fold of cycles (measured: 0.6385 uM against the Hopf point
+    a little and vanishes at a fold of cycles (measured: 0.639 uM against the Hopf point
     0.6369 uM)."""
     lower_hopf, upper_hopf = hopf_points(P)
     assert our_window["lower_uM"] == pytest.approx(lower_hopf, rel=1e-3)
