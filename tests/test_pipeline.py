@@ -9,6 +9,7 @@ import tifffile
 
 from astrocalc import config, synth
 from astrocalc.events import FOOTPRINT_COLUMNS, PIXEL_EVENT_COLUMNS
+from astrocalc.fit import PARAMETERS
 from astrocalc.pipeline import (
     run_all,
     run_correlation,
@@ -194,6 +195,11 @@ def test_same_input_same_tables(small_movie, tmp_path):
         "simulation/plasticity.csv",
     ):
         assert (a / f).read_bytes() == (b / f).read_bytes(), f
+    identify = json.loads((a / "fit" / "parameters.json").read_text())["identifiability"]
+    assert set(identify["identifiable"]) == set(PARAMETERS)
+    assert all(isinstance(v, bool) for v in identify["identifiable"].values())
+    for name, ok in identify["identifiable"].items():
+        assert (identify["relative_se"][name] is not None) == ok
 
 
 def test_correlation_stage_with_either_null(small_movie, tmp_path, monkeypatch):

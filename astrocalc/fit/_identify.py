@@ -87,7 +87,8 @@ def simulated_statistics(
             n_rois = coactive_rois(roi, times, window_s=coactive_window_s)
             kinds = classify(n_rois, n_domains, global_fraction=global_fraction)
             share = float((kinds == "global").mean())
-        r = np.corrcoef(cell.T)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a silent microdomain: NaN r
+            r = np.corrcoef(cell.T)
         iu = np.triu_indices(n_domains, 1)
         out[a] = (
             len(roi) / n_domains / (duration_s / 60.0),
@@ -96,6 +97,22 @@ def simulated_statistics(
             float(np.median(durations)) if len(durations) else np.nan,
         )
     return out
+
+
+def _finite_mean(x: np.ndarray) -> np.ndarray:
+    """Column means over the finite values (NaN where none), without warnings."""
+    ok = np.isfinite(x)
+    return np.where(
+        ok.any(axis=0), np.where(ok, x, 0).sum(axis=0) / np.maximum(ok.sum(0), 1), np.nan
+    )
+
+
+def _finite_sd(x: np.ndarray) -> np.ndarray:
+    """Column SDs (ddof 1) over the finite values (NaN where fewer than two)."""
+    ok = np.isfinite(x)
+    n = ok.sum(axis=0)
+    dev = np.where(ok, x - _finite_mean(x), 0.0)
+    return np.where(n > 1, np.sqrt((dev**2).sum(axis=0) / np.maximum(n - 1, 1)), np.nan)
 
 
 def _run_lengths(mask: np.ndarray) -> np.ndarray:
@@ -164,7 +181,7 @@ def local_identifiability(
             seed=seed,
             xp=xp,
         )
-        return np.nanmean(s, axis=0), np.nanstd(s, axis=0, ddof=1)
+        return _finite_mean(s), _finite_sd(s)
 
     centre, spread = mean_stats(theta)
     se = np.maximum(spread * np.sqrt(n_domains / max(n_observed_domains, 1)), 1e-9)
