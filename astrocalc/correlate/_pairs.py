@@ -76,6 +76,7 @@ def pair_blocks(
     co_event: np.ndarray,
     alpha: float = 0.05,
     q: np.ndarray | None = None,
+    distance_um: np.ndarray | None = None,
     extra: dict | None = None,
     rows_per_block: int = 1_000_000,
 ):
@@ -84,14 +85,17 @@ def pair_blocks(
 
     Columns: :data:`PAIR_COLUMNS`, then one per entry of ``extra`` ({name: (N, N) matrix,
     or None for a column of NaN}). ``co_event`` is the (N, N) :func:`co_event_matrix`.
-    ``q`` is the Benjamini-Hochberg adjusted p over all pairs (computed unless given, in
-    the order of :func:`upper_triangle`); ``significant`` is q < alpha.
+    ``q`` is the Benjamini-Hochberg adjusted p over all pairs and ``distance_um`` the
+    centroid distances (each computed unless given, in the order of
+    :func:`upper_triangle`); ``significant`` is q < alpha.
     """
     r, p = to_numpy(r), to_numpy(p)
     ids = np.asarray(roi_ids)
     n = len(ids)
     if q is None:
         q = to_numpy(benjamini_hochberg(upper_triangle(p)))
+    if distance_um is None:
+        distance_um = pair_distances(centroids_px, pixel_size_um)
     if not len(q):
         yield pd.DataFrame({c: [] for c in PAIR_COLUMNS + list(extra or {})})
         return
@@ -111,7 +115,7 @@ def pair_blocks(
                 "roi_b": ids[ib],
                 "r": r[ia, ib],
                 "p": p[ia, ib],
-                "distance_um": np.hypot(*(centroids_px[ia] - centroids_px[ib]).T) * pixel_size_um,
+                "distance_um": distance_um[done : done + count],
                 "co_event_fraction": co_event[ia, ib],
                 "q": block_q,
                 "significant": block_q < alpha,

@@ -141,6 +141,7 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
             co_event=co_event,
             alpha=ALPHA,
             q=q,
+            distance_um=distance,
             extra={"sttc": tiling, "lagged_r": peak, "lag_s": lag_s},
             rows_per_block=PAIR_ROWS,
         )
