@@ -47,6 +47,20 @@ def display_matrix(r: np.ndarray, order: np.ndarray, max_size: int = MAX_MATRIX_
     return out
 
 
+def show_matrix(ax, r: np.ndarray, order: np.ndarray):
+    """r in ``order`` on a diverging scale from -1 to 1, axes in ROI positions (block
+    means beyond ``MAX_MATRIX_PIXELS``)."""
+    n = len(order)
+    return ax.imshow(
+        display_matrix(r, order),
+        cmap="RdBu_r",
+        vmin=-1,
+        vmax=1,
+        interpolation="nearest",
+        extent=(-0.5, n - 0.5, n - 0.5, -0.5),
+    )
+
+
 def plot_correlation(
     r: np.ndarray,
     roi_ids: np.ndarray,
@@ -62,14 +76,7 @@ def plot_correlation(
     n = len(roi_ids)
     fig = new_figure(7.0, 3.4)
     ax = fig.add_subplot(1, 2, 1)
-    im = ax.imshow(
-        display_matrix(r, order),
-        cmap="RdBu_r",
-        vmin=-1,
-        vmax=1,
-        interpolation="nearest",
-        extent=(-0.5, n - 0.5, n - 0.5, -0.5),
-    )
+    im = show_matrix(ax, r, order)
     step = max(1, int(np.ceil(n / 40)))
     ticks = np.arange(0, n, step)
     ax.set_xticks(ticks, [str(roi_ids[order][i]) for i in ticks], rotation=90)
@@ -191,13 +198,7 @@ def plot_panel(
     ax.spines["left"].set_visible(False)
 
     ax = fig.add_subplot(grid[2])
-    im = ax.imshow(
-        display_matrix(r, order),
-        cmap="RdBu_r",
-        vmin=-1,
-        vmax=1,
-        interpolation="nearest",
-    )
+    im = show_matrix(ax, r, order)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("ROIs (clustered)")
