@@ -20,6 +20,7 @@ STATISTICS = (
     "event_rate_per_min",
     "share_global_events",
     "mean_co_event_fraction",
+    "co_permitted_share",
 )
 _SHEET_ONLY = ("path", "frame_rate_hz", "pixel_size_um")
 
@@ -27,16 +28,17 @@ _SHEET_ONLY = ("path", "frame_rate_hz", "pixel_size_um")
 def recording_summary(results: Path, sample: str) -> dict:
     """One row of summary.csv from a finished results folder."""
 
-    def read(rel):
+    def read(rel, columns=None):
         f = results / rel
         if not f.is_file():
             raise InputError(f"{f}: not found; expected the finished results of sample '{sample}'")
-        return pd.read_csv(f)
+        return pd.read_csv(f, usecols=columns)
 
-    rois, per_roi, pairs = (
-        read("segmentation/rois.csv"),
-        read("events/events_per_roi.csv"),
-        read("correlation/pairs.csv"),
+    rois, per_roi = read("segmentation/rois.csv"), read("events/events_per_roi.csv")
+    # only the columns summarised: pairs.csv has millions of rows for thousands of ROIs
+    pairs = read(
+        "correlation/pairs.csv",
+        lambda c: c in ("r", "significant", "co_event_fraction", "sttc"),
     )
     events = read("events/events.csv")
     run = json.loads((results / "run.json").read_text()) if (results / "run.json").is_file() else {}
@@ -52,6 +54,9 @@ def recording_summary(results: Path, sample: str) -> dict:
         "mean_co_event_fraction": float(pairs.co_event_fraction.mean()) if len(pairs) else np.nan,
         "mean_sttc": float(pairs.sttc.mean()) if "sttc" in pairs and len(pairs) else np.nan,
         "decay_length_um": _stage_value(results / "correlation" / "stage.json", "decay_length_um"),
+        "co_permitted_share": _stage_value(
+            results / "simulation" / "stage.json", "co_permitted_share"
+        ),
         "frame_rate_hz": run.get("frame_rate_hz"),
         "duration_s": (run.get("shape", [0])[0] / run["frame_rate_hz"])
         if run.get("frame_rate_hz")

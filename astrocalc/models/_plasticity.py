@@ -113,6 +113,16 @@ def gated_weight_change(
     return dw, ungated
 
 
+def co_permission(gate: np.ndarray) -> float:
+    """How many synapses the astrocyte lets change together: over the time steps when any
+    gate is open, the mean share of synapses whose gate is open (``gate``: (n_steps,
+    n_synapses)). Near 1 / n_microdomains when microdomains open one at a time, 1 when
+    they all open together; NaN when no gate ever opens."""
+    gate = np.asarray(gate) > 0
+    open_any = gate.any(axis=1)
+    return float(gate[open_any].mean()) if open_any.any() else float("nan")
+
+
 def pairing_trains(
     lags_s: np.ndarray, *, n_pairings: int, frequency_hz: float
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:

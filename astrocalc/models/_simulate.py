@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 
 from ._astrocyte import AstrocyteInput, poisson_drive, simulate_astrocytes
-from ._plasticity import STDP, gated_weight_change, spike_trains
+from ._plasticity import STDP, co_permission, gated_weight_change, spike_trains
 
 
 @dataclass
 class SimulationResult:
     compartments: pd.DataFrame  # time_s, ca_<name>, ip3_<name>
     plasticity: pd.DataFrame  # synapse_id, compartment, w_initial, w_final, ...
+    co_permitted_share: float  # see co_permission: synapses permitted to change together
 
 
 def compartment_names(n_domains: int, n_branches: int = 0) -> list[str]:
@@ -113,4 +114,4 @@ def simulate_plasticity(
             "n_post": [len(q) for q in post],
         }
     )
-    return SimulationResult(compartments, plasticity)
+    return SimulationResult(compartments, plasticity, co_permission(gate))

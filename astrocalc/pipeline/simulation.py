@@ -51,6 +51,7 @@ def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) ->
                 mean_dw=float(pl.dw.mean()),
                 mean_dw_ungated=float(pl.dw_ungated.mean()),
                 mean_gate_open_fraction=float(pl.gate_open_fraction.mean()),
+                co_permitted_share=result.co_permitted_share,
             ),
         )
     return out / "simulation"

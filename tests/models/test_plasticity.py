@@ -75,3 +75,21 @@ def test_timing_sweep_with_and_without_the_astrocyte():
         [astrocyte_gated_ltd(a, b, gate, RULE)[0] for a, b in zip(pre, post, strict=True)]
     )
     assert (gated[lags < 0] < 0).all()
+
+
+def test_synchronous_astrocyte_lets_more_synapses_change_together():
+    """Shared input opens the microdomains' gates together: the share of synapses permitted
+    while any is rises from about one microdomain's worth towards all of them."""
+    from astrocalc import config
+    from astrocalc.models import co_permission, simulate_plasticity
+
+    gate = np.zeros((6, 4))
+    gate[0, 0] = gate[1, 1] = 1  # one at a time
+    gate[3:5] = 1  # all together
+    assert co_permission(gate) == pytest.approx((0.25 + 0.25 + 1 + 1) / 4)
+    assert np.isnan(co_permission(np.zeros((3, 2))))
+    model = {**config.defaults()["model"], "duration_s": 120.0}
+    kw = dict(n_domains=8, rate_per_min=3.0, seed=2, model=model)
+    apart = simulate_plasticity(correlation=0.0, **kw).co_permitted_share
+    together = simulate_plasticity(correlation=0.9, **kw).co_permitted_share
+    assert apart < 0.3 and together > 1.8 * apart  # measured: 0.22 and 0.48
