@@ -167,9 +167,9 @@ def local_identifiability(
     """Sensitivity of the mean statistics to each log-parameter around ``theta``.
 
     Statistics' standard errors are those of one recording with ``n_observed_domains``
-    microdomains: the spread over microdomain-sized samples of the simulated astrocytes,
-    scaled from ``n_domains`` to ``n_observed_domains`` (simulated astrocytes are
-    ``n_astrocytes`` cells of ``n_domains`` microdomains, the same seed everywhere).
+    microdomains: the statistic's spread over the ``n_astrocytes`` simulated cells of
+    ``n_domains`` microdomains each, scaled by sqrt(n_domains / n_observed_domains). Every
+    evaluation uses the same seed. ``correlation`` must stay below 1 / exp(rel_step).
     """
 
     def mean_stats(values: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -183,7 +183,7 @@ def local_identifiability(
         )
         return _finite_mean(s), _finite_sd(s)
 
-    centre, spread = mean_stats(theta)
+    _, spread = mean_stats(theta)
     se = np.maximum(spread * np.sqrt(n_domains / max(n_observed_domains, 1)), 1e-9)
     sens = np.zeros((len(STATISTICS), len(parameters)))
     for k, name in enumerate(parameters):
@@ -201,9 +201,9 @@ def local_identifiability(
         _, sub_sv, sub_vt = np.linalg.svd(sub, full_matrices=False)
         if sub_sv.min() > 1e-9 * max(sub_sv.max(), 1e-300):
             cov = np.linalg.inv(sub.T @ sub)
-            se = np.sqrt(np.clip(np.diag(cov), 0, None))
-            if (1.96 * se < np.log(1.2)).all():
-                log_se[free] = se
+            par_se = np.sqrt(np.clip(np.diag(cov), 0, None))
+            if (1.96 * par_se < np.log(1.2)).all():
+                log_se[free] = par_se
                 break
         free.pop(int(np.argmax(np.abs(sub_vt[-1]))))
     identifiable = np.isfinite(log_se)

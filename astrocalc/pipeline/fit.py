@@ -35,7 +35,7 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
     identify = local_identifiability(
         {
             "rate_per_min": result.input_rate_per_min,
-            "correlation": min(max(stats["share_global"], 0.02), 0.98),
+            "correlation": min(max(stats["share_global"], 0.02), 0.9),
             "coupling_per_s": max(model["ip3_coupling_per_s"], 1e-3),
             "ip3_pulse_uM": model["ip3_pulse_uM"],
         },
