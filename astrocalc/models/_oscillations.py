@@ -198,8 +198,9 @@ def oscillation_window(
     (at its maximum, taken from a cell at ``cycle_ip3``) over ``upper_grid`` (increasing);
     the edge is the midpoint between the last value still oscillating after ``settle_s``
     (peak-to-peak >= ``min_ptp_uM`` over the last 100 s) and the next. Near the fold the
-    cycle's ghost lingers, so ``settle_s`` must be long (the default 1,200 s puts the bias
-    under 0.001 uM for Li-Rinzel's parameters).
+    cycle's ghost lingers, so ``settle_s`` must be long (with the default 1,200 s the edge
+    comes out at 0.6395 uM for Li-Rinzel's parameters; runs of 3,000 s put the fold
+    between 0.638 and 0.639 uM).
     """
     p = p or LiRinzel()
     lower_grid = np.linspace(0.33, 0.38, 11) if lower_grid is None else np.asarray(lower_grid)
