@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..events import classify, coactive_rois
-from ..models import AstrocyteInput, calcium_events, poisson_drive, simulate_astrocytes
+from ..models import AstrocyteInput, calcium_event_runs, poisson_drive, simulate_astrocytes
 
 PARAMETERS = ("rate_per_min", "correlation", "coupling_per_s", "ip3_pulse_uM")
 STATISTICS = ("rate_per_min", "share_global", "mean_pairwise_r", "median_duration_s")
@@ -50,7 +50,7 @@ def simulated_statistics(
 
     Events are upward crossings of :data:`EVENT_THRESHOLD_UM` lasting 0.3 s, global when
     at least ``global_fraction`` of the microdomains start one within
-    ``coactive_window_s`` (the pipeline's rule); duration is the time above threshold."""
+    ``coactive_window_s`` (the pipeline's rule); duration is the event's time above threshold."""
     rng = np.random.default_rng(seed)
     n_steps = int(round(duration_s / dt_s))
     drive = poisson_drive(
@@ -77,11 +77,10 @@ def simulated_statistics(
     out = np.full((n_astrocytes, len(STATISTICS)), np.nan)
     for a in range(n_astrocytes):
         cell = ca[:, a]
-        onsets = calcium_events(cell, threshold_uM=EVENT_THRESHOLD_UM, dt_s=step)
+        onsets, runs = calcium_event_runs(cell, threshold_uM=EVENT_THRESHOLD_UM, dt_s=step)
         roi = np.concatenate([np.full(len(o), k) for k, o in enumerate(onsets)])
         times = np.concatenate(onsets) if len(roi) else np.zeros(0)
-        above = cell > EVENT_THRESHOLD_UM
-        durations = _run_lengths(above) * step
+        durations = np.concatenate(runs)
         share = np.nan
         if len(roi):
             n_rois = coactive_rois(roi, times, window_s=coactive_window_s)
@@ -113,15 +112,6 @@ def _finite_sd(x: np.ndarray) -> np.ndarray:
     n = ok.sum(axis=0)
     dev = np.where(ok, x - _finite_mean(x), 0.0)
     return np.where(n > 1, np.sqrt((dev**2).sum(axis=0) / np.maximum(n - 1, 1)), np.nan)
-
-
-def _run_lengths(mask: np.ndarray) -> np.ndarray:
-    """Lengths of the runs of True down each column of ``mask`` (n_t, k), all columns."""
-    padded = np.pad(mask.astype(np.int8), ((1, 1), (0, 0)))
-    edges = np.diff(padded, axis=0)
-    starts = np.flatnonzero(edges.T.ravel() == 1)
-    stops = np.flatnonzero(edges.T.ravel() == -1)
-    return stops - starts
 
 
 @dataclass

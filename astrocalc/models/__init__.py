@@ -1,6 +1,13 @@
 """Astrocyte compartment models and astrocyte-gated three-factor plasticity."""
 
-from ._astrocyte import AstrocyteInput, calcium_events, poisson_drive, simulate_astrocytes, tree
+from ._astrocyte import (
+    AstrocyteInput,
+    calcium_event_runs,
+    calcium_events,
+    poisson_drive,
+    simulate_astrocytes,
+    tree,
+)
 from ._compartments import simulate_li_rinzel
 from ._gchi import (
     FM_OSCILLATOR,
@@ -48,6 +55,7 @@ __all__ = [
     "astrocyte_gated_ltd",
     "LiRinzel",
     "SimulationResult",
+    "calcium_event_runs",
     "calcium_events",
     "co_permission",
     "eligibility_increments",

@@ -164,21 +164,31 @@ def simulate_astrocytes(
     return out
 
 
-def calcium_events(
+def calcium_event_runs(
     ca: np.ndarray, *, threshold_uM: float, dt_s: float, min_duration_s: float = 0.3
-) -> list[np.ndarray]:
-    """Onset times (s) of calcium events, per column of ``ca`` (n_t, ...).
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Onset times and durations (s) of calcium events, per column of ``ca`` (n_t, ...).
 
     An event is an upward crossing of ``threshold_uM`` that stays above it for
-    ``min_duration_s``. Returns a flat list (columns in C order) of onset-time arrays.
-    """
+    ``min_duration_s``; its duration is the time above. Returns two flat lists (columns in
+    C order) of arrays."""
     flat = ca.reshape(ca.shape[0], -1)
     above = flat > threshold_uM
     min_n = max(1, int(round(min_duration_s / dt_s)))
-    out = []
+    onsets, durations = [], []
     for j in range(flat.shape[1]):
         edges = np.diff(np.concatenate([[0], above[:, j].astype(np.int8), [0]]))
         starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         keep = (stops - starts) >= min_n
-        out.append(starts[keep] * dt_s)
-    return out
+        onsets.append(starts[keep] * dt_s)
+        durations.append((stops - starts)[keep] * dt_s)
+    return onsets, durations
+
+
+def calcium_events(
+    ca: np.ndarray, *, threshold_uM: float, dt_s: float, min_duration_s: float = 0.3
+) -> list[np.ndarray]:
+    """Onset times (s) of the events of :func:`calcium_event_runs`."""
+    return calcium_event_runs(
+        ca, threshold_uM=threshold_uM, dt_s=dt_s, min_duration_s=min_duration_s
+    )[0]
