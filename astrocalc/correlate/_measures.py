@@ -63,21 +63,25 @@ def tiled_fraction(roi, times, n_rois: int, *, window: float, duration: float) -
     return np.bincount(r, weights=covered, minlength=n_rois) / duration
 
 
-def sttc_matrix(roi, times, n_rois: int, *, window: float, duration: float) -> np.ndarray:
+def sttc_matrix(
+    roi, times, n_rois: int, *, window: float, duration: float, near=None
+) -> np.ndarray:
     """Spike time tiling coefficient (Cutts & Eglen 2014 J Neurosci 34:14288) of the event
     onsets of every pair of ROIs: 0.5 * ((P_A - T_B) / (1 - P_A T_B) + (P_B - T_A) /
     (1 - P_B T_A)), where T_A is the share of the recording within ``window`` of an event
     of A and P_A the share of A's events within ``window`` of an event of B. Unlike a
     correlation of event counts it does not depend on the event rates. NaN where a ROI has
     no event; the diagonal is 1. ``roi``: 0-based ROI index of each event; ``times``: its
-    onset."""
+    onset; ``near``: their :func:`near_counts` when already at hand."""
     counts = np.bincount(np.asarray(roi, np.int64), minlength=n_rois).astype(float)
     tiled = tiled_fraction(roi, times, n_rois, window=window, duration=duration)
     s = np.empty((n_rois, n_rois))
     with np.errstate(invalid="ignore", divide="ignore"):
-        for rows, near, near_t in near_count_blocks(roi, times, n_rois, window=window):
-            p = near / counts[rows, None]  # P of the block's ROIs against every other
-            p_t = near_t / counts[None, :]  # P of every other ROI against the block's
+        if near is None:
+            near = near_counts(roi, times, n_rois, window=window)
+        for rows, block, block_t in near_count_blocks(near):
+            p = block / counts[rows, None]  # P of the block's ROIs against every other
+            p_t = block_t / counts[None, :]  # P of every other ROI against the block's
             ta, tb = tiled[rows, None], tiled[None, :]
             s[rows] = 0.5 * ((p - tb) / (1 - p * tb) + (p_t - ta) / (1 - p_t * ta))
     s[counts == 0] = np.nan
@@ -87,10 +91,11 @@ def sttc_matrix(roi, times, n_rois: int, *, window: float, duration: float) -> n
     return s
 
 
-def near_count_blocks(roi, times, n_rois: int, *, window: float, block: int = 512):
-    """:func:`near_counts` as dense row blocks: (slice of rows, M[rows], M.T[rows]), so the
-    pair measures built from it need a few block-sized temporaries, not (N, N) ones."""
-    near = near_counts(roi, times, n_rois, window=window)
+def near_count_blocks(near, block: int = 512):
+    """The sparse :func:`near_counts` matrix M as dense row blocks: (slice of rows, M[rows],
+    M.T[rows]), so the pair measures built from it need a few block-sized temporaries,
+    not (N, N) ones."""
+    n_rois = near.shape[0]
     columns = near.tocsc()
     for i in range(0, n_rois, block):
         rows = slice(i, min(i + block, n_rois))

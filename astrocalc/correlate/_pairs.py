@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..backend import to_numpy
-from ._measures import near_count_blocks
+from ._measures import near_count_blocks, near_counts
 from ._null import benjamini_hochberg
 
 
@@ -40,17 +40,20 @@ def event_positions(events: pd.DataFrame, roi_ids: np.ndarray):
     )
 
 
-def co_event_matrix(events: pd.DataFrame, roi_ids: np.ndarray, *, window_s: float):
+def co_event_matrix(events: pd.DataFrame, roi_ids: np.ndarray, *, window_s: float, near=None):
     """:func:`co_event_fraction` of every pair of ROIs at once, (N, N), from the events
-    table (``roi_id``, ``onset_s``); no loop over pairs."""
+    table (``roi_id``, ``onset_s``); no loop over pairs. ``near``: the events'
+    :func:`near_counts` (window ``window_s``) when already at hand."""
     roi, times = event_positions(events, roi_ids)
     n = len(roi_ids)
+    if near is None:
+        near = near_counts(roi, times, n, window=window_s)
     counts = np.bincount(roi, minlength=n).astype(float)
     out = np.empty((n, n))
     with np.errstate(invalid="ignore", divide="ignore"):
-        for rows, near, near_t in near_count_blocks(roi, times, n, window=window_s):
+        for rows, block, block_t in near_count_blocks(near):
             total = counts[rows, None] + counts[None, :]
-            out[rows] = np.where(total > 0, (near + near_t) / total, np.nan)
+            out[rows] = np.where(total > 0, (block + block_t) / total, np.nan)
     return out
 
 

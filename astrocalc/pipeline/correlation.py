@@ -19,6 +19,7 @@ from ..correlate import (
     distance_decay,
     event_positions,
     lagged_correlation,
+    near_counts,
     pair_blocks,
     pair_distances,
     pearson_matrix,
@@ -113,6 +114,12 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
     r, p = to_numpy(r), to_numpy(p)
     # the (N, N) matrices are made one after the other, the clustering's temporaries first
     order, clusters = cluster_order(r, threshold=cc["cluster_threshold"])
+    shown = panel_examples(clusters)
+    if dff is not None:
+        examples = to_numpy(dff[:, shown])
+    else:  # streamed: a second pass over traces.csv for the panel's few ROIs
+        examples = pd.read_csv(traces_csv, usecols=[columns[j] for j in shown])
+        examples = examples[[columns[j] for j in shown]].to_numpy(float)
     peak = lag_s = None
     if plan["lagged"]:
         peak, lag = (to_numpy(m) for m in lagged_correlation(dff, max_lag_frames=max_lag))
@@ -121,9 +128,11 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
     else:
         log.info("correlation: lagged r left out (%d ROIs x %d frames on %s)", n, t, name_of(xp))
     del dff
+    window = cc["co_event_window_s"]
     event_roi, event_time = event_positions(events, roi_ids)
-    tiling = sttc_matrix(event_roi, event_time, n, window=cc["co_event_window_s"], duration=t / fs)
-    co_event = co_event_matrix(events, roi_ids, window_s=cc["co_event_window_s"])
+    near = near_counts(event_roi, event_time, n, window=window)  # shared by the two measures
+    tiling = sttc_matrix(event_roi, event_time, n, window=window, duration=t / fs, near=near)
+    co_event = co_event_matrix(events, roi_ids, window_s=window, near=near)
     # what the summary, the decay fit and its figure need, as vectors over pairs
     pair_r = upper_triangle(r)
     q = to_numpy(benjamini_hochberg(upper_triangle(p)))
@@ -146,9 +155,6 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
             rows_per_block=PAIR_ROWS,
         )
 
-    shown = panel_examples(clusters)
-    examples = pd.read_csv(traces_csv, usecols=[columns[j] for j in shown])
-    examples = examples[[columns[j] for j in shown]].to_numpy(float)
     mean_r = float(pair_r.mean()) if len(pair_r) else None
     share = float(significant.mean()) if len(pair_r) else None
     log.info(
