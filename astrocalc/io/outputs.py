@@ -47,15 +47,12 @@ def write_json(path: str | Path, data: dict) -> None:
 
 
 def write_csv(path: str | Path, table: pd.DataFrame, *, float_format: str = "%.6g") -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    table.to_csv(tmp, index=False, float_format=float_format, lineterminator="\n")
-    os.replace(tmp, path)
+    write_csv_blocks(path, [table], float_format=float_format)
 
 
 def write_csv_blocks(path: str | Path, blocks, *, float_format: str = "%.6g") -> None:
-    """:func:`write_csv` of a table given as consecutive DataFrames (same columns), one
-    block in memory at a time."""
+    """A CSV table given as consecutive DataFrames (same columns), one block in memory at a
+    time, written to a temporary name and renamed when complete."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
