@@ -325,6 +325,16 @@ def _events(rng, p: SynthParams, centers, soma_center, um):
     return ev, waves
 
 
+def _no_events() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Empty event and wave tables with the columns and types of :func:`_events`."""
+    ints = ["event_id", "domain_id", "wave_id", "onset_frame", "peak_frame"]
+    floats = ["onset_s", "amplitude_dff", "rise_tau_s", "decay_s", "plateau_s", "rise_s"]
+    events = pd.DataFrame({c: np.zeros(0, int) for c in ints})
+    events = events.assign(**{c: np.zeros(0) for c in [*floats, "duration_s"]}, kind="")
+    waves = ["wave_id", "onset_s", "origin_y_px", "origin_x_px", "speed_um_s"]
+    return events, pd.DataFrame({c: np.zeros(0) for c in waves})
+
+
 def _plateau_for_width(rise_tau_s: float, decay_tau_s: float, width_s: float) -> float:
     """Plateau that gives :func:`event_kernel` a full width at half maximum of ``width_s``
     (bisection; the width grows monotonically with the plateau)."""
@@ -394,11 +404,20 @@ def _latent_traces(p: SynthParams, events: pd.DataFrame, n_domains: int) -> np.n
     return traces
 
 
-def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth, callable]:
+def simulate(
+    params: SynthParams | None = None, *, domain_traces: np.ndarray | None = None, **overrides
+) -> tuple[SynthTruth, callable]:
     """Build the ground truth of a synthetic recording.
 
     Returns the truth and ``render(start, stop)``, which returns frames ``start:stop`` of
     the movie as uint16, so long movies can be written chunk by chunk.
+
+    ``domain_traces`` (n_frames, n_domains + 1), peak dF/F of each microdomain and (last
+    column) the soma, replaces the drawn events: a model's activity, e.g. GCaMP dF/F of
+    :func:`astrocalc.models.simulate_astrocytes` calcium, rendered on the scene's
+    footprints. Where the cell has room for fewer microdomains than ``n_domains``, the
+    first columns are used (``truth.traces`` holds those rendered). The truth's event and
+    wave tables are then empty.
 
     Examples
     --------
@@ -418,8 +437,18 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
     structure, soma_mask, process_mask, soma_center = _draw_cell(rng, canvas, um)
     centers = _place_domains(rng, process_mask, soma_center, p.n_domains, um, pad, p.domain_scale)
     footprints, labels = _domain_footprints(rng, canvas, centers, um, p.domain_scale)
-    events, waves = _events(rng, p, centers, soma_center, um)
-    traces = _latent_traces(p, events, len(centers))
+    if domain_traces is None:
+        events, waves = _events(rng, p, centers, soma_center, um)
+        traces = _latent_traces(p, events, len(centers))
+    else:
+        given = np.asarray(domain_traces, np.float32)
+        if given.shape != (p.n_frames, p.n_domains + 1):
+            raise ValueError(
+                f"domain_traces has shape {given.shape}; expected (n_frames, n_domains + 1) "
+                f"= ({p.n_frames}, {p.n_domains + 1})"
+            )
+        traces = np.concatenate([given[:, : len(centers)], given[:, -1:]], axis=1)
+        events, waves = _no_events()
 
     # resting fluorescence under a domain is at least that of a fine process, so that
     # events are visible where the mesh is too thin to see in the mean image
@@ -511,20 +540,27 @@ def simulate(params: SynthParams | None = None, **overrides) -> tuple[SynthTruth
     return truth, render
 
 
-def make_movie(params: SynthParams | None = None, **overrides) -> tuple[np.ndarray, SynthTruth]:
+def make_movie(
+    params: SynthParams | None = None, *, domain_traces: np.ndarray | None = None, **overrides
+) -> tuple[np.ndarray, SynthTruth]:
     """The whole movie in memory (uint16, (T, Y, X)) and its truth; for small movies."""
-    truth, render = simulate(params, **overrides)
+    truth, render = simulate(params, domain_traces=domain_traces, **overrides)
     return render(0, truth.params.n_frames), truth
 
 
 def write(
-    path: str | Path, params: SynthParams | None = None, *, chunk_frames: int = 256, **overrides
+    path: str | Path,
+    params: SynthParams | None = None,
+    *,
+    chunk_frames: int = 256,
+    domain_traces: np.ndarray | None = None,
+    **overrides,
 ) -> SynthTruth:
     """Write a synthetic movie to ``path`` (calibrated TIFF) chunk by chunk, and its truth
     to ``<path stem>_truth/``: shifts.csv, labels.tif, soma.tif, events.csv, waves.csv,
-    traces.npy, params.json."""
+    traces.npy, params.json. ``domain_traces``: see :func:`simulate`."""
     path = Path(path)
-    truth, render = simulate(params, **overrides)
+    truth, render = simulate(params, domain_traces=domain_traces, **overrides)
     p = truth.params
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial")

@@ -121,7 +121,7 @@ def test_help_gives_units():
     assert "Y X" in astrocalc("synth", "--help").stdout
 
 
-FAST = "model:\n  duration_s: 20\nfit:\n  duration_s: 30\n  n_astrocytes: 2\n"
+FAST = "model:\n  duration_s: 20\nfit:\n  max_duration_s: 30\n  n_astrocytes: 2\n"
 
 
 def test_synth_then_stages_one_by_one_equal_run(tmp_path):
@@ -192,3 +192,29 @@ def test_movie_without_activity(tmp_path):
         "run", str(movie), "--out", str(out), "--frame-rate", "10", "--pixel-size", "0.5"
     )
     _assert_clean_failure(result, out, "no ROI found", str(movie))
+
+
+def test_protocols(tmp_path):
+    """The protocol tables: t-LTD only from the astrocyte's threshold on (20 pairings at
+    0.2 Hz), t-LTP the same with and without it; a second run needs --overwrite."""
+    import pandas as pd
+
+    out = tmp_path / "protocols"
+    result = astrocalc("protocols", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # quiet at WARNING (no font-subsetting chatter)
+    for name in ("timing.csv", "pairings.csv", "protocols.png", "protocols.svg"):
+        assert (out / name).stat().st_size > 0
+    pairings = pd.read_csv(out / "pairings.csv")
+    below = pairings[pairings.n_pairings < 20]
+    above = pairings[pairings.n_pairings >= 20]
+    assert (below.dw_with_astrocyte == 0).all() and (below.dw_without_astrocyte < 0).all()
+    assert (above.dw_with_astrocyte < 0).all()
+    timing = pd.read_csv(out / "timing.csv")
+    ltp = timing[timing.lag_ms > 0]
+    assert (ltp.dw_with_astrocyte == ltp.dw_without_astrocyte).all()
+    assert (ltp.dw_with_astrocyte > 0).all()
+    again = astrocalc("protocols", "--out", str(out))
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+    bad = astrocalc("protocols", "--out", str(tmp_path / "x"), "--frequency", "0")
+    assert bad.returncode == 2 and "--frequency" in bad.stderr

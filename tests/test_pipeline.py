@@ -182,7 +182,7 @@ def test_global_events_follow_synchrony(demo_runs):
 def test_same_input_same_tables(small_movie, tmp_path):
     path, _ = small_movie
     cfg = config.validate(
-        {"model": {"duration_s": 20}, "fit": {"duration_s": 30, "n_astrocytes": 2}}
+        {"model": {"duration_s": 20}, "fit": {"max_duration_s": 30, "n_astrocytes": 2}}
     )
     a = run_all(path, tmp_path / "a", config=cfg)
     b = run_all(path, tmp_path / "b", config=cfg)

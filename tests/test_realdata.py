@@ -18,7 +18,7 @@ from tests.conftest import real_file
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
-FAST = {"model": {"duration_s": 30}, "fit": {"duration_s": 60, "n_astrocytes": 4}}
+FAST = {"model": {"duration_s": 30}, "fit": {"max_duration_s": 60, "n_astrocytes": 4}}
 
 
 def _run(tmp_path_factory, name: str, frame_rate_hz: float):

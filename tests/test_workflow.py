@@ -29,7 +29,7 @@ SMALL = "demo:\n"
 for _name, _synchrony, _seed in DEMO_ROWS:
     SMALL += f"  {_name}: {{synchrony: {_synchrony}, seed: {_seed}, frames: 800, size: [64, 64]}}\n"
 SMALL += """model: {duration_s: 20}
-fit: {duration_s: 30, n_astrocytes: 2}
+fit: {max_duration_s: 30, n_astrocytes: 2}
 """
 
 

@@ -12,9 +12,9 @@ import sys
 
 from .. import __version__
 from ..errors import InputError
-from . import compare, run, stages, synth
+from . import compare, protocols, run, stages, synth
 
-SUBCOMMANDS = (run, stages, synth, compare)
+SUBCOMMANDS = (run, stages, synth, compare, protocols)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         force=True,
     )
     logging.getLogger("matplotlib").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting
     try:
         args.func(args)
     except InputError as exc:

@@ -1,24 +1,47 @@
 """Fitting model parameters to observed event statistics."""
 
-from ._identify import (
+from ._fit import BOUNDS, ParameterFit, calibrate_indicator, fit_parameters
+from ._forward import (
+    MEASURES,
     PARAMETERS,
     STATISTICS,
-    Identifiability,
-    local_identifiability,
-    simulated_statistics,
+    UNITS,
+    Recording,
+    event_statistics,
+    forward_statistics,
 )
-from ._rate import RateFit, fit_input_rate, invert_rate_curve, simulate_rate_curve
-from ._statistics import observed_statistics
+from ._identify import (
+    Identifiability,
+    Sensitivity,
+    design,
+    identify,
+    local_identifiability,
+    simulated_size,
+)
+from ._recovery import model_dff, write_model_movie
+from ._statistics import microdomain_ids, observed_recording, observed_statistics
 
 __all__ = [
+    "BOUNDS",
+    "MEASURES",
     "PARAMETERS",
     "STATISTICS",
+    "UNITS",
     "Identifiability",
+    "ParameterFit",
+    "Recording",
+    "Sensitivity",
+    "calibrate_indicator",
+    "design",
+    "event_statistics",
+    "fit_parameters",
+    "forward_statistics",
+    "identify",
     "local_identifiability",
-    "simulated_statistics",
-    "RateFit",
-    "fit_input_rate",
-    "invert_rate_curve",
+    "model_dff",
+    "microdomain_ids",
+    "observed_recording",
     "observed_statistics",
-    "simulate_rate_curve",
+    "simulated_size",
+    "write_model_movie",
 ]

@@ -5,6 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._forward import MEASURES, Recording, event_statistics
+
+
+def microdomain_ids(rois: pd.DataFrame) -> np.ndarray:
+    """The microdomain ROIs' ids (every ROI's where none is called a microdomain)."""
+    md = rois.loc[rois.compartment == "microdomain", "roi_id"].to_numpy()
+    return md if len(md) else rois.roi_id.to_numpy()
+
 
 def observed_statistics(
     per_roi: pd.DataFrame,
@@ -12,43 +20,67 @@ def observed_statistics(
     events: pd.DataFrame,
     pairs: pd.DataFrame,
     *,
+    duration_s: float,
+    events_config: dict,
     seed: int = 0,
     n_boot: int = 2000,
 ) -> dict:
-    """Summary statistics of microdomain activity.
+    """Statistics of microdomain activity, measured as :func:`forward_statistics` measures
+    them on model astrocytes (microdomain ROIs only: their events, their pairs).
 
     Parameters
     ----------
-    per_roi : DataFrame
-        events_per_roi.csv.
-    rois : DataFrame
-        rois.csv (for the compartment of each ROI).
-    events : DataFrame
-        events.csv.
-    pairs : DataFrame
-        pairs.csv.
+    per_roi, rois, events, pairs : DataFrame
+        events_per_roi.csv, rois.csv, events.csv, pairs.csv.
+    duration_s : float
+        Recording length.
+    events_config : dict
+        The ``events`` config section (co-activity window and global fraction).
     seed, n_boot : int
         Bootstrap over microdomains for the confidence interval of the mean rate.
 
     Returns
     -------
-    dict with n_microdomains, rate_per_min (mean over microdomains) and its 95 % CI,
-    share_global, median amplitude / duration of microdomain events, mean pairwise r.
+    dict with every name of :data:`MEASURES`, n_microdomains, the rate's 95 % CI and the
+    number of microdomain events.
     """
-    md_ids = rois.loc[rois.compartment == "microdomain", "roi_id"]
-    if len(md_ids) == 0:  # no microdomain: fall back to every ROI
-        md_ids = rois.roi_id
-    rates = per_roi.set_index("roi_id").loc[md_ids, "rate_per_min"].to_numpy(float)
-    rng = np.random.default_rng(seed)
-    boot = rng.choice(rates, size=(n_boot, len(rates))).mean(axis=1)
-    md_events = events[events.roi_id.isin(md_ids)]
+    md = microdomain_ids(rois)
+    ev = events[events.roi_id.isin(md)]
+    both = pairs.roi_a.isin(md) & pairs.roi_b.isin(md)
+    values = event_statistics(
+        ev.roi_id.to_numpy(),
+        ev.onset_s.to_numpy(),
+        ev.duration_s.to_numpy(),
+        ev.amplitude_dff.to_numpy(),
+        n_rois=len(md),
+        recording_s=duration_s,
+        pairwise_r=pairs.r[both].to_numpy(),
+        coactive_window_s=events_config["coactive_window_s"],
+        global_fraction=events_config["global_fraction"],
+    )
+    rates = per_roi.set_index("roi_id").loc[md, "rate_per_min"].to_numpy(float)
+    boot = np.random.default_rng(seed).choice(rates, size=(n_boot, len(rates))).mean(axis=1)
     return {
-        "n_microdomains": int(len(md_ids)),
-        "rate_per_min": float(rates.mean()),
+        "n_microdomains": int(len(md)),
+        **{
+            name: float(v) if np.isfinite(v) else None
+            for name, v in zip(MEASURES, values, strict=True)
+        },
         "rate_per_min_ci95": [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))],
-        "share_global": float((md_events.kind == "global").mean()) if len(md_events) else 0.0,
-        "median_amplitude_dff": float(md_events.amplitude_dff.median()) if len(md_events) else None,
-        "median_duration_s": float(md_events.duration_s.median()) if len(md_events) else None,
-        "mean_pairwise_r": float(pairs.r.mean()) if len(pairs) else None,
-        "n_events": int(len(md_events)),
+        "n_events": int(len(ev)),
     }
+
+
+def observed_recording(
+    per_roi: pd.DataFrame, rois: pd.DataFrame, *, duration_s: float, frame_rate_hz: float
+) -> Recording:
+    """The :class:`Recording` the forward model imitates: microdomain count, length, frame
+    rate and each microdomain's noise SD (events_per_roi.csv ``noise_sd_dff``)."""
+    md = microdomain_ids(rois)
+    noise = per_roi.set_index("roi_id").loc[md, "noise_sd_dff"].to_numpy(float)
+    return Recording(
+        n_domains=int(len(md)),
+        duration_s=float(duration_s),
+        frame_rate_hz=float(frame_rate_hz),
+        noise_sd_dff=tuple(float(x) for x in noise[np.isfinite(noise)]) or (0.05,),
+    )

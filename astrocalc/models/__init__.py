@@ -19,6 +19,7 @@ from ._gchi import (
 )
 from ._integrate import integrate, rk4_step
 from ._li_rinzel import LiRinzel, li_rinzel_rates, resting_state
+from ._observe import GCAMP6F, Indicator
 from ._oscillations import (
     envelope_growth_rate,
     hopf_points,
@@ -39,9 +40,12 @@ from ._plasticity import (
     spike_trains,
     stdp_window,
 )
+from ._protocols import pairing_sweep, timing_sweep
 from ._simulate import SimulationResult, simulate_plasticity
 
 __all__ = [
+    "GCAMP6F",
+    "Indicator",
     "FM_OSCILLATOR",
     "GChI",
     "STIMBERG_2019",
@@ -67,6 +71,7 @@ __all__ = [
     "li_rinzel_rates",
     "oscillation_measures",
     "oscillation_window",
+    "pairing_sweep",
     "pairing_trains",
     "poisson_drive",
     "resting_state",
@@ -77,5 +82,6 @@ __all__ = [
     "spike_trains",
     "stdp_window",
     "steady_state",
+    "timing_sweep",
     "tree",
 ]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import to_numpy
+from . import _astrocyte_numba as _numba
 from ._integrate import rk4_step
 from ._li_rinzel import LiRinzel, li_rinzel_rates, resting_state
 
@@ -85,12 +86,13 @@ def simulate_astrocytes(
     xp,
     *,
     dt_s: float,
-    coupling_per_s: float,
-    ip3_pulse_uM: float,
+    coupling_per_s,
+    ip3_pulse_uM,
     params: LiRinzel | None = None,
     record_every: int = 0,
     n_branches: int = 0,
     ca_coupling_per_s: float = 0.0,
+    engine: str = "auto",
 ):
     """Integrate a batch of astrocytes.
 
@@ -102,10 +104,10 @@ def simulate_astrocytes(
         Array backend.
     dt_s : float
         Step (s): RK4 over each step, input pulses added at its end.
-    coupling_per_s : float
-        IP3 exchange rate along each edge of the tree (1/s).
-    ip3_pulse_uM : float
-        IP3 added per synaptic event (uM).
+    coupling_per_s : float or array (B,)
+        IP3 exchange rate along each edge of the tree (1/s), one for all or one per row.
+    ip3_pulse_uM : float or array (B,)
+        IP3 added per synaptic event (uM), one for all or one per row.
     params : LiRinzel
         Calcium dynamics parameters.
     record_every : int
@@ -114,6 +116,10 @@ def simulate_astrocytes(
         Branches between microdomains and soma (0: microdomains on the soma).
     ca_coupling_per_s : float
         Calcium exchange rate along each edge (1/s; 0: calcium stays in its compartment).
+    engine : str
+        "array" (one array operation per term on ``xp``: NumPy or CuPy), "numba" (a
+        compiled loop, astrocytes in parallel; CPU), or "auto": numba on NumPy where
+        numba is installed, else array. Both take the same steps.
 
     Returns
     -------
@@ -133,7 +139,31 @@ def simulate_astrocytes(
         xp.full((b, n), h0, dtype=xp.float64),
         xp.full((b, n), p.ip3_rest, dtype=xp.float64),
     )
+    if engine == "auto":
+        engine = "numba" if xp is np and _numba.available() else "array"
+    if engine == "numba":
+        params_q = np.array(
+            [p.c0, p.c1, p.v1, p.v2, p.v3, p.k3, p.d1, p.d2, p.d3, p.d5, p.a2, p.tau_ip3,
+             p.ip3_rest]
+        )  # fmt: skip
+        rec_ca, rec_ip3 = _numba.simulate(
+            to_numpy(drive),
+            np.array([[ca0] * n, [h0] * n, [p.ip3_rest] * n]),
+            params_q,
+            incidence,
+            volume,
+            coupling_per_s,
+            ca_coupling_per_s,
+            ip3_pulse_uM,
+            dt_s,
+            record_every,
+        )
+        return {"ca": rec_ca, "ip3": rec_ip3} if record_every else {}
+    if engine != "array":
+        raise ValueError(f"engine: expected 'auto', 'array' or 'numba', got {engine!r}")
     drive = xp.asarray(drive)
+    coupling = xp.asarray(np.reshape(np.asarray(coupling_per_s, float), (-1, 1)))
+    pulse = xp.asarray(np.reshape(np.asarray(ip3_pulse_uM, float), (-1, 1)))
 
     def exchange(x, rate):
         # flux along each edge from its outer to its inner end, into concentration changes
@@ -142,7 +172,7 @@ def simulate_astrocytes(
     def rhs(s):
         ca, h, ip3 = s
         dca, dh = li_rinzel_rates(ca, h, ip3, p, xp)
-        dip3 = (p.ip3_rest - ip3) / p.tau_ip3 + exchange(ip3, coupling_per_s)
+        dip3 = (p.ip3_rest - ip3) / p.tau_ip3 + exchange(ip3, coupling)
         if ca_coupling_per_s:
             dca = dca + exchange(ca, ca_coupling_per_s)
         return dca, dh, dip3
@@ -152,7 +182,7 @@ def simulate_astrocytes(
         ca, h, ip3 = rk4_step(rhs, state, dt_s)
         ca = xp.maximum(ca, 1e-6)
         h = xp.clip(h, 0.0, 1.0)
-        ip3[:, :n_domains] += ip3_pulse_uM * drive[step]
+        ip3[:, :n_domains] += pulse * drive[step]
         state = (ca, h, ip3)
         if record_every and step % record_every == 0:
             rec_ca.append(ca.astype(xp.float32))

@@ -191,8 +191,11 @@ def astrocyte_gated_ltd(
     """Depression of one synapse under :class:`AstrocyteLTDGate`.
 
     Returns (dw, pairing times, A just after each pairing). dw sums, over the pairings
-    at which A >= threshold, the STDP depression of the pair (-a_minus exp(-lag /
-    tau_minus)); pairings before the threshold is crossed change nothing.
+    at which A >= threshold, the weight change the pair's depression (-a_minus exp(-lag /
+    tau_minus)) makes through its eligibility trace with the gate open (times
+    learning_rate tau_e, as in :func:`gated_weight_change`), so that a pairing past the
+    threshold changes the weight as much as under plain STDP (:func:`stdp_window`);
+    pairings before the threshold is crossed change nothing.
     """
     rule = rule or STDP()
     pre, post = np.sort(np.asarray(pre, float)), np.sort(np.asarray(post, float))
@@ -211,5 +214,6 @@ def astrocyte_gated_ltd(
         level += gate.drive_per_pairing
         a[k], last = level, t
     expressed = a >= gate.threshold
-    dw = -rule.a_minus * float(np.exp(-lags[expressed] / rule.tau_minus_s).sum())
+    per_pair = -rule.a_minus * rule.learning_rate * rule.tau_e_s
+    dw = per_pair * float(np.exp(-lags[expressed] / rule.tau_minus_s).sum())
     return dw, times, a

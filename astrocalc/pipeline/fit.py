@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ..fit import fit_input_rate, local_identifiability, observed_statistics
+from ..fit import (
+    STATISTICS,
+    UNITS,
+    calibrate_indicator,
+    fit_parameters,
+    observed_recording,
+    observed_statistics,
+    simulated_size,
+)
 from ..io.outputs import StageOutput, write_json
-from ._common import StageClock, backend, require, write_stage_record
+from ..models import Indicator
+from ._common import StageClock, backend, recording, require, write_stage_record
 
 log = logging.getLogger(__name__)
 
@@ -20,75 +31,131 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
     out = Path(out)
     xp = backend(config)
     clock = StageClock("fit", config, xp)
+    rec = recording(out)
+    fs = rec["frame_rate_hz"]
+    duration = rec["shape"][0] / fs
+    per_roi = pd.read_csv(require(out / "events" / "events_per_roi.csv", "events"))
+    rois = pd.read_csv(require(out / "segmentation" / "rois.csv", "segment"))
     stats = observed_statistics(
-        pd.read_csv(require(out / "events" / "events_per_roi.csv", "events")),
-        pd.read_csv(require(out / "segmentation" / "rois.csv", "segment")),
+        per_roi,
+        rois,
         pd.read_csv(require(out / "events" / "events.csv", "events")),
-        pd.read_csv(require(out / "correlation" / "pairs.csv", "correlate")),
+        pd.read_csv(
+            require(out / "correlation" / "pairs.csv", "correlate"),
+            usecols=["roi_a", "roi_b", "r"],
+        ),
+        duration_s=duration,
+        events_config=config["events"],
         seed=config["seed"],
     )
-    result = fit_input_rate(
-        stats, model=config["model"], fit=config["fit"], seed=config["seed"], xp=xp
+    fit_cfg, model = config["fit"], config["model"]
+    observed_rec = observed_recording(per_roi, rois, duration_s=duration, frame_rate_hz=fs)
+    sim_rec, se_scale = simulated_size(
+        observed_rec, max_domains=fit_cfg["max_domains"], max_duration_s=fit_cfg["max_duration_s"]
     )
-    model = config["model"]
-    n_observed = max(1, stats["n_microdomains"])
-    identify = local_identifiability(
-        {
-            "rate_per_min": result.input_rate_per_min,
-            "correlation": min(max(stats["share_global"], 0.02), 0.9),
-            "coupling_per_s": max(model["ip3_coupling_per_s"], 1e-3),
-            "ip3_pulse_uM": model["ip3_pulse_uM"],
-        },
-        n_observed_domains=n_observed,
-        # half the fit's model astrocytes, at most 12 microdomains each: nine evaluations
-        # take about as long as the rate fit
-        n_astrocytes=max(2, config["fit"]["n_astrocytes"] // 2),
-        n_domains=min(max(n_observed, 2), 12),
-        duration_s=config["fit"]["duration_s"],
+    start = {
+        "local_rate_per_min": max(stats["local_rate_per_min"] or 0.0, 0.1),
+        "shared_rate_per_min": max(stats["global_rate_per_min"] or 0.0, 0.1),
+        "ip3_pulse_uM": model["ip3_pulse_uM"],
+        "coupling_per_s": max(model["ip3_coupling_per_s"], 1e-3),
+    }
+    common = dict(
+        n_astrocytes=fit_cfg["n_astrocytes"],
+        model=model,
+        events=config["events"],
         seed=config["seed"],
         xp=xp,
     )
+    indicator = calibrate_indicator(
+        stats["median_amplitude_dff"],
+        sim_rec,
+        start,
+        indicator=Indicator(kd_uM=fit_cfg["indicator_kd_uM"], hill=fit_cfg["indicator_hill"]),
+        **common,
+    )
+    observed = np.array([np.nan if stats[s] is None else stats[s] for s in STATISTICS])
+    if stats["n_microdomains"] < 2 or stats["n_events"] == 0:
+        observed[:] = np.nan  # nothing to fit: every parameter keeps its configured value
+    result = fit_parameters(
+        observed,
+        sim_rec,
+        start,
+        max_iterations=fit_cfg["max_iterations"],
+        se_scale=se_scale,
+        indicator=indicator,
+        **common,
+    )
+    shared = result.values["shared_rate_per_min"]
+    rate = result.values["local_rate_per_min"] + shared
     params = {
         "model": "Li-Rinzel microdomains + soma, IP3 coupling (astrocalc.models)",
-        "input_rate_per_min": {
-            "value": result.input_rate_per_min,
-            "ci95": list(result.input_rate_ci95),
-            "identifiable": result.identifiable,
-            "note": result.note,
-            "method": "simulated microdomain event rate vs input rate on a grid (common random "
-            "numbers), inverted at the observed mean rate; CI from a bootstrap over "
-            "microdomains mapped through the same curve",
+        **{key: _parameter(result, name) for key, name in _KEYS.items()},
+        # the model's input as the simulation stage uses it
+        "input_rate_per_min": {"value": rate, "unit": "events/min"},
+        "input_correlation": {"value": shared / rate, "unit": ""},
+        "n_microdomains": int(np.clip(stats["n_microdomains"], 1, 50)),
+        "fixed": {k: model[k] for k in ("dt_s", "n_branches", "ca_coupling_per_s")},
+        "indicator": {
+            **asdict(indicator),
+            "method": "Hill binding (GCaMP6f Kd and Hill coefficient, Chen et al. 2013); "
+            "saturation dF/F scaled until the model's median event amplitude equals the "
+            "observed one",
         },
-        "input_correlation": {
-            "value": stats["share_global"],
-            "method": "set to the observed share of global microdomain events (not fitted)",
+        "simulated_recording": {
+            "n_domains": sim_rec.n_domains,
+            "duration_s": sim_rec.duration_s,
+            "frame_rate_hz": sim_rec.frame_rate_hz,
+            "n_astrocytes": fit_cfg["n_astrocytes"],
+            "se_scale": se_scale,
         },
-        "n_microdomains": max(1, min(stats["n_microdomains"], 50)),
-        "fixed": {k: config["model"][k] for k in ("dt_s", "ip3_coupling_per_s", "ip3_pulse_uM")},
-        "seed": config["seed"],
+        "fit": {
+            **result.report(),
+            "method": "least squares of (simulated mean - observed) / SE over the statistics, "
+            "Levenberg-Marquardt on log-parameters, common random numbers, Jacobian by "
+            "central differences; 95 % intervals from the Gauss-Newton covariance at the fit "
+            "(astrocalc.fit.fit_parameters)",
+        },
         "identifiability": {
-            **identify.report(),
-            "method": "sensitivity of the simulated statistics to each log-parameter at the "
-            "fitted point (common random numbers), scaled by their standard errors for this "
-            "recording's number of microdomains; parameters set aside along the sloppiest "
-            "direction until every one left has a 95 % interval within +-20 % "
-            "(astrocalc.fit.local_identifiability)",
+            **result.final.report(),
+            "at_start": result.start.report()["identifiable"],
+            "method": "sensitivity of the simulated statistics to each log-parameter "
+            "(common random numbers), scaled by their standard errors for this recording; "
+            "parameters set aside along the sloppiest direction until every one left has a "
+            "95 % interval within +-20 %; decided at the starting point, reported again at "
+            "the fit (astrocalc.fit.identify)",
         },
-        "rate_curve": {
-            "input_rate_per_min": result.rate_grid_per_min.tolist(),
-            "simulated_rate_per_min": result.simulated_rate_per_min.tolist(),
-            "simulated_rate_sem": result.simulated_rate_sem.tolist(),
-        },
+        "seed": config["seed"],
     }
     log.info(
-        "fit: observed %.3g events/min per microdomain -> input %.3g/min (CI %.3g-%.3g)",
-        stats["rate_per_min"],
-        result.input_rate_per_min,
-        *result.input_rate_ci95,
+        "fit: %s",
+        ", ".join(f"{p} {result.values[p]:.3g}" for p in result.fitted) or "nothing identifiable",
     )
     with StageOutput(out / "fit", overwrite=overwrite) as tmp:
         write_json(tmp / "statistics.json", stats)
         write_json(tmp / "parameters.json", params)
-        plot_fit(result, stats, tmp / "fit.png")
+        plot_fit(result, tmp / "fit.png")
         write_stage_record(tmp, clock.record())
     return out / "fit"
+
+
+# parameters.json key of each model parameter
+_KEYS = {
+    "local_rate_per_min": "local_rate_per_min",
+    "shared_rate_per_min": "shared_rate_per_min",
+    "ip3_pulse_uM": "ip3_pulse_uM",
+    "ip3_coupling_per_s": "coupling_per_s",
+}
+
+
+def _parameter(result, name: str) -> dict:
+    fitted = name in result.fitted
+    entry = {"value": result.values[name], "unit": UNITS[name], "fitted": fitted}
+    if fitted:
+        entry["ci95"] = list(result.ci95[name])
+    else:
+        entry["note"] = (
+            "not identifiable from these statistics for a recording of this size: "
+            "kept at its starting value (the configured one; for the rates the observed "
+            "local and global event rates)"
+        )
+    return entry

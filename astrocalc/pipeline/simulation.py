@@ -25,7 +25,11 @@ def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) ->
         rate_per_min=params["input_rate_per_min"]["value"],
         correlation=params["input_correlation"]["value"],
         seed=config["seed"],
-        model=config["model"],
+        model={
+            **config["model"],
+            "ip3_pulse_uM": params["ip3_pulse_uM"]["value"],
+            "ip3_coupling_per_s": params["ip3_coupling_per_s"]["value"],
+        },
         xp=xp,
     )
     pl = result.plasticity

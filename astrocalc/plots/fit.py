@@ -1,34 +1,48 @@
-"""fit/fit.png: simulated vs observed microdomain event rate along the input-rate grid."""
+"""fit/fit.png: observed statistics against those of the fitted model."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._style import new_figure, save
 
+LABELS = {
+    "local_rate_per_min": "local events\n(per microdomain per min)",
+    "global_rate_per_min": "global events\n(per microdomain per min)",
+    "mean_pairwise_r": "mean\npairwise r",
+    "median_duration_s": "median event\nduration (s)",
+}
 
-def plot_fit(rate_fit, stats: dict, path):
-    fig = new_figure(3.5, 2.8)
-    ax = fig.add_subplot(1, 1, 1)
-    g, s, e = (
-        rate_fit.rate_grid_per_min,
-        rate_fit.simulated_rate_per_min,
-        rate_fit.simulated_rate_sem,
+
+def plot_fit(result, path):
+    """One panel per statistic: the observed value with its 95 % interval for a recording
+    of this size, and the fitted model's mean with the spread (SD) over model astrocytes;
+    the fitted parameters and their intervals in the title."""
+    from ..fit import STATISTICS
+
+    fig = new_figure(6.5, 2.4)
+    axes = fig.subplots(1, len(STATISTICS))
+    for ax, name, obs, sim, sd, se in zip(
+        axes,
+        STATISTICS,
+        result.observed,
+        result.simulated,
+        result.simulated_sd,
+        result.se,
+        strict=True,
+    ):
+        if np.isfinite(obs):
+            ax.errorbar([0], [obs], yerr=[1.96 * se], fmt="o", color="tab:blue", ms=4)
+        if np.isfinite(sim):
+            ax.errorbar([1], [sim], yerr=[sd], fmt="s", color="k", ms=4)
+        ax.set_xticks([0, 1], ["observed", "model"])
+        ax.set_xlim(-0.6, 1.6)
+        ax.set_ylabel(LABELS[name])
+    fitted = [
+        f"{p} {result.values[p]:.3g} ({lo:.3g}-{hi:.3g})" for p, (lo, hi) in result.ci95.items()
+    ]
+    fig.suptitle(
+        ("fitted (95 % CI): " + "; ".join(fitted)) if fitted else "no parameter identifiable",
+        fontsize=7,
     )
-    ax.errorbar(g, s, yerr=e, fmt="o-", ms=3, lw=0.8, color="k", label="model (mean \u00b1 SEM)")
-    lo, hi = stats["rate_per_min_ci95"]
-    ax.axhspan(lo, hi, color="tab:blue", alpha=0.2, lw=0)
-    ax.axhline(stats["rate_per_min"], color="tab:blue", lw=1, label="observed (95 % CI)")
-    ax.axvline(
-        rate_fit.input_rate_per_min,
-        color="tab:red",
-        lw=1,
-        ls="--",
-        label=f"fitted input {rate_fit.input_rate_per_min:.2g}/min",
-    )
-    ax.axvspan(*rate_fit.input_rate_ci95, color="tab:red", alpha=0.1, lw=0)
-    ax.set_xscale("log")
-    ax.set_xlabel("synaptic input rate per microdomain (events/min)")
-    ax.set_ylabel("microdomain Ca event rate (events/min)")
-    ax.legend(frameon=False, loc="upper left")
-    if not rate_fit.identifiable:
-        ax.set_title("not identifiable: " + rate_fit.note[:60] + "...", fontsize=6)
     return save(fig, path, formats=("png",), dpi=200)

@@ -3,40 +3,104 @@
 import numpy as np
 import pytest
 
-from astrocalc.fit import PARAMETERS, STATISTICS, local_identifiability, simulated_statistics
+from astrocalc import config
+from astrocalc.fit import (
+    PARAMETERS,
+    STATISTICS,
+    Recording,
+    forward_statistics,
+    identify,
+    local_identifiability,
+    simulated_size,
+)
 
-THETA = {"rate_per_min": 2.0, "correlation": 0.3, "coupling_per_s": 0.05, "ip3_pulse_uM": 0.6}
+C = config.defaults()
+THETA = {
+    "local_rate_per_min": 1.4,
+    "shared_rate_per_min": 0.6,
+    "coupling_per_s": 0.05,
+    "ip3_pulse_uM": 0.6,
+}
+RECORDING = Recording(n_domains=12, duration_s=120.0, frame_rate_hz=5.0, noise_sd_dff=(0.05,))
+KW = dict(model=C["model"], events=C["events"])
 
 
 def test_statistics_follow_their_parameters():
-    """More input, more events; more shared input, more global events and higher r."""
-    kw = dict(n_domains=12, n_astrocytes=4, duration_s=120, seed=3)
-    base = np.nanmean(simulated_statistics(THETA, **kw), axis=0)
-    more_input = np.nanmean(simulated_statistics(dict(THETA, rate_per_min=4.0), **kw), axis=0)
-    shared = np.nanmean(simulated_statistics(dict(THETA, correlation=0.8), **kw), axis=0)
-    rate, share, r = (
-        STATISTICS.index(s) for s in ("rate_per_min", "share_global", "mean_pairwise_r")
+    """More local input, more local events; more shared input, more global events and
+    higher r; a larger IP3 pulse, longer events."""
+    thetas = [
+        THETA,
+        dict(THETA, local_rate_per_min=2.8),
+        dict(THETA, shared_rate_per_min=2.4),
+        dict(THETA, ip3_pulse_uM=0.9),
+    ]
+    stats = forward_statistics(thetas, RECORDING, n_astrocytes=4, seed=3, **KW)
+    base, local, shared, pulse = np.nanmean(stats, axis=1)[:, : len(STATISTICS)]
+    local_rate, global_rate, r, duration = range(4)
+    assert local[local_rate] > 1.5 * base[local_rate]
+    assert abs(local[global_rate] - base[global_rate]) < 0.2 * base[global_rate]
+    assert shared[global_rate] > 2 * base[global_rate] and shared[r] > base[r] + 0.2
+    assert pulse[duration] > base[duration] * 1.05
+
+
+def test_common_random_numbers():
+    """The same parameters give the same statistics (same seed), another seed others."""
+    a = forward_statistics([THETA, THETA], RECORDING, n_astrocytes=2, seed=5, **KW)
+    b = forward_statistics([THETA], RECORDING, n_astrocytes=2, seed=6, **KW)
+    np.testing.assert_array_equal(a[0], a[1])
+    assert not np.allclose(a[0], b[0], equal_nan=True)
+
+
+def test_identify_sets_aside_the_sloppy_parameter():
+    """A parameter no statistic responds to is set aside; the others, strongly pinned,
+    are identifiable with the standard errors of the least-squares covariance."""
+    sens = np.array(
+        [[40.0, 0.0, 0.0, 0.0], [0.0, 30.0, 0.0, 0.0], [0.0, 5.0, 20.0, 0.0], [0, 0, 0, 1e-3]]
     )
-    assert more_input[rate] > 1.3 * base[rate]
-    assert shared[share] > base[share] + 0.2 and shared[r] > base[r] + 0.2
+    result = identify(sens)
+    assert result.identifiable.tolist() == [True, True, True, False]
+    np.testing.assert_allclose(result.log_se[0], 1 / 40)
+    assert np.isinf(result.log_se[3])
+    report = result.report()
+    assert report["identifiable"][PARAMETERS[3]] is False
+    assert report["relative_se"][PARAMETERS[3]] is None
+    assert abs(report["sloppiest_direction"][PARAMETERS[3]]) > 0.99
+
+
+def test_identify_drops_a_weakly_pinned_parameter():
+    """A parameter whose 95 % interval would be wider than +-20 % is set aside, even if
+    some statistic responds to it."""
+    sens = np.diag([50.0, 50.0, 5.0, 50.0])  # log SE 0.2: 95 % interval +-39 %
+    assert identify(sens).identifiable.tolist() == [True, True, False, True]
+
+
+def test_simulated_size_scales_the_spread():
+    small, scale = simulated_size(
+        Recording(80, 1200.0, 10.0, (0.1,)), max_domains=40, max_duration_s=600.0
+    )
+    assert (small.n_domains, small.duration_s) == (40, 600.0)
+    assert scale == pytest.approx(0.5)
+    same, one = simulated_size(RECORDING, max_domains=40, max_duration_s=600.0)
+    assert same == RECORDING and one == 1.0
 
 
 @pytest.fixture(scope="module")
 def result():
-    return local_identifiability(THETA, n_observed_domains=30)
+    return local_identifiability(THETA, RECORDING, n_astrocytes=6, seed=1, **KW)
 
 
-def test_coupling_is_the_sloppy_parameter(result):
-    """Weak IP3 exchange with the soma barely moves any statistic: the sloppiest direction
-    is almost pure coupling, which is therefore reported, not fitted."""
-    sloppiest = np.abs(result.directions[-1])
-    assert PARAMETERS[int(np.argmax(sloppiest))] == "coupling_per_s"
-    assert sloppiest.max() > 0.9
+def test_what_two_minutes_identify(result):
+    """Twelve microdomains for two minutes: about one shared input event per recording
+    and weak IP3 exchange with the soma leave the shared rate and the coupling
+    unidentifiable; the event duration pins the IP3 pulse."""
+    ok = dict(zip(PARAMETERS, result.identifiable, strict=True))
+    assert ok == {
+        "local_rate_per_min": False,
+        "shared_rate_per_min": False,
+        "ip3_pulse_uM": True,
+        "coupling_per_s": False,
+    }
     assert result.singular_values[-1] < 0.05 * result.singular_values[0]
-    assert not result.identifiable[PARAMETERS.index("coupling_per_s")]
-    report = result.report()
-    assert report["identifiable"]["coupling_per_s"] is False
-    assert report["relative_se"]["coupling_per_s"] is None
 
 
 def test_identifiable_parameters_have_tight_intervals(result):

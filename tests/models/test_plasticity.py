@@ -8,8 +8,10 @@ from astrocalc.models import (
     STDP,
     AstrocyteLTDGate,
     astrocyte_gated_ltd,
+    pairing_sweep,
     pairing_trains,
     stdp_window,
+    timing_sweep,
 )
 
 RULE = STDP()
@@ -60,21 +62,35 @@ def test_slow_pairing_never_reaches_the_threshold_and_ltp_pairs_do_not_drive_it(
 
 def test_timing_sweep_with_and_without_the_astrocyte():
     """Few pairings: plain STDP depresses at negative lags, the astrocyte-gated rule does
-    not; the potentiation side does not need the astrocyte."""
+    not; the potentiation side does not need the astrocyte. Many pairings: every pairing
+    from the threshold on depresses as much as under plain STDP."""
     gate = AstrocyteLTDGate()
     lags = np.array([-0.04, -0.02, -0.01, 0.01, 0.02, 0.04])
-    few = int(gate.pairings_needed(1.0)) - 1
-    plain = stdp_window(lags, RULE, n_pairings=few)
-    pre, post = pairing_trains(lags, n_pairings=few, frequency_hz=1.0)
-    gated = np.array(
-        [astrocyte_gated_ltd(a, b, gate, RULE)[0] for a, b in zip(pre, post, strict=True)]
+    needed = int(gate.pairings_needed(1.0))
+    few = timing_sweep(lags, n_pairings=needed - 1, frequency_hz=1.0, gate=gate)
+    ltd, ltp = lags < 0, lags > 0
+    assert (few.dw_without_astrocyte[ltd] < 0).all() and (few.dw_with_astrocyte[ltd] == 0).all()
+    np.testing.assert_array_equal(few.dw_with_astrocyte[ltp], few.dw_without_astrocyte[ltp])
+    assert (few.dw_with_astrocyte[ltp] > 0).all()
+    n = 3 * needed
+    many = timing_sweep(lags, n_pairings=n, frequency_hz=1.0, gate=gate)
+    expressed = (n - needed + 1) / n
+    np.testing.assert_allclose(
+        many.dw_with_astrocyte[ltd], expressed * many.dw_without_astrocyte[ltd], rtol=0.01
     )
-    assert (plain[lags < 0] < 0).all() and (gated[lags < 0] == 0).all()
-    pre, post = pairing_trains(lags, n_pairings=3 * few, frequency_hz=1.0)
-    gated = np.array(
-        [astrocyte_gated_ltd(a, b, gate, RULE)[0] for a, b in zip(pre, post, strict=True)]
+
+
+def test_pairing_sweep_has_a_threshold_only_with_the_astrocyte():
+    gate = AstrocyteLTDGate()
+    needed = int(gate.pairings_needed(0.2))
+    sweep = pairing_sweep(
+        np.array([1, needed - 1, needed, needed + 10]), lag_s=-0.01, frequency_hz=0.2, gate=gate
     )
-    assert (gated[lags < 0] < 0).all()
+    plain, gated = sweep.dw_without_astrocyte.to_numpy(), sweep.dw_with_astrocyte.to_numpy()
+    assert (plain < 0).all() and np.all(np.diff(plain) < 0)  # every pairing depresses
+    assert (gated[:2] == 0).all() and (gated[2:] < 0).all() and gated[3] < gated[2]
+    per_pairing = plain[0]
+    np.testing.assert_allclose(gated[3], 11 * per_pairing, rtol=0.01)
 
 
 def test_synchronous_astrocyte_lets_more_synapses_change_together():

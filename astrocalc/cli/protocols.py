@@ -1,0 +1,86 @@
+"""astrocalc protocols --out DIR: spike-timing and number-of-pairings protocols with and
+without the astrocyte (astrocalc.models.timing_sweep, pairing_sweep)."""
+
+from __future__ import annotations
+
+import logging
+
+from ..errors import InputError
+
+log = logging.getLogger("astrocalc")
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "protocols",
+        help="plasticity protocols with and without the astrocyte",
+        description="Weight change against the pairing lag and against the number of "
+        "pairings, under plain pair-based STDP and with the astrocyte as a thresholding "
+        "integrator for t-LTD (Min & Nevian 2012). Writes timing.csv, pairings.csv and "
+        "protocols.png/.svg/.pdf to DIR.",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument(
+        "--frequency", type=float, default=0.2, metavar="HZ", help="pairing rate (default 0.2)"
+    )
+    p.add_argument(
+        "--pairings", type=int, default=40, help="pairings of the timing sweep (default 40)"
+    )
+    p.add_argument(
+        "--lag-ms",
+        type=float,
+        default=-10.0,
+        help="post - pre lag of the pairing sweep, ms (default -10: post before pre)",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace existing files")
+    p.set_defaults(func=main)
+
+
+def main(args) -> None:
+    from pathlib import Path
+
+    import numpy as np
+
+    from ..io.outputs import write_csv
+    from ..models import AstrocyteLTDGate, pairing_sweep, timing_sweep
+    from ..plots.protocols import plot_protocols
+
+    for flag, ok, expected in (
+        ("--frequency", args.frequency > 0, "a positive number"),
+        ("--pairings", args.pairings >= 1, "at least 1"),
+        ("--lag-ms", args.lag_ms != 0, "a non-zero lag"),
+    ):
+        if not ok:
+            raise InputError(f"{flag}: expected {expected}")
+    out = Path(args.out)
+    names = ("timing.csv", "pairings.csv", "protocols.png", "protocols.svg", "protocols.pdf")
+    clash = [n for n in names if (out / n).exists()]
+    if clash and not args.overwrite:
+        raise InputError(f"{out / clash[0]}: already exists (pass --overwrite to replace it)")
+    gate = AstrocyteLTDGate()
+    needed = gate.pairings_needed(args.frequency)
+    lags = np.concatenate([-np.geomspace(0.1, 0.002, 12), np.geomspace(0.002, 0.1, 12)])
+    timing = timing_sweep(lags, n_pairings=args.pairings, frequency_hz=args.frequency, gate=gate)
+    top = int(max(2 * needed, 40)) if np.isfinite(needed) else 4 * args.pairings
+    counts = np.unique(np.linspace(1, top, 40).astype(int))
+    pairings = pairing_sweep(
+        counts, lag_s=args.lag_ms / 1e3, frequency_hz=args.frequency, gate=gate
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "timing.csv", timing)
+    write_csv(out / "pairings.csv", pairings)
+    plot_protocols(
+        timing,
+        pairings,
+        out / "protocols.png",
+        n_pairings=args.pairings,
+        frequency_hz=args.frequency,
+        lag_ms=args.lag_ms,
+        threshold_pairings=needed,
+    )
+    log.info(
+        "protocols: t-LTD needs %s pairings at %g Hz; figures in %s",
+        f"{needed:.0f}" if np.isfinite(needed) else "more than any number of",
+        args.frequency,
+        out / "protocols.png",
+    )

@@ -1,0 +1,202 @@
+"""The forward model of a recording's statistics: model astrocytes seen as the pipeline sees
+a recording.
+
+Model calcium is turned into GCaMP dF/F (:class:`astrocalc.models.Indicator`), sampled at
+the recording's frame rate, given white noise of the recording's level in each
+microdomain, and passed through the pipeline's own event detector
+(:func:`astrocalc.events.find_events`) and statistics (:func:`event_statistics`), so that
+simulated and observed statistics are measured the same way: detection thresholds,
+baseline, smoothing and the event duration's definition all cancel out of the fit.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..events import coactive_rois, find_events, smooth
+from ..models import (
+    GCAMP6F,
+    AstrocyteInput,
+    Indicator,
+    LiRinzel,
+    poisson_drive,
+    resting_state,
+    simulate_astrocytes,
+)
+
+# synaptic input events per minute that reach one microdomain alone, and that reach every
+# microdomain of the cell at once; IP3 per input event; IP3 exchange along the tree
+PARAMETERS = ("local_rate_per_min", "shared_rate_per_min", "ip3_pulse_uM", "coupling_per_s")
+# events per microdomain per minute that are local and that are global (rather than the
+# total rate and the share of global events: the count of shared input events, small in
+# any recording, moves both of those, while it leaves the local rate alone)
+STATISTICS = (
+    "local_rate_per_min",
+    "global_rate_per_min",
+    "mean_pairwise_r",
+    "median_duration_s",
+)
+# what forward_statistics measures: the fitted statistics, then the median event amplitude,
+# which scales with the indicator's brightness and calibrates it instead of being fitted
+MEASURES = (*STATISTICS, "median_amplitude_dff")
+# units of the parameters, for reports
+UNITS = {
+    "local_rate_per_min": "events/min",
+    "shared_rate_per_min": "events/min",
+    "ip3_pulse_uM": "uM",
+    "coupling_per_s": "1/s",
+}
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What the forward model copies from the observed recording."""
+
+    n_domains: int  # microdomain ROIs
+    duration_s: float
+    frame_rate_hz: float
+    noise_sd_dff: tuple  # noise SD of the smoothed dF/F of each microdomain ROI
+
+
+def event_statistics(
+    roi: np.ndarray,
+    onset_s: np.ndarray,
+    duration_s: np.ndarray,
+    amplitude_dff: np.ndarray,
+    *,
+    n_rois: int,
+    recording_s: float,
+    pairwise_r: np.ndarray,
+    coactive_window_s: float,
+    global_fraction: float,
+) -> np.ndarray:
+    """The :data:`MEASURES` of one cell's microdomain events.
+
+    Events are global when microdomains making up at least ``global_fraction`` of
+    ``n_rois`` start one within ``coactive_window_s`` (the pipeline's rule, applied to
+    microdomains alone, so that soma and process ROIs, which the model does not render,
+    do not enter). NaN where undefined (no events, fewer than two microdomains).
+    """
+    n_global = 0
+    if len(roi):
+        n_active = coactive_rois(np.asarray(roi), np.asarray(onset_s), window_s=coactive_window_s)
+        n_global = int((n_active >= global_fraction * n_rois).sum())
+    per_min = 1.0 / max(n_rois, 1) / (recording_s / 60.0)
+    r = np.asarray(pairwise_r, float)
+    r = r[np.isfinite(r)]
+    return np.array(
+        [
+            (len(roi) - n_global) * per_min,
+            n_global * per_min,
+            float(r.mean()) if len(r) else np.nan,
+            float(np.median(duration_s)) if len(duration_s) else np.nan,
+            float(np.median(amplitude_dff)) if len(amplitude_dff) else np.nan,
+        ]
+    )
+
+
+def model_input(local_rate_per_min, shared_rate_per_min) -> AstrocyteInput:
+    """The model's input as a rate per microdomain and the share of it common to all."""
+    local = np.atleast_1d(np.asarray(local_rate_per_min, float))
+    shared = np.atleast_1d(np.asarray(shared_rate_per_min, float))
+    rate = local + shared
+    return AstrocyteInput(rate, shared / rate)
+
+
+def white_noise_gain(sigma_frames: float) -> float:
+    """SD of unit white noise after the detector's Gaussian smoothing."""
+    impulse = np.zeros(int(8 * max(sigma_frames, 1)) * 2 + 1)
+    impulse[len(impulse) // 2] = 1
+    return float(np.sqrt((smooth(impulse[:, None], sigma_frames) ** 2).sum()))
+
+
+def forward_statistics(
+    thetas: list[dict],
+    recording: Recording,
+    *,
+    n_astrocytes: int,
+    model: dict,
+    events: dict,
+    seed: int,
+    indicator: Indicator = GCAMP6F,
+    xp=np,
+) -> np.ndarray:
+    """:data:`MEASURES` of ``n_astrocytes`` model recordings per parameter set, (K, A, 5).
+
+    Parameters
+    ----------
+    thetas : list of dict
+        Parameter sets, each with every name of :data:`PARAMETERS`.
+    recording : Recording
+        Size, rate and noise of the recording to imitate: every model astrocyte has its
+        number of microdomains and duration, so the spread over astrocytes is the spread
+        of the statistic over recordings like it.
+    n_astrocytes : int
+        Model astrocytes per parameter set.
+    model, events : dict
+        The ``model`` (dt_s, n_branches, ca_coupling_per_s) and ``events`` config sections.
+    seed : int
+        Common random numbers: every parameter set sees the same uniform draws (thinned to
+        its rates) and the same noise, so differences between sets are not Monte-Carlo
+        noise.
+    """
+    k, a, n = len(thetas), n_astrocytes, recording.n_domains
+    dt = model["dt_s"]
+    every = max(1, int(round(1.0 / (recording.frame_rate_hz * dt))))
+    fs = 1.0 / (every * dt)  # the model's sampling; equals the frame rate when dt divides it
+    n_frames = int(round(recording.duration_s * fs))
+    column = {name: np.repeat([float(t[name]) for t in thetas], a) for name in PARAMETERS}
+    drive = poisson_drive(
+        np.random.default_rng([seed, 0]),
+        model_input(column["local_rate_per_min"], column["shared_rate_per_min"]),
+        n_domains=n,
+        n_steps=n_frames * every,
+        dt_s=dt,
+        replicate=np.tile(np.arange(a), k),
+    )
+    rec = simulate_astrocytes(
+        drive,
+        xp,
+        dt_s=dt,
+        coupling_per_s=column["coupling_per_s"],
+        ip3_pulse_uM=column["ip3_pulse_uM"],
+        record_every=every,
+        n_branches=model["n_branches"],
+        ca_coupling_per_s=model["ca_coupling_per_s"],
+    )
+    del drive
+    dff = indicator.dff(rec["ca"][:, :, :n], resting_ca())
+    gain = white_noise_gain(events["smooth_s"] * fs)
+    sd = np.resize(np.asarray(recording.noise_sd_dff, float), n) / gain
+    noise = np.random.default_rng([seed, 1]).standard_normal((n_frames, a, n)) * sd
+    out = np.full((k, a, len(MEASURES)), np.nan)
+    roi_ids = np.arange(1, n + 1)
+    iu = np.triu_indices(n, 1)
+    for b in range(k * a):
+        found = find_events(
+            1.0 + dff[:, b] + noise[:, b % a], roi_ids, frame_rate_hz=fs, config=events
+        )
+        ev = found.events
+        with np.errstate(invalid="ignore", divide="ignore"):  # a flat trace: NaN r
+            r = np.corrcoef(found.dff.T)[iu] if n > 1 else np.zeros(0)
+        out[b // a, b % a] = event_statistics(
+            ev.roi_id.to_numpy(),
+            ev.onset_s.to_numpy(),
+            ev.duration_s.to_numpy(),
+            ev.amplitude_dff.to_numpy(),
+            n_rois=n,
+            recording_s=n_frames / fs,
+            pairwise_r=r,
+            coactive_window_s=events["coactive_window_s"],
+            global_fraction=events["global_fraction"],
+        )
+    return out
+
+
+@functools.cache
+def resting_ca() -> float:
+    """Resting calcium of the model (uM), the indicator's dF/F reference."""
+    return resting_state(LiRinzel())[0]

@@ -1,0 +1,72 @@
+"""Parameter recovery: a movie of a model astrocyte with known parameters, for checking
+that the whole pipeline and the fit give the parameters back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .. import synth
+from ..models import GCAMP6F, Indicator, poisson_drive, simulate_astrocytes
+from ._forward import model_input, resting_ca
+
+
+def model_dff(
+    theta: dict,
+    *,
+    n_domains: int,
+    n_frames: int,
+    frame_rate_hz: float,
+    model: dict,
+    seed: int,
+    indicator: Indicator = GCAMP6F,
+) -> np.ndarray:
+    """GCaMP dF/F (n_frames, n_domains + 1) of one model astrocyte with parameters
+    ``theta`` (see :data:`PARAMETERS`): its microdomains, then the soma."""
+    dt = model["dt_s"]
+    every = int(round(1.0 / (frame_rate_hz * dt)))
+    if abs(every * dt * frame_rate_hz - 1) > 1e-9:
+        raise ValueError(f"model.dt_s {dt} does not divide the frame period 1/{frame_rate_hz} s")
+    drive = poisson_drive(
+        np.random.default_rng([seed, 2]),
+        model_input(theta["local_rate_per_min"], theta["shared_rate_per_min"]),
+        n_domains=n_domains,
+        n_steps=n_frames * every,
+        dt_s=dt,
+    )
+    rec = simulate_astrocytes(
+        drive,
+        np,
+        dt_s=dt,
+        coupling_per_s=theta["coupling_per_s"],
+        ip3_pulse_uM=theta["ip3_pulse_uM"],
+        record_every=every,
+    )
+    ca = rec["ca"][:, 0]
+    return indicator.dff(np.concatenate([ca[:, :n_domains], ca[:, -1:]], axis=1), resting_ca())
+
+
+def write_model_movie(
+    path: str | Path,
+    theta: dict,
+    *,
+    model: dict,
+    seed: int,
+    indicator: Indicator = GCAMP6F,
+    **scene,
+) -> synth.SynthTruth:
+    """Write a synthetic movie whose microdomains and soma show the model astrocyte's
+    activity (:func:`model_dff`) on the scene of :func:`astrocalc.synth.simulate` with
+    parameters ``scene`` (shape, n_frames, frame_rate_hz, n_domains, noise, motion ...)."""
+    p = synth.SynthParams(**{**synth.SynthParams().__dict__, **scene, "seed": seed})
+    dff = model_dff(
+        theta,
+        n_domains=p.n_domains,
+        n_frames=p.n_frames,
+        frame_rate_hz=p.frame_rate_hz,
+        model=model,
+        seed=seed,
+        indicator=indicator,
+    )
+    return synth.write(path, p, domain_traces=dff)

@@ -1,0 +1,124 @@
+"""The compiled CPU engine of :func:`simulate_astrocytes`: the same RK4 step, one
+astrocyte per parallel iteration, its compartments in a loop (the array engine spends
+most of its time dispatching small array operations)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:
+    import numba
+    from numba import prange
+except ImportError:  # pragma: no cover - numba is a core dependency
+    numba, prange = None, range
+
+
+def available() -> bool:
+    return numba is not None
+
+
+def _jit(**options):
+    """numba.njit with on-disk caching (compiling takes seconds; each pipeline stage is a
+    new process); a no-op decorator where numba is missing."""
+    if numba is None:  # pragma: no cover
+        return lambda f: f
+    return numba.njit(cache=True, **options)
+
+
+@_jit(inline="always")
+def rates(ca, h, ip3, q, dca, dh, dip3):
+    c0, c1, v1, v2, v3, k3, d1, d2, d3, d5, a2, tau, rest = (
+        q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11], q[12]
+    )  # fmt: skip
+    for i in range(ca.shape[0]):
+        c, g, x = ca[i], h[i], ip3[i]
+        ca_er = (c0 - c) / c1
+        mnh = x / (x + d1) * c / (c + d5) * g
+        j_chan = c1 * v1 * mnh * mnh * mnh * (c - ca_er)
+        j_leak = c1 * v2 * (c - ca_er)
+        j_pump = v3 * c * c / (k3 * k3 + c * c)
+        q2 = d2 * (x + d1) / (x + d3)
+        dca[i] = -j_chan - j_leak - j_pump
+        dh[i] = a2 * (q2 * (1.0 - g) - c * g)
+        dip3[i] = (rest - x) / tau
+
+
+@_jit(inline="always")
+def exchange(x, dx, outer, inner, inv_volume, rate):
+    for e in range(outer.shape[0]):
+        flux = rate * (x[outer[e]] - x[inner[e]])
+        dx[outer[e]] -= flux * inv_volume[outer[e]]
+        dx[inner[e]] += flux * inv_volume[inner[e]]
+
+
+@_jit(inline="always")
+def stage(ca, h, ip3, q, outer, inner, inv_v, coupling, ca_coupling, dca, dh, dip3):
+    rates(ca, h, ip3, q, dca, dh, dip3)
+    exchange(ip3, dip3, outer, inner, inv_v, coupling)
+    if ca_coupling != 0.0:
+        exchange(ca, dca, outer, inner, inv_v, ca_coupling)
+
+
+@_jit(parallel=True)
+def run(drive, state0, q, outer, inner, inv_v, coupling, ca_coupling, pulse, dt, every,
+        rec_ca, rec_ip3):  # fmt: skip
+    n_steps, n_cells, n_domains = drive.shape
+    n = state0.shape[1]
+    for b in prange(n_cells):
+        ca, h, ip3 = state0[0].copy(), state0[1].copy(), state0[2].copy()
+        k = np.empty((4, 3, n))
+        tmp = np.empty((3, n))
+        for step in range(n_steps):
+            for s in range(4):
+                if s == 0:
+                    tmp[0, :], tmp[1, :], tmp[2, :] = ca, h, ip3
+                else:
+                    f = dt if s == 3 else 0.5 * dt
+                    for i in range(n):
+                        tmp[0, i] = ca[i] + f * k[s - 1, 0, i]
+                        tmp[1, i] = h[i] + f * k[s - 1, 1, i]
+                        tmp[2, i] = ip3[i] + f * k[s - 1, 2, i]
+                stage(tmp[0], tmp[1], tmp[2], q, outer, inner, inv_v, coupling[b],
+                      ca_coupling, k[s, 0], k[s, 1], k[s, 2])  # fmt: skip
+            for i in range(n):
+                ca[i] += dt / 6.0 * (k[0, 0, i] + 2.0 * k[1, 0, i] + 2.0 * k[2, 0, i] + k[3, 0, i])
+                h[i] += dt / 6.0 * (k[0, 1, i] + 2.0 * k[1, 1, i] + 2.0 * k[2, 1, i] + k[3, 1, i])
+                ip3[i] += dt / 6.0 * (k[0, 2, i] + 2.0 * k[1, 2, i] + 2.0 * k[2, 2, i] + k[3, 2, i])
+                ca[i] = max(ca[i], 1e-6)
+                h[i] = min(max(h[i], 0.0), 1.0)
+            for i in range(n_domains):
+                ip3[i] += pulse[b] * drive[step, b, i]
+            if every > 0 and step % every == 0:
+                r = step // every
+                for i in range(n):
+                    rec_ca[r, b, i] = ca[i]
+                    rec_ip3[r, b, i] = ip3[i]
+
+
+def simulate(drive, state0, params: np.ndarray, incidence, volume, coupling, ca_coupling,
+             pulse, dt_s, record_every):  # fmt: skip
+    """Integrate with the compiled kernel; arguments as prepared by simulate_astrocytes.
+    Returns (ca, ip3) recordings (n_rec, B, n) float32 (empty when not recording)."""
+    outer = np.argmax(incidence > 0, axis=1).astype(np.int64)
+    inner = np.argmax(incidence < 0, axis=1).astype(np.int64)
+    n_steps, b, _ = drive.shape
+    n = incidence.shape[1]
+    n_rec = (n_steps + record_every - 1) // record_every if record_every else 0
+    rec_ca = np.zeros((n_rec, b, n), np.float32)
+    rec_ip3 = np.zeros((n_rec, b, n), np.float32)
+    run(
+        np.ascontiguousarray(drive),
+        np.ascontiguousarray(state0, dtype=np.float64),
+        np.ascontiguousarray(params, dtype=np.float64),
+        outer,
+        inner,
+        1.0 / np.asarray(volume, np.float64),
+        np.broadcast_to(np.asarray(coupling, np.float64).ravel(), (b,)).copy(),
+        float(ca_coupling),
+        np.broadcast_to(np.asarray(pulse, np.float64).ravel(), (b,)).copy(),
+        float(dt_s),
+        int(record_every),
+        rec_ca,
+        rec_ip3,
+    )
+    return rec_ca, rec_ip3
