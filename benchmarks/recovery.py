@@ -18,7 +18,6 @@ every seed, in how many seeds it is within 20 %.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -39,28 +38,22 @@ KEYS = {  # parameters.json key of each parameter
 
 def one_seed(seed: int, args) -> dict:
     from astrocalc import config
-    from astrocalc.fit import write_model_movie
-    from astrocalc.pipeline import run_all
+    from astrocalc.fit import recover
 
     cfg = config.defaults()
     cfg["pixel_events"]["enabled"] = False
     cfg["seed"] = 1000 + seed  # the fit's random numbers are not the movie's
-    folder = Path(args.out) / f"seed_{seed}"
-    movie = folder / "movie.tif"
     t0 = time.perf_counter()
-    if not movie.exists():
-        write_model_movie(
-            movie,
-            TRUE,
-            model=cfg["model"],
-            seed=seed,
-            n_frames=args.frames,
-            frame_rate_hz=args.frame_rate,
-            n_domains=args.domains,
-            shape=(args.size, args.size),
-        )
-    out = run_all(movie, folder / "out", config=cfg, overwrite=True)
-    params = json.loads((out / "fit" / "parameters.json").read_text())
+    params = recover(
+        Path(args.out) / f"seed_{seed}",
+        TRUE,
+        seed=seed,
+        config=cfg,
+        n_frames=args.frames,
+        frame_rate_hz=args.frame_rate,
+        n_domains=args.domains,
+        shape=(args.size, args.size),
+    )
     params["seconds"] = time.perf_counter() - t0
     return params
 
@@ -90,20 +83,21 @@ def main() -> None:
         ident = params["identifiability"]["identifiable"]
         for name, key in KEYS.items():
             entry = params[key]
-            close = abs(entry["value"] / TRUE[name] - 1) <= 0.2
-            within[name] += close
+            close = abs(entry["value"] / TRUE[name] - 1) <= 0.2 if entry["fitted"] else None
+            within[name] += bool(close)
             if not ident[name]:
                 identified_everywhere.discard(name)
             ci = entry.get("ci95")
             ci_text = f"{ci[0]:.3g}-{ci[1]:.3g}" if ci else "(not fitted)"
             print(
                 f"{seed:>4} {name:<20} {TRUE[name]:>7.3g} {entry['value']:>7.3g} "
-                f"{ci_text:>17} {str(ident[name]):>10} {str(close):>11}"
+                f"{ci_text:>17} {str(ident[name]):>10} {'-' if close is None else str(close):>11}"
             )
         stats = params["fit"]["statistics"]
         print(
             f"     chi2 {params['fit']['chi2']:.2f} ({params['fit']['degrees_of_freedom']} dof), "
-            f"{params['fit']['iterations']} iterations, "
+            f"{params['fit']['iterations']} iterations"
+            f"{'' if params['fit']['converged'] else ' (not converged)'}, "
             f"{params['n_microdomains']} microdomain ROIs, {params['seconds']:.0f} s; "
             + ", ".join(f"{k} {v['observed']:.3g}/{v['simulated']:.3g}" for k, v in stats.items())
         )

@@ -61,11 +61,16 @@ class ParameterFit:
     history: list = field(default_factory=list)  # (chi2, values) per accepted step
 
     def report(self) -> dict:
+        from scipy.stats import chi2
+
         used = np.isfinite(self.observed)
+        dof = int(used.sum()) - len(self.fitted)
         return {
             "fitted": list(self.fitted),
             "chi2": self.chi2,
-            "degrees_of_freedom": int(used.sum()) - len(self.fitted),
+            "degrees_of_freedom": dof,
+            # small: the model cannot reproduce these statistics at any fitted values
+            "p_value": float(chi2.sf(self.chi2, dof)) if dof > 0 else None,
             "iterations": self.iterations,
             "converged": self.converged,
             "statistics": {
@@ -149,6 +154,12 @@ def fit_parameters(
         return sens, resid
 
     theta = _clip(dict(start))
+    if not used.any():  # nothing observed: nothing to simulate, nothing identifiable
+        nothing = identify(np.zeros((0, len(PARAMETERS))))
+        blank = np.full(len(STATISTICS), np.nan)
+        return ParameterFit(
+            theta, {}, (), observed, blank, blank, blank, 0.0, 0, True, nothing, nothing
+        )
     sens, resid = batch(theta, PARAMETERS)
     first = identify(sens.matrix[used], tolerance=FIT_TOLERANCE)
     fitted = tuple(p for p, ok in zip(PARAMETERS, first.identifiable, strict=True) if ok)

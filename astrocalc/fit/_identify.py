@@ -116,7 +116,11 @@ def identify(
     tolerance: float = RELATIVE_TOLERANCE,
 ) -> Identifiability:
     """Set aside, one at a time, the parameter that dominates the sloppiest direction of
-    those still free, until every free one is pinned within +-``tolerance`` (95 %)."""
+    those still free, until every free one is pinned within +-``tolerance`` (95 %).
+    No statistic (no rows) identifies nothing."""
+    sensitivity = np.asarray(sensitivity, float).reshape(-1, len(parameters))
+    if not len(sensitivity):
+        sensitivity = np.zeros((1, len(parameters)))
     _, sv, vt = np.linalg.svd(sensitivity, full_matrices=False)
     free = list(range(len(parameters)))
     log_se = np.full(len(parameters), np.inf)

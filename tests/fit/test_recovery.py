@@ -1,0 +1,98 @@
+"""Parameter recovery through the whole pipeline: a model astrocyte with known parameters
+-> GCaMP movie (motion, bleaching, shot noise) -> motion, segmentation, events,
+correlation, fit -> the parameters the fit calls identifiable are within 20 % of the
+truth in at least 4 of 5 seeds.
+
+Five-minute recordings of 30 microdomains at 5 Hz; the seeds run two at a time (four and
+a half minutes on two cores). ``python benchmarks/recovery.py`` runs the same chain on
+ten-minute recordings and prints every number.
+"""
+
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+import numpy as np
+import pytest
+
+TRUE = {
+    "local_rate_per_min": 1.4,
+    "shared_rate_per_min": 0.6,
+    "ip3_pulse_uM": 0.6,
+    "coupling_per_s": 0.05,
+}
+KEYS = {
+    "local_rate_per_min": "local_rate_per_min",
+    "shared_rate_per_min": "shared_rate_per_min",
+    "ip3_pulse_uM": "ip3_pulse_uM",
+    "coupling_per_s": "ip3_coupling_per_s",
+}
+SEEDS = (1, 2, 3, 4, 5)
+
+
+def _one(args):
+    folder, seed = args
+    from astrocalc import config
+    from astrocalc.fit import recover
+
+    cfg = config.defaults()
+    cfg["pixel_events"]["enabled"] = False
+    cfg["seed"] = 1000 + seed
+    return recover(
+        folder,
+        TRUE,
+        seed=seed,
+        config=cfg,
+        n_frames=1500,
+        frame_rate_hz=5.0,
+        n_domains=30,
+        shape=(128, 128),
+    )
+
+
+@pytest.fixture(scope="module")
+def fits(tmp_path_factory):
+    root = tmp_path_factory.mktemp("recovery")
+    # spawn: numba's worker threads in this process must not be forked
+    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
+        return list(pool.map(_one, [(root / f"seed_{s}", s) for s in SEEDS]))
+
+
+def test_identified_parameters_are_recovered(fits):
+    """Every parameter the fit's report calls identifiable (95 % interval within +-20 %)
+    is within 20 % of the truth in all but at most one seed; the IP3 pulse is identified
+    in at least 4 seeds, the coupling in none. The local input rate is fitted in every
+    seed and within 20 % in at least 4; at five minutes its interval is close to +-20 %,
+    so the report calls it identifiable in some seeds only (at ten minutes in all,
+    benchmarks/recovery.py)."""
+    values = {n: [round(p[KEYS[n]]["value"], 3) for p in fits] for n in TRUE}
+    misses = []
+    identified = {name: 0 for name in TRUE}
+    for seed, params in zip(SEEDS, fits, strict=True):
+        for name, key in KEYS.items():
+            if params["identifiability"]["identifiable"][name]:
+                identified[name] += 1
+                if abs(params[key]["value"] / TRUE[name] - 1) > 0.2:
+                    misses.append((seed, name))
+    assert len(misses) <= 1, (misses, values)
+    assert identified["ip3_pulse_uM"] >= 4 and identified["coupling_per_s"] == 0, identified
+    local = [p["local_rate_per_min"] for p in fits]
+    assert sum(e["fitted"] for e in local) >= 4, values
+    assert sum(abs(e["value"] / TRUE["local_rate_per_min"] - 1) <= 0.2 for e in local) >= 4, values
+
+
+def test_intervals_cover_the_truth(fits):
+    """The 95 % intervals of the identified parameters hold the true value in at least 4
+    of 5 seeds."""
+    for name in ("local_rate_per_min", "ip3_pulse_uM"):
+        cover = 0
+        for params in fits:
+            lo, hi = params[KEYS[name]].get("ci95", (np.nan, np.nan))
+            cover += lo <= TRUE[name] <= hi
+        assert cover >= 4, (name, [params[KEYS[name]]["ci95"] for params in fits])
+
+
+def test_coupling_is_kept_not_fitted(fits):
+    for params in fits:
+        entry = params["ip3_coupling_per_s"]
+        assert entry["fitted"] is False and "not identifiable" in entry["note"]
+        assert entry["value"] == TRUE["coupling_per_s"]  # the configured value
