@@ -2,7 +2,7 @@
 
 from ._baseline import RunningBaseline, bin_means, bin_size, running_baseline
 from ._classify import classify, coactive_rois
-from ._detect import detect, hysteresis_runs, robust_noise, smooth
+from ._detect import detect, hysteresis_runs, robust_noise, smooth, smoothing_gain
 from ._dff import delta_f_over_f
 from ._events import (
     EVENT_COLUMNS,
@@ -44,4 +44,5 @@ __all__ = [
     "robust_noise",
     "running_baseline",
     "smooth",
+    "smoothing_gain",
 ]

@@ -15,6 +15,13 @@ def smooth(dff: np.ndarray, sigma_frames: float) -> np.ndarray:
     return ndimage.gaussian_filter1d(dff.astype(np.float64), sigma_frames, axis=0, mode="nearest")
 
 
+def smoothing_gain(sigma_frames: float) -> float:
+    """SD of unit white noise after :func:`smooth`."""
+    impulse = np.zeros(int(8 * max(sigma_frames, 1)) * 2 + 1)
+    impulse[len(impulse) // 2] = 1
+    return float(np.sqrt((smooth(impulse[:, None], sigma_frames) ** 2).sum()))
+
+
 def robust_noise(smoothed: np.ndarray, raw: np.ndarray, sigma_frames: float) -> np.ndarray:
     """Noise SD of each smoothed trace (T, N) -> (N,).
 
@@ -24,9 +31,7 @@ def robust_noise(smoothed: np.ndarray, raw: np.ndarray, sigma_frames: float) -> 
     the baseline's level), and the white-noise SD from first differences of the raw trace
     scaled by the smoothing gain.
     """
-    impulse = np.zeros(int(8 * max(sigma_frames, 1)) * 2 + 1)
-    impulse[len(impulse) // 2] = 1
-    gain = float(np.sqrt((smooth(impulse[:, None], sigma_frames) ** 2).sum()))
+    gain = smoothing_gain(sigma_frames)
     d = np.diff(raw, axis=0)
     white = 1.4826 * np.median(np.abs(d - np.median(d, axis=0)), axis=0) / np.sqrt(2) * gain
     low, mid = np.percentile(smoothed, [15.87, 50], axis=0)

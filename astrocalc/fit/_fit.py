@@ -42,6 +42,7 @@ MAX_LOG_STEP = 0.7  # at most a factor of 2 per iteration
 # a parameter is fitted where its 95 % interval, the others free, is within a factor of 2
 # (practically identifiable, Raue et al. 2009); reported as identified where within +-20 %
 FIT_TOLERANCE = 1.0
+CHI2_TOLERANCE = 0.01  # chi-square units: a hundredth of one standard error squared
 
 
 @dataclass
@@ -121,7 +122,7 @@ def fit_parameters(
     Parameters
     ----------
     observed : array (n_stat,)
-        The recording's statistics (:func:`observed_event_statistics`).
+        The recording's statistics (:func:`observed_statistics`).
     recording : Recording
         Its size, frame rate and noise.
     start : dict
@@ -129,7 +130,8 @@ def fit_parameters(
     n_astrocytes : int
         Model astrocytes per candidate.
     tolerance : float
-        Stop when no fitted log-parameter moves more than this.
+        Stop when no fitted log-parameter moves more than this (or when a step lowers
+        the chi-square by less than :data:`CHI2_TOLERANCE`).
     se_scale : float
         See :func:`simulated_size`.
     indicator : Indicator
@@ -184,6 +186,8 @@ def fit_parameters(
         p_sens, p_resid = batch(proposal, fitted)
         p_chi2 = float(p_resid @ p_resid)
         if p_chi2 <= chi2:
+            # a step that no longer lowers the misfit measurably ends the search
+            converged = chi2 - p_chi2 < CHI2_TOLERANCE
             theta, resid, chi2, jac = proposal, p_resid, p_chi2, p_sens.matrix
             history.append((chi2, dict(theta)))
             lam = max(lam / 3, 1e-4)

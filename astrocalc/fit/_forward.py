@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..events import coactive_rois, find_events, smooth
+from ..events import coactive_rois, find_events, smoothing_gain
 from ..models import (
     GCAMP6F,
     AstrocyteInput,
@@ -106,13 +106,6 @@ def model_input(local_rate_per_min, shared_rate_per_min) -> AstrocyteInput:
     return AstrocyteInput(rate, shared / rate)
 
 
-def white_noise_gain(sigma_frames: float) -> float:
-    """SD of unit white noise after the detector's Gaussian smoothing."""
-    impulse = np.zeros(int(8 * max(sigma_frames, 1)) * 2 + 1)
-    impulse[len(impulse) // 2] = 1
-    return float(np.sqrt((smooth(impulse[:, None], sigma_frames) ** 2).sum()))
-
-
 def forward_statistics(
     thetas: list[dict],
     recording: Recording,
@@ -169,7 +162,7 @@ def forward_statistics(
     )
     del drive
     dff = indicator.dff(rec["ca"][:, :, :n], resting_ca())
-    gain = white_noise_gain(events["smooth_s"] * fs)
+    gain = smoothing_gain(events["smooth_s"] * fs)
     sd = np.resize(np.asarray(recording.noise_sd_dff, float), n) / gain
     noise = np.random.default_rng([seed, 1]).standard_normal((n_frames, a, n)) * sd
     out = np.full((k, a, len(MEASURES)), np.nan)
