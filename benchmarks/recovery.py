@@ -12,12 +12,16 @@ switched off, the fit does not use them) with the default config and a seed of i
 Prints, per seed and parameter, the true and fitted values, the 95 % interval, whether
 the fit's identifiability report calls the parameter identifiable (95 % interval within
 +-20 %), and whether it is within 20 % of the truth; then, per parameter identified in
-every seed, in how many seeds it is within 20 %.
+every seed, in how many seeds it is within 20 %. ``--pair`` instead fits two model
+astrocytes, a synchronous one (most input shared) and an asynchronous one (most input
+local), and prints their fitted rates and how many synapses the fitted model lets change
+together (co_permitted_share of the simulation stage).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -36,7 +40,13 @@ KEYS = {  # parameters.json key of each parameter
 }
 
 
-def one_seed(seed: int, args) -> dict:
+PAIR = {
+    "synchronous": dict(TRUE, local_rate_per_min=0.6, shared_rate_per_min=1.5),
+    "asynchronous": dict(TRUE, local_rate_per_min=2.0, shared_rate_per_min=0.1),
+}
+
+
+def one_seed(seed: int, args, theta: dict = TRUE, name: str = "") -> dict:
     from astrocalc import config
     from astrocalc.fit import recover
 
@@ -44,9 +54,10 @@ def one_seed(seed: int, args) -> dict:
     cfg["pixel_events"]["enabled"] = False
     cfg["seed"] = 1000 + seed  # the fit's random numbers are not the movie's
     t0 = time.perf_counter()
+    folder = Path(args.out) / (name or f"seed_{seed}")
     params = recover(
-        Path(args.out) / f"seed_{seed}",
-        TRUE,
+        folder,
+        theta,
         seed=seed,
         config=cfg,
         n_frames=args.frames,
@@ -55,7 +66,24 @@ def one_seed(seed: int, args) -> dict:
         shape=(args.size, args.size),
     )
     params["seconds"] = time.perf_counter() - t0
+    simulation = json.loads((folder / "out" / "simulation" / "stage.json").read_text())
+    params["co_permitted_share"] = simulation["co_permitted_share"]
     return params
+
+
+def pair(args) -> None:
+    names = list(PAIR)
+    with ProcessPoolExecutor(args.jobs) as pool:
+        fits = list(pool.map(one_seed, [1, 1], [args] * 2, PAIR.values(), names))
+    for name, params in zip(names, fits, strict=True):
+        fitted = {k: params[k]["value"] for k in ("local_rate_per_min", "shared_rate_per_min")}
+        print(
+            f"{name:<13} true local {PAIR[name]['local_rate_per_min']:.2g} shared "
+            f"{PAIR[name]['shared_rate_per_min']:.2g}; fitted local "
+            f"{fitted['local_rate_per_min']:.3g} shared {fitted['shared_rate_per_min']:.3g}; "
+            f"mean pairwise r {params['fit']['statistics']['mean_pairwise_r']['observed']:.3f}; "
+            f"co_permitted_share of the fitted model {params['co_permitted_share']:.3f}"
+        )
 
 
 def main() -> None:
@@ -67,7 +95,11 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--out", default="benchmarks/results/recovery")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--pair", action="store_true", help="fit a synchronous and an "
+                    "asynchronous model astrocyte and compare them")  # fmt: skip
     args = ap.parse_args()
+    if args.pair:
+        return pair(args)
     print(
         f"{len(args.seeds)} seeds, {args.domains} microdomains, {args.frames} frames at "
         f"{args.frame_rate} Hz ({args.frames / args.frame_rate / 60:.0f} min), "
