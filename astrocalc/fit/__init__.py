@@ -6,6 +6,7 @@ from ._forward import (
     PARAMETERS,
     STATISTICS,
     UNITS,
+    ForwardModel,
     Recording,
     event_statistics,
     forward_statistics,
@@ -23,6 +24,7 @@ from ._statistics import microdomain_ids, observed_recording, observed_statistic
 
 __all__ = [
     "BOUNDS",
+    "ForwardModel",
     "MEASURES",
     "PARAMETERS",
     "STATISTICS",

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..models import GCAMP6F, Indicator
-from ._forward import MEASURES, PARAMETERS, STATISTICS, Recording, forward_statistics
+from ._forward import MEASURES, PARAMETERS, STATISTICS, ForwardModel
 from ._identify import (
     Identifiability,
     Sensitivity,
@@ -103,19 +102,13 @@ def _clip(theta: dict) -> dict:
 
 def fit_parameters(
     observed: np.ndarray,
-    recording: Recording,
+    forward: ForwardModel,
     start: dict,
     *,
-    n_astrocytes: int,
-    model: dict,
-    events: dict,
-    seed: int,
     max_iterations: int = 8,
     rel_step: float = 0.1,
     tolerance: float = 0.01,
     se_scale: float = 1.0,
-    indicator: Indicator = GCAMP6F,
-    xp=np,
 ) -> ParameterFit:
     """Fit :data:`PARAMETERS` to ``observed`` :data:`STATISTICS` (NaN: not used).
 
@@ -123,35 +116,21 @@ def fit_parameters(
     ----------
     observed : array (n_stat,)
         The recording's statistics (:func:`observed_statistics`).
-    recording : Recording
-        Its size, frame rate and noise.
+    forward : ForwardModel
+        Model astrocytes imitating the recording (its size, frame rate and noise).
     start : dict
         Starting values of every parameter; those found not identifiable keep them.
-    n_astrocytes : int
-        Model astrocytes per candidate.
     tolerance : float
         Stop when no fitted log-parameter moves more than this (or when a step lowers
         the chi-square by less than :data:`CHI2_TOLERANCE`).
     se_scale : float
         See :func:`simulated_size`.
-    indicator : Indicator
-        Observation model of the forward statistics (:func:`calibrate_indicator`).
     """
     observed = np.asarray(observed, float)
     used = np.isfinite(observed)
 
     def batch(theta, names):
-        stats = forward_statistics(
-            design(theta, rel_step, names),
-            recording,
-            n_astrocytes=n_astrocytes,
-            model=model,
-            events=events,
-            seed=seed,
-            indicator=indicator,
-            xp=xp,
-        )
-        sens = Sensitivity.from_batch(stats, rel_step, se_scale)
+        sens = Sensitivity.from_batch(forward(design(theta, rel_step, names)), rel_step, se_scale)
         resid = np.nan_to_num(np.where(used, (sens.mean - observed) / sens.se, 0.0))
         return sens, resid
 
@@ -210,7 +189,7 @@ def fit_parameters(
         fitted=fitted,
         observed=observed,
         simulated=sens.mean,
-        simulated_sd=sens.se / np.sqrt(se_scale**2 + 1 / n_astrocytes),
+        simulated_sd=sens.se / np.sqrt(se_scale**2 + 1 / forward.n_astrocytes),
         se=sens.se,
         chi2=chi2,
         iterations=iterations,
@@ -222,40 +201,23 @@ def fit_parameters(
 
 
 def calibrate_indicator(
-    observed_amplitude_dff: float | None,
-    recording: Recording,
-    theta: dict,
-    *,
-    n_astrocytes: int,
-    model: dict,
-    events: dict,
-    seed: int,
-    indicator: Indicator = GCAMP6F,
-    rounds: int = 2,
-    xp=np,
-) -> Indicator:
-    """The indicator with the saturation dF/F at which the model's median event amplitude
-    (at ``theta``) equals the observed one. Amplitude in dF/F scales with the indicator's
-    brightness in the cell, which the model cannot know; it is not fitted, it calibrates.
-    Rescaled ``rounds`` times (detection depends on the amplitude, so not exactly
-    proportional). Unchanged where either amplitude is missing."""
+    observed_amplitude_dff: float | None, forward: ForwardModel, theta: dict, *, rounds: int = 2
+) -> ForwardModel:
+    """``forward`` with the indicator's saturation dF/F at which the model's median event
+    amplitude (at ``theta``) equals the observed one. Amplitude in dF/F scales with the
+    indicator's brightness in the cell, which the model cannot know; it is not fitted, it
+    calibrates. Rescaled ``rounds`` times (detection depends on the amplitude, so not
+    exactly proportional). Unchanged where either amplitude is missing."""
     amp = MEASURES.index("median_amplitude_dff")
     for _ in range(rounds):
         if observed_amplitude_dff is None or not np.isfinite(observed_amplitude_dff):
             break
-        stats = forward_statistics(
-            [theta],
-            recording,
-            n_astrocytes=n_astrocytes,
-            model=model,
-            events=events,
-            seed=seed,
-            indicator=indicator,
-            xp=xp,
-        )
-        simulated = float(finite_mean(stats[0, :, amp]))
+        simulated = float(finite_mean(forward([theta])[0, :, amp]))
         if not np.isfinite(simulated) or simulated <= 0:
             break
-        scale = observed_amplitude_dff / simulated
-        indicator = replace(indicator, dff_saturation=indicator.dff_saturation * scale)
-    return indicator
+        ind = forward.indicator
+        scaled = replace(
+            ind, dff_saturation=ind.dff_saturation * observed_amplitude_dff / simulated
+        )
+        forward = replace(forward, indicator=scaled)
+    return forward

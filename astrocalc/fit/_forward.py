@@ -189,6 +189,33 @@ def forward_statistics(
     return out
 
 
+@dataclass(frozen=True)
+class ForwardModel:
+    """:func:`forward_statistics` with everything but the parameter sets fixed: the
+    recording to imitate, the model astrocytes per set, the config sections, the seed of
+    the common random numbers and the indicator."""
+
+    recording: Recording
+    n_astrocytes: int
+    model: dict
+    events: dict
+    seed: int
+    indicator: Indicator = GCAMP6F
+    xp: object = np
+
+    def __call__(self, thetas: list[dict]) -> np.ndarray:
+        return forward_statistics(
+            thetas,
+            self.recording,
+            n_astrocytes=self.n_astrocytes,
+            model=self.model,
+            events=self.events,
+            seed=self.seed,
+            indicator=self.indicator,
+            xp=self.xp,
+        )
+
+
 @functools.cache
 def resting_ca() -> float:
     """Resting calcium of the model (uM), the indicator's dF/F reference."""

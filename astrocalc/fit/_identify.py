@@ -27,8 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..models import GCAMP6F, Indicator
-from ._forward import PARAMETERS, STATISTICS, Recording, forward_statistics
+from ._forward import PARAMETERS, STATISTICS, ForwardModel, Recording
 
 RELATIVE_TOLERANCE = 0.2  # an identifiable parameter's 95 % interval is within +-20 %
 
@@ -155,28 +154,9 @@ def simulated_size(
 
 
 def local_identifiability(
-    theta: dict,
-    recording: Recording,
-    *,
-    n_astrocytes: int,
-    model: dict,
-    events: dict,
-    seed: int = 0,
-    rel_step: float = 0.1,
-    se_scale: float = 1.0,
-    indicator: Indicator = GCAMP6F,
-    xp=np,
+    theta: dict, forward: ForwardModel, *, rel_step: float = 0.1, se_scale: float = 1.0
 ) -> Identifiability:
-    """Identifiability of :data:`PARAMETERS` around ``theta`` for a recording like
-    ``recording`` (one batch of :func:`forward_statistics`)."""
-    stats = forward_statistics(
-        design(theta, rel_step),
-        recording,
-        n_astrocytes=n_astrocytes,
-        model=model,
-        events=events,
-        seed=seed,
-        indicator=indicator,
-        xp=xp,
-    )
+    """Identifiability of :data:`PARAMETERS` around ``theta`` for the recording ``forward``
+    imitates (one batch of model astrocytes)."""
+    stats = forward(design(theta, rel_step))
     return identify(Sensitivity.from_batch(stats, rel_step, se_scale).matrix)

@@ -43,6 +43,8 @@ def model_dff(
         coupling_per_s=theta["coupling_per_s"],
         ip3_pulse_uM=theta["ip3_pulse_uM"],
         record_every=every,
+        n_branches=model["n_branches"],
+        ca_coupling_per_s=model["ca_coupling_per_s"],
     )
     ca = rec["ca"][:, 0]
     return indicator.dff(np.concatenate([ca[:, :n_domains], ca[:, -1:]], axis=1), resting_ca())

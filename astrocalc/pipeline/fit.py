@@ -12,6 +12,7 @@ import pandas as pd
 from ..fit import (
     STATISTICS,
     UNITS,
+    ForwardModel,
     calibrate_indicator,
     fit_parameters,
     observed_recording,
@@ -59,32 +60,27 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         "ip3_pulse_uM": model["ip3_pulse_uM"],
         "coupling_per_s": max(model["ip3_coupling_per_s"], 1e-3),
     }
-    common = dict(
+    forward = ForwardModel(
+        sim_rec,
         n_astrocytes=fit_cfg["n_astrocytes"],
         model=model,
         events=config["events"],
         seed=config["seed"],
+        indicator=Indicator(kd_uM=fit_cfg["indicator_kd_uM"], hill=fit_cfg["indicator_hill"]),
         xp=xp,
     )
-    indicator = calibrate_indicator(
-        stats["median_amplitude_dff"],
-        sim_rec,
-        start,
-        indicator=Indicator(kd_uM=fit_cfg["indicator_kd_uM"], hill=fit_cfg["indicator_hill"]),
-        **common,
-    )
+    forward = calibrate_indicator(stats["median_amplitude_dff"], forward, start)
     observed = np.array([np.nan if stats[s] is None else stats[s] for s in STATISTICS])
     if stats["n_microdomains"] < 2 or stats["n_events"] == 0:
         observed[:] = np.nan  # nothing to fit: every parameter keeps its configured value
     result = fit_parameters(
         observed,
-        sim_rec,
+        forward,
         start,
         max_iterations=fit_cfg["max_iterations"],
         se_scale=se_scale,
-        indicator=indicator,
-        **common,
     )
+    indicator = forward.indicator
     shared = result.values["shared_rate_per_min"]
     rate = result.values["local_rate_per_min"] + shared
     params = {

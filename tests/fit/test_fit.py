@@ -6,6 +6,7 @@ from astrocalc import config
 from astrocalc.fit import (
     MEASURES,
     PARAMETERS,
+    ForwardModel,
     Recording,
     calibrate_indicator,
     event_statistics,
@@ -86,10 +87,9 @@ def test_observed_statistics_use_microdomains_only():
 def test_indicator_calibration_matches_the_amplitude():
     rec = Recording(n_domains=10, duration_s=120.0, frame_rate_hz=5.0, noise_sd_dff=(0.05,))
     amp = MEASURES.index("median_amplitude_dff")
-    ind = calibrate_indicator(0.6, rec, TRUE, n_astrocytes=3, seed=2, **KW)
-    stats = forward_statistics([TRUE], rec, n_astrocytes=3, seed=2, indicator=ind, **KW)
-    assert np.nanmean(stats[0, :, amp]) == pytest.approx(0.6, rel=0.1)
-    assert ind.dff_saturation != GCAMP6F.dff_saturation
+    forward = calibrate_indicator(0.6, ForwardModel(rec, 3, seed=2, **KW), TRUE)
+    assert np.nanmean(forward([TRUE])[0, :, amp]) == pytest.approx(0.6, rel=0.1)
+    assert forward.indicator.dff_saturation != GCAMP6F.dff_saturation
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def recovered():
     rec = Recording(n_domains=20, duration_s=300.0, frame_rate_hz=5.0, noise_sd_dff=(0.05,))
     observed = forward_statistics([TRUE], rec, n_astrocytes=1, seed=99, **KW)[0, 0, :4]
     start = dict(TRUE, local_rate_per_min=3.2, shared_rate_per_min=0.3, ip3_pulse_uM=0.84)
-    return fit_parameters(observed, rec, start, n_astrocytes=6, seed=0, **KW)
+    return fit_parameters(observed, ForwardModel(rec, 6, seed=0, **KW), start)
 
 
 def test_fit_recovers_the_identifiable_parameters(recovered):

@@ -7,6 +7,7 @@ from astrocalc import config
 from astrocalc.fit import (
     PARAMETERS,
     STATISTICS,
+    ForwardModel,
     Recording,
     forward_statistics,
     identify,
@@ -86,7 +87,7 @@ def test_simulated_size_scales_the_spread():
 
 @pytest.fixture(scope="module")
 def result():
-    return local_identifiability(THETA, RECORDING, n_astrocytes=6, seed=1, **KW)
+    return local_identifiability(THETA, ForwardModel(RECORDING, 6, seed=1, **KW))
 
 
 def test_what_two_minutes_identify(result):
