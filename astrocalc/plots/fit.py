@@ -41,8 +41,12 @@ def plot_fit(result, path):
     fitted = [
         f"{p} {result.values[p]:.3g} ({lo:.3g}-{hi:.3g})" for p, (lo, hi) in result.ci95.items()
     ]
+    p_value = result.report()["p_value"]
     fig.suptitle(
-        ("fitted (95 % CI): " + "; ".join(fitted)) if fitted else "no parameter identifiable",
+        (("fitted (95 % CI): " + "; ".join(fitted)) if fitted else "no parameter identifiable")
+        + "\nobserved: value and 95 % interval for a recording of this size; "
+        + "model: mean and SD over model astrocytes"
+        + ("" if p_value is None else f"; misfit chi-square p = {p_value:.2g}"),
         fontsize=7,
     )
     return save(fig, path, formats=("png",), dpi=200)
