@@ -1,0 +1,29 @@
+"""A model's activity rendered on the synthetic scene (synth.simulate(domain_traces=...))."""
+
+import numpy as np
+import pytest
+
+from astrocalc import synth
+
+
+def test_given_traces_light_up_their_microdomains_only():
+    n_frames, n = 60, 6
+    traces = np.zeros((n_frames, n + 1), np.float32)
+    traces[30:, 2] = 1.5  # microdomain 3: dF/F 1.5 from frame 30 on
+    movie, truth = synth.make_movie(
+        shape=(96, 96), n_frames=n_frames, n_domains=n, motion_px=0.0, jump_rate_per_min=0.0,
+        bleach_fraction=0.0, noise=0.2, domain_traces=traces, seed=4,
+    )  # fmt: skip
+    assert truth.traces.shape == (n_frames, int(truth.labels.max()) + 1)
+    assert len(truth.events) == 0 and len(truth.waves) == 0
+    before, after = movie[:30].mean(0), movie[30:].mean(0)
+    lit = truth.labels == 3
+    others = (truth.labels > 0) & ~lit
+    gain = after[lit].mean() / before[lit].mean() - 1
+    assert 0.5 < gain < 1.6  # the footprint-weighted dF/F over the label, at most 1.5
+    assert abs(after[others].mean() / before[others].mean() - 1) < 0.05
+
+
+def test_traces_of_the_wrong_shape_are_refused():
+    with pytest.raises(ValueError, match="n_domains \\+ 1"):
+        synth.simulate(n_frames=10, n_domains=4, domain_traces=np.zeros((10, 4)))
