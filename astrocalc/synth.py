@@ -516,7 +516,7 @@ def simulate(
         label_gain[k + 1] = float((footprints[k] * base)[inside].sum() / base[inside].sum())
     events = events.copy()
     events["peak_amplitude_dff"] = events.amplitude_dff
-    events["amplitude_dff"] = events.amplitude_dff * label_gain[events.domain_id.to_numpy()]
+    events["amplitude_dff"] = events.amplitude_dff * label_gain[events.domain_id.to_numpy(int)]
     events["y"] = [
         centers[d - 1][0] - pad if d > 0 else soma_center[0] - pad for d in events.domain_id
     ]

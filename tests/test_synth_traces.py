@@ -27,3 +27,10 @@ def test_given_traces_light_up_their_microdomains_only():
 def test_traces_of_the_wrong_shape_are_refused():
     with pytest.raises(ValueError, match="n_domains \\+ 1"):
         synth.simulate(n_frames=10, n_domains=4, domain_traces=np.zeros((10, 4)))
+
+
+def test_a_movie_too_short_for_any_event():
+    """Events start after 1 s and end 4 s before the end: a 2 s movie has none, and its
+    (empty) truth is still written."""
+    movie, truth = synth.make_movie(shape=(32, 32), n_frames=20, n_domains=3, seed=1)
+    assert movie.shape == (20, 32, 32) and len(truth.events) == 0

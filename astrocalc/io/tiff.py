@@ -129,13 +129,23 @@ class Movie:
         self.close()
 
 
+def _positive(value) -> float | None:
+    """``value`` as a positive finite number, None where it is not one (unreadable
+    metadata counts as absent: the flags can still give the calibration)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) and number > 0 else None
+
+
 def _imagej_metadata(tif: tifffile.TiffFile) -> tuple[float | None, float | None]:
     md = tif.imagej_metadata or {}
     rate = None
-    if md.get("finterval"):
-        rate = 1.0 / float(md["finterval"])
-    elif md.get("fps"):
-        rate = float(md["fps"])
+    if _positive(md.get("finterval")):
+        rate = 1.0 / _positive(md["finterval"])
+    elif _positive(md.get("fps")):
+        rate = _positive(md["fps"])
     size = None
     unit = str(md.get("unit", "")).strip()
     page = tif.pages.first
@@ -159,13 +169,12 @@ def _ome_metadata(tif: tifffile.TiffFile) -> tuple[float | None, float | None]:
     if pixels is None:
         return None, None
     size = rate = None
-    if pixels.get("PhysicalSizeX"):
+    if _positive(pixels.get("PhysicalSizeX")):
         factor = _UM_PER_UNIT.get(pixels.get("PhysicalSizeXUnit", "µm"), 1.0)
-        size = float(pixels.get("PhysicalSizeX")) * factor
-    if pixels.get("TimeIncrement"):
+        size = _positive(pixels.get("PhysicalSizeX")) * factor
+    if _positive(pixels.get("TimeIncrement")):
         factor = _S_PER_UNIT.get(pixels.get("TimeIncrementUnit", "s"), 1.0)
-        increment = float(pixels.get("TimeIncrement")) * factor
-        rate = 1.0 / increment if increment > 0 else None
+        rate = 1.0 / (_positive(pixels.get("TimeIncrement")) * factor)
     return rate, size
 
 
@@ -308,11 +317,18 @@ def open_movie(
         # a truncated file fails here rather than halfway through a run
         movie.read(shape[0] - 1, shape[0])
         return movie
-    except BaseException:
+    except BaseException as exc:
         tif.close()
         if movie is not None:
             movie.close()
-        raise
+        if isinstance(exc, InputError) or not isinstance(exc, Exception):
+            raise
+        # tifffile meets a corrupt structure in many ways (missing tags, bad offsets,
+        # inconsistent pages): each is the same problem for the user
+        raise InputError(
+            f"{path}: not a readable TIFF movie ({type(exc).__name__}: {exc}); "
+            "the file may be truncated or corrupt"
+        ) from None
 
 
 class MovieWriter:
