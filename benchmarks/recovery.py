@@ -26,17 +26,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from astrocalc.fit import JSON_KEYS
+
 TRUE = {
     "local_rate_per_min": 1.4,
     "shared_rate_per_min": 0.6,
     "ip3_pulse_uM": 0.6,
     "coupling_per_s": 0.05,
-}
-KEYS = {  # parameters.json key of each parameter
-    "local_rate_per_min": "local_rate_per_min",
-    "shared_rate_per_min": "shared_rate_per_min",
-    "ip3_pulse_uM": "ip3_pulse_uM",
-    "coupling_per_s": "ip3_coupling_per_s",
 }
 
 
@@ -113,7 +109,7 @@ def main() -> None:
     within = {name: 0 for name in TRUE}
     for seed, params in zip(args.seeds, results, strict=True):
         ident = params["identifiability"]["identifiable"]
-        for name, key in KEYS.items():
+        for name, key in JSON_KEYS.items():
             entry = params[key]
             close = abs(entry["value"] / TRUE[name] - 1) <= 0.2 if entry["fitted"] else None
             within[name] += bool(close)

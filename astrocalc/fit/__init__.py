@@ -2,6 +2,7 @@
 
 from ._fit import BOUNDS, ParameterFit, calibrate_indicator, fit_parameters
 from ._forward import (
+    JSON_KEYS,
     MEASURES,
     PARAMETERS,
     STATISTICS,
@@ -10,6 +11,7 @@ from ._forward import (
     Recording,
     event_statistics,
     forward_statistics,
+    model_input,
 )
 from ._identify import (
     Identifiability,
@@ -24,6 +26,7 @@ from ._statistics import microdomain_ids, observed_recording, observed_statistic
 
 __all__ = [
     "BOUNDS",
+    "JSON_KEYS",
     "ForwardModel",
     "MEASURES",
     "PARAMETERS",
@@ -42,6 +45,7 @@ __all__ = [
     "local_identifiability",
     "model_dff",
     "microdomain_ids",
+    "model_input",
     "observed_recording",
     "observed_statistics",
     "recover",

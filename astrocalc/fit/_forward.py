@@ -22,9 +22,8 @@ from ..models import (
     AstrocyteInput,
     Indicator,
     LiRinzel,
-    poisson_drive,
     resting_state,
-    simulate_astrocytes,
+    simulate_input,
 )
 
 # synaptic input events per minute that reach one microdomain alone, and that reach every
@@ -42,6 +41,13 @@ STATISTICS = (
 # what forward_statistics measures: the fitted statistics, then the median event amplitude,
 # which scales with the indicator's brightness and calibrates it instead of being fitted
 MEASURES = (*STATISTICS, "median_amplitude_dff")
+# the key of each parameter in fit/parameters.json (the coupling named as in the config)
+JSON_KEYS = {
+    "local_rate_per_min": "local_rate_per_min",
+    "shared_rate_per_min": "shared_rate_per_min",
+    "ip3_pulse_uM": "ip3_pulse_uM",
+    "coupling_per_s": "ip3_coupling_per_s",
+}
 # units of the parameters, for reports
 UNITS = {
     "local_rate_per_min": "events/min",
@@ -142,25 +148,18 @@ def forward_statistics(
     fs = 1.0 / (every * dt)  # the model's sampling; equals the frame rate when dt divides it
     n_frames = int(round(recording.duration_s * fs))
     column = {name: np.repeat([float(t[name]) for t in thetas], a) for name in PARAMETERS}
-    drive = poisson_drive(
+    rec = simulate_input(
         np.random.default_rng([seed, 0]),
         model_input(column["local_rate_per_min"], column["shared_rate_per_min"]),
         n_domains=n,
         n_steps=n_frames * every,
-        dt_s=dt,
-        replicate=np.tile(np.arange(a), k),
-    )
-    rec = simulate_astrocytes(
-        drive,
-        xp,
-        dt_s=dt,
+        model=model,
         coupling_per_s=column["coupling_per_s"],
         ip3_pulse_uM=column["ip3_pulse_uM"],
         record_every=every,
-        n_branches=model["n_branches"],
-        ca_coupling_per_s=model["ca_coupling_per_s"],
+        replicate=np.tile(np.arange(a), k),
+        xp=xp,
     )
-    del drive
     dff = indicator.dff(rec["ca"][:, :, :n], resting_ca())
     gain = smoothing_gain(events["smooth_s"] * fs)
     sd = np.resize(np.asarray(recording.noise_sd_dff, float), n) / gain

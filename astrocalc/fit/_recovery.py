@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import synth
-from ..models import GCAMP6F, Indicator, poisson_drive, simulate_astrocytes
+from ..models import GCAMP6F, Indicator, simulate_input
 from ._forward import model_input, resting_ca
 
 
@@ -29,22 +29,15 @@ def model_dff(
     every = int(round(1.0 / (frame_rate_hz * dt)))
     if abs(every * dt * frame_rate_hz - 1) > 1e-9:
         raise ValueError(f"model.dt_s {dt} does not divide the frame period 1/{frame_rate_hz} s")
-    drive = poisson_drive(
+    rec = simulate_input(
         np.random.default_rng([seed, 2]),
         model_input(theta["local_rate_per_min"], theta["shared_rate_per_min"]),
         n_domains=n_domains,
         n_steps=n_frames * every,
-        dt_s=dt,
-    )
-    rec = simulate_astrocytes(
-        drive,
-        np,
-        dt_s=dt,
+        model=model,
         coupling_per_s=theta["coupling_per_s"],
         ip3_pulse_uM=theta["ip3_pulse_uM"],
         record_every=every,
-        n_branches=model["n_branches"],
-        ca_coupling_per_s=model["ca_coupling_per_s"],
     )
     ca = rec["ca"][:, 0]
     return indicator.dff(np.concatenate([ca[:, :n_domains], ca[:, -1:]], axis=1), resting_ca())

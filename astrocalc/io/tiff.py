@@ -141,11 +141,8 @@ def _positive(value) -> float | None:
 
 def _imagej_metadata(tif: tifffile.TiffFile) -> tuple[float | None, float | None]:
     md = tif.imagej_metadata or {}
-    rate = None
-    if _positive(md.get("finterval")):
-        rate = 1.0 / _positive(md["finterval"])
-    elif _positive(md.get("fps")):
-        rate = _positive(md["fps"])
+    interval = _positive(md.get("finterval"))
+    rate = 1.0 / interval if interval else _positive(md.get("fps"))
     size = None
     unit = str(md.get("unit", "")).strip()
     page = tif.pages.first
@@ -169,12 +166,12 @@ def _ome_metadata(tif: tifffile.TiffFile) -> tuple[float | None, float | None]:
     if pixels is None:
         return None, None
     size = rate = None
-    if _positive(pixels.get("PhysicalSizeX")):
-        factor = _UM_PER_UNIT.get(pixels.get("PhysicalSizeXUnit", "µm"), 1.0)
-        size = _positive(pixels.get("PhysicalSizeX")) * factor
-    if _positive(pixels.get("TimeIncrement")):
-        factor = _S_PER_UNIT.get(pixels.get("TimeIncrementUnit", "s"), 1.0)
-        rate = 1.0 / (_positive(pixels.get("TimeIncrement")) * factor)
+    size_x = _positive(pixels.get("PhysicalSizeX"))
+    increment = _positive(pixels.get("TimeIncrement"))
+    if size_x:
+        size = size_x * _UM_PER_UNIT.get(pixels.get("PhysicalSizeXUnit", "µm"), 1.0)
+    if increment:
+        rate = 1.0 / (increment * _S_PER_UNIT.get(pixels.get("TimeIncrementUnit", "s"), 1.0))
     return rate, size
 
 

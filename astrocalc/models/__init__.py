@@ -6,6 +6,7 @@ from ._astrocyte import (
     calcium_events,
     poisson_drive,
     simulate_astrocytes,
+    simulate_input,
     tree,
 )
 from ._compartments import simulate_li_rinzel
@@ -78,6 +79,7 @@ __all__ = [
     "rk4_step",
     "simulate_clamped",
     "simulate_astrocytes",
+    "simulate_input",
     "simulate_plasticity",
     "spike_trains",
     "stdp_window",

@@ -21,6 +21,7 @@ from ..backend import to_numpy
 from . import _astrocyte_numba as _numba
 from ._integrate import rk4_step
 from ._li_rinzel import LiRinzel, li_rinzel_rates, resting_state
+from ._li_rinzel_numba import params_vector
 
 
 @dataclass
@@ -134,22 +135,13 @@ def simulate_astrocytes(
     a_over_v = xp.asarray(incidence / volume[None, :])
     n = incidence.shape[1]
     ca0, h0 = resting_state(p)
-    state = (
-        xp.full((b, n), ca0, dtype=xp.float64),
-        xp.full((b, n), h0, dtype=xp.float64),
-        xp.full((b, n), p.ip3_rest, dtype=xp.float64),
-    )
     if engine == "auto":
         engine = "numba" if xp is np and _numba.available() else "array"
     if engine == "numba":
-        params_q = np.array(
-            [p.c0, p.c1, p.v1, p.v2, p.v3, p.k3, p.d1, p.d2, p.d3, p.d5, p.a2, p.tau_ip3,
-             p.ip3_rest]
-        )  # fmt: skip
         rec_ca, rec_ip3 = _numba.simulate(
             to_numpy(drive),
             np.array([[ca0] * n, [h0] * n, [p.ip3_rest] * n]),
-            params_q,
+            params_vector(p),
             incidence,
             volume,
             coupling_per_s,
@@ -161,6 +153,11 @@ def simulate_astrocytes(
         return {"ca": rec_ca, "ip3": rec_ip3} if record_every else {}
     if engine != "array":
         raise ValueError(f"engine: expected 'auto', 'array' or 'numba', got {engine!r}")
+    state = (
+        xp.full((b, n), ca0, dtype=xp.float64),
+        xp.full((b, n), h0, dtype=xp.float64),
+        xp.full((b, n), p.ip3_rest, dtype=xp.float64),
+    )
     drive = xp.asarray(drive)
     coupling = xp.asarray(np.reshape(np.asarray(coupling_per_s, float), (-1, 1)))
     pulse = xp.asarray(np.reshape(np.asarray(ip3_pulse_uM, float), (-1, 1)))
@@ -192,6 +189,37 @@ def simulate_astrocytes(
         out["ca"] = to_numpy(xp.stack(rec_ca))
         out["ip3"] = to_numpy(xp.stack(rec_ip3))
     return out
+
+
+def simulate_input(
+    rng,
+    inputs: AstrocyteInput,
+    *,
+    n_domains: int,
+    n_steps: int,
+    model: dict,
+    coupling_per_s,
+    ip3_pulse_uM,
+    record_every: int,
+    replicate: np.ndarray | None = None,
+    xp=np,
+) -> dict:
+    """Poisson synaptic input (:func:`poisson_drive`) into a batch of astrocytes integrated
+    with the step and tree of the ``model`` config section (dt_s, n_branches,
+    ca_coupling_per_s; :func:`simulate_astrocytes`, whose recordings it returns)."""
+    drive = poisson_drive(
+        rng, inputs, n_domains=n_domains, n_steps=n_steps, dt_s=model["dt_s"], replicate=replicate
+    )
+    return simulate_astrocytes(
+        drive,
+        xp,
+        dt_s=model["dt_s"],
+        coupling_per_s=coupling_per_s,
+        ip3_pulse_uM=ip3_pulse_uM,
+        record_every=record_every,
+        n_branches=model["n_branches"],
+        ca_coupling_per_s=model["ca_coupling_per_s"],
+    )
 
 
 def calcium_event_runs(

@@ -7,40 +7,21 @@ from __future__ import annotations
 import numpy as np
 
 try:
-    import numba
     from numba import prange
 except ImportError:  # pragma: no cover - numba is a core dependency
-    numba, prange = None, range
+    prange = range
 
+from ._li_rinzel_numba import available, calcium_rates
+from ._li_rinzel_numba import jit as _jit
 
-def available() -> bool:
-    return numba is not None
-
-
-def _jit(**options):
-    """numba.njit with on-disk caching (compiling takes seconds; each pipeline stage is a
-    new process); a no-op decorator where numba is missing."""
-    if numba is None:  # pragma: no cover
-        return lambda f: f
-    return numba.njit(cache=True, **options)
+__all__ = ["available", "simulate"]
 
 
 @_jit(inline="always")
 def rates(ca, h, ip3, q, dca, dh, dip3):
-    c0, c1, v1, v2, v3, k3, d1, d2, d3, d5, a2, tau, rest = (
-        q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11], q[12]
-    )  # fmt: skip
     for i in range(ca.shape[0]):
-        c, g, x = ca[i], h[i], ip3[i]
-        ca_er = (c0 - c) / c1
-        mnh = x / (x + d1) * c / (c + d5) * g
-        j_chan = c1 * v1 * mnh * mnh * mnh * (c - ca_er)
-        j_leak = c1 * v2 * (c - ca_er)
-        j_pump = v3 * c * c / (k3 * k3 + c * c)
-        q2 = d2 * (x + d1) / (x + d3)
-        dca[i] = -j_chan - j_leak - j_pump
-        dh[i] = a2 * (q2 * (1.0 - g) - c * g)
-        dip3[i] = (rest - x) / tau
+        dca[i], dh[i] = calcium_rates(ca[i], h[i], ip3[i], q)
+        dip3[i] = (q[12] - ip3[i]) / q[11]
 
 
 @_jit(inline="always")

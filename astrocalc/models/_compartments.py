@@ -14,6 +14,7 @@ import numpy as np
 from ..backend import to_numpy
 from ._integrate import integrate
 from ._li_rinzel import LiRinzel, li_rinzel_rates
+from ._li_rinzel_numba import calcium_rates, params_vector
 
 try:
     import numba
@@ -45,7 +46,7 @@ def simulate_li_rinzel(
             raise RuntimeError("engine 'numba' needs numba")
         target = np.ascontiguousarray(to_numpy(ip3_target), dtype=np.float64)
         out = np.empty((len(t), len(target)), np.float32)
-        _numba_kernel()(target, _params(p), dt_s, n_steps, record_every, out)
+        _numba_kernel()(target, params_vector(p), dt_s, n_steps, record_every, out)
         return t, out
     if engine != "array":
         raise ValueError(f"engine: expected 'array' or 'numba', got {engine!r}")
@@ -61,12 +62,6 @@ def simulate_li_rinzel(
     return t, to_numpy(ca).astype(np.float32)
 
 
-def _params(p: LiRinzel) -> np.ndarray:
-    return np.array(
-        [p.c0, p.c1, p.v1, p.v2, p.v3, p.k3, p.d1, p.d2, p.d3, p.d5, p.a2, p.tau_ip3], np.float64
-    )
-
-
 _KERNEL = None
 
 
@@ -78,16 +73,8 @@ def _numba_kernel():
 
     @numba.njit(cache=False, inline="always")
     def rates(ca, h, ip3, target, q):
-        c0, c1, v1, v2, v3, k3, d1, d2, d3, d5, a2, tau = (
-            q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11]
-        )  # fmt: skip
-        ca_er = (c0 - ca) / c1
-        mnh = ip3 / (ip3 + d1) * ca / (ca + d5) * h
-        j_chan = c1 * v1 * mnh * mnh * mnh * (ca - ca_er)
-        j_leak = c1 * v2 * (ca - ca_er)
-        j_pump = v3 * ca * ca / (k3 * k3 + ca * ca)
-        q2 = d2 * (ip3 + d1) / (ip3 + d3)
-        return (-j_chan - j_leak - j_pump, a2 * (q2 * (1.0 - h) - ca * h), (target - ip3) / tau)
+        dca, dh = calcium_rates(ca, h, ip3, q)
+        return dca, dh, (target - ip3) / q[11]
 
     @numba.njit(parallel=True, fastmath=True, cache=False)
     def kernel(target, q, dt, n_steps, every, out):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._astrocyte import AstrocyteInput, poisson_drive, simulate_astrocytes
+from ._astrocyte import AstrocyteInput, simulate_input
 from ._plasticity import STDP, co_permission, gated_weight_change, spike_trains
 
 
@@ -61,22 +61,16 @@ def simulate_plasticity(
     dt = model["dt_s"]
     n_steps = int(round(model["duration_s"] / dt))
     every = max(1, int(round(1.0 / (record_hz * dt))))
-    drive = poisson_drive(
+    rec = simulate_input(
         rng,
         AstrocyteInput(np.array([rate_per_min]), np.array([correlation])),
         n_domains=n_domains,
         n_steps=n_steps,
-        dt_s=dt,
-    )
-    rec = simulate_astrocytes(
-        drive,
-        xp,
-        dt_s=dt,
+        model=model,
         coupling_per_s=model["ip3_coupling_per_s"],
         ip3_pulse_uM=model["ip3_pulse_uM"],
         record_every=every,
-        n_branches=model["n_branches"],
-        ca_coupling_per_s=model["ca_coupling_per_s"],
+        xp=xp,
     )
     ca, ip3 = rec["ca"][:, 0], rec["ip3"][:, 0]  # (n_rec, compartments)
     names = compartment_names(n_domains, model["n_branches"])

@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 
 from ..fit import (
+    JSON_KEYS,
     STATISTICS,
     UNITS,
     ForwardModel,
     calibrate_indicator,
     fit_parameters,
+    model_input,
     observed_recording,
     observed_statistics,
     simulated_size,
@@ -81,14 +83,15 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         se_scale=se_scale,
     )
     indicator = forward.indicator
-    shared = result.values["shared_rate_per_min"]
-    rate = result.values["local_rate_per_min"] + shared
+    model_in = model_input(
+        result.values["local_rate_per_min"], result.values["shared_rate_per_min"]
+    )
     params = {
         "model": "Li-Rinzel microdomains + soma, IP3 coupling (astrocalc.models)",
-        **{key: _parameter(result, name) for key, name in _KEYS.items()},
+        **{key: _parameter(result, name) for name, key in JSON_KEYS.items()},
         # the model's input as the simulation stage uses it
-        "input_rate_per_min": {"value": rate, "unit": "events/min"},
-        "input_correlation": {"value": shared / rate, "unit": ""},
+        "input_rate_per_min": {"value": float(model_in.rate_per_min[0]), "unit": "events/min"},
+        "input_correlation": {"value": float(model_in.correlation[0]), "unit": ""},
         "n_microdomains": int(np.clip(stats["n_microdomains"], 1, 50)),
         "fixed": {k: model[k] for k in ("dt_s", "n_branches", "ca_coupling_per_s")},
         "indicator": {
@@ -132,15 +135,6 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         plot_fit(result, tmp / "fit.png")
         write_stage_record(tmp, clock.record())
     return out / "fit"
-
-
-# parameters.json key of each model parameter
-_KEYS = {
-    "local_rate_per_min": "local_rate_per_min",
-    "shared_rate_per_min": "shared_rate_per_min",
-    "ip3_pulse_uM": "ip3_pulse_uM",
-    "ip3_coupling_per_s": "coupling_per_s",
-}
 
 
 def _parameter(result, name: str) -> dict:

@@ -14,17 +14,13 @@ from multiprocessing import get_context
 import numpy as np
 import pytest
 
+from astrocalc.fit import JSON_KEYS
+
 TRUE = {
     "local_rate_per_min": 1.4,
     "shared_rate_per_min": 0.6,
     "ip3_pulse_uM": 0.6,
     "coupling_per_s": 0.05,
-}
-KEYS = {
-    "local_rate_per_min": "local_rate_per_min",
-    "shared_rate_per_min": "shared_rate_per_min",
-    "ip3_pulse_uM": "ip3_pulse_uM",
-    "coupling_per_s": "ip3_coupling_per_s",
 }
 SEEDS = (1, 2, 3, 4, 5)
 
@@ -64,11 +60,11 @@ def test_identified_parameters_are_recovered(fits):
     seed and within 20 % in at least 4; at five minutes its interval is close to +-20 %,
     so the report calls it identifiable in some seeds only (at ten minutes in all,
     benchmarks/recovery.py)."""
-    values = {n: [round(p[KEYS[n]]["value"], 3) for p in fits] for n in TRUE}
+    values = {n: [round(p[JSON_KEYS[n]]["value"], 3) for p in fits] for n in TRUE}
     misses = []
     identified = {name: 0 for name in TRUE}
     for seed, params in zip(SEEDS, fits, strict=True):
-        for name, key in KEYS.items():
+        for name, key in JSON_KEYS.items():
             if params["identifiability"]["identifiable"][name]:
                 identified[name] += 1
                 if abs(params[key]["value"] / TRUE[name] - 1) > 0.2:
@@ -86,9 +82,9 @@ def test_intervals_cover_the_truth(fits):
     for name in ("local_rate_per_min", "ip3_pulse_uM"):
         cover = 0
         for params in fits:
-            lo, hi = params[KEYS[name]].get("ci95", (np.nan, np.nan))
+            lo, hi = params[JSON_KEYS[name]].get("ci95", (np.nan, np.nan))
             cover += lo <= TRUE[name] <= hi
-        assert cover >= 4, (name, [params[KEYS[name]]["ci95"] for params in fits])
+        assert cover >= 4, (name, [params[JSON_KEYS[name]]["ci95"] for params in fits])
 
 
 def test_coupling_is_kept_not_fitted(fits):
