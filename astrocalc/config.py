@@ -42,7 +42,14 @@ def _fill_defaults(schema: dict, value: Any) -> Any:
 def _describe(error: jsonschema.ValidationError, source: str) -> str:
     where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
-        return f"{source}: {error.message} (see astrocalc/schemas/config.schema.yaml for the keys)"
+        known = set(error.schema.get("properties", {}))
+        unknown = sorted(k for k in error.instance if k not in known)
+        section = "" if not error.absolute_path else f"{where}."
+        return (
+            f"{source}: unknown setting(s) {', '.join(section + k for k in unknown)}; "
+            f"expected one of {', '.join(sorted(known))} "
+            "(astrocalc/schemas/config.schema.yaml)"
+        )
     expected = {
         "type": f"expected {error.validator_value}",
         "minimum": f"expected >= {error.validator_value}",

@@ -11,8 +11,11 @@ from .config import load_schema
 from .errors import InputError
 
 
-def read_samples(path: str | Path, *, check_files: bool = True) -> pd.DataFrame:
-    """Read and validate a sample sheet; one clear error naming the row and column."""
+def read_samples(
+    path: str | Path, *, check_files: bool = True, made_by_workflow: set[str] = frozenset()
+) -> pd.DataFrame:
+    """Read and validate a sample sheet; one clear error naming the row and column.
+    ``check_files``: every movie must exist, except the paths in ``made_by_workflow``."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: sample sheet not found")
@@ -41,6 +44,6 @@ def read_samples(path: str | Path, *, check_files: bool = True) -> pd.DataFrame:
         )
     if check_files:
         for _, row in table.iterrows():
-            if not Path(row["path"]).is_file():
+            if row["path"] not in made_by_workflow and not Path(row["path"]).is_file():
                 raise InputError(f"{path}: sample '{row['sample']}': movie {row['path']} not found")
     return table

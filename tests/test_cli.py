@@ -36,6 +36,13 @@ def _valid_movie(path, n=60):
     return path
 
 
+def _truncated(path):
+    """A calibrated movie cut two thirds of the way through its pixel data."""
+    _valid_movie(path)
+    raw = path.read_bytes()
+    path.write_bytes(raw[: 2 * len(raw) // 3])
+
+
 @pytest.mark.parametrize(
     "make, needle",
     [
@@ -51,6 +58,11 @@ def _valid_movie(path, n=60):
             ),
             "NaN",
         ),
+        (lambda p: tifffile.imwrite(p, np.full((20, 32, 32), np.nan, np.float32)), "NaN"),
+        (lambda p: tifffile.imwrite(p, np.full((20, 32, 32), 7, np.uint16)), "constant movie"),
+        (lambda p: tifffile.imwrite(p, np.ones((20, 32, 32), bool)), "pixel type bool"),
+        (lambda p: tifffile.imwrite(p, np.ones((20, 32, 32), np.complex64)), "complex64"),
+        (_truncated, "truncated"),
     ],
 )
 def test_bad_movie(tmp_path, make, needle):
@@ -87,6 +99,8 @@ def test_no_frame_rate(tmp_path):
             "'motion.reference_iterations' = 0: expected >= 1",
         ),
         ("chunk_frames: 2\n", "'chunk_frames' = 2: expected >= 8"),
+        ("motoin:\n  enabled: false\n", "unknown setting(s) motoin; expected one of"),
+        ("events:\n  threshold: 3\n", "unknown setting(s) events.threshold"),
     ],
 )
 def test_bad_config(tmp_path, text, needle):
@@ -97,6 +111,42 @@ def test_bad_config(tmp_path, text, needle):
     _assert_clean_failure(
         astrocalc("run", str(movie), "--out", str(out), "--config", str(cfg)), out, needle, str(cfg)
     )
+
+
+def test_movie_smaller_than_the_block(tmp_path):
+    movie = _valid_movie(tmp_path / "in.tif")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("motion: {piecewise: true, block_size_px: 64}\n")
+    out = tmp_path / "out"
+    _assert_clean_failure(
+        astrocalc("run", str(movie), "--out", str(out), "--config", str(cfg)),
+        out,
+        str(movie),
+        "frames of 48x48 pixels",
+        "block_size_px <= 48",
+    )
+
+
+def test_sigterm_leaves_nothing_behind(tmp_path):
+    """SIGTERM (scancel, a time limit) mid-run: exit 143, one line, no partial results."""
+    import signal
+    import time
+
+    movie = _valid_movie(tmp_path / "in.tif", n=300)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "astrocalc", "--log-level", "WARNING", "run", str(movie)]
+    proc = subprocess.Popen([*cmd, "--out", str(out)], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not [p for p in tmp_path.iterdir() if p.name.startswith(".out.partial-")]:
+        assert proc.poll() is None and time.monotonic() < deadline, "the run did not start"
+        time.sleep(0.02)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    assert stderr.strip().splitlines()[-1].startswith("astrocalc: terminated")
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
 
 
 def test_results_are_not_overwritten_silently(tmp_path):
@@ -184,6 +234,9 @@ def test_synth_then_stages_one_by_one_equal_run(tmp_path):
 
 
 def test_movie_without_activity(tmp_path):
+    """No ROI: every table is there, empty but with its header; the log says why."""
+    import pandas as pd
+
     movie = tmp_path / "noise.tif"
     rng = np.random.default_rng(0)
     tifffile.imwrite(movie, (100 + rng.normal(0, 5, (120, 48, 48))).astype(np.uint16))
@@ -191,7 +244,25 @@ def test_movie_without_activity(tmp_path):
     result = astrocalc(
         "run", str(movie), "--out", str(out), "--frame-rate", "10", "--pixel-size", "0.5"
     )
-    _assert_clean_failure(result, out, "no ROI found", str(movie))
+    assert result.returncode == 0, result.stderr
+    assert "no ROI found" in result.stderr
+    for table, first_columns in {
+        "segmentation/rois.csv": ["roi_id", "y", "x"],
+        "events/events.csv": ["event_id", "roi_id", "onset_frame"],
+        "events/events_per_roi.csv": ["roi_id", "n_events", "rate_per_min"],
+        "events/pixel_events.csv": ["event_id", "onset_frame"],
+        "correlation/correlation.csv": ["roi_id"],
+        "correlation/pairs.csv": ["roi_a", "roi_b", "r", "p"],
+        "correlation/clusters.csv": ["roi_id", "cluster"],
+    }.items():
+        read = pd.read_csv(out / table)
+        assert len(read) == 0, table
+        assert list(read.columns[: len(first_columns)]) == first_columns, table
+    traces = pd.read_csv(out / "events" / "traces.csv")
+    assert list(traces.columns) == ["frame", "time_s"] and len(traces) == 120
+    params = json.loads((out / "fit" / "parameters.json").read_text())
+    assert not any(v.get("fitted") for v in params.values() if isinstance(v, dict))
+    assert json.loads((out / "run.json").read_text())["seed"] == 0
 
 
 def test_protocols(tmp_path):

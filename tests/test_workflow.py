@@ -94,15 +94,39 @@ def test_demo_workflow_end_to_end(tmp_path):
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
-def test_bad_sample_sheet_is_reported(tmp_path):
+HEADER = "sample\tpath\tframe_rate_hz\tpixel_size_um\tcondition\n"
+
+
+@pytest.mark.parametrize(
+    "sheet, config, needle",
+    [
+        (
+            "sample\tpath\tframe_rate_hz\npointless\tx.tif\t10\n",
+            "",
+            "missing column(s) pixel_size_um",
+        ),
+        (HEADER + "a\tnowhere.tif\t10\t0.4\tyoung\n", "", "movie nowhere.tif not found"),
+        (
+            HEADER
+            + "young_1\tdemo/young_1.tif\t10\t0.4\ty\nyoung_1\tdemo/young_1.tif\t10\t0.4\to\n",
+            "",
+            "duplicate sample name(s) young_1",
+        ),
+        (None, "segmentaton:\n  smooth_um: 1\n", "unknown setting(s) segmentaton"),
+    ],
+)
+def test_bad_sample_sheet_or_config_is_reported(tmp_path, sheet, config, needle):
+    """One line names the file and what was wrong; nothing runs."""
     shutil.copytree(ROOT / "config", tmp_path / "config")
-    (tmp_path / "config" / "samples.tsv").write_text(
-        "sample\tpath\tframe_rate_hz\npointless\tx.tif\t10\n"
-    )
-    r = subprocess.run(
-        [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "-n"],
-        capture_output=True,
-        text=True,
-    )
+    if sheet is not None:
+        (tmp_path / "config" / "samples.tsv").write_text(sheet)
+    cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "-n"]
+    if config:
+        (tmp_path / "extra.yaml").write_text(config)
+        cmd += ["--configfile", str(tmp_path / "extra.yaml")]
+    r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode != 0
-    assert "missing column(s) pixel_size_um" in r.stdout + r.stderr
+    lines = [ln for ln in (r.stdout + r.stderr).splitlines() if needle in ln]
+    assert len(lines) == 1, r.stdout + r.stderr
+    assert ("samples.tsv" if sheet is not None else "--configfile") in lines[0]
+    assert not (tmp_path / "results").exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from .. import __version__
@@ -36,6 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(Exception):
+    """SIGTERM (scancel, a cluster's time limit, Snakemake stopping its jobs)."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -48,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("matplotlib").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting
+    # as an exception, so that half-written outputs are removed on the way out
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         args.func(args)
     except InputError as exc:
@@ -56,4 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("astrocalc: interrupted; no partial results were kept", file=sys.stderr)
         return 130
+    except Terminated:
+        print("astrocalc: terminated (SIGTERM); no partial results were kept", file=sys.stderr)
+        return 143
     return 0

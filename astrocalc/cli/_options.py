@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 
 from .. import config as cfg
 from ..errors import InputError
@@ -63,18 +62,3 @@ def load_config(args) -> dict:
             raise InputError(f"--config-json: not valid JSON ({exc})") from None
         return cfg.validate(data, source="--config-json")
     return cfg.load(getattr(args, "config", None))
-
-
-def progress_logger(label: str):
-    """A progress callback that logs every 10 % (quiet between; fine in log files)."""
-    state = {"next": 0.1}
-
-    def report(done: int, total: int) -> None:
-        if total and done / total >= state["next"]:
-            log.info("%s: %d/%d frames (%.0f %%)", label, done, total, 100 * done / total)
-            while state["next"] <= done / total:
-                state["next"] += 0.1
-        if sys.stderr.isatty() and done == total:
-            sys.stderr.flush()
-
-    return report

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._options import add_calibration, add_config, add_out, load_config, progress_logger
+from ..progress import reporter
+from ._options import add_calibration, add_config, add_out, load_config
 
 
 def register(sub) -> None:
@@ -30,5 +31,5 @@ def main(args) -> None:
         frame_rate_hz=args.frame_rate,
         pixel_size_um=args.pixel_size,
         overwrite=args.overwrite,
-        progress=progress_logger("motion"),
+        progress=reporter("motion"),
     )

@@ -3,13 +3,19 @@
 Each stage writes into a hidden temporary folder next to its destination and renames it
 into place only when every file is complete (:class:`StageOutput`). Single files are
 written to a temporary name and renamed (:func:`atomic_write_text`).
+
+Temporary names say which process made them (``.<name>.partial-<host>-<pid>-...``), so a
+later run removes what a killed one left (same host, process gone) and never touches the
+temporary files of a run still going.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -18,12 +24,62 @@ import pandas as pd
 
 from ..errors import InputError
 
+log = logging.getLogger(__name__)
+
+
+def _partial_prefix(dest: Path) -> str:
+    return f".{dest.name}.partial-"
+
+
+def _owner_tag() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-"
+
+
+def partial_path(dest: Path) -> Path:
+    """A temporary sibling of ``dest`` naming this host and process."""
+    return dest.with_name(_partial_prefix(dest) + _owner_tag() + "tmp")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_partials(dest: Path) -> None:
+    """Remove temporary siblings of ``dest`` left by killed processes of this host."""
+    prefix = _partial_prefix(dest) + socket.gethostname() + "-"
+    if not dest.parent.is_dir():
+        return
+    for p in dest.parent.iterdir():
+        if not p.name.startswith(prefix):
+            continue
+        pid = p.name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            log.warning("removing %s, left by an interrupted run", p)
+            shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+
+
+def make_partial_dir(dest: Path) -> Path:
+    """A new temporary folder beside ``dest``, after removing stale ones of killed runs."""
+    remove_stale_partials(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=_partial_prefix(dest) + _owner_tag(), dir=dest.parent))
+
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    remove_stale_partials(path)
+    tmp = partial_path(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _jsonable(value):
@@ -54,7 +110,8 @@ def write_csv_blocks(path: str | Path, blocks, *, float_format: str = "%.6g") ->
     """A CSV table given as consecutive DataFrames (same columns), one block in memory at a
     time, written to a temporary name and renamed when complete."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    remove_stale_partials(path)
+    tmp = partial_path(path)
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
             for k, block in enumerate(blocks):
@@ -82,10 +139,7 @@ class StageOutput:
 
     def __enter__(self) -> Path:
         check_writable(self.dest, overwrite=self.overwrite)
-        self.dest.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(
-            tempfile.mkdtemp(prefix=f".{self.dest.name}.partial-", dir=self.dest.parent)
-        )
+        self.tmp = make_partial_dir(self.dest)
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -9,7 +9,9 @@ of a long movie grows it with the movie's length.
 
 from __future__ import annotations
 
+import logging
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import numpy as np
 import tifffile
 
 from ..errors import InputError
+from ..progress import reporter
 
 MIN_FRAMES = 10
 BIGTIFF_BYTES = 2**31  # larger movies are written as BigTIFF (calibration in OME metadata)
@@ -56,6 +59,12 @@ class Movie:
     n_channels: int = 1  # channels in the file; this Movie reads one of them
     channel: int = 0
     _channel_first: bool = field(default=False, repr=False)  # (C, T, Y, X) layout
+    # smallest and largest intensity of the frames read so far (see ``value_range``)
+    _lo: float = field(default=np.inf, repr=False)
+    _hi: float = field(default=-np.inf, repr=False)
+    # set by a stage: each pass of ``chunks`` reports its progress under this label
+    progress_label: str | None = None
+    _passes: int = field(default=0, repr=False)
 
     def _file_index(self, t: int) -> int:
         """Index in the file's sequence of 2-D images of this channel's frame ``t``."""
@@ -104,15 +113,29 @@ class Movie:
                 f"{self.path}: frame {bad} contains NaN or infinite values; "
                 "expected finite intensities"
             )
+        if block.size:
+            self._lo = min(self._lo, float(block.min()))
+            self._hi = max(self._hi, float(block.max()))
         return block
+
+    @property
+    def value_range(self) -> tuple[float, float]:
+        """(smallest, largest) intensity of every frame read so far."""
+        return self._lo, self._hi
 
     def chunks(self, chunk_frames: int, *, overlap: int = 0, dtype=np.float32):
         """Yield ``(start, stop, block)`` covering the movie; block includes ``overlap`` extra
         frames on each side where available (``start``/``stop`` are the core range)."""
+        report = None
+        if self.progress_label is not None:
+            self._passes += 1
+            report = reporter(f"{self.progress_label}, pass {self._passes}")
         for start in range(0, self.n_frames, chunk_frames):
             stop = min(start + chunk_frames, self.n_frames)
             lo, hi = max(0, start - overlap), min(self.n_frames, stop + overlap)
             yield start, stop, lo, self.read(lo, hi, dtype=dtype)
+            if report is not None:
+                report(stop, self.n_frames)
 
     def close(self) -> None:
         if self._tif is not None:
@@ -222,6 +245,47 @@ def open_movie(
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: file not found")
+    with _tifffile_complaints() as complaints:
+        try:
+            return _open_movie(path, frame_rate_hz, pixel_size_um, require_calibration, channel)
+        except _LayoutError as exc:
+            if not complaints:
+                raise InputError(str(exc)) from None
+            # a truncated file often reads as fewer pages than it had: say why
+            raise InputError(
+                f"{path}: not a readable TIFF movie (tifffile: {complaints[0]}); "
+                "the file may be truncated or corrupt"
+            ) from exc
+
+
+class _LayoutError(InputError):
+    """The file's pages do not make a movie: a truncated file shows up as one."""
+
+
+class _Complaints(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record) -> None:
+        self.messages.append(record.getMessage().replace("\n", " "))
+
+
+@contextmanager
+def _tifffile_complaints():
+    """tifffile logs what it finds wrong in a file; collect it instead of printing it."""
+    logger = logging.getLogger("tifffile")
+    handler, propagate = _Complaints(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def _open_movie(path, frame_rate_hz, pixel_size_um, require_calibration, channel) -> Movie:
     try:
         tif = tifffile.TiffFile(path)
     except Exception as exc:
@@ -234,12 +298,12 @@ def open_movie(
         layout = _squeeze_to_tyx(tuple(series.shape), series.axes)
         if layout is None:
             if len(series.shape) == 2 or series.ndim == 2:
-                raise InputError(
+                raise _LayoutError(
                     f"{path}: a single 2-D image {tuple(series.shape)}; "
                     "expected a movie (T, Y, X) with at least "
                     f"{MIN_FRAMES} frames"
                 )
-            raise InputError(
+            raise _LayoutError(
                 f"{path}: shape {tuple(series.shape)} with axes '{series.axes}'; "
                 "expected a movie (T, Y, X): one z-plane, at most one channel axis"
             )
@@ -260,7 +324,7 @@ def open_movie(
                 f"{path}: pixel type {dtype.name}; expected one of {', '.join(SUPPORTED_DTYPES)}"
             )
         if shape[0] < MIN_FRAMES:
-            raise InputError(f"{path}: {shape[0]} frames; expected at least {MIN_FRAMES}")
+            raise _LayoutError(f"{path}: {shape[0]} frames; expected at least {MIN_FRAMES}")
         if min(shape[1:]) < 16:
             raise InputError(
                 f"{path}: frames of {shape[1]}x{shape[2]} pixels; expected at least 16x16"
@@ -306,7 +370,7 @@ def open_movie(
         else:
             pages = list(series.pages)
             if len(pages) != shape[0] * n_channels:
-                raise InputError(
+                raise _LayoutError(
                     f"{path}: {len(pages)} image pages for {shape[0]} frames of "
                     f"{n_channels} channel(s); expected one page per frame and channel"
                 )

@@ -103,7 +103,11 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
 
     dff = None
     if plan["in_memory"]:
-        dff = xp.asarray(pd.read_csv(traces_csv, usecols=columns)[columns].to_numpy(np.float64))
+        if n:
+            dff = pd.read_csv(traces_csv, usecols=columns)[columns].to_numpy(np.float64)
+        else:  # no ROI (reading no column would give no frame either)
+            dff = np.zeros((t, 0))
+        dff = xp.asarray(dff)
         r = pearson_matrix(dff)
         if plan["null"] == "circular":
             p = circular_shift_pvalues(dff, min_shift_frames=min_shift)

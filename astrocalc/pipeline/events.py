@@ -47,6 +47,7 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
     with open_movie(
         require(out / "motion" / "corrected.tif", "motion"), frame_rate_hz=fs, pixel_size_um=px
     ) as movie:
+        movie.progress_label = "events"
         raw = extract_traces(movie, labels, xp, chunk_frames=config["chunk_frames"])
         if config["pixel_events"]["enabled"]:
             pixel = detect_pixel_events(

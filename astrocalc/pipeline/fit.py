@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +53,8 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
     )
     fit_cfg, model = config["fit"], config["model"]
     observed_rec = observed_recording(per_roi, rois, duration_s=duration, frame_rate_hz=fs)
+    if observed_rec.n_domains == 0:  # nothing will be fitted, but the model needs a domain
+        observed_rec = replace(observed_rec, n_domains=1)
     sim_rec, se_scale = simulated_size(
         observed_rec, max_domains=fit_cfg["max_domains"], max_duration_s=fit_cfg["max_duration_s"]
     )

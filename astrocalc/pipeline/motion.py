@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..io.outputs import StageOutput, write_csv
 from ..io.tiff import MovieWriter, open_movie, write_image
 from ..motion import crispness, register_movie
@@ -86,6 +87,12 @@ def run_motion(
         )
         piecewise = None
         if mc["piecewise"]:
+            if mc["block_size_px"] > min(h, w):
+                raise InputError(
+                    f"{movie.path}: frames of {h}x{w} pixels are smaller than the piecewise "
+                    f"block (motion.block_size_px = {mc['block_size_px']}); expected "
+                    f"block_size_px <= {min(h, w)}, or motion.piecewise: false"
+                )
             piecewise = {
                 "size_px": mc["block_size_px"],
                 "overlap": mc["block_overlap"],
@@ -114,6 +121,12 @@ def run_motion(
                     piecewise=piecewise,
                     guide=guide,
                     progress=progress,
+                )
+            lo, hi = movie.value_range
+            if lo == hi:
+                raise InputError(
+                    f"{movie.path}: every pixel of every frame is {lo:g} (a constant movie); "
+                    "expected a recording whose intensity varies"
                 )
             replaced = []
             if mc["flagged_frames"] == "interpolate":

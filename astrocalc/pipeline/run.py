@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
-from ..io.outputs import check_writable
+from ..io.outputs import check_writable, make_partial_dir
 from .correlation import run_correlation
 from .events import run_events
 from .fit import run_fit
@@ -37,8 +36,7 @@ def run_all(
     """
     out = Path(out)
     check_writable(out, overwrite=overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    tmp = make_partial_dir(out)
     try:
         run_motion(
             movie_path,

@@ -35,6 +35,7 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
     with open_movie(
         require(out / "motion" / "corrected.tif", "motion"), frame_rate_hz=fs, pixel_size_um=px
     ) as movie:
+        movie.progress_label = "segmentation"
         seg = segment_movie(
             movie,
             xp,

@@ -12,7 +12,7 @@ from .rois import draw_outlines
 def cluster_colours(clusters: np.ndarray) -> list:
     """Colour of each ROI: tab10/tab20 by cluster; singleton clusters in grey."""
     sizes = np.bincount(clusters)
-    cmap = colormaps["tab20"] if clusters.max() > 10 else colormaps["tab10"]
+    cmap = colormaps["tab20"] if len(clusters) and clusters.max() > 10 else colormaps["tab10"]
     colours, k = {}, 0
     for c in np.unique(clusters):
         if sizes[c] > 1:
@@ -135,6 +135,8 @@ def plot_distance(distance_um, r, significant, decay: dict, path, *, seed: int =
 def panel_examples(clusters: np.ndarray, n_traces: int = 6) -> np.ndarray:
     """Positions of the ROIs whose traces :func:`plot_panel` shows: the first of the largest
     cluster, then the first outside it."""
+    if not len(clusters):
+        return np.zeros(0, int)
     main = int(np.argmax(np.bincount(clusters)))
     inside = np.flatnonzero(clusters == main)[: n_traces // 2 + n_traces % 2]
     outside = np.flatnonzero(clusters != main)[: n_traces // 2]

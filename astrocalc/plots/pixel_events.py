@@ -68,7 +68,8 @@ def plot_pixel_events(
     for kind, colour in (("local", "#1f77b4"), ("global", "#d62728")):
         sel = events[events.kind == kind]
         ax.scatter(sel.onset_s, sel.area_um2, s=6, color=colour, label=f"{kind} ({len(sel)})")
-    ax.set_yscale("log")
+    if len(events):
+        ax.set_yscale("log")
     ax.set_xlabel("onset (s)")
     ax.set_ylabel("footprint (\u00b5m\u00b2)")
     ax.set_xlim(0, duration_s)

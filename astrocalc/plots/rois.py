@@ -41,5 +41,8 @@ def plot_rois(
         Line2D([], [], color=COMPARTMENT_COLOURS[c], label=f"{c} ({compartments.count(c)})")
         for c in present
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=len(present), frameon=False)
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(present), frameon=False)
+    else:
+        fig.suptitle("no ROI found", y=0.02, va="bottom", fontsize="medium")
     return save(fig, path, formats=("png",), dpi=200)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from ..errors import InputError
 from ..events import running_baseline
 from ..events._pixel_model import fit_pixel_model, model_settings
 from ._activity import ActivityMaps, activity_maps
 from ._compartments import attach_soma, structural_masks
 from ._rois import find_active_regions, merge_correlated, regions_with_events
 from ._traces import extract_traces
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -65,12 +67,8 @@ def segment_movie(
     border_px : int
         Edge band excluded from activity ROIs (pixels), e.g. the largest motion shift.
     source : str, optional
-        The recording's name in error messages (default: the movie's path).
-
-    Raises
-    ------
-    InputError
-        When no ROI at all is found (no activity and no soma).
+        The recording's name in messages (default: the movie's path). A recording
+        without any ROI (no activity and no soma) gives empty labels and a warning.
     """
     px2 = pixel_size_um**2
     model = fit_pixel_model(
@@ -119,10 +117,12 @@ def segment_movie(
         max_microdomain_area_px=config["max_microdomain_area_um2"] / px2,
     )
     if labels.max() == 0:
-        raise InputError(
-            f"{source or movie.path}: no ROI found (no pixel was active above "
-            f"{config['active_threshold_sd']} noise SD for "
-            f"{config['min_active_s']} s, and no soma in the mean image)"
+        log.warning(
+            "%s: no ROI found (no pixel was active above %s noise SD for %s s, and no soma "
+            "in the mean image); the tables that follow are empty",
+            source or movie.path,
+            config["active_threshold_sd"],
+            config["min_active_s"],
         )
     return Segmentation(labels, compartments, masks, maps)
 

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from astrocalc.errors import InputError
@@ -26,3 +28,31 @@ def test_existing_results_are_not_replaced_silently(tmp_path):
     with StageOutput(dest, overwrite=True) as tmp:
         (tmp / "shifts.csv").write_text("new")
     assert (dest / "shifts.csv").read_text() == "new"
+
+
+def test_leftovers_of_killed_runs_are_removed_and_running_ones_kept(tmp_path):
+    """A temporary folder names its host and process: a later run removes those of dead
+    processes of this host, and keeps those of live ones (another job still writing)."""
+    import socket
+    import subprocess
+    import sys
+
+    from astrocalc.io.outputs import atomic_write_text
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname()
+    stale = tmp_path / f".motion.partial-{host}-{dead.pid}-abc"
+    stale.mkdir()
+    (stale / "corrected.tif").write_text("half")
+    running = tmp_path / f".motion.partial-{host}-{os.getppid()}-def"
+    running.mkdir()
+    elsewhere = tmp_path / f".motion.partial-otherhost-{dead.pid}-ghi"
+    elsewhere.mkdir()
+    stale_file = tmp_path / f".run.json.partial-{host}-{dead.pid}-tmp"
+    stale_file.write_text("{")
+    with StageOutput(tmp_path / "motion") as tmp:
+        (tmp / "shifts.csv").write_text("done")
+    atomic_write_text(tmp_path / "run.json", "{}")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(["motion", "run.json", running.name, elsewhere.name])

@@ -7,13 +7,19 @@ from pathlib import Path
 import astrocalc.config
 from astrocalc.samples import read_samples
 
-# astrocalc's own validation too (cross-field checks, one-line messages)
-config = astrocalc.config.validate(config, source="config/config.yaml")
-SAMPLES = read_samples(config["samples"], check_files=False)
+# astrocalc's validation first (cross-field checks, one-line messages), then Snakemake's
+config = astrocalc.config.validate(
+    config, source="config (config/config.yaml with any --configfile/--config)"
+)
+validate(config, "../schemas/config.schema.yaml")
+DEMO_NAMES = list(config["demo"])
+# every movie must exist, except the demo movies the workflow makes itself
+SAMPLES = read_samples(
+    config["samples"], made_by_workflow={f"demo/{n}.tif" for n in DEMO_NAMES}
+)
 validate(SAMPLES, "../schemas/samples.schema.yaml")
 SAMPLES = SAMPLES.set_index("sample", drop=False)
 ASTROCALC = f"{shlex.quote(sys.executable)} -m astrocalc"
-DEMO_NAMES = list(config["demo"])
 
 
 wildcard_constraints:
@@ -32,8 +38,20 @@ def calibration_args(wildcards):
 
 def science_config():
     """The settings the astrocalc commands use, as one quoted JSON argument."""
+    return _quoted_config(config["backend"])
+
+
+def _quoted_config(backend):
     keep = {k: v for k, v in config.items() if k not in ("samples", "compare_by", "demo")}
+    keep["backend"] = backend
     return f"--config-json {shlex.quote(json.dumps(keep, sort_keys=True))}"
+
+
+def stage_config(wildcards, resources):
+    """science_config() for a rule that may be given a GPU: a job granted one (resource
+    ``gpu``, as the slurm-gpu profile asks) runs on CuPy, so that a node without a usable
+    GPU fails loudly instead of silently running on the CPU."""
+    return _quoted_config("cupy" if int(resources.get("gpu", 0)) > 0 else config["backend"])
 
 
 def demo_args(wildcards):
@@ -43,13 +61,23 @@ def demo_args(wildcards):
             f"--frames {d.get('frames', 1200)} --size {size[0]} {size[1]}")
 
 
+# Cluster resources, scaled from the size of a job's input and raised on each retry
+# (profiles set `retries`). Measured (benchmarks/memory.py): the streaming stages stay
+# under 1 GB whatever the movie's length; correlation grows with ROIs^2, i.e. with the
+# traces table; fit and simulation are bounded by fit.max_domains and model.duration_s.
 def mem_mb_streaming(wildcards, input, attempt):
-    """Streaming stages need the chunk and a few per-pixel maps, not the whole movie."""
-    return int(min(1000 + 0.25 * input.size_mb, 8000) * attempt)
+    """Streaming stages hold a chunk of frames and a few per-pixel maps, not the movie."""
+    return int(min(1500 + 0.02 * input.size_mb, 8000) * attempt)
+
+
+def mem_mb_tables(wildcards, input, attempt):
+    """Stages on tables: a few copies of the traces (ROI x ROI matrices come with them)."""
+    return int(min(1500 + 4 * input.size_mb, 32000) * attempt)
 
 
 def runtime_min(wildcards, input, attempt):
-    return int((10 + input.size_mb / 20) * attempt)
+    """Minutes: about 1 min per 100 MB of movie on one core, plus start-up."""
+    return int((10 + input.size_mb / 100) * attempt)
 
 
 def all_outputs():

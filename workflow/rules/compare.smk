@@ -21,9 +21,10 @@ rule compare:
         "logs/compare.log",
     benchmark:
         "logs/compare.bench.tsv"
+    threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=mem_mb_tables,
+        runtime=runtime_min,
     shell:
         "{params.astrocalc} compare --samples {input.samples:q} --results results --by {params.by:q} "
         "--out results/compare --overwrite > {log:q} 2>&1"

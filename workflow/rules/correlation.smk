@@ -32,7 +32,7 @@ rule correlation:
         stage="results/{sample}/correlation/stage.json",
     params:
         astrocalc=ASTROCALC,
-        config=science_config(),
+        config=stage_config,
     conda:
         "../envs/astrocalc.yaml"
     log:
@@ -41,8 +41,8 @@ rule correlation:
         "logs/{sample}/correlation.bench.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=mem_mb_tables,
+        runtime=runtime_min,
     shell:
         "{params.astrocalc} correlate --out results/{wildcards.sample} --overwrite {params.config} "
         "> {log:q} 2>&1"

@@ -14,7 +14,9 @@ rule demo_movie:
         "logs/demo/{name}.log",
     benchmark:
         "logs/demo/{name}.bench.tsv"
+    threads: 1
     resources:
+        # the movie is rendered and written chunk by chunk
         mem_mb=1000,
         runtime=10,
     shell:

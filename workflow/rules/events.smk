@@ -9,7 +9,7 @@ rule events:
         stage="results/{sample}/events/stage.json",
     params:
         astrocalc=ASTROCALC,
-        config=science_config(),
+        config=stage_config,
     conda:
         "../envs/astrocalc.yaml"
     log:

@@ -23,10 +23,11 @@ rule fit:
         "logs/{sample}/fit.log",
     benchmark:
         "logs/{sample}/fit.bench.tsv"
-    threads: 1
+    threads: 2
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=mem_mb_tables,
+        runtime=runtime_min,
     shell:
-        "{params.astrocalc} fit --out results/{wildcards.sample} --overwrite {params.config} "
+        "NUMBA_NUM_THREADS={threads} {params.astrocalc} fit --out results/{wildcards.sample} "
+        "--overwrite {params.config} "
         "> {log:q} 2>&1"

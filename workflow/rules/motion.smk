@@ -15,7 +15,7 @@ rule motion:
     params:
         astrocalc=ASTROCALC,
         calibration=calibration_args,
-        config=science_config(),
+        config=stage_config,
     conda:
         "../envs/astrocalc.yaml"
     log:

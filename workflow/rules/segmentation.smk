@@ -19,7 +19,7 @@ rule segmentation:
         stage="results/{sample}/segmentation/stage.json",
     params:
         astrocalc=ASTROCALC,
-        config=science_config(),
+        config=stage_config,
     conda:
         "../envs/astrocalc.yaml"
     log:

@@ -20,12 +20,13 @@ rule simulation:
         "logs/{sample}/simulation.log",
     benchmark:
         "logs/{sample}/simulation.bench.tsv"
-    threads: 1
+    threads: 2
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=mem_mb_tables,
+        runtime=runtime_min,
     shell:
-        "{params.astrocalc} simulate --out results/{wildcards.sample} --overwrite {params.config} "
+        "NUMBA_NUM_THREADS={threads} {params.astrocalc} simulate --out results/{wildcards.sample} "
+        "--overwrite {params.config} "
         "> {log:q} 2>&1"
 
 
@@ -45,6 +46,7 @@ rule provenance:
         "logs/{sample}/provenance.log",
     benchmark:
         "logs/{sample}/provenance.bench.tsv"
+    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
