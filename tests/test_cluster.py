@@ -154,8 +154,9 @@ def _stage_in_progress(path: Path) -> bool:
 
 @pytest.mark.slow
 def test_killed_run_reruns_to_the_same_tables(local_run, tmp_path):
-    """SIGKILL to Snakemake and every job while a stage writes its outputs; the rerun
-    completes and gives the uninterrupted run's tables, and no temporary folder is left."""
+    """SIGKILL to Snakemake and every job while a stage writes its outputs; after
+    ``--unlock`` the rerun redoes the incomplete jobs (rerun-incomplete, default profile)
+    and gives the uninterrupted run's tables, and no temporary folder is left."""
     path = workflow_dir(tmp_path / "killed")
     proc = subprocess.Popen(
         snakemake_cmd(path, "--cores", "2"),
@@ -173,6 +174,11 @@ def test_killed_run_reruns_to_the_same_tables(local_run, tmp_path):
         proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     assert _stage_in_progress(path)
+    # what a user does after a crash: Snakemake's lock of the dead run stays until --unlock
+    locked = subprocess.run(snakemake_cmd(path, "--cores", "2"), capture_output=True, text=True)
+    assert locked.returncode != 0 and "--unlock" in locked.stderr
+    unlock = subprocess.run(snakemake_cmd(path, "--unlock"), capture_output=True, text=True)
+    assert unlock.returncode == 0, unlock.stderr[-3000:]
     r = subprocess.run(snakemake_cmd(path, "--cores", "2"), capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
     assert not _stage_in_progress(path), list(path.glob("results/*/.*"))

@@ -13,9 +13,9 @@ import sys
 
 from .. import __version__
 from ..errors import InputError
-from . import compare, protocols, run, stages, synth
+from . import compare, export, protocols, run, stages, synth
 
-SUBCOMMANDS = (run, stages, synth, compare, protocols)
+SUBCOMMANDS = (run, stages, synth, compare, protocols, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

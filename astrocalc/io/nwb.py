@@ -1,0 +1,188 @@
+"""A results folder as an NWB file (Neurodata Without Borders, via pynwb): ROIs, dF/F
+traces and calcium events, for DANDI and the tools that read NWB.
+
+Layout (NWB 2 ophys conventions):
+
+- ``processing/ophys/ImageSegmentation/PlaneSegmentation``: one row per ROI of
+  ``segmentation/rois.csv`` with its pixel mask (from ``rois.tif``), centroid, area and
+  compartment (``roi_id`` keeps astrocalc's ids);
+- ``processing/ophys/Fluorescence/dff``: ``RoiResponseSeries`` of ``events/traces.csv``
+  (frames x ROIs, unit dF/F, the recording's frame rate), written in blocks of frames;
+- ``intervals/calcium_events``: ``TimeIntervals``, one row per event of
+  ``events/events.csv`` (start at onset, stop at the end frame, every column kept).
+
+pynwb is an optional extra (``pip install 'astrocalc[nwb]'``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tifffile
+
+from ..errors import InputError
+from .outputs import partial_path, remove_stale_partials
+
+TRACE_ROWS = 2000  # frames of traces.csv per block written
+
+
+def _pynwb():
+    try:
+        import pynwb
+    except ImportError:
+        raise InputError(
+            "export-nwb needs pynwb; install it with: pip install 'astrocalc[nwb]'"
+        ) from None
+    return pynwb
+
+
+def _read(results: Path, rel: str) -> Path:
+    f = results / rel
+    if not f.is_file():
+        raise InputError(f"{f}: not found; expected a finished results folder (run.json)")
+    return f
+
+
+def export_nwb(results: str | Path, target: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the ROIs, dF/F traces and events of ``results`` to the NWB file ``target``."""
+    pynwb = _pynwb()
+    from hdmf.data_utils import DataChunkIterator
+    from pynwb.epoch import TimeIntervals
+    from pynwb.ophys import Fluorescence, ImageSegmentation, OpticalChannel
+
+    results, target = Path(results), Path(target)
+    if target.exists() and not overwrite:
+        raise InputError(f"{target}: already exists (pass --overwrite to replace it)")
+    run = json.loads(_read(results, "run.json").read_text())
+    rois = pd.read_csv(_read(results, "segmentation/rois.csv"))
+    labels = tifffile.imread(_read(results, "segmentation/rois.tif"))
+    events = pd.read_csv(_read(results, "events/events.csv"))
+    traces_csv = _read(results, "events/traces.csv")
+    fs, px = float(run["frame_rate_hz"]), float(run["pixel_size_um"])
+
+    nwb = pynwb.NWBFile(
+        session_description=f"astrocalc {run['astrocalc_version']} results of {run['input']}",
+        identifier=run["sha256"],
+        session_start_time=datetime.fromisoformat(run["start"]).astimezone(UTC),
+        source_script=f"astrocalc {run['astrocalc_version']} export-nwb",
+        source_script_file_name="astrocalc",
+        notes=json.dumps({"seed": run["seed"], "config": run["config"]}),
+    )
+    device = nwb.create_device(name="microscope", description="as recorded in the input movie")
+    plane = nwb.create_imaging_plane(
+        name="plane",
+        optical_channel=OpticalChannel(
+            name="calcium", description="calcium indicator channel", emission_lambda=np.nan
+        ),
+        description=f"motion-corrected movie {run['input']}",
+        device=device,
+        excitation_lambda=np.nan,
+        indicator="unknown (GCaMP-type)",
+        location="unknown",
+        imaging_rate=fs,
+        grid_spacing=[px, px],
+        grid_spacing_unit="micrometers",
+    )
+    ophys = nwb.create_processing_module(name="ophys", description="astrocalc ROIs and dF/F")
+    segmentation = ImageSegmentation()
+    ophys.add(segmentation)
+    table = segmentation.create_plane_segmentation(
+        name="PlaneSegmentation",
+        description="astrocalc microdomain, process and soma ROIs (segmentation/rois.csv)",
+        imaging_plane=plane,
+    )
+    roi_columns = {
+        "roi_id": ("astrocalc ROI id", np.int64),
+        "compartment": ("microdomain, process or soma", str),
+        "area_um2": ("area (um^2)", np.float64),
+        "centroid_y_px": ("centroid row (pixels)", np.float64),
+        "centroid_x_px": ("centroid column (pixels)", np.float64),
+    }
+    _add_columns(table, roi_columns, empty=not len(rois))
+    # one pass over the label image for every ROI's pixels
+    flat = labels.ravel()
+    order = np.argsort(flat, kind="stable")
+    bounds = np.searchsorted(flat[order], np.arange(1, len(rois) + 2))
+    for k, row in enumerate(rois.itertuples()):
+        idx = order[bounds[k] : bounds[k + 1]]
+        ys, xs = np.unravel_index(idx, labels.shape)
+        table.add_roi(
+            pixel_mask=[(int(x), int(y), 1.0) for y, x in zip(ys, xs, strict=True)],
+            roi_id=int(row.roi_id),
+            compartment=str(row.compartment),
+            area_um2=float(row.area_um2),
+            centroid_y_px=float(row.y),
+            centroid_x_px=float(row.x),
+        )
+    if len(rois):
+        columns = [f"roi_{i}" for i in rois.roi_id]
+
+        def rows():
+            for chunk in pd.read_csv(traces_csv, usecols=columns, chunksize=TRACE_ROWS):
+                yield from chunk[columns].to_numpy(np.float32)
+
+        fluorescence = Fluorescence()
+        ophys.add(fluorescence)
+        fluorescence.create_roi_response_series(
+            name="dff",
+            description="dF/F of each ROI (events/traces.csv)",
+            data=DataChunkIterator(
+                data=rows(),
+                maxshape=(None, len(rois)),
+                dtype=np.dtype("float32"),
+                buffer_size=TRACE_ROWS,
+            ),
+            rois=table.create_roi_table_region(
+                description="every ROI", region=list(range(len(rois)))
+            ),
+            unit="dF/F",
+            rate=fs,
+            starting_time=0.0,
+        )
+    intervals = TimeIntervals(
+        name="calcium_events", description="astrocalc calcium events (events/events.csv)"
+    )
+    extra = list(events.columns)
+    _add_columns(
+        intervals,
+        {c: (f"events.csv column {c}", events[c].dtype) for c in extra},
+        empty=not len(events),
+    )
+    for row in events.itertuples(index=False):
+        values = row._asdict()
+        intervals.add_interval(
+            start_time=float(values["onset_s"]),
+            stop_time=float((values["end_frame"] + 1) / fs),
+            **{c: _plain(values[c]) for c in extra},
+        )
+    nwb.add_time_intervals(intervals)
+
+    remove_stale_partials(target)
+    tmp = partial_path(target).with_suffix(".nwb")
+    try:
+        with pynwb.NWBHDF5IO(str(tmp), "w") as io:
+            io.write(nwb)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _add_columns(table, columns: dict, *, empty: bool) -> None:
+    """Columns (name: (description, dtype)); an empty table needs typed empty data, since
+    NWB cannot infer the type of a column without values."""
+    for name, (text, dtype) in columns.items():
+        if empty:
+            dtype = np.dtype("U1") if np.dtype(dtype).kind in "OU" else dtype
+            table.add_column(name=name, description=text, data=np.zeros(0, dtype))
+        else:
+            table.add_column(name=name, description=text)
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
