@@ -32,7 +32,7 @@ def test_workflow_schemas_are_the_package_schemas():
         ({"events": {"min_duration_s": -1}}, "'events.min_duration_s' = -1: expected >= 0"),
         ({"backend": "gpu"}, "expected one of"),
         ({"segmentation": {"footprint_fraction": 2}}, "expected <= 1"),
-        ({"colour": "red"}, "'colour' was unexpected"),
+        ({"colour": "red"}, "unknown setting(s) colour; expected one of backend"),
         (
             {"events": {"low_threshold_sd": 5, "high_threshold_sd": 4}},
             "expected <= events.high_threshold_sd",

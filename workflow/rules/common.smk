@@ -48,7 +48,7 @@ def _quoted_config(backend):
 
 
 def stage_config(wildcards, resources):
-    """science_config() for a rule that may be given a GPU: a job granted one (resource
+    """science_config() for a job that may be given a GPU: a job granted one (resource
     ``gpu``, as the slurm-gpu profile asks) runs on CuPy, so that a node without a usable
     GPU fails loudly instead of silently running on the CPU."""
     return _quoted_config("cupy" if int(resources.get("gpu", 0)) > 0 else config["backend"])
