@@ -51,10 +51,6 @@ def _read(results: Path, rel: str) -> Path:
 def export_nwb(results: str | Path, target: str | Path, *, overwrite: bool = False) -> Path:
     """Write the ROIs, dF/F traces and events of ``results`` to the NWB file ``target``."""
     pynwb = _pynwb()
-    from hdmf.data_utils import DataChunkIterator
-    from pynwb.epoch import TimeIntervals
-    from pynwb.ophys import Fluorescence, ImageSegmentation, OpticalChannel
-
     results, target = Path(results), Path(target)
     if target.exists() and not overwrite:
         raise InputError(f"{target}: already exists (pass --overwrite to replace it)")
@@ -63,7 +59,6 @@ def export_nwb(results: str | Path, target: str | Path, *, overwrite: bool = Fal
     labels = tifffile.imread(_read(results, "segmentation/rois.tif"))
     events = pd.read_csv(_read(results, "events/events.csv"))
     traces_csv = _read(results, "events/traces.csv")
-    fs, px = float(run["frame_rate_hz"]), float(run["pixel_size_um"])
 
     nwb = pynwb.NWBFile(
         session_description=f"astrocalc {run['astrocalc_version']} results of {run['input']}",
@@ -73,22 +68,42 @@ def export_nwb(results: str | Path, target: str | Path, *, overwrite: bool = Fal
         source_script_file_name="astrocalc",
         notes=json.dumps({"seed": run["seed"], "config": run["config"]}),
     )
-    device = nwb.create_device(name="microscope", description="as recorded in the input movie")
+    ophys = nwb.create_processing_module(name="ophys", description="astrocalc ROIs and dF/F")
+    table = _plane_segmentation(nwb, ophys, run, rois, labels)
+    if len(rois):
+        _dff_series(ophys, table, traces_csv, rois, frame_rate_hz=float(run["frame_rate_hz"]))
+    nwb.add_time_intervals(_event_intervals(events, frame_rate_hz=float(run["frame_rate_hz"])))
+
+    remove_stale_partials(target)
+    tmp = partial_path(target).with_suffix(".nwb")
+    try:
+        with pynwb.NWBHDF5IO(str(tmp), "w") as io:
+            io.write(nwb)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _plane_segmentation(nwb, ophys, run: dict, rois: pd.DataFrame, labels: np.ndarray):
+    """The imaging plane and one row per ROI, with its pixel mask and rois.csv columns."""
+    from pynwb.ophys import ImageSegmentation, OpticalChannel
+
+    px = float(run["pixel_size_um"])
     plane = nwb.create_imaging_plane(
         name="plane",
         optical_channel=OpticalChannel(
             name="calcium", description="calcium indicator channel", emission_lambda=np.nan
         ),
         description=f"motion-corrected movie {run['input']}",
-        device=device,
+        device=nwb.create_device(name="microscope", description="as in the input movie"),
         excitation_lambda=np.nan,
         indicator="unknown (GCaMP-type)",
         location="unknown",
-        imaging_rate=fs,
+        imaging_rate=float(run["frame_rate_hz"]),
         grid_spacing=[px, px],
         grid_spacing_unit="micrometers",
     )
-    ophys = nwb.create_processing_module(name="ophys", description="astrocalc ROIs and dF/F")
     segmentation = ImageSegmentation()
     ophys.add(segmentation)
     table = segmentation.create_plane_segmentation(
@@ -104,13 +119,13 @@ def export_nwb(results: str | Path, target: str | Path, *, overwrite: bool = Fal
         "centroid_x_px": ("centroid column (pixels)", np.float64),
     }
     _add_columns(table, roi_columns, empty=not len(rois))
-    # one pass over the label image for every ROI's pixels
+    # every ROI's pixels from one sort of the label image
     flat = labels.ravel()
     order = np.argsort(flat, kind="stable")
-    bounds = np.searchsorted(flat[order], np.arange(1, len(rois) + 2))
-    for k, row in enumerate(rois.itertuples()):
-        idx = order[bounds[k] : bounds[k + 1]]
-        ys, xs = np.unravel_index(idx, labels.shape)
+    bounds = np.searchsorted(flat[order], rois.roi_id.to_numpy())
+    ends = np.searchsorted(flat[order], rois.roi_id.to_numpy(), side="right")
+    for row, lo, hi in zip(rois.itertuples(), bounds, ends, strict=True):
+        ys, xs = np.unravel_index(order[lo:hi], labels.shape)
         table.add_roi(
             pixel_mask=[(int(x), int(y), 1.0) for y, x in zip(ys, xs, strict=True)],
             roi_id=int(row.roi_id),
@@ -119,58 +134,59 @@ def export_nwb(results: str | Path, target: str | Path, *, overwrite: bool = Fal
             centroid_y_px=float(row.y),
             centroid_x_px=float(row.x),
         )
-    if len(rois):
-        columns = [f"roi_{i}" for i in rois.roi_id]
+    return table
 
-        def rows():
-            for chunk in pd.read_csv(traces_csv, usecols=columns, chunksize=TRACE_ROWS):
-                yield from chunk[columns].to_numpy(np.float32)
 
-        fluorescence = Fluorescence()
-        ophys.add(fluorescence)
-        fluorescence.create_roi_response_series(
-            name="dff",
-            description="dF/F of each ROI (events/traces.csv)",
-            data=DataChunkIterator(
-                data=rows(),
-                maxshape=(None, len(rois)),
-                dtype=np.dtype("float32"),
-                buffer_size=TRACE_ROWS,
-            ),
-            rois=table.create_roi_table_region(
-                description="every ROI", region=list(range(len(rois)))
-            ),
-            unit="dF/F",
-            rate=fs,
-            starting_time=0.0,
-        )
+def _dff_series(ophys, table, traces_csv: Path, rois: pd.DataFrame, *, frame_rate_hz: float):
+    """traces.csv as a RoiResponseSeries, read and written TRACE_ROWS frames at a time."""
+    from hdmf.data_utils import DataChunkIterator
+    from pynwb.ophys import Fluorescence
+
+    columns = [f"roi_{i}" for i in rois.roi_id]
+
+    def rows():
+        for chunk in pd.read_csv(traces_csv, usecols=columns, chunksize=TRACE_ROWS):
+            yield from chunk[columns].to_numpy(np.float32)
+
+    fluorescence = Fluorescence()
+    ophys.add(fluorescence)
+    fluorescence.create_roi_response_series(
+        name="dff",
+        description="dF/F of each ROI (events/traces.csv)",
+        data=DataChunkIterator(
+            data=rows(),
+            maxshape=(None, len(rois)),
+            dtype=np.dtype("float32"),
+            buffer_size=TRACE_ROWS,
+        ),
+        rois=table.create_roi_table_region(description="every ROI", region=list(range(len(rois)))),
+        unit="dF/F",
+        rate=frame_rate_hz,
+        starting_time=0.0,
+    )
+
+
+def _event_intervals(events: pd.DataFrame, *, frame_rate_hz: float):
+    """events.csv as TimeIntervals: onset to the end of the end frame, every column kept."""
+    from pynwb.epoch import TimeIntervals
+
     intervals = TimeIntervals(
         name="calcium_events", description="astrocalc calcium events (events/events.csv)"
     )
-    extra = list(events.columns)
+    columns = list(events.columns)
     _add_columns(
         intervals,
-        {c: (f"events.csv column {c}", events[c].dtype) for c in extra},
+        {c: (f"events.csv column {c}", events[c].dtype) for c in columns},
         empty=not len(events),
     )
     for row in events.itertuples(index=False):
         values = row._asdict()
         intervals.add_interval(
             start_time=float(values["onset_s"]),
-            stop_time=float((values["end_frame"] + 1) / fs),
-            **{c: _plain(values[c]) for c in extra},
+            stop_time=float((values["end_frame"] + 1) / frame_rate_hz),
+            **{c: _plain(values[c]) for c in columns},
         )
-    nwb.add_time_intervals(intervals)
-
-    remove_stale_partials(target)
-    tmp = partial_path(target).with_suffix(".nwb")
-    try:
-        with pynwb.NWBHDF5IO(str(tmp), "w") as io:
-            io.write(nwb)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return intervals
 
 
 def _add_columns(table, columns: dict, *, empty: bool) -> None:
