@@ -17,8 +17,8 @@ def circular_shift_pvalues(traces, *, min_shift_frames: int, block: int | None =
         Shifts shorter than this (frames) are excluded from the null: they keep the events
         aligned. Use more than an event's duration.
     block : int, optional
-        ROIs per block of the computation (memory: block x N x T values); default: as many
-        as keep that near 32 M values (256 MB), at most 32.
+        ROIs per block of the computation (memory: a few arrays of block x N x T values);
+        default: as many as keep one such array near 8 M values (64 MB), at most 32.
 
     Returns
     -------
@@ -40,13 +40,13 @@ def circular_shift_pvalues(traces, *, min_shift_frames: int, block: int | None =
     fft = scipy_module(xp, "fft")
     z = zscore(traces)
     t, n = z.shape
-    lags = xp.arange(t)
-    admissible = (lags >= min_shift_frames) & (lags <= t - min_shift_frames)
-    n_lags = int(admissible.sum())
+    # the admissible shifts are one run of lags: a view, not a copy, of each block
+    admissible = slice(max(min_shift_frames, 0), t - min_shift_frames + 1)
+    n_lags = len(range(t)[admissible])
     if n_lags < 1:
         raise ValueError(f"min_shift_frames={min_shift_frames} leaves no shift for {t} frames")
     if block is None:
-        block = int(max(1, min(32, (1 << 25) // max(n * t, 1))))
+        block = int(max(1, min(32, (1 << 23) // max(n * t, 1))))
     spec = fft.rfft(z, axis=0, **fft_options(xp))  # (F, N)
     p = xp.zeros((n, n), dtype=xp.float64)
     r0 = (z.T @ z) / t
@@ -57,7 +57,9 @@ def circular_shift_pvalues(traces, *, min_shift_frames: int, block: int | None =
             fft.irfft(spec[:, a:b, None].conj() * spec[:, None, :], n=t, axis=0, **fft_options(xp))
             / t
         )
-        exceed = (xp.abs(cross[admissible]) >= xp.abs(r0[a:b])[None] - 1e-12).sum(axis=0)
+        shifted = xp.abs(cross[admissible], out=cross[admissible])
+        exceed = (shifted >= xp.abs(r0[a:b])[None] - 1e-12).sum(axis=0)
+        del cross, shifted
         p[a:b] = (1.0 + exceed) / (1.0 + n_lags)
     p = xp.minimum(p, p.T)  # the two rotation directions give the same set; symmetrise rounding
     idx = xp.arange(n)

@@ -54,10 +54,10 @@ def _robust_line(x, xp):
     return slope, intercept
 
 
-def _extend(x, n: int, xp):
-    """Pad ``n`` bins at each end with a robust straight line fitted to the ``n`` bins at
-    that end, so a trend continues past the ends. Reflecting the data instead would turn
-    events into dips that a low percentile then picks."""
+def _end_lines(x, n: int, xp):
+    """``n`` bins before and after ``x``: a robust straight line fitted to the ``n`` bins
+    at that end, so a trend continues past the ends. Reflecting the data instead would
+    turn events into dips that a low percentile then picks."""
     k = min(n, x.shape[0])
     slope, icpt = _robust_line(x[:k], xp)
     before = xp.arange(-n, 0, dtype=x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
@@ -65,7 +65,7 @@ def _extend(x, n: int, xp):
     slope, icpt = _robust_line(x[-k:], xp)
     after = xp.arange(k, k + n, dtype=x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
     tail = icpt + slope * after
-    return xp.concatenate([head.astype(x.dtype), x, tail.astype(x.dtype)])
+    return head.astype(x.dtype), tail.astype(x.dtype)
 
 
 class RunningBaseline:
@@ -83,36 +83,64 @@ class RunningBaseline:
         Length of the running window (frames).
     percentile : float
         Percentile (0-100).
+
+    The rank filters run on the bins a call to :meth:`at` needs (plus a window either
+    side), not on the whole recording: a per-pixel baseline of a long movie then holds
+    one array of bin means, not several (memory stays near the chunk's size). Rank
+    filters are exact order statistics, so every value equals that of one pass over all
+    bins.
     """
 
     def __init__(
         self, binned, *, bin_frames: int, n_frames: int, window_frames: float, percentile: float
     ):
         xp = array_namespace(binned)
-        ndimage = scipy_module(xp, "ndimage")
         self.xp = xp
+        self.binned = binned
         nb = binned.shape[0]
-        w = max(1, int(round(window_frames / bin_frames))) | 1  # odd
-        size = (w,) + (1,) * (binned.ndim - 1)
-        # rank opening: the low percentile removes events, the complementary high
-        # percentile over the same window undoes the lag that the first one has on a
-        # monotonic trend (bleaching), so the baseline follows the trend without bias
+        self.w = w = max(1, int(round(window_frames / bin_frames))) | 1  # odd
+        # mirrored ranks (r and w - 1 - r) so that the two passes' lags cancel exactly
+        self.rank = int(round(percentile / 100 * (w - 1)))
         if w >= nb:
             # the window spans the recording: one level, the percentile of all bins (a
             # trend cannot be told from slow events that fill a short recording)
-            level = xp.percentile(binned, percentile, axis=0)
-            self.values = xp.broadcast_to(level, binned.shape).astype(binned.dtype)
+            self.level = xp.percentile(binned, percentile, axis=0).astype(binned.dtype)
         else:
-            padded = _extend(binned, w, xp)
-            # mirrored ranks (r and w - 1 - r) so that the two passes' lags cancel exactly
-            r = int(round(percentile / 100 * (w - 1)))
-            low = ndimage.rank_filter(padded, r, size=size, mode="nearest")
-            high = ndimage.rank_filter(low, w - 1 - r, size=size, mode="nearest")
-            self.values = high[w : w + nb]
+            self.level = None
+            self.head, self.tail = _end_lines(binned, w, xp)
         starts = np.arange(nb) * bin_frames
         ends = np.minimum(starts + bin_frames, n_frames)
         self.centres = (starts + ends - 1) / 2.0  # host array: index arithmetic only
         self.n_frames = n_frames
+
+    def values(self, j0: int, j1: int, pixels=None):
+        """Baseline at bins ``j0:j1``, shape (j1 - j0, ...) (or (j1 - j0, len(pixels)))."""
+        xp = self.xp
+
+        def series(a):
+            return a if pixels is None else a.reshape(a.shape[0], -1)[:, pixels]
+
+        if self.level is not None:
+            level = series(self.level[None])[0]
+            return xp.broadcast_to(level, (j1 - j0,) + level.shape)
+        w, nb = self.w, self.binned.shape[0]
+        # rank opening: the low percentile removes events, the complementary high
+        # percentile over the same window undoes the lag that the first one has on a
+        # monotonic trend (bleaching), so the baseline follows the trend without bias.
+        # Bins j0 - w .. j1 + w of the padded series make bins j0 .. j1 exact.
+        lo, hi = j0 - w, j1 + w
+        parts = []
+        if lo < 0:
+            parts.append(series(self.head)[w + lo :])
+        parts.append(series(self.binned[max(lo, 0) : min(hi, nb)]))
+        if hi > nb:
+            parts.append(series(self.tail)[: hi - nb])
+        window = xp.concatenate(parts) if len(parts) > 1 else parts[0]
+        ndimage = scipy_module(xp, "ndimage")
+        size = (w,) + (1,) * (window.ndim - 1)
+        low = ndimage.rank_filter(window, self.rank, size=size, mode="nearest")
+        high = ndimage.rank_filter(low, w - 1 - self.rank, size=size, mode="nearest")
+        return high[w : w + j1 - j0]
 
     def at(self, start: int, stop: int, pixels=None):
         """Baseline for frames ``start:stop``, shape (stop - start, ...): linear between bin
@@ -120,23 +148,23 @@ class RunningBaseline:
         only on the frame, not on ``start``. ``pixels`` (indices into the flattened
         trailing axes) restricts it to those series: shape (stop - start, len(pixels))."""
         xp = self.xp
-        values = self.values
-        if pixels is not None:
-            values = values.reshape(values.shape[0], -1)[:, pixels]
-        n, nb = stop - start, values.shape[0]
+        n, nb = stop - start, self.binned.shape[0]
         if nb == 1:
+            values = self.values(0, 1, pixels)
             return xp.broadcast_to(values[0], (n,) + values.shape[1:]).copy()
         t = np.arange(start, stop, dtype=np.float64)
         i = np.clip(np.searchsorted(self.centres, t) - 1, 0, nb - 2)
         frac = (t - self.centres[i]) / (self.centres[i + 1] - self.centres[i])
+        j0 = int(i.min()) if n else 0
+        values = self.values(j0, int(i.max()) + 2 if n else 1, pixels)
         out = xp.empty((n,) + values.shape[1:], values.dtype)
         expand = (slice(None),) + (None,) * (values.ndim - 1)
         # frames between the same two bin centres share the bins and their difference
         for b in np.unique(i):
             rows = np.flatnonzero(i == b)
             sl = slice(rows[0], rows[-1] + 1)
-            low = values[b]
-            step = values[b + 1] - low
+            low = values[b - j0]
+            step = values[b - j0 + 1] - low
             f = xp.asarray(frac[sl].astype(np.float32))[expand]
             out[sl] = low + step * f
         return out

@@ -110,12 +110,15 @@ class PixelModel:
         """Denoised dF of frames ``lo:lo + len(block)``."""
         return self.denoised(block) - self.baseline.at(lo, lo + len(block))
 
-    def excluding(self, pixel, first, last, *, block_pixels: int = 16384) -> PixelModel:
+    def excluding(self, pixel, first, last, *, block_elements: int = 2**20) -> PixelModel:
         """The model with its baseline refitted without the frames ``first[i]..last[i]`` of
         pixel ``pixel[i]`` (flat indices; events found with this model): their bins are
-        bridged by :func:`fill_excluded`. The noise SD is kept."""
+        bridged by :func:`fill_excluded`, a block of pixels at a time (about
+        ``block_elements`` bins per block, whatever the recording's length). The noise SD
+        is kept."""
         xp = self.xp
         nb = self.bins.shape[0]
+        block_pixels = max(64, block_elements // nb)
         flat = self.bins.reshape(nb, -1).copy()
         lo = np.clip(np.asarray(first) // self.bin_frames, 0, nb - 1)
         hi = np.clip(np.asarray(last) // self.bin_frames, 0, nb - 1)
@@ -148,7 +151,8 @@ def _stream_bins(movie, xp, *, chunk_frames, sigma_px, b):
     images. Bins are aligned to multiples of ``b`` frames whatever the chunk size, and the
     means are summed bin by bin in order, so every result is the same for any chunking."""
     t, h, w = movie.shape
-    bins, carry = [], None
+    bins = xp.empty((-(-t // b), h, w), xp.float32)
+    filled, carry = 0, None
     total = xp.zeros((h, w), xp.float64)
     total_raw = xp.zeros((h, w), xp.float64)
     for _, stop, _, block in movie.chunks(chunk_frames):
@@ -162,9 +166,10 @@ def _stream_bins(movie, xp, *, chunk_frames, sigma_px, b):
             for size, s_bin, r_bin in zip(sizes, smoothed, unsmoothed, strict=True):
                 total += s_bin.astype(xp.float64) * size
                 total_raw += r_bin.astype(xp.float64) * size
-            bins.append(smoothed)
+            bins[filled : filled + len(smoothed)] = smoothed
+            filled += len(smoothed)
         carry = stack[done:] if done < len(stack) else None
-    return xp.concatenate(bins), (total / t).astype(xp.float32), (total_raw / t).astype(xp.float32)
+    return bins, (total / t).astype(xp.float32), (total_raw / t).astype(xp.float32)
 
 
 def fit_pixel_model(
