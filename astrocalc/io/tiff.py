@@ -250,7 +250,7 @@ def open_movie(
             return _open_movie(path, frame_rate_hz, pixel_size_um, require_calibration, channel)
         except _LayoutError as exc:
             if not complaints:
-                raise InputError(str(exc)) from None
+                raise
             # a truncated file often reads as fewer pages than it had: say why
             raise InputError(
                 f"{path}: not a readable TIFF movie (tifffile: {complaints[0]}); "

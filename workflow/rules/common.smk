@@ -80,6 +80,12 @@ def runtime_min(wildcards, input, attempt):
     return int((10 + input.size_mb / 100) * attempt)
 
 
+def runtime_model(wildcards, attempt):
+    """Minutes for fit and simulation: set by fit.max_duration_s, fit.n_astrocytes and
+    model.duration_s, not by the recording (a 10-minute fit took 2-4 min on 2 cores)."""
+    return 30 * attempt
+
+
 def all_outputs():
     runs = [f"results/{s}/run.json" for s in SAMPLES["sample"]]
     compare = ["results/compare/summary.csv", "results/compare/tests.csv", "results/compare/compare.png"]

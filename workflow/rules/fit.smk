@@ -26,7 +26,7 @@ rule fit:
     threads: 2
     resources:
         mem_mb=mem_mb_tables,
-        runtime=runtime_min,
+        runtime=runtime_model,
     shell:
         "NUMBA_NUM_THREADS={threads} {params.astrocalc} fit --out results/{wildcards.sample} "
         "--overwrite {params.config} "

@@ -23,7 +23,7 @@ rule simulation:
     threads: 2
     resources:
         mem_mb=mem_mb_tables,
-        runtime=runtime_min,
+        runtime=runtime_model,
     shell:
         "NUMBA_NUM_THREADS={threads} {params.astrocalc} simulate --out results/{wildcards.sample} "
         "--overwrite {params.config} "
