@@ -142,6 +142,15 @@ class RunningBaseline:
         high = ndimage.rank_filter(low, w - 1 - self.rank, size=size, mode="nearest")
         return high[w : w + j1 - j0]
 
+    def mean(self, *, block: int = 64):
+        """Mean over the bins of the baseline (the typical resting level of each series),
+        ``block`` bins at a time."""
+        xp, nb = self.xp, self.binned.shape[0]
+        total = xp.zeros(self.binned.shape[1:], xp.float64)
+        for j0 in range(0, nb, block):
+            total += self.values(j0, min(j0 + block, nb)).sum(axis=0, dtype=xp.float64)
+        return (total / nb).astype(self.binned.dtype)
+
     def at(self, start: int, stop: int, pixels=None):
         """Baseline for frames ``start:stop``, shape (stop - start, ...): linear between bin
         centres, extrapolated past the first and last centre. Each frame's value depends
