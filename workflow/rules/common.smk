@@ -62,9 +62,10 @@ def demo_args(wildcards):
 
 
 # Cluster resources, scaled from the size of a job's input and raised on each retry
-# (profiles set `retries`). Measured (benchmarks/memory.py): the streaming stages stay
-# under 1 GB whatever the movie's length; correlation grows with ROIs^2, i.e. with the
-# traces table; fit and simulation are bounded by fit.max_domains and model.duration_s.
+# (profiles set `retries`). Measured (benchmarks/memory.py, 256 x 256 px): the streaming
+# stages peak at 0.5-1.1 GB for 2,000 to 20,000 frames; correlation grows with ROIs^2,
+# i.e. with the traces table; fit and simulation are bounded by fit.max_domains,
+# fit.max_duration_s and model.duration_s (0.9 GB at most).
 def mem_mb_streaming(wildcards, input, attempt):
     """Streaming stages hold a chunk of frames and a few per-pixel maps, not the movie."""
     return int(min(1500 + 0.02 * input.size_mb, 8000) * attempt)
