@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import jsonschema
@@ -12,7 +13,7 @@ from .errors import InputError
 
 
 def read_samples(
-    path: str | Path, *, check_files: bool = True, made_by_workflow: set[str] = frozenset()
+    path: str | Path, *, check_files: bool = True, made_by_workflow: Collection[str] = ()
 ) -> pd.DataFrame:
     """Read and validate a sample sheet; one clear error naming the row and column.
     ``check_files``: every movie must exist, except the paths in ``made_by_workflow``."""

@@ -43,6 +43,6 @@ def delta_f_over_f(
     f = traces.astype(np.float64) - offset
     f0 = running_baseline(f, window_frames=window_frames, percentile=percentile, exclude=exclude)
     if f0_floor is None:
-        f0_floor = 0.05 * max(float(np.median(f0, axis=0).max()), 1e-12)
+        f0_floor = 0.05 * max(float(np.median(f0, axis=0).max(initial=0.0)), 1e-12)
     f0 = np.maximum(f0, f0_floor)
     return ((f - f0) / f0).astype(np.float32), f0.astype(np.float32)

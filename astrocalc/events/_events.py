@@ -102,10 +102,7 @@ def find_events(
         The ``events`` section of the config.
     """
     fs = frame_rate_hz
-    if traces.shape[1] == 0:  # a recording without ROIs: empty tables with their columns
-        dff, found, sm, noise = np.zeros(traces.shape), [], None, np.zeros(0)
-    else:
-        dff, found, sm, noise = detect_in_traces(traces, frame_rate_hz=fs, config=config)
+    dff, found, sm, noise = detect_in_traces(traces, frame_rate_hz=fs, config=config)
     rows = []
     for j, start, peak, end in found:
         feats = event_features(sm[:, j], dff[:, j], start, peak, end, frame_rate_hz=fs)

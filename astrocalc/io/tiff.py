@@ -59,7 +59,9 @@ class Movie:
     n_channels: int = 1  # channels in the file; this Movie reads one of them
     channel: int = 0
     _channel_first: bool = field(default=False, repr=False)  # (C, T, Y, X) layout
-    # smallest and largest intensity of the frames read so far (see ``value_range``)
+    # set by the one stage that needs it (motion reads every frame): keep the smallest and
+    # largest intensity of the frames read (``value_range``); off, reads skip the two passes
+    track_range: bool = False
     _lo: float = field(default=np.inf, repr=False)
     _hi: float = field(default=-np.inf, repr=False)
     # set by a stage: each pass of ``chunks`` reports its progress under this label
@@ -113,14 +115,14 @@ class Movie:
                 f"{self.path}: frame {bad} contains NaN or infinite values; "
                 "expected finite intensities"
             )
-        if block.size:
+        if self.track_range and block.size:
             self._lo = min(self._lo, float(block.min()))
             self._hi = max(self._hi, float(block.max()))
         return block
 
     @property
     def value_range(self) -> tuple[float, float]:
-        """(smallest, largest) intensity of every frame read so far."""
+        """(smallest, largest) intensity of every frame read since ``track_range`` was set."""
         return self._lo, self._hi
 
     def chunks(self, chunk_frames: int, *, overlap: int = 0, dtype=np.float32):

@@ -67,6 +67,7 @@ def run_motion(
     calibration = {"frame_rate_hz": frame_rate_hz, "pixel_size_um": pixel_size_um}
     with ExitStack() as stack:
         movie = stack.enter_context(open_movie(movie_path, channel=mc["channel"], **calibration))
+        movie.track_range = True  # a constant movie is refused once every frame was read
         guide = None
         if mc["reference_channel"] is not None and mc["reference_channel"] != movie.channel:
             guide = stack.enter_context(

@@ -106,9 +106,7 @@ def activity_maps(
     local_corr = total_r / xp.maximum(count, 1)
     return ActivityMaps(
         mean=to_numpy(model.mean_raw).astype(np.float32),
-        max_minus_mean=to_numpy(peak + baseline.mean() - model.mean_smooth).astype(
-            np.float32
-        ),
+        max_minus_mean=to_numpy(peak + baseline.mean() - model.mean_smooth).astype(np.float32),
         local_corr=to_numpy(local_corr).astype(np.float32),
         active_frames=to_numpy(active_frames),
         activations=to_numpy(activations),
