@@ -195,3 +195,22 @@ def threshold_events(dff: np.ndarray, roi_ids, *, frame_rate_hz: float, k: float
         for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
             rows.append((int(roi), a / frame_rate_hz, float(x[a:b].max())))
     return pd.DataFrame(rows, columns=["roi_id", "onset_s", "amplitude_dff"])
+
+
+def roi_footprints(labels: np.ndarray, events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ROI events as footprint detections for :func:`score_pixel_events`: each event of
+    events.csv (``roi_id``, ``onset_s``) covers its ROI's pixels. Returns (events with an
+    ``event_id`` per row, footprints (event_id, y, x)), so that ROI events and pixel events
+    (and a peer's detections) are scored by one ROI-free rule."""
+    ys, xs = np.nonzero(labels)
+    ids = labels[ys, xs]
+    order = np.argsort(ids, kind="stable")
+    ys, xs, ids = ys[order], xs[order], ids[order]
+    bounds = np.searchsorted(ids, np.arange(1, int(labels.max()) + 2))
+    det = pd.DataFrame({"event_id": np.arange(len(events)), "onset_s": events.onset_s.to_numpy()})
+    parts = []
+    for k, roi in enumerate(events.roi_id.to_numpy(int)):
+        a, b = bounds[roi - 1], bounds[roi]
+        parts.append(pd.DataFrame({"event_id": k, "y": ys[a:b], "x": xs[a:b]}))
+    footprints = pd.concat(parts) if parts else pd.DataFrame(columns=["event_id", "y", "x"])
+    return det, footprints

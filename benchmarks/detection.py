@@ -20,11 +20,32 @@ Then a 512 x 512 x ``--speed-frames`` movie is timed: seconds per 1,000 frames f
 segmentation, the ROI level (traces and events) and the pixel level, on NumPy, and on
 CuPy where a CUDA device is usable. Writes detection.csv and detection.png to ``--out``
 and prints both tables.
+
+Side by side on two generators (the default first part): the recordings of
+``astrocalc.synth`` (the demo's generator, on which astrocalc was developed) and of
+``astrocalc.evalsynth`` (an independent generator never used for tuning: branching
+morphology, microdomains up to the field's edge, co-active neighbours, waves, neuropil,
+global intensity steps, 8-bit exports), a synchronous and an asynchronous recording of
+each plus two more of the evaluation generator. Every tool sees the same motion-corrected
+movie and is scored by one ROI-free rule (``astrocalc.scoring.score_pixel_events``: a true
+event is found by a detection whose footprint overlaps its microdomain and whose onset is
+within 1.5 s; ROI events count with their ROI's pixels as footprint). With
+``--peer-python astrocast=VENV/bin/python`` astroCaST 0.4.2 runs too: its thresholds are
+absolute intensities, so it is tuned on truth over a small grid (temporal prominence in
+units of the movie's noise, and its border exclusion) on the synchronous evaluation
+recording and then run with that setting on all; this favours the peer. Install it in
+its own environment (Python 3.10; it pins llvmlite < 0.40):
+
+    python3.10 -m venv ASTROCAST_VENV
+    ASTROCAST_VENV/bin/pip install <astroCaST's detection dependencies, numpy < 2, scipy < 1.14>
+    ASTROCAST_VENV/bin/pip install --no-deps astrocast==0.4.2
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -33,12 +54,18 @@ import numpy as np
 import pandas as pd
 import tifffile
 
-from astrocalc import config, synth
+from astrocalc import config, evalsynth, synth
 from astrocalc.backend import cupy_usable
 from astrocalc.events import detect_pixel_events, find_events
 from astrocalc.io import open_movie
 from astrocalc.pipeline import run_events, run_motion, run_segmentation
-from astrocalc.scoring import roi_scores, score_events, score_pixel_events, threshold_events
+from astrocalc.scoring import (
+    roi_footprints,
+    roi_scores,
+    score_events,
+    score_pixel_events,
+    threshold_events,
+)
 from astrocalc.segment import extract_traces, segment_movie
 
 
@@ -90,6 +117,151 @@ def accuracy(noises, scales, seed, workdir: Path) -> pd.DataFrame:
             rows.append({"noise": noise, "domain_scale": scale, **score(out, truth)})
             print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False), flush=True)
     return pd.DataFrame(rows)
+
+
+# (name, generator, settings): a synchronous and an asynchronous recording of each
+# generator, two more of the evaluation generator (one an 8-bit per-frame-normalised export)
+CASES = [
+    ("own sync", "synth", {"synchrony": 0.6, "seed": 1}),
+    ("own async", "synth", {"synchrony": 0.1, "seed": 2}),
+    ("eval sync", "evalsynth", {"synchrony": 0.85, "seed": 1}),
+    ("eval async", "evalsynth", {"synchrony": 0.15, "seed": 2}),
+    ("eval mixed", "evalsynth", {"synchrony": 0.5, "seed": 3}),
+    ("eval 8-bit", "evalsynth", {"synchrony": 0.3, "seed": 4, "export": "uint8"}),
+]
+TUNE_ON = "eval sync"
+
+# astroCaST in its own interpreter: detect on a movie, write onsets and footprints as JSON
+ASTROCAST_RUNNER = """
+import json, sys, time
+import numpy as np
+from astrocast.detection import Detector
+movie, out, prominence, border = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+t0 = time.perf_counter()
+res = Detector(input_path=movie, output=out).run(
+    temporal_prominence=prominence, threshold=None, use_smoothing=True, smooth_sigma=2,
+    min_size=20, exclude_border=border, parallel=False)
+seconds = time.perf_counter() - t0
+events = np.load(res / "events.npy", allow_pickle=True)[()]
+rows = []
+for e in events.values():
+    ys, xs = np.nonzero(np.asarray(e["footprint"]).reshape(e["dx"], e["dy"]))
+    rows.append({"z0": int(e["z0"]), "y": (ys + e["x0"]).tolist(), "x": (xs + e["y0"]).tolist()})
+json.dump({"seconds": seconds, "events": rows}, open(out + ".json", "w"))
+"""
+
+
+def make_case(generator: str, settings: dict, path: Path):
+    module = synth if generator == "synth" else evalsynth
+    return module.write(path, **settings)
+
+
+def wave_share(truth) -> float:
+    ev = truth.events[truth.events.domain_id > 0]
+    return float(ev.kind.isin(["global", "wave"]).mean()) if len(ev) else 0.0
+
+
+def ours(out: Path, truth) -> dict:
+    """astrocalc's segmentation and both event levels, scored by the ROI-free rule."""
+    labels = tifffile.imread(out / "segmentation" / "rois.tif")
+    seg = roi_scores(truth.labels, labels, pd.read_csv(out / "segmentation" / "rois.csv"))
+    det, fp = roi_footprints(labels, pd.read_csv(out / "events" / "events.csv"))
+    roi = score_pixel_events(truth.events, truth.labels, truth.soma_mask, det, fp)
+    pixel = score_pixel_events(
+        truth.events,
+        truth.labels,
+        truth.soma_mask,
+        pd.read_csv(out / "events" / "pixel_events.csv"),
+        pd.read_csv(out / "events" / "pixel_footprints.csv"),
+    )
+    return {
+        "microdomain_recall": seg["microdomain_recall"],
+        "roi_precision": seg["roi_precision"],
+        "roi_event_f1": roi["f1"],
+        "pixel_event_f1": pixel["f1"],
+    }
+
+
+def movie_noise(path: Path) -> float:
+    """Median over pixels of the white-noise SD (frame differences, MAD) of a movie."""
+    with open_movie(path) as movie:
+        frames = movie.read(0, min(movie.n_frames, 200)).astype(np.float64)
+    d = np.diff(frames, axis=0)
+    return float(np.median(1.4826 * np.median(np.abs(d - np.median(d, 0)), 0) / np.sqrt(2)))
+
+
+def astrocast(python: str, movie: Path, work: Path, prominence: float, border: int, truth):
+    """Run astroCaST on ``movie``; its F1 by the ROI-free rule and seconds per 1,000 frames."""
+    out = work / f"astrocast_{movie.parent.name}_{prominence:g}_{border}"
+    runner = work / "astrocast_runner.py"
+    runner.write_text(ASTROCAST_RUNNER)
+    subprocess.run(
+        [python, str(runner), str(movie), str(out), str(prominence), str(border)],
+        check=True,
+        capture_output=True,
+    )
+    result = json.loads(Path(str(out) + ".json").read_text())
+    fs = truth.params.frame_rate_hz
+    events = pd.DataFrame(
+        {
+            "event_id": range(len(result["events"])),
+            "onset_s": [e["z0"] / fs for e in result["events"]],
+        }
+    )
+    parts = [
+        pd.DataFrame({"event_id": k, "y": e["y"], "x": e["x"]})
+        for k, e in enumerate(result["events"])
+    ]
+    footprints = pd.concat(parts) if parts else pd.DataFrame(columns=["event_id", "y", "x"])
+    score = score_pixel_events(truth.events, truth.labels, truth.soma_mask, events, footprints)
+    return score["f1"], result["seconds"] * 1000 / truth.params.n_frames
+
+
+def side_by_side(workdir: Path, peer_python: str | None) -> pd.DataFrame:
+    """Every case through motion, segmentation and events (default config), scored; with a
+    peer, astroCaST tuned on truth on TUNE_ON, then run on every case."""
+    conf = config.defaults()
+    runs = {}
+    rows = []
+    for name, generator, settings in CASES:
+        movie = workdir / (name.replace(" ", "_") + ".tif")
+        truth = make_case(generator, settings, movie)
+        out = workdir / movie.stem
+        out.mkdir()
+        run_motion(movie, out, config=conf)
+        t0 = time.perf_counter()
+        run_segmentation(out, config=conf)
+        run_events(out, config=conf)
+        seconds = (time.perf_counter() - t0) * 1000 / truth.params.n_frames
+        runs[name] = (out / "motion" / "corrected.tif", truth)
+        rows.append(
+            {
+                "recording": name,
+                "wave_share": wave_share(truth),
+                **ours(out, truth),
+                "astrocalc_s_per_1k": seconds,
+            }
+        )
+        print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False), flush=True)
+    table = pd.DataFrame(rows)
+    if peer_python:
+        corrected, truth = runs[TUNE_ON]
+        sd = movie_noise(corrected)
+        grid = [(k * sd, border) for k in (2, 4, 8, 16) for border in (0, 10)]
+        tuned = max(grid, key=lambda g: astrocast(peer_python, corrected, workdir, *g, truth)[0])
+        print(
+            f"astroCaST tuned on {TUNE_ON!r}: temporal_prominence {tuned[0]:.3g} "
+            f"({tuned[0] / sd:g} x noise SD), exclude_border {tuned[1]}",
+            flush=True,
+        )
+        peer = [astrocast(peer_python, *runs[name], workdir, *tuned) for name in table.recording]
+        # scored with the same movie-relative prominence on each recording
+        table["astrocast_f1"] = [f for f, _ in peer]
+        table["astrocast_s_per_1k"] = [s for _, s in peer]
+        best = table[["roi_event_f1", "pixel_event_f1"]].max(axis=1)
+        table["f1_ratio"] = best / table.astrocast_f1
+        table["speed_ratio"] = table.astrocast_s_per_1k / table.astrocalc_s_per_1k
+    return table
 
 
 def speed(n_frames: int, workdir: Path) -> pd.DataFrame:
@@ -196,17 +368,37 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--speed-frames", type=int, default=1000, help="0 skips the timing")
+    parser.add_argument(
+        "--peer-python",
+        action="append",
+        default=[],
+        metavar="astrocast=PYTHON",
+        help="interpreter of astroCaST's own environment",
+    )
+    parser.add_argument("--only", choices=["generators", "sweep"], help="run one part only")
     args = parser.parse_args()
+    peers = dict(p.split("=", 1) for p in args.peer_python)
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        table = accuracy(args.noise, args.scale, args.seed, Path(tmp))
-        table.to_csv(args.out / "detection.csv", index=False)
-        plot(table, args.out / "detection.png")
-        with pd.option_context("display.width", 250, "display.max_columns", 30):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        pd.option_context("display.width", 250, "display.max_columns", 30),
+    ):
+        if args.only != "sweep":
+            work = Path(tmp) / "generators"
+            work.mkdir()
+            table = side_by_side(work, peers.get("astrocast"))
+            table.to_csv(args.out / "detection_generators.csv", index=False)
+            print(table.round(3).to_string(index=False))
+        if args.only != "generators":
+            work = Path(tmp) / "sweep"
+            work.mkdir()
+            table = accuracy(args.noise, args.scale, args.seed, work)
+            table.to_csv(args.out / "detection.csv", index=False)
+            plot(table, args.out / "detection.png")
             print(table.round(3).to_string(index=False))
             if args.speed_frames:
-                print(speed(args.speed_frames, Path(tmp)).round(2).to_string(index=False))
-    print(f"figure: {args.out / 'detection.png'}")
+                print(speed(args.speed_frames, work).round(2).to_string(index=False))
+            print(f"figure: {args.out / 'detection.png'}")
 
 
 if __name__ == "__main__":

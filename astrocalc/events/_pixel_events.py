@@ -103,6 +103,7 @@ def detect_pixel_events(
     chunk_frames: int,
     labels: np.ndarray | None = None,
     border_px: int = 0,
+    structure: np.ndarray | None = None,
 ) -> PixelEvents:
     """Detect and measure the pixel-level events of a motion-corrected movie.
 
@@ -130,6 +131,10 @@ def detect_pixel_events(
         ROI label image: each event is attributed to the ROI it overlaps most.
     border_px : int
         Edge band left out (motion-correction padding).
+    structure : bool array (Y, X), optional
+        Where the astrocyte is (see :func:`astrocalc.segment.on_structure`): events with
+        less than ``segmentation_config["on_structure_fraction"]`` of their footprint on
+        it are left out, as activity ROIs are.
     """
     fs, px = frame_rate_hz, pixel_size_um
     seg = segmentation_config
@@ -173,6 +178,9 @@ def detect_pixel_events(
         blur_px=2 * model.sigma_px,
         fraction=seg["footprint_fraction"],
     )
+    if structure is not None and seg["on_structure_fraction"] > 0:
+        flat = np.asarray(structure, bool).ravel()
+        found = [e for e in found if flat[e.pixels].mean() >= seg["on_structure_fraction"]]
     traces = footprint_traces(movie, model, found, chunk_frames=chunk_frames, fs=fs)
     events, footprints = _measure(
         found,

@@ -63,24 +63,57 @@ def flag_outliers(corr: np.ndarray, decorrelation_ratio: float) -> np.ndarray:
     return loss > decorrelation_ratio * max(float(np.median(loss)), 1e-6)
 
 
-def intensity_affine(frames, reference, *, low: float = 10, high: float = 90):
-    """Per-frame gain and offset mapping the reference's intensities onto each frame's,
-    ``frame ~ gain * reference + offset``, from the spread and median of intensities.
+# pixels binned for the global intensity fit
+BIN_PX = 4
 
-    Percentiles over the whole frame are barely moved by events that cover a minority of
-    pixels, but follow a frame-wide change of laser power or detector gain, or a movie
-    whose frames were rescaled one by one.
+
+def intensity_affine(frames, reference, *, border_px: int = 0, iterations: int = 4):
+    """Per-frame gain and offset mapping the reference's intensities onto each frame's,
+    ``frame ~ gain * reference + offset``: the frame-wide (global) intensity change.
+
+    A robust regression of each frame on the reference over its pixels (least squares,
+    then ``iterations`` reweightings with Tukey's biweight at 4.685 robust SD of the
+    residuals; Holland & Welsch 1977, Commun Stat 6:813), so that pixels taking part in
+    events, even a wave over the whole cell, are outliers that do not pull the fit, while
+    a change of laser power or detector gain, photobleaching, or frames rescaled one by
+    one (8-bit video exports) move every pixel and are followed. ``border_px`` leaves out
+    an edge band (where motion correction had no data). The fit is on means of
+    ``BIN_PX`` x ``BIN_PX`` pixels (at most 32,768 of them, evenly spaced): the shot noise
+    of single pixels is skewed at low counts and would bias the robust weights.
     """
     xp = array_namespace(frames)
-    f = frames.reshape(len(frames), -1)
-    r = reference.reshape(-1)
-    q = xp.asarray([low, 50.0, high])
-    pf = xp.percentile(f, q, axis=1)  # (3, n)
-    pr = xp.percentile(r, q)
-    gain = (pf[2] - pf[0]) / max(float(pr[2] - pr[0]), 1e-12)
-    gain = xp.where(gain > 0, gain, 1.0)
-    offset = pf[1] - gain * pr[1]
-    return gain, offset
+    n = len(frames)
+    h, w = reference.shape[-2:]
+    b = int(min(max(border_px, 0), (min(h, w) - 2) // 2))
+    k = BIN_PX if min(h, w) - 2 * b >= 16 * BIN_PX else 1
+    hh, ww = (h - 2 * b) // k * k, (w - 2 * b) // k * k
+    f = frames[:, b : b + hh, b : b + ww].astype(xp.float32)
+    f = f.reshape(n, hh // k, k, ww // k, k).mean(axis=(2, 4)).reshape(n, -1)
+    r = reference[b : b + hh, b : b + ww].astype(xp.float32)
+    r = r.reshape(hh // k, k, ww // k, k).mean(axis=(1, 3)).reshape(-1)
+    step = max(1, r.size // 32768)
+    f = f[:, ::step].astype(xp.float64)
+    r = r[::step].astype(xp.float64)[None]
+    weight = xp.ones(f.shape)
+    for i in range(iterations + 1):
+        total = weight.sum(axis=1, keepdims=True) + 1e-30
+        mr = (weight * r).sum(axis=1, keepdims=True) / total
+        mf = (weight * f).sum(axis=1, keepdims=True) / total
+        dr = r - mr
+        var = (weight * dr * dr).sum(axis=1, keepdims=True)
+        gain = (weight * dr * (f - mf)).sum(axis=1, keepdims=True) / xp.maximum(var, 1e-30)
+        offset = mf - gain * mr
+        if i == iterations:
+            break
+        res = f - gain * r - offset
+        scale = 1.4826 * xp.median(xp.abs(res), axis=1, keepdims=True) + 1e-12
+        u = res / (4.685 * scale)
+        weight = xp.where(xp.abs(u) < 1, (1 - u * u) ** 2, 0.0)
+    gain, offset = gain[:, 0], offset[:, 0]
+    ok = gain > 0
+    return xp.where(ok, gain, 1.0).astype(xp.float32), xp.where(ok, offset, 0.0).astype(
+        xp.float32
+    )
 
 
 @dataclass
@@ -259,6 +292,7 @@ def register_movie(
     sum_before = xp.zeros((h, w), xp.float64)
     sum_after = xp.zeros((h, w), xp.float64)
     guides = guide.chunks(block_frames) if guide is not None else None
+    level = None
     for start, stop, _, block in movie.chunks(block_frames):
         frames = xp.asarray(block)
         structural = xp.asarray(next(guides)[3]) if guides is not None else None
@@ -288,8 +322,16 @@ def register_movie(
         else:
             corrected = frames
         if normalize_intensity:
+            if level is None:
+                # the intensities to match: the reference, or the calcium channel's own
+                # mean where a structural channel made the reference
+                level = (
+                    reference
+                    if enabled and guide is None
+                    else xp.asarray(sample_frames(movie, reference_frames, xp)).mean(axis=0)
+                )
             gain, offset = intensity_affine(
-                corrected, reference if enabled else corrected.mean(axis=0)
+                corrected, level, border_px=int(np.ceil(np.abs(shifts).max())) + 1
             )
             corrected = (corrected - offset[:, None, None]) / gain[:, None, None]
             gains[start:stop], offsets[start:stop] = to_numpy(gain), to_numpy(offset)

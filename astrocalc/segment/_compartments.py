@@ -35,6 +35,22 @@ def structural_masks(mean_image: np.ndarray, *, soma_radius_px: float) -> np.nda
     return out
 
 
+def on_structure(masks: np.ndarray, *, margin_px: float) -> np.ndarray:
+    """Bool (Y, X): the structural foreground (soma and processes of
+    :func:`structural_masks`) widened by ``margin_px``, where microdomains may lie."""
+    foreground = masks > 0
+    r = int(round(margin_px))
+    return ndimage.binary_dilation(foreground, structure=disk(r)) if r > 0 else foreground
+
+
+def share_on(labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Share of each label's pixels (1..N) that lie on ``mask``."""
+    n = int(labels.max())
+    area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    inside = np.bincount(labels.ravel(), weights=mask.ravel(), minlength=n + 1)[1:]
+    return inside / np.maximum(area, 1)
+
+
 def attach_soma(
     labels: np.ndarray,
     compartments: np.ndarray,

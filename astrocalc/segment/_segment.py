@@ -12,7 +12,7 @@ from scipy import ndimage
 from ..events import running_baseline
 from ..events._pixel_model import fit_pixel_model, model_settings
 from ._activity import ActivityMaps, activity_maps
-from ._compartments import attach_soma, structural_masks
+from ._compartments import attach_soma, on_structure, share_on, structural_masks
 from ._rois import find_active_regions, merge_correlated, regions_with_events
 from ._traces import extract_traces
 
@@ -96,9 +96,12 @@ def segment_movie(
         footprint_fraction=config["footprint_fraction"],
         border_px=border_px,
     )
+    masks = structural_masks(maps.mean, soma_radius_px=config["soma_radius_um"] / pixel_size_um)
     if regions.max() > 0:
         traces = extract_traces(movie, regions, xp, chunk_frames=chunk_frames)
         keep = regions_with_events(traces, frame_rate_hz=frame_rate_hz, config=events_config)
+        structure = on_structure(masks, margin_px=config["structure_margin_um"] / pixel_size_um)
+        keep &= share_on(regions, structure) >= config["on_structure_fraction"]
         mapping = np.zeros(len(keep) + 1, np.uint32)
         mapping[1:][keep] = np.arange(1, keep.sum() + 1)
         regions, traces = mapping[regions], traces[:, keep]
@@ -109,7 +112,6 @@ def segment_movie(
             percentile=config["baseline_percentile"],
         )
         regions = merge_correlated(regions, traces - base, merge_r=config["merge_r"])
-    masks = structural_masks(maps.mean, soma_radius_px=config["soma_radius_um"] / pixel_size_um)
     labels, compartments = attach_soma(
         regions,
         masks,
