@@ -352,7 +352,9 @@ def simulate(params: EvalParams | None = None, **overrides):
         if inside.any():
             r = rest[crop][inside]
             label_gain[k + 1] = float((fps[k][crop][inside] * r).sum() / r.sum())
-    events = events.assign(amplitude_dff=events.peak_dff * label_gain[events.domain_id.to_numpy(int)])
+    events = events.assign(
+        amplitude_dff=events.peak_dff * label_gain[events.domain_id.to_numpy(int)]
+    )
     events.insert(0, "event_id", np.arange(1, len(events) + 1))
     yy, xx = np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64)
 

@@ -214,3 +214,22 @@ def roi_footprints(labels: np.ndarray, events: pd.DataFrame) -> tuple[pd.DataFra
         parts.append(pd.DataFrame({"event_id": k, "y": ys[a:b], "x": xs[a:b]}))
     footprints = pd.concat(parts) if parts else pd.DataFrame(columns=["event_id", "y", "x"])
     return det, footprints
+
+
+def roi_placement(labels: np.ndarray, mean_image: np.ndarray, sd_image: np.ndarray) -> dict:
+    """Where ROIs lie on a recording without ground truth (a real one).
+
+    Returns ``sd_ratio``: median temporal SD of the pixels in ROIs over that of the pixels
+    in none (ROIs on active structures have the larger SD); ``dark_share``: share of ROI
+    pixels in the darkest quartile of the mean image (ROIs on dim background have a large
+    share); ``field_share``: share of the field in ROIs.
+    """
+    inside = labels > 0
+    if not inside.any() or inside.all():
+        return {"sd_ratio": np.nan, "dark_share": np.nan, "field_share": float(inside.mean())}
+    dark = mean_image <= np.percentile(mean_image, 25)
+    return {
+        "sd_ratio": float(np.median(sd_image[inside]) / np.median(sd_image[~inside])),
+        "dark_share": float(dark[inside].mean()),
+        "field_share": float(inside.mean()),
+    }

@@ -1,11 +1,14 @@
-"""The figures of docs/realdata.md: segmentation and pixel-level events on the real recordings
-in ../shared/data/real (not part of the repository; see its README for provenance).
+"""The figures and measures of docs/realdata.md: segmentation and pixel-level events on the
+real test recordings (not part of the repository; docs/realdata.md gives their sources).
 
-    python benchmarks/realdata_figures.py [--real ../shared/data/real] [--out docs/figures]
+    python benchmarks/realdata_figures.py [--real DIR] [--out docs/figures]
 
-Calibration as in tests/test_realdata.py: astrocast_sample1 at 8 Hz and 1 um/pixel (its
-README), the ASTRA field of view at an assumed 10 Hz and 1 um/pixel. Prints the ROI and
-event counts shown in docs/realdata.md.
+Calibration as in tests/test_realdata.py: astrocast_sample1 at 8 Hz and 1 um/pixel, the
+ASTRA field of view at an assumed 10 Hz and 1 um/pixel. Prints the ROI and event counts
+and, with no ground truth to score against, where the ROIs lie
+(:func:`astrocalc.scoring.roi_placement`): the median temporal SD of the corrected movie
+inside ROIs over outside, the share of ROI pixels on the darkest quartile of the mean
+image, the share of the field in ROIs; and the mean pairwise r of the ROI traces.
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import tifffile
 
 from astrocalc import config
+from astrocalc.io import open_movie
 from astrocalc.pipeline import run_events, run_motion, run_segmentation
+from astrocalc.scoring import roi_placement
 
 RECORDINGS = {"astrocast_sample1.tif": 8.0, "astra_fov_notebook.tif": 10.0}
 
@@ -48,6 +55,17 @@ def main() -> None:
                 f"{name}: {len(rois)} ROIs {rois.compartment.value_counts().to_dict()}, "
                 f"{len(events)} ROI events, {len(pixel)} pixel events "
                 f"({int(pixel.speed_um_s.notna().sum())} spreading)"
+            )
+            labels = tifffile.imread(out / "segmentation" / "rois.tif")
+            with open_movie(out / "motion" / "corrected.tif") as movie:
+                frames = movie.read(0, movie.n_frames).astype(np.float64)
+            where = roi_placement(labels, frames.mean(axis=0), frames.std(axis=0))
+            traces = pd.read_csv(out / "events" / "traces.csv").iloc[:, 2:].to_numpy()
+            r = np.corrcoef(traces.T)[np.triu_indices(traces.shape[1], 1)]
+            print(
+                f"  SD inside / outside ROIs {where['sd_ratio']:.2f}, ROI pixels on the darkest "
+                f"quartile {where['dark_share']:.1%}, field in ROIs {where['field_share']:.1%}, "
+                f"mean pairwise r {np.nanmean(r):.2f}"
             )
     print(f"figures in {args.out}")
 

@@ -37,7 +37,7 @@ from skimage.morphology import disk
 from ..backend import scipy_module, to_numpy
 from ._classify import classify
 from ._components import ComponentTracker, PixelComponents
-from ._detect import smooth
+from ._detect import hysteresis_runs, robust_noise, smooth
 from ._features import event_features
 from ._pixel_model import PixelModel, fit_pixel_model, model_settings, open_runs
 from ._propagation import propagation, split_by_onset
@@ -132,9 +132,8 @@ def detect_pixel_events(
     border_px : int
         Edge band left out (motion-correction padding).
     structure : bool array (Y, X), optional
-        Where the astrocyte is (see :func:`astrocalc.segment.on_structure`): events with
-        less than ``segmentation_config["on_structure_fraction"]`` of their footprint on
-        it are left out, as activity ROIs are.
+        Where events may lie (:func:`astrocalc.segment.structure_mask`); voxels elsewhere
+        are never active, as for activity ROIs.
     """
     fs, px = frame_rate_hz, pixel_size_um
     seg = segmentation_config
@@ -154,6 +153,7 @@ def detect_pixel_events(
             threshold_sd=config["threshold_sd"],
             min_active_frames=max(1, int(round(config["min_active_s"] * fs))),
             border_px=border_px,
+            allowed=structure,
         )
 
     components = components_of(model)
@@ -178,9 +178,6 @@ def detect_pixel_events(
         blur_px=2 * model.sigma_px,
         fraction=seg["footprint_fraction"],
     )
-    if structure is not None and seg["on_structure_fraction"] > 0:
-        flat = np.asarray(structure, bool).ravel()
-        found = [e for e in found if flat[e.pixels].mean() >= seg["on_structure_fraction"]]
     traces = footprint_traces(movie, model, found, chunk_frames=chunk_frames, fs=fs)
     events, footprints = _measure(
         found,
@@ -189,6 +186,7 @@ def detect_pixel_events(
         fs=fs,
         px=px,
         smooth_s=events_config["smooth_s"],
+        split_sd=events_config["high_threshold_sd"],
         min_delay_s=config["min_delay_s"],
         labels=labels,
         global_fraction=events_config["global_fraction"],
@@ -205,8 +203,10 @@ def active_components(
     threshold_sd: float,
     min_active_frames: int,
     border_px: int = 0,
+    allowed: np.ndarray | None = None,
 ) -> PixelComponents:
-    """Connected components of active voxels, streamed (pass 2)."""
+    """Connected components of active voxels, streamed (pass 2); voxels outside the edge
+    band ``border_px`` and, when given, outside ``allowed`` (Y, X) are never active."""
     xp = model.xp
     t, h, w = movie.shape
     rise = min(RISE_WINDOW_MAX_FRAMES, max(4, int(round(RISE_WINDOW_S * fs))))
@@ -215,6 +215,8 @@ def active_components(
     if border_px > 0:
         inside[:border_px] = inside[-border_px:] = False
         inside[:, :border_px] = inside[:, -border_px:] = False
+    if allowed is not None:
+        inside &= xp.asarray(allowed)
     overlap = model.overlap + min_active_frames + rise
     for start, stop, lo, block in movie.chunks(chunk_frames, overlap=overlap):
         z = model.dff(block, lo) / model.sd
@@ -344,23 +346,69 @@ def footprint_traces(movie, model: PixelModel, events: list[_Event], *, chunk_fr
     return out
 
 
+def successive(sm, dff, onset: int, end: int, *, sigma_frames: float, split_sd: float):
+    """The events in quick succession within one pixel event's span ``onset..end`` of its
+    smoothed footprint trace ``sm``: (onset, peak, end) frames, split at the troughs by
+    the rule of ROI events (:func:`hysteresis_runs`: each peak rising ``split_sd`` noise
+    SD and a share of its height above the trough). A later event in the same pixels
+    while an earlier one has not yet decayed keeps the voxels active throughout, so the
+    voxels alone make one event of both. Each later event's onset is where it rises
+    through 10 % of its height above the trough."""
+    noise = float(robust_noise(sm[:, None], dff[:, None], sigma_frames)[0])
+    seg = sm[onset : end + 1]
+    runs = hysteresis_runs(
+        seg, high=-np.inf, low=-np.inf, min_frames=1, split_prominence=split_sd * noise
+    )
+    if len(runs) <= 1:
+        return [(onset, onset + int(np.argmax(seg)), end)]
+    out = []
+    for k, (a, p, b) in enumerate(runs):
+        if k:
+            level = seg[a] + 0.1 * (seg[p] - seg[a])
+            a += int(np.argmax(seg[a : p + 1] >= level))
+        out.append((onset + a, onset + p, onset + b))
+    return out
+
+
 def _measure(
-    events, traces, *, frame_shape, fs, px, smooth_s, min_delay_s, labels, global_fraction
+    events,
+    traces,
+    *,
+    frame_shape,
+    fs,
+    px,
+    smooth_s,
+    split_sd,
+    min_delay_s,
+    labels,
+    global_fraction,
 ):
-    """The event and footprint tables."""
+    """The event and footprint tables; pixel events holding events in quick succession
+    are split in time (:func:`successive`), each part with the same footprint."""
     h, w = frame_shape
     n_rois = int(labels.max()) if labels is not None else 0
     roi_area = np.bincount(labels.ravel(), minlength=n_rois + 1) if n_rois else None
     rows, prints = [], []
-    for k, (ev, (first, dff)) in enumerate(zip(events, traces, strict=True), start=1):
+    parts = []
+    for ev, (first, dff) in zip(events, traces, strict=True):
         sm = smooth(dff[:, None], smooth_s * fs)[:, 0]
-        onset, end = ev.onset_frame - first, ev.end_frame - first
-        peak = onset + int(np.argmax(sm[onset : end + 1]))
+        spans = successive(
+            sm,
+            dff,
+            ev.onset_frame - first,
+            ev.end_frame - first,
+            sigma_frames=smooth_s * fs,
+            split_sd=split_sd,
+        )
+        parts += [(ev, first, dff, sm, span, i) for i, span in enumerate(spans)]
+    for k, (ev, first, dff, sm, (onset, peak, end), part) in enumerate(parts, start=1):
         feats = event_features(sm, dff, onset, peak, end, frame_rate_hz=fs)
         feats.pop("rise_start_frame")  # the onset here is the first active frame
         ys, xs = np.divmod(ev.pixels, w)
+        # a later part's pixels have no onsets of their own: it rose everywhere at once
+        pixel_onset = ev.onset / fs if part == 0 else np.full(len(ys), (first + onset) / fs)
         speed, direction = propagation(
-            ys, xs, ev.onset / fs, pixel_size_um=px, min_delay_s=min_delay_s
+            ys, xs, pixel_onset, pixel_size_um=px, min_delay_s=min_delay_s
         )
         roi, n_hit = 0, 0
         if n_rois:
@@ -373,10 +421,10 @@ def _measure(
         rows.append(
             {
                 "event_id": k,
-                "onset_frame": ev.onset_frame,
+                "onset_frame": first + onset,
                 "peak_frame": first + peak,
-                "end_frame": ev.end_frame,
-                "onset_s": ev.onset_frame / fs,
+                "end_frame": first + end,
+                "onset_s": (first + onset) / fs,
                 **feats,
                 "area_px": len(ev.pixels),
                 "area_um2": len(ev.pixels) * px**2,
@@ -395,8 +443,8 @@ def _measure(
                     "event_id": k,
                     "y": ys,
                     "x": xs,
-                    "onset_s": ev.onset / fs,
-                    "end_s": ev.last / fs,
+                    "onset_s": pixel_onset,
+                    "end_s": np.minimum(ev.last, first + end) / fs,
                     "peak_sd": ev.peak_z,
                 }
             )

@@ -111,9 +111,7 @@ def intensity_affine(frames, reference, *, border_px: int = 0, iterations: int =
         weight = xp.where(xp.abs(u) < 1, (1 - u * u) ** 2, 0.0)
     gain, offset = gain[:, 0], offset[:, 0]
     ok = gain > 0
-    return xp.where(ok, gain, 1.0).astype(xp.float32), xp.where(ok, offset, 0.0).astype(
-        xp.float32
-    )
+    return xp.where(ok, gain, 1.0).astype(xp.float32), xp.where(ok, offset, 0.0).astype(xp.float32)
 
 
 @dataclass

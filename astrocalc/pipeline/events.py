@@ -13,7 +13,7 @@ import tifffile
 from ..events import detect_pixel_events, find_events
 from ..io.outputs import StageOutput, write_csv
 from ..io.tiff import open_movie
-from ..segment import extract_traces, on_structure
+from ..segment import extract_traces, structure_mask
 from ._common import (
     StageClock,
     backend,
@@ -61,9 +61,10 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
                 chunk_frames=config["chunk_frames"],
                 labels=labels,
                 border_px=motion_border_px(out),
-                structure=on_structure(
+                structure=structure_mask(
                     tifffile.imread(out / "segmentation" / "compartments.tif"),
-                    margin_px=config["segmentation"]["structure_margin_um"] / px,
+                    config=config["segmentation"],
+                    pixel_size_um=px,
                 ),
             )
     result = find_events(raw, roi_ids, frame_rate_hz=fs, config=config["events"])

@@ -1,7 +1,7 @@
 """Segmentation: summary images, microdomain ROIs from activity, soma and process masks."""
 
 from ._activity import ActivityMaps, activity_maps
-from ._compartments import PROCESS, SOMA, attach_soma, on_structure, share_on, structural_masks
+from ._compartments import PROCESS, SOMA, attach_soma, structural_masks, structure_mask
 from ._rois import adjacent_pairs, find_active_regions, merge_correlated
 from ._segment import Segmentation, roi_table, segment_movie
 from ._traces import RoiAverager, extract_traces
@@ -18,9 +18,8 @@ __all__ = [
     "extract_traces",
     "find_active_regions",
     "merge_correlated",
-    "on_structure",
     "roi_table",
     "segment_movie",
-    "share_on",
     "structural_masks",
+    "structure_mask",
 ]

@@ -35,20 +35,15 @@ def structural_masks(mean_image: np.ndarray, *, soma_radius_px: float) -> np.nda
     return out
 
 
-def on_structure(masks: np.ndarray, *, margin_px: float) -> np.ndarray:
-    """Bool (Y, X): the structural foreground (soma and processes of
-    :func:`structural_masks`) widened by ``margin_px``, where microdomains may lie."""
+def structure_mask(masks: np.ndarray, *, config: dict, pixel_size_um: float) -> np.ndarray | None:
+    """Where microdomains may lie: the structural foreground (soma and processes of
+    :func:`structural_masks`) widened by ``structure_margin_um``, or None (anywhere) when
+    ``structure_only`` is off. ``config``: the ``segmentation`` section."""
+    if not config["structure_only"]:
+        return None
+    r = int(round(config["structure_margin_um"] / pixel_size_um))
     foreground = masks > 0
-    r = int(round(margin_px))
     return ndimage.binary_dilation(foreground, structure=disk(r)) if r > 0 else foreground
-
-
-def share_on(labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Share of each label's pixels (1..N) that lie on ``mask``."""
-    n = int(labels.max())
-    area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-    inside = np.bincount(labels.ravel(), weights=mask.ravel(), minlength=n + 1)[1:]
-    return inside / np.maximum(area, 1)
 
 
 def attach_soma(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 from skimage.feature import peak_local_max
-from skimage.morphology import remove_small_objects
+from skimage.morphology import disk, remove_small_objects
 from skimage.segmentation import relabel_sequential, watershed
 
 from ..events import detect_in_traces
@@ -13,7 +13,6 @@ from ..events import detect_in_traces
 
 def find_active_regions(
     activations: np.ndarray,
-    active_frames: np.ndarray,
     peak_dff: np.ndarray,
     *,
     min_area_px: float,
@@ -22,6 +21,7 @@ def find_active_regions(
     footprint_fraction: float = 0.5,
     border_px: int = 0,
     min_activations: int = 1,
+    allowed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Label regions of activity.
 
@@ -29,10 +29,11 @@ def find_active_regions(
     ----------
     activations : int array (Y, X)
         Separate activations per pixel (see ``activity_maps``).
-    active_frames : int array (Y, X)
-        Frames each pixel spent active; its smoothed map seeds the watershed.
     peak_dff : array (Y, X)
-        Largest denoised dF of each pixel (the max-minus-mean image).
+        Largest denoised dF of each pixel (the max-minus-mean image). Its smoothed local
+        maxima seed the watershed: each microdomain's largest event peaks at its centre,
+        also where neighbours often fire together (time spent active would make one hill
+        of two co-active neighbours).
     min_area_px : float
         Smallest region of activity kept (pixels), before its footprint is trimmed:
         regions of noise are small in extent.
@@ -49,6 +50,10 @@ def find_active_regions(
         with padding.
     min_activations : int
         Pixels need at least this many activations.
+    allowed : bool array (Y, X), optional
+        Where regions may lie (the astrocyte's structure): activity elsewhere (neuropil,
+        background) is left out before regions are formed, so that it neither becomes a
+        region nor joins a microdomain's.
 
     Returns
     -------
@@ -56,6 +61,8 @@ def find_active_regions(
         0 = background, 1..N regions.
     """
     mask = activations >= min_activations
+    if allowed is not None:
+        mask &= allowed
     if border_px > 0:
         mask[:border_px] = mask[-border_px:] = False
         mask[:, :border_px] = mask[:, -border_px:] = False
@@ -65,7 +72,7 @@ def find_active_regions(
     components, n = ndimage.label(mask)
     if n == 0:
         return np.zeros(mask.shape, np.uint32)
-    score = ndimage.gaussian_filter(active_frames.astype(np.float64), 1.0)
+    score = ndimage.gaussian_filter(peak_dff.astype(np.float64), 1.0)
     peaks = peak_local_max(
         score,
         min_distance=max(int(round(split_distance_px)), 1),
@@ -83,11 +90,26 @@ def find_active_regions(
     labels = watershed(-score, markers, mask=mask)
     labels = _drop_small(labels, min_area_px)
     if footprint_fraction > 0 and labels.max():
-        top = ndimage.maximum(peak_dff, labels, np.arange(labels.max() + 1))
-        labels[peak_dff < footprint_fraction * np.asarray(top)[labels]] = 0
+        labels[peak_dff < footprint_fraction * _local_top(peak_dff, labels, split_distance_px)] = 0
         labels = _largest_piece(labels)
     labels = _drop_small(labels, min_area_px if min_footprint_px is None else min_footprint_px)
     return relabel_sequential(labels)[0].astype(np.uint32)
+
+
+def _local_top(peak: np.ndarray, labels: np.ndarray, radius_px: float) -> np.ndarray:
+    """The highest ``peak`` of the same region within ``2 * radius_px`` of each pixel: a
+    region is trimmed around each of its own maxima, so a dim microdomain that shares a
+    region with a bright one keeps its footprint."""
+    r = max(int(np.ceil(2 * radius_px)), 1)
+    out = np.zeros(peak.shape, np.float64)
+    for sl, k in zip(ndimage.find_objects(labels), range(1, int(labels.max()) + 1), strict=False):
+        if sl is None:
+            continue
+        sl = tuple(slice(max(s.start - r, 0), s.stop + r) for s in sl)
+        own = labels[sl] == k
+        local = ndimage.maximum_filter(np.where(own, peak[sl], -np.inf), footprint=disk(r))
+        out[sl][own] = local[own]
+    return out
 
 
 def _drop_small(labels: np.ndarray, min_px: float) -> np.ndarray:

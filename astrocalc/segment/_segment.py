@@ -12,7 +12,7 @@ from scipy import ndimage
 from ..events import running_baseline
 from ..events._pixel_model import fit_pixel_model, model_settings
 from ._activity import ActivityMaps, activity_maps
-from ._compartments import attach_soma, on_structure, share_on, structural_masks
+from ._compartments import attach_soma, structural_masks, structure_mask
 from ._rois import find_active_regions, merge_correlated, regions_with_events
 from ._traces import extract_traces
 
@@ -86,22 +86,20 @@ def segment_movie(
     )
     footprint_px = max(config["min_area_um2"] / px2, 2)
     min_area_px = max(footprint_px, config["min_area_px"])
+    masks = structural_masks(maps.mean, soma_radius_px=config["soma_radius_um"] / pixel_size_um)
     regions = find_active_regions(
         maps.activations,
-        maps.active_frames,
         maps.max_minus_mean,
         min_area_px=min_area_px,
         min_footprint_px=footprint_px,
         split_distance_px=config["split_distance_um"] / pixel_size_um,
         footprint_fraction=config["footprint_fraction"],
         border_px=border_px,
+        allowed=structure_mask(masks, config=config, pixel_size_um=pixel_size_um),
     )
-    masks = structural_masks(maps.mean, soma_radius_px=config["soma_radius_um"] / pixel_size_um)
     if regions.max() > 0:
         traces = extract_traces(movie, regions, xp, chunk_frames=chunk_frames)
         keep = regions_with_events(traces, frame_rate_hz=frame_rate_hz, config=events_config)
-        structure = on_structure(masks, margin_px=config["structure_margin_um"] / pixel_size_um)
-        keep &= share_on(regions, structure) >= config["on_structure_fraction"]
         mapping = np.zeros(len(keep) + 1, np.uint32)
         mapping[1:][keep] = np.arange(1, keep.sum() + 1)
         regions, traces = mapping[regions], traces[:, keep]

@@ -18,14 +18,14 @@ def _blob(shape, cy, cx, r):
 
 
 def test_planted_regions_are_found_and_split():
+    """Three microdomains, two of them touching and always active together, one of those
+    at 40 % of the other's brightness: each is its own ROI at its own half maximum."""
     shape = (60, 60)
-    centres = [(15, 15), (15, 27), (40, 40)]  # the first two touch
-    peak = sum(_blob(shape, cy, cx, 2.5) for cy, cx in centres)
-    activations = (peak > 0.2).astype(int) * 3
-    active_frames = np.round(peak * 50).astype(int)
-    labels = find_active_regions(
-        activations, active_frames, peak, min_area_px=5, split_distance_px=4
-    )
+    centres = [(15, 15), (15, 27), (40, 40)]
+    gains = [1.0, 0.4, 0.8]
+    peak = sum(g * _blob(shape, cy, cx, 2.5) for g, (cy, cx) in zip(gains, centres, strict=True))
+    activations = (peak > 0.1).astype(int) * 3
+    labels = find_active_regions(activations, peak, min_area_px=5, split_distance_px=4)
     truth = np.zeros(shape, np.uint16)
     for k, (cy, cx) in enumerate(centres, start=1):
         truth[_blob(shape, cy, cx, 2.5) >= 0.5] = k
@@ -33,12 +33,19 @@ def test_planted_regions_are_found_and_split():
     assert len(match_rois(truth, labels, min_iou=0.5)) == 3
 
 
-def test_border_band_and_small_specks_are_ignored():
+def test_border_band_small_specks_and_background_are_ignored():
     act = np.zeros((40, 40), int)
     act[0:3, 10:16] = 2  # in the motion border
     act[20, 20] = 5  # one pixel
     peak = act.astype(float)
-    labels = find_active_regions(act, act, peak, min_area_px=4, split_distance_px=3, border_px=3)
+    labels = find_active_regions(act, peak, min_area_px=4, split_distance_px=3, border_px=3)
+    assert labels.max() == 0
+    act[25:35, 25:35] = 3  # a large active patch, but off the astrocyte's structure
+    allowed = np.zeros(act.shape, bool)
+    allowed[:, :20] = True
+    settings = {"min_area_px": 4, "split_distance_px": 3, "border_px": 3}
+    assert find_active_regions(act, act.astype(float), **settings).max() == 1
+    labels = find_active_regions(act, act.astype(float), allowed=allowed, **settings)
     assert labels.max() == 0
 
 
