@@ -102,7 +102,7 @@ def detect_pixel_events(
     events_config: dict,
     chunk_frames: int,
     labels: np.ndarray | None = None,
-    border_px: int = 0,
+    coverage=None,
     structure: np.ndarray | None = None,
 ) -> PixelEvents:
     """Detect and measure the pixel-level events of a motion-corrected movie.
@@ -129,8 +129,9 @@ def detect_pixel_events(
         Frames per streamed chunk.
     labels : int array (Y, X), optional
         ROI label image: each event is attributed to the ROI it overlaps most.
-    border_px : int
-        Edge band left out (motion-correction padding).
+    coverage : astrocalc.motion.Coverage, optional
+        Voxels of frames that hold no recorded data at a pixel are never active, and
+        events lie where at least half of the frames do.
     structure : bool array (Y, X), optional
         Where events may lie (:func:`astrocalc.segment.structure_mask`); voxels elsewhere
         are never active, as for activity ROIs.
@@ -152,7 +153,7 @@ def detect_pixel_events(
             fs=fs,
             threshold_sd=config["threshold_sd"],
             min_active_frames=max(1, int(round(config["min_active_s"] * fs))),
-            border_px=border_px,
+            coverage=coverage,
             allowed=structure,
         )
 
@@ -202,19 +203,19 @@ def active_components(
     fs: float,
     threshold_sd: float,
     min_active_frames: int,
-    border_px: int = 0,
+    coverage=None,
     allowed: np.ndarray | None = None,
 ) -> PixelComponents:
-    """Connected components of active voxels, streamed (pass 2); voxels outside the edge
-    band ``border_px`` and, when given, outside ``allowed`` (Y, X) are never active."""
+    """Connected components of active voxels, streamed (pass 2); voxels outside
+    ``allowed`` (Y, X), where given, and those ``coverage`` says hold no recorded data (or
+    whose pixel is covered in under half the frames) are never active."""
     xp = model.xp
     t, h, w = movie.shape
     rise = min(RISE_WINDOW_MAX_FRAMES, max(4, int(round(RISE_WINDOW_S * fs))))
     tracker = ComponentTracker((h, w), threshold=threshold_sd, rise_frames=rise, xp=xp)
     inside = xp.ones((h, w), bool)
-    if border_px > 0:
-        inside[:border_px] = inside[-border_px:] = False
-        inside[:, :border_px] = inside[:, -border_px:] = False
+    if coverage is not None:
+        inside &= xp.asarray(coverage.usable())
     if allowed is not None:
         inside &= xp.asarray(allowed)
     overlap = model.overlap + min_active_frames + rise
@@ -222,6 +223,8 @@ def active_components(
         z = model.dff(block, lo) / model.sd
         core = slice(start - lo, stop - lo)
         active = open_runs(z > threshold_sd, min_active_frames, xp)[core] & inside
+        if coverage is not None:
+            active &= coverage.frames(start, stop, xp)
         tracker.add(active, z, core=core, start=start)
     return tracker.finish()
 

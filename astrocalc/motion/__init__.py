@@ -1,6 +1,7 @@
 """Motion correction: rigid and piecewise-rigid subpixel phase correlation against a
 refined reference."""
 
+from ._coverage import Coverage
 from ._phase_correlation import Template, make_template, phase_correlation, taper
 from ._piecewise import Blocks, make_blocks
 from ._reference import frame_correlation, make_reference
@@ -16,6 +17,7 @@ from ._shift import shift_frames
 
 __all__ = [
     "Blocks",
+    "Coverage",
     "correct_batch",
     "make_blocks",
     "MotionResult",

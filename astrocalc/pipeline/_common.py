@@ -15,6 +15,7 @@ from .. import __version__
 from ..backend import name_of, resolve
 from ..errors import InputError
 from ..io.outputs import write_json
+from ..motion import Coverage
 
 STAGES = ("motion", "segmentation", "events", "correlation", "fit", "simulation")
 
@@ -74,10 +75,8 @@ def write_stage_record(folder: Path, record: dict) -> None:
     write_json(folder / "stage.json", record)
 
 
-def motion_border_px(out: Path) -> int:
-    """Width of the edge band that motion correction filled with padding: the largest
-    shift (pixels) in ``motion/shifts.csv``, plus one."""
+def motion_coverage(out: Path, shape) -> Coverage:
+    """Which pixels of each corrected frame hold recorded data, from ``motion/shifts.csv``
+    (all of them where the movie was not moved)."""
     shifts = pd.read_csv(require(out / "motion" / "shifts.csv", "motion"))
-    if not len(shifts):
-        return 0
-    return int(np.ceil(np.abs(shifts[["dy", "dx"]].to_numpy()).max())) + 1
+    return Coverage(shifts[["dy", "dx"]].to_numpy(np.float64), tuple(shape))

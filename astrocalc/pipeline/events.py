@@ -17,7 +17,7 @@ from ..segment import extract_traces, structure_mask
 from ._common import (
     StageClock,
     backend,
-    motion_border_px,
+    motion_coverage,
     recording,
     require,
     write_stage_record,
@@ -48,7 +48,10 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
         require(out / "motion" / "corrected.tif", "motion"), frame_rate_hz=fs, pixel_size_um=px
     ) as movie:
         movie.progress_label = "events"
-        raw = extract_traces(movie, labels, xp, chunk_frames=config["chunk_frames"])
+        coverage = motion_coverage(out, movie.shape[1:])
+        raw = extract_traces(
+            movie, labels, xp, chunk_frames=config["chunk_frames"], coverage=coverage
+        )
         if config["pixel_events"]["enabled"]:
             pixel = detect_pixel_events(
                 movie,
@@ -60,7 +63,7 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
                 events_config=config["events"],
                 chunk_frames=config["chunk_frames"],
                 labels=labels,
-                border_px=motion_border_px(out),
+                coverage=coverage,
                 structure=structure_mask(
                     tifffile.imread(out / "segmentation" / "compartments.tif"),
                     config=config["segmentation"],

@@ -14,7 +14,7 @@ from ..segment import roi_table, segment_movie
 from ._common import (
     StageClock,
     backend,
-    motion_border_px,
+    motion_coverage,
     recording,
     require,
     write_stage_record,
@@ -30,12 +30,12 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
     rec = recording(out)
     xp = backend(config)
     clock = StageClock("segmentation", config, xp)
-    border = motion_border_px(out)
     fs, px = rec["frame_rate_hz"], rec["pixel_size_um"]
     with open_movie(
         require(out / "motion" / "corrected.tif", "motion"), frame_rate_hz=fs, pixel_size_um=px
     ) as movie:
         movie.progress_label = "segmentation"
+        coverage = motion_coverage(out, movie.shape[1:])
         seg = segment_movie(
             movie,
             xp,
@@ -44,7 +44,7 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
             config=config["segmentation"],
             events_config=config["events"],
             chunk_frames=config["chunk_frames"],
-            border_px=border,
+            coverage=coverage,
             source=rec["input"],
         )
     table = roi_table(seg.labels, seg.compartments, pixel_size_um=px)
@@ -67,7 +67,7 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
             clock.record(
                 n_rois=len(table),
                 compartments=table.compartment.value_counts().to_dict(),
-                border_px=border,
+                uncovered_px=int((~coverage.usable()).sum()),
                 source=rec["input"],
             ),
         )

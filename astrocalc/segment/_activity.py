@@ -40,6 +40,7 @@ def activity_maps(
     chunk_frames: int,
     threshold_sd: float,
     min_active_frames: int,
+    coverage=None,
 ) -> ActivityMaps:
     """Compute :class:`ActivityMaps` of a motion-corrected movie.
 
@@ -56,6 +57,9 @@ def activity_maps(
         A pixel is active where denoised dF > threshold_sd * its noise SD.
     min_active_frames : int
         Runs of active frames shorter than this are ignored.
+    coverage : astrocalc.motion.Coverage, optional
+        A pixel is active (or below -threshold) only in the frames that hold recorded data
+        at it.
     """
     xp = model.xp
     t, h, w = movie.shape
@@ -77,6 +81,10 @@ def activity_maps(
         z = dff / sd
         up = open_runs(z > threshold_sd, min_active_frames, xp)[start - lo : stop - lo]
         down = open_runs(z < -threshold_sd, min_active_frames, xp)[start - lo : stop - lo]
+        if coverage is not None:
+            covered = coverage.frames(start, stop, xp)
+            up &= covered
+            down &= covered
         active_frames += up.sum(axis=0)
         negative += down.sum(axis=0)
         onsets = up[1:] & ~up[:-1]

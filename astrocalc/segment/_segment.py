@@ -42,7 +42,7 @@ def segment_movie(
     config: dict,
     events_config: dict,
     chunk_frames: int,
-    border_px: int = 0,
+    coverage=None,
     source: str | None = None,
 ) -> Segmentation:
     """Find microdomain, process and soma ROIs in a motion-corrected movie.
@@ -64,8 +64,10 @@ def segment_movie(
         at least one event by the event detector, so ROIs and events agree.
     chunk_frames : int
         Frames per streamed chunk.
-    border_px : int
-        Edge band excluded from activity ROIs (pixels), e.g. the largest motion shift.
+    coverage : astrocalc.motion.Coverage, optional
+        Which pixels of each frame hold recorded data after motion correction: a pixel is
+        active only in the frames that cover it, and ROIs lie where at least half of the
+        frames do, up to the field's edge. None: every pixel of every frame.
     source : str, optional
         The recording's name in messages (default: the movie's path). A recording
         without any ROI (no activity and no soma) gives empty labels and a warning.
@@ -83,6 +85,7 @@ def segment_movie(
         chunk_frames=chunk_frames,
         threshold_sd=config["active_threshold_sd"],
         min_active_frames=max(1, int(round(config["min_active_s"] * frame_rate_hz))),
+        coverage=coverage,
     )
     footprint_px = max(config["min_area_um2"] / px2, 2)
     min_area_px = max(footprint_px, config["min_area_px"])
@@ -94,11 +97,12 @@ def segment_movie(
         min_footprint_px=footprint_px,
         split_distance_px=config["split_distance_um"] / pixel_size_um,
         footprint_fraction=config["footprint_fraction"],
-        border_px=border_px,
-        allowed=structure_mask(masks, config=config, pixel_size_um=pixel_size_um),
+        allowed=_allowed(
+            structure_mask(masks, config=config, pixel_size_um=pixel_size_um), coverage
+        ),
     )
     if regions.max() > 0:
-        traces = extract_traces(movie, regions, xp, chunk_frames=chunk_frames)
+        traces = extract_traces(movie, regions, xp, chunk_frames=chunk_frames, coverage=coverage)
         keep = regions_with_events(traces, frame_rate_hz=frame_rate_hz, config=events_config)
         mapping = np.zeros(len(keep) + 1, np.uint32)
         mapping[1:][keep] = np.arange(1, keep.sum() + 1)
@@ -125,6 +129,14 @@ def segment_movie(
             config["min_active_s"],
         )
     return Segmentation(labels, compartments, masks, maps)
+
+
+def _allowed(structure, coverage):
+    """Where ROIs may lie: on the structure (or anywhere) and covered by enough frames."""
+    if coverage is None:
+        return structure
+    usable = coverage.usable()
+    return usable if structure is None else structure & usable
 
 
 def roi_table(labels: np.ndarray, compartments: list[str], *, pixel_size_um: float) -> pd.DataFrame:

@@ -1,0 +1,53 @@
+"""Which pixels of a motion-corrected frame hold recorded data.
+
+Undoing a displacement (dy, dx) moves the frame's content by (-dy, -dx): a band along the
+edges, as wide as the shift, then holds no recorded data (the correction fills it from
+the frame's reflected edge). Later stages use a pixel only in the frames that cover it,
+instead of dropping a band as wide as the largest shift from every frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Covered pixels of each corrected frame, from the rigid shifts (T, 2) of shifts.csv
+    (content displacement dy, dx in pixels; the corrected pixel (y, x) shows the recorded
+    pixel (y + dy, x + dx)) and the frame shape (Y, X)."""
+
+    shifts: np.ndarray
+    shape: tuple[int, int]
+
+    def _ranges(self, start: int, stop: int):
+        h, w = self.shape
+        dy, dx = self.shifts[start:stop, 0], self.shifts[start:stop, 1]
+        y0, y1 = np.ceil(-dy - 1e-3), np.floor(h - 1 - dy + 1e-3)
+        x0, x1 = np.ceil(-dx - 1e-3), np.floor(w - 1 - dx + 1e-3)
+        return y0, y1, x0, x1
+
+    def frames(self, start: int, stop: int, xp=np):
+        """Bool (stop - start, Y, X): True where frame ``t`` covers the pixel."""
+        h, w = self.shape
+        y0, y1, x0, x1 = (xp.asarray(a)[:, None] for a in self._ranges(start, stop))
+        y, x = xp.arange(h)[None], xp.arange(w)[None]
+        rows = (y >= y0) & (y <= y1)
+        cols = (x >= x0) & (x <= x1)
+        return rows[:, :, None] & cols[:, None, :]
+
+    def fraction(self) -> np.ndarray:
+        """(Y, X) share of the frames that cover each pixel."""
+        h, w = self.shape
+        y0, y1, x0, x1 = self._ranges(0, len(self.shifts))
+        y, x = np.arange(h), np.arange(w)
+        rows = ((y[None] >= y0[:, None]) & (y[None] <= y1[:, None])).astype(np.float64)
+        cols = ((x[None] >= x0[:, None]) & (x[None] <= x1[:, None])).astype(np.float64)
+        return rows.T @ cols / max(len(self.shifts), 1)
+
+    def usable(self, min_fraction: float = 0.5) -> np.ndarray:
+        """(Y, X) bool: pixels covered in at least ``min_fraction`` of the frames, where
+        ROIs and pixel events may lie (elsewhere too few frames hold data)."""
+        return self.fraction() >= min_fraction
