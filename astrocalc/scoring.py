@@ -233,3 +233,41 @@ def roi_placement(labels: np.ndarray, mean_image: np.ndarray, sd_image: np.ndarr
         "dark_share": float(dark[inside].mean()),
         "field_share": float(inside.mean()),
     }
+
+
+def score_detection(
+    truth,
+    labels: np.ndarray,
+    rois: pd.DataFrame,
+    events: pd.DataFrame,
+    pixel_events: pd.DataFrame,
+    pixel_footprints: pd.DataFrame,
+    *,
+    tolerance_s: float = 1.5,
+) -> dict:
+    """Segmentation and both event levels of one recording against its truth (either
+    generator's: ``labels``, ``soma_mask``, ``events``), every event level by the one
+    ROI-free rule of :func:`score_pixel_events` (ROI events with their ROI as footprint).
+
+    Returns microdomain_recall, roi_precision, roi_event_f1, roi_event_recall,
+    roi_event_precision, pixel_event_f1, pixel_event_recall, pixel_event_precision.
+    """
+    seg = roi_scores(truth.labels, labels, rois)
+    det, fp = roi_footprints(labels, events)
+    roi = score_pixel_events(
+        truth.events, truth.labels, truth.soma_mask, det, fp, tolerance_s=tolerance_s
+    )
+    pixel = score_pixel_events(
+        truth.events,
+        truth.labels,
+        truth.soma_mask,
+        pixel_events,
+        pixel_footprints,
+        tolerance_s=tolerance_s,
+    )
+    return {
+        "microdomain_recall": seg["microdomain_recall"],
+        "roi_precision": seg["roi_precision"],
+        **{f"roi_event_{k}": roi[k] for k in ("f1", "recall", "precision")},
+        **{f"pixel_event_{k}": pixel[k] for k in ("f1", "recall", "precision")},
+    }

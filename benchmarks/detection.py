@@ -60,8 +60,8 @@ from astrocalc.events import detect_pixel_events, find_events
 from astrocalc.io import open_movie
 from astrocalc.pipeline import run_events, run_motion, run_segmentation
 from astrocalc.scoring import (
-    roi_footprints,
     roi_scores,
+    score_detection,
     score_events,
     score_pixel_events,
     threshold_events,
@@ -163,23 +163,17 @@ def wave_share(truth) -> float:
 
 def ours(out: Path, truth) -> dict:
     """astrocalc's segmentation and both event levels, scored by the ROI-free rule."""
-    labels = tifffile.imread(out / "segmentation" / "rois.tif")
-    seg = roi_scores(truth.labels, labels, pd.read_csv(out / "segmentation" / "rois.csv"))
-    det, fp = roi_footprints(labels, pd.read_csv(out / "events" / "events.csv"))
-    roi = score_pixel_events(truth.events, truth.labels, truth.soma_mask, det, fp)
-    pixel = score_pixel_events(
-        truth.events,
-        truth.labels,
-        truth.soma_mask,
-        pd.read_csv(out / "events" / "pixel_events.csv"),
-        pd.read_csv(out / "events" / "pixel_footprints.csv"),
+    events = out / "events"
+    scores = score_detection(
+        truth,
+        tifffile.imread(out / "segmentation" / "rois.tif"),
+        pd.read_csv(out / "segmentation" / "rois.csv"),
+        pd.read_csv(events / "events.csv"),
+        pd.read_csv(events / "pixel_events.csv"),
+        pd.read_csv(events / "pixel_footprints.csv"),
     )
-    return {
-        "microdomain_recall": seg["microdomain_recall"],
-        "roi_precision": seg["roi_precision"],
-        "roi_event_f1": roi["f1"],
-        "pixel_event_f1": pixel["f1"],
-    }
+    keep = ["microdomain_recall", "roi_precision", "roi_event_f1", "pixel_event_f1"]
+    return {k: scores[k] for k in keep}
 
 
 def movie_noise(path: Path) -> float:

@@ -37,7 +37,7 @@ from skimage.morphology import disk
 from ..backend import scipy_module, to_numpy
 from ._classify import classify
 from ._components import ComponentTracker, PixelComponents
-from ._detect import hysteresis_runs, robust_noise, smooth
+from ._detect import hysteresis_runs, smooth, smoothing_gain
 from ._features import event_features
 from ._pixel_model import PixelModel, fit_pixel_model, model_settings, open_runs
 from ._propagation import propagation, split_by_onset
@@ -153,7 +153,7 @@ def detect_pixel_events(
             fs=fs,
             threshold_sd=config["threshold_sd"],
             min_active_frames=max(1, int(round(config["min_active_s"] * fs))),
-            coverage=coverage,
+            coverage=None if coverage is None else coverage.inset(2 * model.sigma_px),
             allowed=structure,
         )
 
@@ -357,7 +357,11 @@ def successive(sm, dff, onset: int, end: int, *, sigma_frames: float, split_sd: 
     while an earlier one has not yet decayed keeps the voxels active throughout, so the
     voxels alone make one event of both. Each later event's onset is where it rises
     through 10 % of its height above the trough."""
-    noise = float(robust_noise(sm[:, None], dff[:, None], sigma_frames)[0])
+    # white noise from frame differences: the trace is mostly event, so the spread of its
+    # lower half (robust_noise's other estimate) would be the event's own
+    d = np.diff(dff)
+    noise = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2)
+    noise *= smoothing_gain(sigma_frames)
     seg = sm[onset : end + 1]
     runs = hysteresis_runs(
         seg, high=-np.inf, low=-np.inf, min_frames=1, split_prominence=split_sd * noise

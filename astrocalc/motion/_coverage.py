@@ -1,14 +1,14 @@
 """Which pixels of a motion-corrected frame hold recorded data.
 
 Undoing a displacement (dy, dx) moves the frame's content by (-dy, -dx): a band along the
-edges, as wide as the shift, then holds no recorded data (the correction fills it from
-the frame's reflected edge). Later stages use a pixel only in the frames that cover it,
+edges, as wide as the shift, then holds no recorded data (the correction fills it with
+the frame's edge pixels). Later stages use a pixel only in the frames that cover it,
 instead of dropping a band as wide as the largest shift from every frame.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,12 +21,22 @@ class Coverage:
 
     shifts: np.ndarray
     shape: tuple[int, int]
+    margin_px: float = 0.0
+
+    def inset(self, margin_px: float) -> Coverage:
+        """The same, less ``margin_px`` along the uncovered side: for values that a spatial
+        filter of that reach mixes from neighbouring pixels. The field's own edges stay."""
+        return replace(self, margin_px=margin_px)
 
     def _ranges(self, start: int, stop: int):
         h, w = self.shape
+        m = self.margin_px
         dy, dx = self.shifts[start:stop, 0], self.shifts[start:stop, 1]
-        y0, y1 = np.ceil(-dy - 1e-3), np.floor(h - 1 - dy + 1e-3)
-        x0, x1 = np.ceil(-dx - 1e-3), np.floor(w - 1 - dx + 1e-3)
+        # a margin only where a band is uncovered
+        y0 = np.where(dy < -1e-3, np.ceil(-dy - 1e-3 + m), 0)
+        y1 = np.where(dy > 1e-3, np.floor(h - 1 - dy + 1e-3 - m), h - 1)
+        x0 = np.where(dx < -1e-3, np.ceil(-dx - 1e-3 + m), 0)
+        x1 = np.where(dx > 1e-3, np.floor(w - 1 - dx + 1e-3 - m), w - 1)
         return y0, y1, x0, x1
 
     def frames(self, start: int, stop: int, xp=np):

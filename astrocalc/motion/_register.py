@@ -63,8 +63,9 @@ def flag_outliers(corr: np.ndarray, decorrelation_ratio: float) -> np.ndarray:
     return loss > decorrelation_ratio * max(float(np.median(loss)), 1e-6)
 
 
-# pixels binned for the global intensity fit
-BIN_PX = 4
+# pixels binned for the global intensity fit, and its least-squares passes on the lower
+# 60 % of residuals before the robust reweighting
+BIN_PX, TRIM_PASSES = 4, 3
 
 
 def intensity_affine(frames, reference, *, border_px: int = 0, iterations: int = 4):
@@ -72,8 +73,9 @@ def intensity_affine(frames, reference, *, border_px: int = 0, iterations: int =
     ``frame ~ gain * reference + offset``: the frame-wide (global) intensity change.
 
     A robust regression of each frame on the reference over its pixels (least squares,
-    then ``iterations`` reweightings with Tukey's biweight at 4.685 robust SD of the
-    residuals; Holland & Welsch 1977, Commun Stat 6:813), so that pixels taking part in
+    refitted ``TRIM_PASSES`` times on the pixels below the 60th percentile of the
+    residuals, then ``iterations`` reweightings with Tukey's biweight at 4.685 robust SD of
+    the residuals; Holland & Welsch 1977, Commun Stat 6:813), so that pixels taking part in
     events, even a wave over the whole cell, are outliers that do not pull the fit, while
     a change of laser power or detector gain, photobleaching, or frames rescaled one by
     one (8-bit video exports) move every pixel and are followed. ``border_px`` leaves out
@@ -95,7 +97,7 @@ def intensity_affine(frames, reference, *, border_px: int = 0, iterations: int =
     f = f[:, ::step].astype(xp.float64)
     r = r[::step].astype(xp.float64)[None]
     weight = xp.ones(f.shape)
-    for i in range(iterations + 1):
+    for i in range(TRIM_PASSES + iterations + 1):
         total = weight.sum(axis=1, keepdims=True) + 1e-30
         mr = (weight * r).sum(axis=1, keepdims=True) / total
         mf = (weight * f).sum(axis=1, keepdims=True) / total
@@ -103,9 +105,14 @@ def intensity_affine(frames, reference, *, border_px: int = 0, iterations: int =
         var = (weight * dr * dr).sum(axis=1, keepdims=True)
         gain = (weight * dr * (f - mf)).sum(axis=1, keepdims=True) / xp.maximum(var, 1e-30)
         offset = mf - gain * mr
-        if i == iterations:
+        if i == TRIM_PASSES + iterations:
             break
         res = f - gain * r - offset
+        if i < TRIM_PASSES:
+            # events only add light: a start from the lower residuals is not pulled by
+            # them even when they cover a third of the field
+            weight = (res <= xp.percentile(res, 60.0, axis=1, keepdims=True)).astype(xp.float64)
+            continue
         scale = 1.4826 * xp.median(xp.abs(res), axis=1, keepdims=True) + 1e-12
         u = res / (4.685 * scale)
         weight = xp.where(xp.abs(u) < 1, (1 - u * u) ** 2, 0.0)

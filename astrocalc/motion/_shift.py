@@ -25,7 +25,7 @@ def shift_frames(frames, shifts):
         Corrected frames. The Fourier shift is exact for band-limited content and keeps
         the noise of every frame alike (an interpolating kernel would smooth frames by an
         amount that depends on the subpixel part of their shift); the frames are
-        reflect-padded first, so that content does not wrap around the edges.
+        edge-padded first, so that content does not wrap around the edges.
     """
     xp = array_namespace(frames, shifts)
     shifts = xp.asarray(shifts, dtype=xp.float32)
@@ -49,7 +49,9 @@ def _shift_batch(frames, shifts):
     ph, pw = next_fast_len(h + 2 * pad, real=True), next_fast_len(w + 2 * pad, real=True)
     frames = xp.asarray(frames, dtype=xp.float32)
     # at least `pad` on each side, up to a length the FFT handles fast
-    padded = xp.pad(frames, ((0, 0), (pad, ph - h - pad), (pad, pw - w - pad)), mode="reflect")
+    # edge padding: the band a shift uncovers repeats the nearest recorded pixels instead
+    # of mirroring structure from further in (see astrocalc.motion.Coverage)
+    padded = xp.pad(frames, ((0, 0), (pad, ph - h - pad), (pad, pw - w - pad)), mode="edge")
     fy = xp.fft.fftfreq(ph).astype(xp.float32)
     fx = xp.fft.rfftfreq(pw).astype(xp.float32)
     ramp_y = xp.exp(2j * xp.pi * fy[None, :] * shifts[:, 0:1]).astype(xp.complex64)

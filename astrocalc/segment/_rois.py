@@ -169,6 +169,19 @@ def merge_correlated(labels: np.ndarray, dff: np.ndarray, *, merge_r: float) -> 
     return relabel_sequential(mapping[labels])[0].astype(np.uint32)
 
 
+def surrounds(
+    labels: np.ndarray, exclude: np.ndarray, *, inner_px: float, outer_px: float
+) -> np.ndarray:
+    """The surround of each region: pixels between ``inner_px`` and ``outer_px`` from it
+    (nearest region wins), not in ``exclude`` (the structure, other regions). Label i is
+    region i's surround; a region may have none."""
+    if labels.max() == 0:
+        return np.zeros(labels.shape, np.uint32)
+    dist, (iy, ix) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
+    ring = (dist > inner_px) & (dist <= outer_px) & ~exclude & (labels == 0)
+    return np.where(ring, labels[iy, ix], 0).astype(np.uint32)
+
+
 def regions_with_events(traces: np.ndarray, *, frame_rate_hz: float, config: dict) -> np.ndarray:
     """True for each region (column of ``traces``) whose mean trace holds at least one event
     by the event detector (``config``: the ``events`` section). Pixel-level activity can
@@ -178,3 +191,13 @@ def regions_with_events(traces: np.ndarray, *, frame_rate_hz: float, config: dic
     keep = np.zeros(traces.shape[1], bool)
     keep[[j for j, *_ in found]] = True
     return keep
+
+
+def less_surround(traces: np.ndarray, surround: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """Region traces (T, N) less their surround's change (surround minus its mean), for the
+    regions that have a surround (``has``): a signal spread over a region and the
+    background around it alike (neuropil, light from out of focus) cancels, a microdomain's
+    own event does not."""
+    out = traces.astype(np.float64).copy()
+    out[:, has] -= surround[:, has] - surround[:, has].mean(axis=0)
+    return out

@@ -13,7 +13,13 @@ from ..events import running_baseline
 from ..events._pixel_model import fit_pixel_model, model_settings
 from ._activity import ActivityMaps, activity_maps
 from ._compartments import attach_soma, structural_masks, structure_mask
-from ._rois import find_active_regions, merge_correlated, regions_with_events
+from ._rois import (
+    find_active_regions,
+    less_surround,
+    merge_correlated,
+    regions_with_events,
+    surrounds,
+)
 from ._traces import extract_traces
 
 log = logging.getLogger(__name__)
@@ -85,7 +91,7 @@ def segment_movie(
         chunk_frames=chunk_frames,
         threshold_sd=config["active_threshold_sd"],
         min_active_frames=max(1, int(round(config["min_active_s"] * frame_rate_hz))),
-        coverage=coverage,
+        coverage=None if coverage is None else coverage.inset(2 * model.sigma_px),
     )
     footprint_px = max(config["min_area_um2"] / px2, 2)
     min_area_px = max(footprint_px, config["min_area_px"])
@@ -103,7 +109,13 @@ def segment_movie(
     )
     if regions.max() > 0:
         traces = extract_traces(movie, regions, xp, chunk_frames=chunk_frames, coverage=coverage)
-        keep = regions_with_events(traces, frame_rate_hz=frame_rate_hz, config=events_config)
+        keep = regions_with_events(
+            _less_background(
+                movie, xp, regions, traces, masks, pixel_size_um, chunk_frames, coverage
+            ),
+            frame_rate_hz=frame_rate_hz,
+            config=events_config,
+        )
         mapping = np.zeros(len(keep) + 1, np.uint32)
         mapping[1:][keep] = np.arange(1, keep.sum() + 1)
         regions, traces = mapping[regions], traces[:, keep]
@@ -129,6 +141,26 @@ def segment_movie(
             config["min_active_s"],
         )
     return Segmentation(labels, compartments, masks, maps)
+
+
+def _less_background(movie, xp, regions, traces, masks, pixel_size_um, chunk_frames, coverage):
+    """Region traces less the change of their surround off the structure (1-3 um away;
+    :func:`less_surround`), so that a region is kept for its own events, not for
+    background fluctuations it shares with its surroundings."""
+    exclude = ndimage.binary_dilation(
+        (masks > 0) | (regions > 0), iterations=max(1, int(round(1.0 / pixel_size_um)))
+    )
+    ring = surrounds(regions, exclude, inner_px=1.0 / pixel_size_um, outer_px=3.0 / pixel_size_um)
+    has = np.bincount(ring.ravel(), minlength=regions.max() + 1)[1:] >= 10
+    if not has.any():
+        return traces
+    ids = np.flatnonzero(has) + 1
+    mapping = np.zeros(regions.max() + 1, np.uint32)
+    mapping[ids] = np.arange(1, len(ids) + 1)
+    ring = np.where(np.isin(ring, ids), mapping[ring], 0)
+    surround = np.zeros(traces.shape, np.float32)
+    surround[:, has] = extract_traces(movie, ring, xp, chunk_frames=chunk_frames, coverage=coverage)
+    return less_surround(traces, surround, has)
 
 
 def _allowed(structure, coverage):

@@ -72,6 +72,21 @@ def test_touching_independent_events_are_split(tmp_path):
         assert np.isnan(e.speed_um_s)  # a patch lighting up at once does not propagate
 
 
+def test_successive_events_in_one_place_are_split(tmp_path):
+    """Two events in the same patch 4 s apart, the second before the first has decayed
+    (decay 3 s): the voxels stay active throughout, yet two events are found, each at its
+    own onset (one event starting at the first onset before)."""
+    rng = np.random.default_rng(3)
+    t = np.arange(400) / FS
+    movie = np.full((400, 60, 100), 200.0)
+    trace = _kernel(t, 10.0, decay=3.0) + _kernel(t, 14.0, decay=3.0)
+    movie[:, 20:40, 30:50] *= 1 + trace[:, None, None]
+    movie = np.clip(rng.poisson(movie) + rng.normal(0, 2, movie.shape), 0, None)
+    ev = _detect(_write(tmp_path, movie.astype(np.uint16))).events
+    assert len(ev) == 2, ev
+    assert ev.onset_s.to_numpy() == pytest.approx([10.0, 14.0], abs=0.5)
+
+
 def test_a_front_crossing_both_patches_is_one_event_with_its_speed(tmp_path):
     # 0.1 s per pixel of 0.4 um: 4 um/s along +x
     path = _write(tmp_path, _patch_movie([10.0, 10.0], spread_s_per_px=0.1))
