@@ -178,7 +178,7 @@ def ours(out: Path, truth) -> dict:
 
 def movie_noise(path: Path) -> float:
     """Median over pixels of the white-noise SD (frame differences, MAD) of a movie."""
-    with open_movie(path) as movie:
+    with open_movie(path, frame_rate_hz=1.0, pixel_size_um=1.0) as movie:
         frames = movie.read(0, min(movie.n_frames, 200)).astype(np.float64)
     d = np.diff(frames, axis=0)
     return float(np.median(1.4826 * np.median(np.abs(d - np.median(d, 0)), 0) / np.sqrt(2)))

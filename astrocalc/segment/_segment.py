@@ -98,7 +98,7 @@ def segment_movie(
     masks = structural_masks(maps.mean, soma_radius_px=config["soma_radius_um"] / pixel_size_um)
     regions = find_active_regions(
         maps.activations,
-        maps.max_minus_mean,
+        maps.max_minus_mean / maps.noise,
         min_area_px=min_area_px,
         min_footprint_px=footprint_px,
         split_distance_px=config["split_distance_um"] / pixel_size_um,
