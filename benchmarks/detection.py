@@ -120,14 +120,16 @@ def accuracy(noises, scales, seed, workdir: Path) -> pd.DataFrame:
 
 
 # (name, generator, settings): a synchronous and an asynchronous recording of each
-# generator, two more of the evaluation generator (one an 8-bit per-frame-normalised export)
+# generator (the demo's two for astrocalc.synth), two more of the evaluation generator (one
+# an 8-bit per-frame-normalised export). The evaluation seeds are held out: development
+# looked at seeds 1-4 only (docs/accuracy.md)
 CASES = [
     ("own sync", "synth", {"synchrony": 0.6, "seed": 1}),
     ("own async", "synth", {"synchrony": 0.1, "seed": 2}),
-    ("eval sync", "evalsynth", {"synchrony": 0.85, "seed": 1}),
-    ("eval async", "evalsynth", {"synchrony": 0.15, "seed": 2}),
-    ("eval mixed", "evalsynth", {"synchrony": 0.5, "seed": 3}),
-    ("eval 8-bit", "evalsynth", {"synchrony": 0.3, "seed": 4, "export": "uint8"}),
+    ("eval sync", "evalsynth", {"synchrony": 0.85, "seed": 21}),
+    ("eval async", "evalsynth", {"synchrony": 0.15, "seed": 22}),
+    ("eval mixed", "evalsynth", {"synchrony": 0.5, "seed": 23}),
+    ("eval 8-bit", "evalsynth", {"synchrony": 0.3, "seed": 24, "export": "uint8"}),
 ]
 TUNE_ON = "eval sync"
 

@@ -349,14 +349,18 @@ def footprint_traces(movie, model: PixelModel, events: list[_Event], *, chunk_fr
     return out
 
 
-def successive(sm, dff, onset: int, end: int, *, sigma_frames: float, split_sd: float):
+def successive(
+    sm, dff, onset: int, end: int, *, settled: int, sigma_frames: float, split_sd: float
+):
     """The events in quick succession within one pixel event's span ``onset..end`` of its
     smoothed footprint trace ``sm``: (onset, peak, end) frames, split at the troughs by
     the rule of ROI events (:func:`hysteresis_runs`: each peak rising ``split_sd`` noise
     SD and a share of its height above the trough). A later event in the same pixels
     while an earlier one has not yet decayed keeps the voxels active throughout, so the
-    voxels alone make one event of both. Each later event's onset is where it rises
-    through 10 % of its height above the trough."""
+    voxels alone make one event of both. Only troughs after ``settled`` (the last pixel's
+    onset) count: before it, bumps of the mean trace are a wave reaching further pixels.
+    Each later event's onset is where it rises through 10 % of its height above the
+    trough."""
     # white noise from frame differences: the trace is mostly event, so the spread of its
     # lower half (robust_noise's other estimate) would be the event's own
     d = np.diff(dff)
@@ -366,8 +370,14 @@ def successive(sm, dff, onset: int, end: int, *, sigma_frames: float, split_sd: 
     runs = hysteresis_runs(
         seg, high=-np.inf, low=-np.inf, min_frames=1, split_prominence=split_sd * noise
     )
+    runs = [r for k, r in enumerate(runs) if k == 0 or onset + r[0] > settled]
     if len(runs) <= 1:
         return [(onset, onset + int(np.argmax(seg)), end)]
+    # a run dropped above belongs to the kept one before it
+    ends = [r[0] - 1 for r in runs[1:]] + [runs[-1][2]]
+    runs = [
+        (a, a + int(np.argmax(seg[a : b + 1])), b) for (a, _, _), b in zip(runs, ends, strict=True)
+    ]
     out = []
     for k, (a, p, b) in enumerate(runs):
         if k:
@@ -404,6 +414,7 @@ def _measure(
             dff,
             ev.onset_frame - first,
             ev.end_frame - first,
+            settled=int(np.ceil(ev.onset.max())) - first,
             sigma_frames=smooth_s * fs,
             split_sd=split_sd,
         )
