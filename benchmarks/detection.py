@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import tempfile
 import time
@@ -188,7 +189,8 @@ def movie_noise(path: Path) -> float:
 
 def astrocast(python: str, movie: Path, work: Path, prominence: float, border: int, truth):
     """Run astroCaST on ``movie``; its F1 by the ROI-free rule and seconds per 1,000 frames."""
-    out = work / f"astrocast_{movie.parent.name}_{prominence:g}_{border}"
+    out = work / f"astrocast_{movie.parent.parent.name}_{prominence:g}_{border}"
+    shutil.rmtree(out, ignore_errors=True)  # the peer refuses an existing output folder
     runner = work / "astrocast_runner.py"
     runner.write_text(ASTROCAST_RUNNER)
     subprocess.run(
@@ -243,15 +245,28 @@ def side_by_side(workdir: Path, peer_python: str | None) -> pd.DataFrame:
     if peer_python:
         corrected, truth = runs[TUNE_ON]
         sd = movie_noise(corrected)
-        grid = [(k * sd, border) for k in (2, 4, 8, 16) for border in (0, 10)]
-        tuned = max(grid, key=lambda g: astrocast(peer_python, corrected, workdir, *g, truth)[0])
+        grid = [(k, border) for k in (2, 4, 8, 16) for border in (0, 10)]
+        k, border = max(
+            grid,
+            key=lambda g: astrocast(peer_python, corrected, workdir, g[0] * sd, g[1], truth)[0],
+        )
         print(
-            f"astroCaST tuned on {TUNE_ON!r}: temporal_prominence {tuned[0]:.3g} "
-            f"({tuned[0] / sd:g} x noise SD), exclude_border {tuned[1]}",
+            f"astroCaST tuned on {TUNE_ON!r}: temporal_prominence {k} x the movie's noise SD, "
+            f"exclude_border {border}",
             flush=True,
         )
-        peer = [astrocast(peer_python, *runs[name], workdir, *tuned) for name in table.recording]
-        # scored with the same movie-relative prominence on each recording
+        # the tuned prominence in each movie's own noise units (a further favour to the peer)
+        peer = [
+            astrocast(
+                peer_python,
+                runs[name][0],
+                workdir,
+                k * movie_noise(runs[name][0]),
+                border,
+                runs[name][1],
+            )
+            for name in table.recording
+        ]
         table["astrocast_f1"] = [f for f, _ in peer]
         table["astrocast_s_per_1k"] = [s for _, s in peer]
         best = table[["roi_event_f1", "pixel_event_f1"]].max(axis=1)

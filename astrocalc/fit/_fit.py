@@ -180,7 +180,8 @@ def fit_parameters(
     ci = {}
     if fitted:
         cov = np.linalg.pinv(jac.T @ jac)
-        log_se = np.sqrt(np.clip(np.diag(cov), 0, None))
+        # a barely sensitive parameter has an interval wider than floats hold: (0, inf)
+        log_se = np.minimum(np.sqrt(np.clip(np.diag(cov), 0, None)), 300.0)
         for p, s in zip(fitted, log_se, strict=True):
             ci[p] = (theta[p] * float(np.exp(-1.96 * s)), theta[p] * float(np.exp(1.96 * s)))
     return ParameterFit(

@@ -66,6 +66,8 @@ def flag_outliers(corr: np.ndarray, decorrelation_ratio: float) -> np.ndarray:
 # pixels binned for the global intensity fit, and its least-squares passes on the lower
 # 60 % of residuals before the robust reweighting
 BIN_PX, TRIM_PASSES = 4, 3
+# largest standard error of a fitted gain (relative) before the fit falls back to a scale
+MAX_GAIN_SE = 0.02
 
 
 def intensity_affine(frames, reference, *, border_px: int = 0, iterations: int = 4):
@@ -116,7 +118,14 @@ def intensity_affine(frames, reference, *, border_px: int = 0, iterations: int =
         scale = 1.4826 * xp.median(xp.abs(res), axis=1, keepdims=True) + 1e-12
         u = res / (4.685 * scale)
         weight = xp.where(xp.abs(u) < 1, (1 - u * u) ** 2, 0.0)
-    gain, offset = gain[:, 0], offset[:, 0]
+    # a reference without contrast (noise, or a flat field) cannot fix a slope, and a fit
+    # there would only add its own error to every frame: such frames are left as they are
+    res = f - gain * r - offset
+    spread = 1.4826 * xp.median(xp.abs(res), axis=1, keepdims=True)
+    slope_se = spread / xp.sqrt(var + 1e-30)
+    flat = (slope_se > MAX_GAIN_SE * xp.abs(gain))[:, 0]
+    gain = xp.where(flat, 1.0, gain[:, 0])
+    offset = xp.where(flat, 0.0, offset[:, 0])
     ok = gain > 0
     return xp.where(ok, gain, 1.0).astype(xp.float32), xp.where(ok, offset, 0.0).astype(xp.float32)
 

@@ -30,8 +30,9 @@ def find_active_regions(
     activations : int array (Y, X)
         Separate activations per pixel (see ``activity_maps``).
     peak_dff : array (Y, X)
-        Largest denoised dF of each pixel (the max-minus-mean image). Its smoothed local
-        maxima seed the watershed: each microdomain's largest event peaks at its centre,
+        Largest denoised dF of each pixel (the max-minus-mean image; the segmentation
+        stage gives it in units of each pixel's noise SD). Its smoothed local maxima seed
+        the watershed: each microdomain's largest event peaks at its centre,
         also where neighbours often fire together (time spent active would make one hill
         of two co-active neighbours).
     min_area_px : float
@@ -46,8 +47,8 @@ def find_active_regions(
     min_footprint_px : float, optional
         Smallest trimmed footprint kept (pixels); default ``min_area_px``.
     border_px : int
-        Band along the edges left out (pixels): where motion correction filled frames
-        with padding.
+        Band along the edges left out (pixels). The segmentation stage passes the motion
+        coverage through ``allowed`` instead.
     min_activations : int
         Pixels need at least this many activations.
     allowed : bool array (Y, X), optional

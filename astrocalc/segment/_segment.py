@@ -24,6 +24,9 @@ from ._traces import extract_traces
 
 log = logging.getLogger(__name__)
 
+# a region's surround: 1-3 um from it, off the (1 um widened) structure, at least 10 pixels
+SURROUND_UM, MIN_SURROUND_PX = (1.0, 3.0), 10
+
 
 @dataclass
 class Segmentation:
@@ -98,7 +101,7 @@ def segment_movie(
     masks = structural_masks(maps.mean, soma_radius_px=config["soma_radius_um"] / pixel_size_um)
     regions = find_active_regions(
         maps.activations,
-        maps.max_minus_mean / maps.noise,
+        maps.max_minus_mean,
         min_area_px=min_area_px,
         min_footprint_px=footprint_px,
         split_distance_px=config["split_distance_um"] / pixel_size_um,
@@ -144,14 +147,15 @@ def segment_movie(
 
 
 def _less_background(movie, xp, regions, traces, masks, pixel_size_um, chunk_frames, coverage):
-    """Region traces less the change of their surround off the structure (1-3 um away;
-    :func:`less_surround`), so that a region is kept for its own events, not for
+    """Region traces less the change of their surround off the structure (SURROUND_UM
+    away; :func:`less_surround`), so that a region is kept for its own events, not for
     background fluctuations it shares with its surroundings."""
+    inner, outer = (d / pixel_size_um for d in SURROUND_UM)
     exclude = ndimage.binary_dilation(
-        (masks > 0) | (regions > 0), iterations=max(1, int(round(1.0 / pixel_size_um)))
+        (masks > 0) | (regions > 0), iterations=max(1, int(round(inner)))
     )
-    ring = surrounds(regions, exclude, inner_px=1.0 / pixel_size_um, outer_px=3.0 / pixel_size_um)
-    has = np.bincount(ring.ravel(), minlength=regions.max() + 1)[1:] >= 10
+    ring = surrounds(regions, exclude, inner_px=inner, outer_px=outer)
+    has = np.bincount(ring.ravel(), minlength=regions.max() + 1)[1:] >= MIN_SURROUND_PX
     if not has.any():
         return traces
     ids = np.flatnonzero(has) + 1
