@@ -77,16 +77,19 @@ def _brightest_puncta(movie_path, n=10):
 
 def test_astrocast_puncta_are_found(astrocast):
     movie, out = astrocast
-    # most of the brightest puncta lie on microdomain or process ROIs (the ROIs cover
+    # many of the brightest puncta lie on microdomain or process ROIs (the ROIs cover
     # under 10 % of the field, so chance would put about one of ten there); those missed
-    # are slow rises or decays that fill most of this 9 s recording
+    # are slow rises or decays that fill most of this 9 s recording. 4 since issue 15
+    # (was 5): segmentation seeded by each pixel's peak dF, not its time spent active,
+    # which on the independent generator separates co-active neighbours
+    # (docs/accuracy.md); on this 75-frame dF crop it finds one punctum fewer
     labels = tifffile.imread(out / "segmentation" / "rois.tif")
     rois = pd.read_csv(out / "segmentation" / "rois.csv")
     active = np.isin(labels, rois.roi_id[rois.compartment != "soma"])
     puncta = _brightest_puncta(movie)
     on_rois = int(active[tuple(puncta.T)].sum())
     assert active.mean() < 0.1
-    assert on_rois >= 5, f"{on_rois} of the 10 brightest puncta on ROIs"
+    assert on_rois >= 4, f"{on_rois} of the 10 brightest puncta on ROIs"
     # pixel-level events happen on the puncta too: each punctum on a ROI is covered by
     # at least one pixel event
     fp = pd.read_csv(out / "events" / "pixel_footprints.csv")
