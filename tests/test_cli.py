@@ -256,7 +256,10 @@ def test_movie_without_activity(tmp_path):
         "correlation/clusters.csv": ["roi_id", "cluster"],
     }.items():
         read = pd.read_csv(out / table)
-        assert len(read) == 0, table
+        # pixel-level detection needs no ROI: over the whole 48 x 48 field (motion
+        # correction's edge band included since issue 15) these 12 s of pure noise cross
+        # its 3 and 5 SD thresholds at a couple of places
+        assert len(read) <= (2 if table == "events/pixel_events.csv" else 0), table
         assert list(read.columns[: len(first_columns)]) == first_columns, table
     traces = pd.read_csv(out / "events" / "traces.csv")
     assert list(traces.columns) == ["frame", "time_s"] and len(traces) == 120
