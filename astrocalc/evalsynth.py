@@ -11,11 +11,12 @@ What differs from :mod:`astrocalc.synth`:
 
 - **Morphology** from a branching model: primary processes leave an elliptical soma as
   persistent random walks that taper and fork, and run past the field's edge; a haze of
-  fine processes around them. The cell may sit anywhere in the field.
+  fine processes around them. The soma lies in the middle half of the field.
 - **Microdomains anywhere** on the processes, the field's edge included, as elongated
   Gaussian blobs of 0.5-1.4 um SD at random orientations.
 - **Events** with a different time course, ``(1 - exp(-t/rise)) * exp(-t/decay)`` scaled to
-  unit peak, rise 0.1-1 s and decay 0.5-20 s (log-uniform), dF/F 0.2-2 (log-normal); local
+  unit peak, rise time constant 0.05-0.5 s (log-uniform), decay 0.5-20 s (log-normal,
+  median 1.5 s), dF/F 0.2-2 (log-normal); local
   events, events shared by clusters of 2-3 neighbouring microdomains (co-active
   neighbours), and waves that spread from a random start at 5-30 um/s and recruit most
   microdomains and the soma. Each microdomain rests between its events at least
@@ -104,20 +105,21 @@ class EvalTruth:
 # ---------------------------------------------------------------------------- morphology
 
 
-def _branches(rng, soma_yx, soma_r, extent, step, um_px):
-    """Polyline points (y, x, radius) of a tapering, forking process tree, in pixels."""
+def _branches(rng, soma_yx, soma_r, extent, step, um):
+    """Polyline points (y, x, radius) of a tapering, forking process tree, in pixels
+    (``um``: pixels per um): primary processes 0.8-1.3 um in radius, thinning to 0.3 um."""
     points = []
     stack = []
     for angle in rng.uniform(0, 2 * np.pi, rng.integers(5, 9)):
         start = soma_yx + soma_r * np.array([np.sin(angle), np.cos(angle)])
-        stack.append((start, angle, rng.uniform(0.8, 1.3) * um_px, 0))
+        stack.append((start, angle, rng.uniform(0.8, 1.3) * um, 0))
     while stack:
         pos, angle, radius, depth = stack.pop()
         length = rng.uniform(0.4, 1.0) * extent / (depth + 1)
         for _ in range(int(length / step)):
             angle += rng.normal(0, 0.12)
             pos = pos + step * np.array([np.sin(angle), np.cos(angle)])
-            radius = max(radius * 0.99, 0.3 * um_px)
+            radius = max(radius * 0.99, 0.3 * um)
             points.append((pos[0], pos[1], radius))
             if depth < 3 and rng.random() < 0.025:
                 stack.append(
@@ -135,11 +137,11 @@ def _morphology(rng, canvas, margin, px_um):
     """Resting brightness (canvas), soma and process masks, and the process points."""
     h, w = canvas
     um = 1.0 / px_um  # pixels per um
-    # the soma anywhere in the field, 10 um in from its edges at most
+    # the soma in the middle half of the field, its processes reaching past the edges
     inner = np.array([h, w]) - 2 * margin
     soma_yx = margin + rng.uniform(0.25, 0.75, 2) * inner
     soma_r = rng.uniform(4.0, 6.0) * um
-    pts = _branches(rng, soma_yx, soma_r, extent=0.9 * max(inner), step=0.5 * um, um_px=um)
+    pts = _branches(rng, soma_yx, soma_r, extent=0.9 * max(inner), step=0.5 * um, um=um)
     yy, xx = np.mgrid[:h, :w]
     e = rng.uniform(0.7, 1.0)
     tilt = rng.uniform(0, np.pi)
@@ -148,7 +150,6 @@ def _morphology(rng, canvas, margin, px_um):
     v = -dy * np.sin(tilt) + dx * np.cos(tilt)
     soma = (u / soma_r) ** 2 + (v / (e * soma_r)) ** 2 <= 1.0
     tree = np.zeros(canvas, np.float32)
-    um_px = um
     for y, x, r in pts:
         iy, ix = int(round(y)), int(round(x))
         rr = int(np.ceil(r))
@@ -156,7 +157,7 @@ def _morphology(rng, canvas, margin, px_um):
         if y0 >= y1 or x0 >= x1:
             continue
         disk = (yy[y0:y1, x0:x1] - y) ** 2 + (xx[y0:y1, x0:x1] - x) ** 2 <= r * r
-        tree[y0:y1, x0:x1] = np.maximum(tree[y0:y1, x0:x1], disk * min(0.4 + r / um_px / 2, 1.0))
+        tree[y0:y1, x0:x1] = np.maximum(tree[y0:y1, x0:x1], disk * min(0.4 + r / um / 2, 1.0))
     # fine processes: a spongy haze within about 3 um of the branches
     near = ndimage.gaussian_filter((tree > 0).astype(np.float32), 3.0 * um) > 0.05
     sponge = ndimage.gaussian_filter(rng.random(canvas).astype(np.float32), 0.8)

@@ -71,30 +71,14 @@ def test_microdomains_reach_the_edge_and_waves_follow_synchrony():
 
 
 def test_global_intensity_change_and_8bit_export():
-    movie16, truth = evalsynth.make_movie(
-        shape=(48, 48),
-        n_frames=300,
-        n_domains=4,
-        decline=0.4,
-        n_steps=1,
-        step_size=0.2,
-        seed=2,
-        motion_px=0,
-    )
+    scene = {"shape": (48, 48), "n_frames": 300, "n_domains": 4, "seed": 2, "motion_px": 0}
+    change = {"decline": 0.4, "n_steps": 1, "step_size": 0.2}
+    movie16, truth = evalsynth.make_movie(**scene, **change)
     gain = truth.global_gain
     assert gain[-1] < gain[0] and np.abs(np.diff(gain)).max() > 0.1  # slow decline and a step
     level = movie16.reshape(len(movie16), -1).mean(axis=1) - truth.params.offset
     assert np.corrcoef(level, gain)[0, 1] > 0.95
-    movie8, _ = evalsynth.make_movie(
-        shape=(48, 48),
-        n_frames=300,
-        n_domains=4,
-        decline=0.4,
-        n_steps=1,
-        step_size=0.2,
-        seed=2,
-        export="uint8",
-    )
+    movie8, _ = evalsynth.make_movie(**scene, **change, export="uint8")
     assert movie8.dtype == np.uint8
     assert (movie8.reshape(300, -1).min(axis=1) == 0).all()
     assert (movie8.reshape(300, -1).max(axis=1) == 255).all()
