@@ -90,14 +90,15 @@ def test_astrocast_puncta_are_found(astrocast):
     on_rois = int(active[tuple(puncta.T)].sum())
     assert active.mean() < 0.1
     assert on_rois >= 4, f"{on_rois} of the 10 brightest puncta on ROIs"
-    # pixel-level events happen on the puncta too: each punctum on a ROI is covered by
-    # at least one pixel event
+    # pixel-level events happen on the puncta too: most puncta on a ROI (3 of the 4 since
+    # issue 15, when pixel events were kept to the mean image's structure) are covered
+    # by at least one pixel event
     fp = pd.read_csv(out / "events" / "pixel_footprints.csv")
     covered = np.zeros(labels.shape, bool)
     covered[fp.y.to_numpy(), fp.x.to_numpy()] = True
     covered = ndimage.binary_dilation(covered, iterations=1)
     hit = covered[tuple(puncta[active[tuple(puncta.T)]].T)]
-    assert hit.mean() >= 0.8, hit
+    assert hit.mean() >= 0.75, hit
     contrast, labels, _ = _std_contrast(movie, out)
     assert contrast > 2.0, f"ROI/background temporal-SD ratio {contrast:.2f}"
     # ROIs sit on puncta of the max-minus-mean image: brighter there than around them
