@@ -31,11 +31,16 @@ def robust_noise(smoothed: np.ndarray, raw: np.ndarray, sigma_frames: float) -> 
     the baseline's level), and the white-noise SD from first differences of the raw trace
     scaled by the smoothing gain.
     """
-    gain = smoothing_gain(sigma_frames)
-    d = np.diff(raw, axis=0)
-    white = 1.4826 * np.median(np.abs(d - np.median(d, axis=0)), axis=0) / np.sqrt(2) * gain
     low, mid = np.percentile(smoothed, [15.87, 50], axis=0)
-    return np.maximum(mid - low, white) + 1e-12
+    return np.maximum(mid - low, white_noise(raw, sigma_frames)) + 1e-12
+
+
+def white_noise(raw: np.ndarray, sigma_frames: float) -> np.ndarray:
+    """White-noise SD of traces (T, ...) after Gaussian smoothing by ``sigma_frames``, from
+    their frame-to-frame differences (MAD): events, being slow, barely enter it."""
+    d = np.diff(raw, axis=0)
+    mad = np.median(np.abs(d - np.median(d, axis=0)), axis=0)
+    return 1.4826 * mad / np.sqrt(2) * smoothing_gain(sigma_frames)
 
 
 def hysteresis_runs(

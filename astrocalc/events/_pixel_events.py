@@ -37,7 +37,7 @@ from skimage.morphology import disk
 from ..backend import scipy_module, to_numpy
 from ._classify import classify
 from ._components import ComponentTracker, PixelComponents
-from ._detect import hysteresis_runs, smooth, smoothing_gain
+from ._detect import hysteresis_runs, smooth, white_noise
 from ._features import event_features
 from ._pixel_model import PixelModel, fit_pixel_model, model_settings, open_runs
 from ._propagation import propagation, split_by_onset
@@ -361,11 +361,9 @@ def successive(
     onset) count: before it, bumps of the mean trace are a wave reaching further pixels.
     Each later event's onset is where it rises through 10 % of its height above the
     trough."""
-    # white noise from frame differences: the trace is mostly event, so the spread of its
-    # lower half (robust_noise's other estimate) would be the event's own
-    d = np.diff(dff)
-    noise = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2)
-    noise *= smoothing_gain(sigma_frames)
+    # white noise only: the trace is mostly event, so the spread of its lower half
+    # (robust_noise's other estimate) would be the event's own
+    noise = float(white_noise(dff, sigma_frames))
     seg = sm[onset : end + 1]
     runs = hysteresis_runs(
         seg, high=-np.inf, low=-np.inf, min_frames=1, split_prominence=split_sd * noise
