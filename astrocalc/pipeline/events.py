@@ -13,7 +13,7 @@ import tifffile
 from ..events import detect_pixel_events, find_events
 from ..io.outputs import StageOutput, write_csv
 from ..io.tiff import open_movie
-from ..segment import extract_traces, structure_mask
+from ..segment import corrected_traces, structure_mask
 from ._common import (
     StageClock,
     backend,
@@ -49,8 +49,16 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
     ) as movie:
         movie.progress_label = "events"
         coverage = motion_coverage(out, movie.shape[1:])
-        raw = extract_traces(
-            movie, labels, xp, chunk_frames=config["chunk_frames"], coverage=coverage
+        masks = tifffile.imread(require(out / "segmentation" / "compartments.tif", "segment"))
+        raw = corrected_traces(
+            movie,
+            labels,
+            masks > 0,
+            xp,
+            pixel_size_um=px,
+            coefficient=config["events"]["neuropil_coefficient"],
+            chunk_frames=config["chunk_frames"],
+            coverage=coverage,
         )
         if config["pixel_events"]["enabled"]:
             pixel = detect_pixel_events(
@@ -65,7 +73,7 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
                 labels=labels,
                 coverage=coverage,
                 structure=structure_mask(
-                    tifffile.imread(out / "segmentation" / "compartments.tif"),
+                    masks,
                     config=config["segmentation"],
                     pixel_size_um=px,
                 ),

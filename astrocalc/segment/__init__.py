@@ -1,8 +1,11 @@
-"""Segmentation: summary images, microdomain ROIs from activity, soma and process masks."""
+"""Segmentation: summary images, microdomain ROIs from the footprints of events, soma and
+process masks, neuropil-corrected traces."""
 
 from ._activity import ActivityMaps, activity_maps
 from ._compartments import PROCESS, SOMA, attach_soma, structural_masks, structure_mask
-from ._rois import adjacent_pairs, find_active_regions, merge_correlated
+from ._event_footprints import RiseHits, microdomain_regions, rois_from_hits, window_hits
+from ._neuropil import corrected_traces, less_neuropil, neuropil_rings
+from ._rois import adjacent_pairs, merge_correlated, regions_with_events
 from ._segment import Segmentation, roi_table, segment_movie
 from ._traces import RoiAverager, extract_traces
 
@@ -10,16 +13,23 @@ __all__ = [
     "PROCESS",
     "SOMA",
     "ActivityMaps",
+    "RiseHits",
     "RoiAverager",
     "Segmentation",
     "activity_maps",
     "adjacent_pairs",
     "attach_soma",
+    "corrected_traces",
     "extract_traces",
-    "find_active_regions",
+    "less_neuropil",
     "merge_correlated",
+    "microdomain_regions",
+    "neuropil_rings",
     "roi_table",
+    "regions_with_events",
+    "rois_from_hits",
     "segment_movie",
     "structural_masks",
     "structure_mask",
+    "window_hits",
 ]

@@ -41,6 +41,7 @@ def activity_maps(
     threshold_sd: float,
     min_active_frames: int,
     coverage=None,
+    hits=None,
 ) -> ActivityMaps:
     """Compute :class:`ActivityMaps` of a motion-corrected movie.
 
@@ -94,6 +95,8 @@ def activity_maps(
         peak = xp.maximum(peak, core.max(axis=0))
         # local correlation on the temporally smoothed, spatially unsmoothed dF
         hp = (smooth_time(raw, smooth_frames, xp) - base)[start - lo : stop - lo]
+        if hits is not None:
+            hits.feed(core, up)
         s1 += hp.sum(axis=0)
         s2 += (hp * hp).sum(axis=0)
         for c, (dy, dx) in zip(cross, _NEIGHBOURS, strict=True):

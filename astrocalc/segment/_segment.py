@@ -9,23 +9,16 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from ..backend import to_numpy
 from ..events import running_baseline
 from ..events._pixel_model import fit_pixel_model, model_settings
 from ._activity import ActivityMaps, activity_maps
 from ._compartments import attach_soma, structural_masks, structure_mask
-from ._rois import (
-    find_active_regions,
-    less_surround,
-    merge_correlated,
-    regions_with_events,
-    surrounds,
-)
-from ._traces import extract_traces
+from ._event_footprints import RiseHits, microdomain_regions
+from ._neuropil import corrected_traces
+from ._rois import merge_correlated, regions_with_events
 
 log = logging.getLogger(__name__)
-
-# a region's surround: 1-3 um from it, off the (1 um widened) structure, at least 10 pixels
-SURROUND_UM, MIN_SURROUND_PX = (1.0, 3.0), 10
 
 
 @dataclass
@@ -88,6 +81,16 @@ def segment_movie(
         chunk_frames=chunk_frames,
         **model_settings(config, frame_rate_hz=frame_rate_hz, pixel_size_um=pixel_size_um),
     )
+    min_px = max(config["min_area_um2"] / px2, 2, config["min_area_px"])
+    hits = RiseHits(
+        to_numpy(model.sd),
+        to_numpy(model.mean_raw),
+        window_frames=max(1, int(round(config["event_window_s"] * frame_rate_hz))),
+        threshold_sd=config["active_threshold_sd"],
+        split_px=config["split_distance_um"] / pixel_size_um,
+        footprint_fraction=config["footprint_fraction"],
+        min_px=min_px,
+    )
     maps = activity_maps(
         movie,
         model,
@@ -95,30 +98,33 @@ def segment_movie(
         threshold_sd=config["active_threshold_sd"],
         min_active_frames=max(1, int(round(config["min_active_s"] * frame_rate_hz))),
         coverage=None if coverage is None else coverage.inset(2 * model.sigma_px),
+        hits=hits,
     )
     footprint_px = max(config["min_area_um2"] / px2, 2)
-    min_area_px = max(footprint_px, config["min_area_px"])
     masks = structural_masks(maps.mean, soma_radius_px=config["soma_radius_um"] / pixel_size_um)
-    regions = find_active_regions(
-        maps.activations,
-        maps.max_minus_mean,
-        min_area_px=min_area_px,
-        min_footprint_px=footprint_px,
-        split_distance_px=config["split_distance_um"] / pixel_size_um,
-        footprint_fraction=config["footprint_fraction"],
+    regions = microdomain_regions(
+        hits.finish(),
+        movie.shape[1:],
+        split_px=config["split_distance_um"] / pixel_size_um,
+        min_px=min_px,
         allowed=_allowed(
             structure_mask(masks, config=config, pixel_size_um=pixel_size_um), coverage
         ),
     )
     if regions.max() > 0:
-        traces = extract_traces(movie, regions, xp, chunk_frames=chunk_frames, coverage=coverage)
-        keep = regions_with_events(
-            _less_background(
-                movie, xp, regions, traces, masks, pixel_size_um, chunk_frames, coverage
-            ),
-            frame_rate_hz=frame_rate_hz,
-            config=events_config,
+        # neuropil-corrected as in the events stage, so that a region is kept for its own
+        # events, not for background fluctuations it shares with its surroundings
+        traces = corrected_traces(
+            movie,
+            regions,
+            masks > 0,
+            xp,
+            pixel_size_um=pixel_size_um,
+            coefficient=events_config["neuropil_coefficient"],
+            chunk_frames=chunk_frames,
+            coverage=coverage,
         )
+        keep = regions_with_events(traces, frame_rate_hz=frame_rate_hz, config=events_config)
         mapping = np.zeros(len(keep) + 1, np.uint32)
         mapping[1:][keep] = np.arange(1, keep.sum() + 1)
         regions, traces = mapping[regions], traces[:, keep]
@@ -144,27 +150,6 @@ def segment_movie(
             config["min_active_s"],
         )
     return Segmentation(labels, compartments, masks, maps)
-
-
-def _less_background(movie, xp, regions, traces, masks, pixel_size_um, chunk_frames, coverage):
-    """Region traces less the change of their surround off the structure (SURROUND_UM
-    away; :func:`less_surround`), so that a region is kept for its own events, not for
-    background fluctuations it shares with its surroundings."""
-    inner, outer = (d / pixel_size_um for d in SURROUND_UM)
-    exclude = ndimage.binary_dilation(
-        (masks > 0) | (regions > 0), iterations=max(1, int(round(inner)))
-    )
-    ring = surrounds(regions, exclude, inner_px=inner, outer_px=outer)
-    has = np.bincount(ring.ravel(), minlength=regions.max() + 1)[1:] >= MIN_SURROUND_PX
-    if not has.any():
-        return traces
-    ids = np.flatnonzero(has) + 1
-    mapping = np.zeros(regions.max() + 1, np.uint32)
-    mapping[ids] = np.arange(1, len(ids) + 1)
-    ring = np.where(np.isin(ring, ids), mapping[ring], 0)
-    surround = np.zeros(traces.shape, np.float32)
-    surround[:, has] = extract_traces(movie, ring, xp, chunk_frames=chunk_frames, coverage=coverage)
-    return less_surround(traces, surround, has)
 
 
 def _allowed(structure, coverage):

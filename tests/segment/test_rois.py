@@ -1,13 +1,18 @@
 import numpy as np
+from scipy import ndimage
+from skimage.segmentation import relabel_sequential
 
+from astrocalc import config
 from astrocalc.scoring import match_rois
 from astrocalc.segment import (
     PROCESS,
     SOMA,
+    RiseHits,
     adjacent_pairs,
     attach_soma,
-    find_active_regions,
     merge_correlated,
+    microdomain_regions,
+    regions_with_events,
     structural_masks,
 )
 
@@ -17,36 +22,74 @@ def _blob(shape, cy, cx, r):
     return np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r * r))
 
 
-def test_planted_regions_are_found_and_split():
-    """Three microdomains, two of them touching and always active together, one of those
-    at 40 % of the other's brightness: each is its own ROI at its own half maximum."""
-    shape = (60, 60)
+def _kernel(n, onset, rise=2.0, decay=15.0):
+    t = np.arange(n, dtype=float) - onset
+    return np.where(t >= 0, (1 - np.exp(-np.clip(t, 0, None) / rise)) * np.exp(-t / decay), 0.0)
+
+
+def _regions(dff, level, *, allowed=None, window=10, noise=0.05, seed=0):
+    """Microdomain regions of a movie of dF (T, Y, X) with noise of SD ``noise`` after the
+    denoising (a 3-frame mean and a Gaussian of 1 pixel, as the pixel model's), every pixel
+    active where that exceeds 3.5 SD for 3 frames."""
+    rng = np.random.default_rng(seed)
+    white = ndimage.gaussian_filter(rng.standard_normal(dff.shape), (0, 1, 1))
+    white = ndimage.uniform_filter1d(white, 3, axis=0)
+    dff = ndimage.uniform_filter1d(dff, 3, axis=0) + noise * white / white.std(axis=0)
+    up = ndimage.minimum_filter1d(dff > 3.5 * noise, 3, axis=0)
+    hits = RiseHits(
+        np.full(level.shape, noise), level, window_frames=window, threshold_sd=3.5, split_px=4
+    )
+    for start in range(0, len(dff), 37):  # blocks that do not align with the windows
+        hits.feed(dff[start : start + 37], up[start : start + 37])
+    labels = microdomain_regions(hits.finish(), level.shape, split_px=4, min_px=10, allowed=allowed)
+    # as in the segmentation stage, a region is kept if its mean trace holds an event
+    traces = np.stack([dff[:, labels == k].mean(axis=1) for k in range(1, labels.max() + 1)], 1)
+    keep = regions_with_events(
+        traces + 10.0, frame_rate_hz=10.0, config=config.defaults()["events"]
+    )
+    return relabel_sequential(np.where(np.isin(labels, np.flatnonzero(keep) + 1), labels, 0))[0]
+
+
+def test_a_dim_microdomain_beside_a_bright_one_is_its_own_roi():
+    """Three microdomains, two touching (12 px apart), one of those at 40 % of the other's
+    brightness; the two fire alone and together, the dim one's events fall on the bright
+    one's decay. Each is its own ROI, matching its half-maximum footprint (IoU >= 0.5)."""
+    shape, n = (60, 60), 600
     centres = [(15, 15), (15, 27), (40, 40)]
     gains = [1.0, 0.4, 0.8]
-    peak = sum(g * _blob(shape, cy, cx, 2.5) for g, (cy, cx) in zip(gains, centres, strict=True))
-    activations = (peak > 0.1).astype(int) * 3
-    labels = find_active_regions(activations, peak, min_area_px=5, split_distance_px=4)
+    onsets = [[20, 150, 300, 450], [60, 157, 330, 500], [100, 400]]
+    blobs = [_blob(shape, cy, cx, 2.5) for cy, cx in centres]
+    dff = sum(
+        g * sum(_kernel(n, o) for o in on)[:, None, None] * b[None]
+        for g, on, b in zip(gains, onsets, blobs, strict=True)
+    )
+    level = np.full(shape, 10.0)
+    labels = _regions(dff, level)
     truth = np.zeros(shape, np.uint16)
-    for k, (cy, cx) in enumerate(centres, start=1):
-        truth[_blob(shape, cy, cx, 2.5) >= 0.5] = k
+    for k, b in enumerate(blobs, start=1):
+        truth[b >= 0.5] = k
     assert labels.max() == 3
     assert len(match_rois(truth, labels, min_iou=0.5)) == 3
 
 
-def test_border_band_small_specks_and_background_are_ignored():
-    act = np.zeros((40, 40), int)
-    act[0:3, 10:16] = 2  # in the motion border
-    act[20, 20] = 5  # one pixel
-    peak = act.astype(float)
-    labels = find_active_regions(act, peak, min_area_px=4, split_distance_px=3, border_px=3)
-    assert labels.max() == 0
-    act[25:35, 25:35] = 3  # a large active patch, but off the astrocyte's structure
-    allowed = np.zeros(act.shape, bool)
-    allowed[:, :20] = True
-    settings = {"min_area_px": 4, "split_distance_px": 3, "border_px": 3}
-    assert find_active_regions(act, act.astype(float), **settings).max() == 1
-    labels = find_active_regions(act, act.astype(float), allowed=allowed, **settings)
-    assert labels.max() == 0
+def test_a_change_of_the_whole_field_makes_no_roi_and_rois_stay_on_the_structure():
+    """A 30 % step in the whole field's intensity (laser power; every pixel in proportion
+    to its brightness, over a dark offset) makes no ROI; of two microdomains with events,
+    the one off the astrocyte's structure (``allowed``) makes none; a one-pixel speck
+    makes none."""
+    shape, n = (60, 60), 400
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    level = 20.0 + 30.0 * np.exp(-(((yy - 30) / 12.0) ** 2)) + 5.0 * (xx / 60)
+    step = np.where(np.arange(n) >= 205, 0.3, 0.0)
+    dff = step[:, None, None] * (level - 20.0 + 5)[None]
+    for onset in (50, 150, 300):
+        dff += (_kernel(n, onset) * 1.0)[:, None, None] * _blob(shape, 30, 20, 2.5)[None]
+        dff += (_kernel(n, onset + 20) * 1.0)[:, None, None] * _blob(shape, 10, 45, 2.5)[None]
+    dff[100:140, 50, 50] += 2.0
+    allowed = np.abs(yy - 30) < 12
+    labels = _regions(dff, level, allowed=allowed)
+    assert labels.max() == 1
+    assert labels[30, 20] == 1
 
 
 def test_merge_correlated_touching_rois():

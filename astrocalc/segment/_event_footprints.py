@@ -1,0 +1,252 @@
+"""Microdomain ROIs from the footprints of individual events.
+
+A microdomain is the place where events recur with the same footprint. Each event is seen
+where it rises: in every window of frames, the rise of each pixel's denoised dF (the
+window's maximum less the previous window's mean, in noise SD) has a local maximum at the
+centre of each event that starts there, also when a brighter neighbour is still decaying
+or fires at the same time (the maximum of dF over the whole recording, by contrast, is
+one hill for a dim microdomain beside a bright one). Each such rise is a *hit*: its peak
+and its footprint (the pixels of its watershed cell whose rise reaches a fraction of its
+peak). ROIs are the places where hits recur, each keeping the pixels covered by at least
+half of its hits' footprints. This follows the event-based view of AQuA (Wang et al. 2019
+Nat Neurosci 22:1936) and astroCaST (Reitman et al. 2023), where events, not pixels'
+summed activity, define where activity lies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+from scipy.spatial import cKDTree
+from skimage.feature import peak_local_max
+from skimage.morphology import disk
+from skimage.segmentation import relabel_sequential, watershed
+
+from ..backend import to_numpy
+from ._rois import _drop_small, _largest_piece
+
+# a microdomain's ROI: the pixels covered by at least this share of its events' footprints
+VOTE_FRACTION = 0.5
+# a microdomain is where events recur: one rise alone is not enough (an event rising over
+# two windows makes two)
+MIN_HITS = 2
+
+
+@dataclass
+class Hit:
+    y: int
+    x: int
+    rise_sd: float
+    pixels: np.ndarray  # flat indices of its footprint
+
+
+@dataclass
+class RiseHits:
+    """Collects the hits of a movie streamed in consecutive blocks of frames.
+
+    Parameters
+    ----------
+    sd, level : float arrays (Y, X)
+        Each pixel's noise SD (of the denoised dF) and resting intensity.
+    window_frames : int
+        Frames per window; a rise is measured from the previous window's mean to this
+        window's maximum, so it spans up to two windows (an event's rise, not its decay).
+    threshold_sd : float
+        Smallest rise (noise SD) of a hit's peak; the peak must also be active (above the
+        activity threshold for the minimum run) in the window.
+    split_px : float
+        Rises closer than this (pixels) in one window are one hit.
+    footprint_fraction : float
+        A hit's footprint: the pixels of its cell whose rise reaches this fraction of its
+        peak's.
+
+    min_px : float
+        Hits with smaller footprints are left out (the tail of a rise that the previous
+        window held, or noise).
+
+    A change of the whole field's intensity (laser power, detector gain, a step in an
+    8-bit export's scaling) raises every pixel at once in proportion to its brightness;
+    it is estimated in each window by a robust regression of the rise on the resting
+    intensity (:func:`astrocalc.motion.intensity_affine`: events are outliers) and taken
+    out, so that it makes no hits.
+    """
+
+    sd: np.ndarray
+    level: np.ndarray
+    window_frames: int
+    threshold_sd: float
+    split_px: float
+    footprint_fraction: float = 0.5
+    min_px: float = 1
+    hits: list[Hit] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._max = self._sum = self._up = None
+        self._n = 0
+        self._previous = None
+        self._disk = disk(max(1, int(round(self.split_px / 2))))
+        self._sd = np.maximum(np.asarray(self.sd, np.float64), 1e-12)
+        self._level = np.asarray(self.level, np.float64)
+
+    def feed(self, dff, up) -> None:
+        """Add consecutive frames: ``dff`` the denoised dF (intensity units), ``up`` where
+        each pixel is active (bool), both (n, Y, X) on any backend."""
+        i = 0
+        while i < len(dff):
+            take = min(self.window_frames - self._n, len(dff) - i)
+            seg, act = dff[i : i + take], up[i : i + take]
+            if self._n == 0:
+                self._max, self._sum, self._up = seg.max(axis=0), seg.sum(axis=0), act.any(axis=0)
+            else:
+                self._max = np.maximum(self._max, seg.max(axis=0))
+                self._sum = self._sum + seg.sum(axis=0)
+                self._up = self._up | act.any(axis=0)
+            self._n += take
+            i += take
+            if self._n == self.window_frames:
+                self._close()
+
+    def finish(self) -> list[Hit]:
+        if self._n:
+            self._close()
+        return self.hits
+
+    def _close(self) -> None:
+        top = self._less_global(to_numpy(self._max).astype(np.float64))
+        before = 0.0 if self._previous is None else self._previous
+        self._previous = self._less_global(to_numpy(self._sum).astype(np.float64) / self._n)
+        self._n = 0
+        rise = top - before
+        self.hits.extend(
+            window_hits(
+                rise / self._sd,
+                top / self._sd,
+                to_numpy(self._up),
+                threshold_sd=self.threshold_sd,
+                footprint_fraction=self.footprint_fraction,
+                neighbourhood=self._disk,
+                shape=rise,
+                min_px=self.min_px,
+            )
+        )
+
+    def _less_global(self, image: np.ndarray) -> np.ndarray:
+        from ..motion import intensity_affine  # deferred: motion imports the registration
+
+        # the window's image as intensities (rest + change) against the resting image
+        gain, offset = intensity_affine((self._level + image)[None], self._level)
+        return image - ((float(gain[0]) - 1) * self._level + float(offset[0]))
+
+
+def window_hits(
+    rise: np.ndarray,
+    top: np.ndarray,
+    active: np.ndarray,
+    *,
+    threshold_sd: float,
+    footprint_fraction: float,
+    neighbourhood: np.ndarray,
+    shape: np.ndarray | None = None,
+    min_px: float = 1,
+) -> list[Hit]:
+    """The hits of one window: local maxima of ``rise`` (within ``neighbourhood``) that
+    reach ``threshold_sd``, are active, and rose by at least half their level ``top`` (a
+    new event, not the noise on a decaying one); each with the pixels of its watershed
+    cell on ``shape`` (default ``rise``) that reach ``footprint_fraction`` of its peak's,
+    if they are at least ``min_px``. The stream detects on the rise in noise SD and draws
+    footprints on the rise in intensity: in noise SD, the bright centre of a microdomain,
+    whose shot noise is largest, would be flattened and its footprint widened."""
+    shape = rise if shape is None else shape
+    peak = active & (rise >= threshold_sd) & (rise >= 0.5 * top)
+    if not peak.any():
+        return []
+    peak &= rise == ndimage.maximum_filter(rise, footprint=neighbourhood)
+    peak &= shape > 0
+    ys, xs = np.nonzero(peak)
+    if not len(ys):
+        return []
+    markers = np.zeros(rise.shape, np.int32)
+    markers[ys, xs] = np.arange(1, len(ys) + 1)
+    height = shape[ys, xs]
+    cells = watershed(-shape, markers, mask=shape >= footprint_fraction * height.min())
+    level = np.r_[np.inf, footprint_fraction * height]
+    inside = (cells > 0) & (shape >= level[cells])
+    flat = np.flatnonzero(inside)
+    owner = cells.ravel()[flat]
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(1, len(ys) + 2))
+    return [
+        Hit(int(y), int(x), float(rise[y, x]), flat[order[bounds[k] : bounds[k + 1]]])
+        for k, (y, x) in enumerate(zip(ys, xs, strict=True))
+        if bounds[k + 1] - bounds[k] >= min_px
+    ]
+
+
+def rois_from_hits(
+    hits: list[Hit],
+    shape: tuple[int, int],
+    *,
+    split_px: float,
+    vote_fraction: float = VOTE_FRACTION,
+    allowed: np.ndarray | None = None,
+) -> np.ndarray:
+    """Label the places where hits recur.
+
+    Seeds are the local maxima (at least ``split_px`` apart) of the smoothed density of
+    hit peaks inside ``allowed``; each hit belongs to the nearest seed within ``split_px``.
+    A seed's ROI is the pixels covered by at least ``vote_fraction`` of its hits'
+    footprints (a pixel claimed by several seeds goes to the one whose hits cover it most
+    often). Returns int labels (Y, X), 0 = none, before any size filter.
+    """
+    labels = np.zeros(shape, np.int64)
+    if not hits:
+        return labels
+    ys = np.array([h.y for h in hits])
+    xs = np.array([h.x for h in hits])
+    count = np.zeros(shape, np.float64)
+    np.add.at(count, (ys, xs), 1.0)
+    density = ndimage.gaussian_filter(count, 1.0)
+    seeds = peak_local_max(
+        density,
+        min_distance=max(int(round(split_px)), 1),
+        threshold_abs=0.5 / (2 * np.pi),  # half of one hit's smoothed peak
+        labels=None if allowed is None else allowed.astype(np.int32),
+        exclude_border=False,
+    )
+    if not len(seeds):
+        return labels
+    dist, owner = cKDTree(seeds).query(np.c_[ys, xs], distance_upper_bound=split_px)
+    near = np.isfinite(dist)
+    best = np.zeros(shape[0] * shape[1], np.float64)
+    flat_labels = labels.ravel()
+    for k in range(len(seeds)):
+        mine = np.flatnonzero(near & (owner == k))
+        if len(mine) < MIN_HITS:
+            continue
+        pixels, votes = np.unique(
+            np.concatenate([hits[i].pixels for i in mine]), return_counts=True
+        )
+        share = votes / len(mine)
+        take = (share >= vote_fraction) & (share > best[pixels])
+        best[pixels[take]] = share[take]
+        flat_labels[pixels[take]] = k + 1
+    if allowed is not None:
+        labels[~allowed] = 0
+    return labels
+
+
+def microdomain_regions(
+    hits: list[Hit],
+    shape: tuple[int, int],
+    *,
+    split_px: float,
+    min_px: float,
+    allowed: np.ndarray | None = None,
+) -> np.ndarray:
+    """Microdomain regions (uint32 labels 1..N) from hits (:func:`rois_from_hits`): the
+    largest connected piece of each, at least ``min_px`` pixels."""
+    labels = rois_from_hits(hits, shape, split_px=split_px, allowed=allowed)
+    labels = _drop_small(_largest_piece(labels), min_px)
+    return relabel_sequential(labels)[0].astype(np.uint32)
