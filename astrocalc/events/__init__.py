@@ -18,7 +18,7 @@ from ._pixel_events import (
     PixelEvents,
     detect_pixel_events,
 )
-from ._pixel_model import PixelModel, fit_pixel_model
+from ._pixel_model import PixelModel, fit_pixel_model, less_global
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -40,6 +40,7 @@ __all__ = [
     "event_features",
     "find_events",
     "hysteresis_runs",
+    "less_global",
     "per_roi_summary",
     "robust_noise",
     "running_baseline",

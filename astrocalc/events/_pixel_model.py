@@ -91,6 +91,7 @@ class PixelModel:
     sigma_px: float
     smooth_frames: int
     xp: object
+    frame_wide: bool = False  # dF and noise less each frame's frame-wide change
 
     @property
     def overlap(self) -> int:
@@ -107,8 +108,10 @@ class PixelModel:
         )
 
     def dff(self, block, lo: int):
-        """Denoised dF of frames ``lo:lo + len(block)``."""
-        return self.denoised(block) - self.baseline.at(lo, lo + len(block))
+        """Denoised dF of frames ``lo:lo + len(block)`` (less each frame's frame-wide
+        change where the model was fitted with ``frame_wide=True``)."""
+        dff = self.denoised(block) - self.baseline.at(lo, lo + len(block))
+        return less_global(dff, self.mean_smooth) if self.frame_wide else dff
 
     def excluding(self, pixel, first, last, *, block_elements: int = 2**20) -> PixelModel:
         """The model with its baseline refitted without the frames ``first[i]..last[i]`` of
@@ -146,6 +149,19 @@ class PixelModel:
         return replace(self, baseline=baseline)
 
 
+def less_global(dff, level):
+    """dF frames (n, Y, X) less their frame-wide change: a change of laser power, detector
+    gain or of an 8-bit export's scaling moves every pixel at once in proportion to its
+    resting intensity ``level`` (Y, X) over a dark offset, which a running baseline follows
+    only with its window's delay. Each frame (rest + dF) is regressed on the resting image
+    robustly (:func:`astrocalc.motion.intensity_affine`: pixels in events, even a wave
+    over much of the cell, are outliers), and the fitted gain and offset are taken out."""
+    from ..motion import intensity_affine  # deferred: motion imports the registration
+
+    gain, offset = intensity_affine(level + dff, level)
+    return dff - ((gain - 1)[:, None, None] * level + offset[:, None, None])
+
+
 def _stream_bins(movie, xp, *, chunk_frames, sigma_px, b):
     """Bin means of the spatially smoothed movie, and the movie's smoothed and raw mean
     images. Bins are aligned to multiples of ``b`` frames whatever the chunk size, and the
@@ -181,6 +197,7 @@ def fit_pixel_model(
     smooth_frames: int,
     baseline_window_frames: float,
     baseline_percentile: float,
+    frame_wide: bool = False,
 ) -> PixelModel:
     """Per-pixel running baseline and noise SD of a motion-corrected movie.
 
@@ -198,6 +215,9 @@ def fit_pixel_model(
         Temporal box smoothing (frames).
     baseline_window_frames, baseline_percentile : float
         Running-percentile baseline (frames, percent).
+    frame_wide : bool
+        Take each frame's frame-wide change (:func:`less_global`) out of the dF, and out
+        of the dF the noise is estimated from.
 
     Noise: from a sample of short frame windows spread over the movie, the larger of the
     white-noise SD (frame-to-frame differences, scaled by the box smoothing) and the spread
@@ -231,6 +251,8 @@ def fit_pixel_model(
     df = windows[:, :k].mean(axis=1) - xp.concatenate(
         [baseline.at(int(i) + (k - 1) // 2, int(i) + (k - 1) // 2 + 1) for i in starts]
     )
+    if frame_wide:
+        df = less_global(df, mean_smooth)
     low, mid = xp.percentile(df, xp.asarray([15.87, 50.0]), axis=0)
     sd = xp.maximum(white, mid - low) + 1e-6 * float(xp.abs(mean_smooth).mean() + 1)
     return PixelModel(
@@ -245,6 +267,7 @@ def fit_pixel_model(
         sigma_px=sigma_px,
         smooth_frames=k,
         xp=xp,
+        frame_wide=frame_wide,
     )
 
 

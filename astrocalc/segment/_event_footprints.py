@@ -25,6 +25,7 @@ from skimage.morphology import disk
 from skimage.segmentation import relabel_sequential, watershed
 
 from ..backend import to_numpy
+from ..events import less_global
 from ._rois import _drop_small, _largest_piece
 
 # a microdomain's ROI: the pixels covered by at least this share of its events' footprints
@@ -68,9 +69,9 @@ class RiseHits:
 
     A change of the whole field's intensity (laser power, detector gain, a step in an
     8-bit export's scaling) raises every pixel at once in proportion to its brightness;
-    it is estimated in each window by a robust regression of the rise on the resting
-    intensity (:func:`astrocalc.motion.intensity_affine`: events are outliers) and taken
-    out, so that it makes no hits.
+    it is taken out of each window's maximum and mean
+    (:func:`astrocalc.events.less_global`), so that it makes no hits. (Taken out frame by
+    frame instead, as pixel-level events do, it made more ROIs in synchronous recordings.)
     """
 
     sd: np.ndarray
@@ -133,11 +134,7 @@ class RiseHits:
         )
 
     def _less_global(self, image: np.ndarray) -> np.ndarray:
-        from ..motion import intensity_affine  # deferred: motion imports the registration
-
-        # the window's image as intensities (rest + change) against the resting image
-        gain, offset = intensity_affine((self._level + image)[None], self._level)
-        return image - ((float(gain[0]) - 1) * self._level + float(offset[0]))
+        return less_global(image[None], self._level)[0]
 
 
 def window_hits(
