@@ -18,7 +18,7 @@ from ._pixel_events import (
     PixelEvents,
     detect_pixel_events,
 )
-from ._pixel_model import PixelModel, fit_pixel_model, less_global
+from ._pixel_model import PixelModel, fit_pixel_model, frame_wide_change, less_global
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -39,6 +39,7 @@ __all__ = [
     "detect_in_traces",
     "event_features",
     "find_events",
+    "frame_wide_change",
     "hysteresis_runs",
     "less_global",
     "per_roi_summary",

@@ -92,6 +92,7 @@ class PixelModel:
     smooth_frames: int
     xp: object
     frame_wide: bool = False  # dF and noise less each frame's frame-wide change
+    median: object = None  # (Y, X) median of the denoised dF (noise sample), backend array
 
     @property
     def overlap(self) -> int:
@@ -149,16 +150,22 @@ class PixelModel:
         return replace(self, baseline=baseline)
 
 
-def less_global(dff, level):
-    """dF frames (n, Y, X) less their frame-wide change: a change of laser power, detector
+def frame_wide_change(dff, level):
+    """The frame-wide change of dF frames (n, Y, X): a change of laser power, detector
     gain or of an 8-bit export's scaling moves every pixel at once in proportion to its
     resting intensity ``level`` (Y, X) over a dark offset, which a running baseline follows
     only with its window's delay. Each frame (rest + dF) is regressed on the resting image
     robustly (:func:`astrocalc.motion.intensity_affine`: pixels in events, even a wave
-    over much of the cell, are outliers), and the fitted gain and offset are taken out."""
+    over much of the cell, are outliers). Returns (gain, offset), (n,) each:
+    ``dF ~ (gain - 1) * level + offset`` (1 and 0 without a change)."""
     from ..motion import intensity_affine  # deferred: motion imports the registration
 
-    gain, offset = intensity_affine(level + dff, level)
+    return intensity_affine(level + dff, level)
+
+
+def less_global(dff, level):
+    """dF frames (n, Y, X) less their frame-wide change (:func:`frame_wide_change`)."""
+    gain, offset = frame_wide_change(dff, level)
     return dff - ((gain - 1)[:, None, None] * level + offset[:, None, None])
 
 
@@ -262,6 +269,7 @@ def fit_pixel_model(
         window_frames=baseline_window_frames,
         percentile=baseline_percentile,
         sd=sd.astype(xp.float32),
+        median=mid.astype(xp.float32),
         mean_smooth=mean_smooth,
         mean_raw=mean_raw,
         sigma_px=sigma_px,

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..io.imagej_rois import write_roi_zip
 from ..io.outputs import StageOutput, write_csv
@@ -21,6 +22,26 @@ from ._common import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def frame_wide_table(frame_wide: np.ndarray, frame_rate_hz: float) -> pd.DataFrame:
+    """global.csv: frame, time_s, gain, offset of each frame's frame-wide change against the
+    resting image (dF ~ (gain - 1) * rest + offset; 1 and 0 where there is none)."""
+    n = len(frame_wide)
+    return pd.DataFrame(
+        {
+            "frame": np.arange(n),
+            "time_s": np.arange(n) / frame_rate_hz,
+            "gain": frame_wide[:, 0],
+            "offset": frame_wide[:, 1],
+        }
+    )
+
+
+def read_frame_wide(out: Path) -> np.ndarray:
+    """(T, 2) gain, offset from segmentation/global.csv."""
+    table = pd.read_csv(require(out / "segmentation" / "global.csv", "segment"))
+    return table[["gain", "offset"]].to_numpy(np.float64)
 
 
 def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
@@ -60,6 +81,7 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
             (seg.maps.active_frames / seg.maps.n_frames).astype(np.float32),
             pixel_size_um=px,
         )
+        write_csv(tmp / "global.csv", frame_wide_table(seg.maps.frame_wide, fs))
         write_roi_zip(tmp / "rois.zip", seg.labels)
         plot_rois(seg.summary, seg.labels, seg.compartments, tmp / "rois.png", pixel_size_um=px)
         write_stage_record(
@@ -68,6 +90,10 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
                 n_rois=len(table),
                 compartments=table.compartment.value_counts().to_dict(),
                 uncovered_px=int((~coverage.usable()).sum()),
+                frame_wide_gain_range=[
+                    float(seg.maps.frame_wide[:, 0].min()),
+                    float(seg.maps.frame_wide[:, 0].max()),
+                ],
                 source=rec["input"],
             ),
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import to_numpy
-from ..events._pixel_model import PixelModel, open_runs, smooth_time
+from ..events._pixel_model import PixelModel, frame_wide_change, open_runs, smooth_time
 
 
 @dataclass
@@ -25,9 +25,12 @@ class ActivityMaps:
     local_corr: np.ndarray  # mean correlation of each pixel's dF with its 8 neighbours
     active_frames: np.ndarray  # frames spent active (dF above threshold)
     activations: np.ndarray  # number of separate activations (runs of active frames)
-    negative_frames: np.ndarray  # frames below -threshold: the noise-only false-positive level
+    negative_frames: (
+        np.ndarray
+    )  # frames active in the mirror image about the median dF: noise alone
     noise: np.ndarray  # SD of the denoised dF
     n_frames: int
+    frame_wide: np.ndarray  # (T, 2) gain, offset of each frame's frame-wide change
 
 
 _NEIGHBOURS = ((0, 1), (1, -1), (1, 0), (1, 1))  # the other four follow by symmetry
@@ -75,13 +78,16 @@ def activity_maps(
     cross = [xp.zeros((h, w), xp.float64) for _ in _NEIGHBOURS]
     overlap = max(smooth_frames, min_active_frames) + 1
     previous_last = xp.zeros((h, w), bool)
+    frame_wide = np.zeros((t, 2), np.float32)
     for start, stop, lo, block in movie.chunks(chunk_frames, overlap=overlap):
         raw = xp.asarray(block)
         base = baseline.at(lo, lo + len(raw))
         dff = model.denoised(raw) - base
         z = dff / sd
         up = open_runs(z > threshold_sd, min_active_frames, xp)[start - lo : stop - lo]
-        down = open_runs(z < -threshold_sd, min_active_frames, xp)[start - lo : stop - lo]
+        # the mirror image of activity about each pixel's median dF: noise alone
+        mirror = (2 * model.median - dff) / sd
+        down = open_runs(mirror > threshold_sd, min_active_frames, xp)[start - lo : stop - lo]
         if coverage is not None:
             covered = coverage.frames(start, stop, xp)
             up &= covered
@@ -92,11 +98,14 @@ def activity_maps(
         activations += onsets.sum(axis=0) + (up[0] & ~previous_last)
         previous_last = up[-1]
         core = dff[start - lo : stop - lo]
+        gain, offset = frame_wide_change(core, model.mean_smooth)
+        frame_wide[start:stop] = np.c_[to_numpy(gain), to_numpy(offset)]
         peak = xp.maximum(peak, core.max(axis=0))
         # local correlation on the temporally smoothed, spatially unsmoothed dF
         hp = (smooth_time(raw, smooth_frames, xp) - base)[start - lo : stop - lo]
         if hits is not None:
-            hits.feed(core, up)
+            # frames filled by motion correction (edge padding) carry no event
+            hits.feed(core if coverage is None else xp.where(covered, core, 0), up, down)
         s1 += hp.sum(axis=0)
         s2 += (hp * hp).sum(axis=0)
         for c, (dy, dx) in zip(cross, _NEIGHBOURS, strict=True):
@@ -124,6 +133,7 @@ def activity_maps(
         negative_frames=to_numpy(negative),
         noise=to_numpy(sd).astype(np.float32),
         n_frames=t,
+        frame_wide=frame_wide,
     )
 
 

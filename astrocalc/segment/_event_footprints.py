@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
-from scipy.spatial import cKDTree
 from skimage.feature import peak_local_max
 from skimage.morphology import disk
 from skimage.segmentation import relabel_sequential, watershed
@@ -30,9 +29,8 @@ from ._rois import _drop_small, _largest_piece
 
 # a microdomain's ROI: the pixels covered by at least this share of its events' footprints
 VOTE_FRACTION = 0.5
-# a microdomain is where events recur: one rise alone is not enough (an event rising over
-# two windows makes two)
-MIN_HITS = 2
+# hits kept where decoys (noise) make at most this share of them
+FDR = 0.1
 
 
 @dataclass
@@ -81,55 +79,93 @@ class RiseHits:
     split_px: float
     footprint_fraction: float = 0.5
     min_px: float = 1
+    median: np.ndarray | None = None
     hits: list[Hit] = field(default_factory=list)
+    decoys: list[float] = field(default_factory=list)
 
     def __post_init__(self):
-        self._max = self._sum = self._up = None
+        self._max = self._min = self._sum = self._up = self._down = None
         self._n = 0
         self._previous = None
         self._disk = disk(max(1, int(round(self.split_px / 2))))
         self._sd = np.maximum(np.asarray(self.sd, np.float64), 1e-12)
+        self._median = 0.0 if self.median is None else np.asarray(self.median, np.float64)
         self._level = np.asarray(self.level, np.float64)
 
-    def feed(self, dff, up) -> None:
+    def feed(self, dff, up, down=None) -> None:
         """Add consecutive frames: ``dff`` the denoised dF (intensity units), ``up`` where
-        each pixel is active (bool), both (n, Y, X) on any backend."""
+        each pixel is active and ``down`` where its mirror image about its median dF
+        (``median``) is (bool), all (n, Y, X) on any backend. ``down`` gives the decoys
+        (see :meth:`finish`)."""
+        down = up & False if down is None else down
         i = 0
         while i < len(dff):
             take = min(self.window_frames - self._n, len(dff) - i)
-            seg, act = dff[i : i + take], up[i : i + take]
+            seg = dff[i : i + take]
+            act, neg = up[i : i + take].any(axis=0), down[i : i + take].any(axis=0)
             if self._n == 0:
-                self._max, self._sum, self._up = seg.max(axis=0), seg.sum(axis=0), act.any(axis=0)
+                self._max, self._min, self._sum = seg.max(axis=0), seg.min(axis=0), seg.sum(axis=0)
+                self._up, self._down = act, neg
             else:
                 self._max = np.maximum(self._max, seg.max(axis=0))
+                self._min = np.minimum(self._min, seg.min(axis=0))
                 self._sum = self._sum + seg.sum(axis=0)
-                self._up = self._up | act.any(axis=0)
+                self._up, self._down = self._up | act, self._down | neg
             self._n += take
             i += take
             if self._n == self.window_frames:
                 self._close()
 
     def finish(self) -> list[Hit]:
+        """The hits, those below the false-discovery threshold left out.
+
+        Noise makes hits too, more the more pixels and windows a recording has. Its rate is
+        read from the recording itself: the same search on the dF mirrored about each
+        pixel's median finds only noise (events only add light; an event's decay ends at
+        the baseline and does not cross it). The smallest rise at which such decoys are at
+        most ``FDR`` of the hits found, counting one decoy more than seen (so that a few
+        hits without decoys do not pass), is the threshold: target-decoy estimation (Elias
+        & Gygi 2007 Nat Methods 4:207) with the knockoff+ count (Barber & Candes 2015 Ann
+        Stat 43:2055). On pure noise nothing passes it; a recording needs at least
+        1 / FDR hits for any to pass."""
         if self._n:
             self._close()
-        return self.hits
+        if not self.hits:
+            return self.hits
+        rise = np.sort([h.rise_sd for h in self.hits])[::-1]
+        decoys = np.sort(self.decoys)[::-1]
+        n_decoys = np.searchsorted(-decoys, -rise, side="right")  # decoys >= each rise
+        ok = 1 + n_decoys <= FDR * np.arange(1, len(rise) + 1)
+        if not ok.any():
+            return []
+        level = rise[np.flatnonzero(ok).max()]
+        return [h for h in self.hits if h.rise_sd >= level]
 
     def _close(self) -> None:
         top = self._less_global(to_numpy(self._max).astype(np.float64))
+        low = self._less_global(to_numpy(self._min).astype(np.float64))
         before = 0.0 if self._previous is None else self._previous
         self._previous = self._less_global(to_numpy(self._sum).astype(np.float64) / self._n)
         self._n = 0
+        settings = {
+            "threshold_sd": self.threshold_sd,
+            "footprint_fraction": self.footprint_fraction,
+            "neighbourhood": self._disk,
+            "min_px": self.min_px,
+        }
         rise = top - before
         self.hits.extend(
-            window_hits(
-                rise / self._sd,
-                top / self._sd,
-                to_numpy(self._up),
-                threshold_sd=self.threshold_sd,
-                footprint_fraction=self.footprint_fraction,
-                neighbourhood=self._disk,
-                shape=rise,
-                min_px=self.min_px,
+            window_hits(rise / self._sd, top / self._sd, to_numpy(self._up), shape=rise, **settings)
+        )
+        fall = before - low
+        self.decoys.extend(
+            h.rise_sd
+            for h in window_hits(
+                fall / self._sd,
+                (2 * self._median - low) / self._sd,
+                to_numpy(self._down),
+                shape=fall,
+                **settings,
             )
         )
 
@@ -169,7 +205,7 @@ def window_hits(
     height = shape[ys, xs]
     cells = watershed(-shape, markers, mask=shape >= footprint_fraction * height.min())
     level = np.r_[np.inf, footprint_fraction * height]
-    inside = (cells > 0) & (shape >= level[cells])
+    inside = (cells > 0) & (shape >= level[cells]) & active
     flat = np.flatnonzero(inside)
     owner = cells.ravel()[flat]
     order = np.argsort(owner, kind="stable")
@@ -192,7 +228,8 @@ def rois_from_hits(
     """Label the places where hits recur.
 
     Seeds are the local maxima (at least ``split_px`` apart) of the smoothed density of
-    hit peaks inside ``allowed``; each hit belongs to the nearest seed within ``split_px``.
+    hit peaks inside ``allowed``; each hit belongs to the seed nearest to its peak among
+    those its footprint covers (none if it covers none).
     A seed's ROI is the pixels covered by at least ``vote_fraction`` of its hits'
     footprints (a pixel claimed by several seeds goes to the one whose hits cover it most
     often). Returns int labels (Y, X), 0 = none, before any size filter.
@@ -214,13 +251,12 @@ def rois_from_hits(
     )
     if not len(seeds):
         return labels
-    dist, owner = cKDTree(seeds).query(np.c_[ys, xs], distance_upper_bound=split_px)
-    near = np.isfinite(dist)
+    owner = _owners(hits, seeds, shape)
     best = np.zeros(shape[0] * shape[1], np.float64)
     flat_labels = labels.ravel()
     for k in range(len(seeds)):
-        mine = np.flatnonzero(near & (owner == k))
-        if len(mine) < MIN_HITS:
+        mine = np.flatnonzero(owner == k)
+        if not len(mine):
             continue
         pixels, votes = np.unique(
             np.concatenate([hits[i].pixels for i in mine]), return_counts=True
@@ -232,6 +268,21 @@ def rois_from_hits(
     if allowed is not None:
         labels[~allowed] = 0
     return labels
+
+
+def _owners(hits: list[Hit], seeds: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Index of each hit's seed (-1: none): the nearest to its peak of those its footprint
+    covers."""
+    seed_at = np.zeros(shape[0] * shape[1], np.int64)
+    seed_at[seeds[:, 0] * shape[1] + seeds[:, 1]] = np.arange(1, len(seeds) + 1)
+    owner = np.full(len(hits), -1)
+    for i, hit in enumerate(hits):
+        covered = seed_at[hit.pixels]
+        covered = covered[covered > 0] - 1
+        if len(covered):
+            d = (seeds[covered, 0] - hit.y) ** 2 + (seeds[covered, 1] - hit.x) ** 2
+            owner[i] = covered[np.argmin(d)]
+    return owner
 
 
 def microdomain_regions(

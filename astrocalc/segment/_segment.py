@@ -90,6 +90,7 @@ def segment_movie(
         split_px=config["split_distance_um"] / pixel_size_um,
         footprint_fraction=config["footprint_fraction"],
         min_px=min_px,
+        median=to_numpy(model.median),
     )
     maps = activity_maps(
         movie,
@@ -123,6 +124,8 @@ def segment_movie(
             coefficient=events_config["neuropil_coefficient"],
             chunk_frames=chunk_frames,
             coverage=coverage,
+            frame_wide=maps.frame_wide,
+            level=maps.mean,
         )
         keep = regions_with_events(traces, frame_rate_hz=frame_rate_hz, config=events_config)
         mapping = np.zeros(len(keep) + 1, np.uint32)

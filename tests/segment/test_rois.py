@@ -36,13 +36,22 @@ def _regions(dff, level, *, allowed=None, window=10, noise=0.05, seed=0):
     white = ndimage.uniform_filter1d(white, 3, axis=0)
     dff = ndimage.uniform_filter1d(dff, 3, axis=0) + noise * white / white.std(axis=0)
     up = ndimage.minimum_filter1d(dff > 3.5 * noise, 3, axis=0)
+    median = np.median(dff, axis=0)
+    down = ndimage.minimum_filter1d(2 * median - dff > 3.5 * noise, 3, axis=0)  # decoys
     hits = RiseHits(
-        np.full(level.shape, noise), level, window_frames=window, threshold_sd=3.5, split_px=4
+        np.full(level.shape, noise),
+        level,
+        window_frames=window,
+        threshold_sd=3.5,
+        split_px=4,
+        median=median,
     )
     for start in range(0, len(dff), 37):  # blocks that do not align with the windows
-        hits.feed(dff[start : start + 37], up[start : start + 37])
+        hits.feed(dff[start : start + 37], up[start : start + 37], down[start : start + 37])
     labels = microdomain_regions(hits.finish(), level.shape, split_px=4, min_px=10, allowed=allowed)
     # as in the segmentation stage, a region is kept if its mean trace holds an event
+    if labels.max() == 0:
+        return labels
     traces = np.stack([dff[:, labels == k].mean(axis=1) for k in range(1, labels.max() + 1)], 1)
     keep = regions_with_events(
         traces + 10.0, frame_rate_hz=10.0, config=config.defaults()["events"]
@@ -82,7 +91,7 @@ def test_a_change_of_the_whole_field_makes_no_roi_and_rois_stay_on_the_structure
     level = 20.0 + 30.0 * np.exp(-(((yy - 30) / 12.0) ** 2)) + 5.0 * (xx / 60)
     step = np.where(np.arange(n) >= 205, 0.3, 0.0)
     dff = step[:, None, None] * (level - 20.0 + 5)[None]
-    for onset in (50, 150, 300):
+    for onset in (30, 70, 110, 150, 250, 290, 330):
         dff += (_kernel(n, onset) * 1.0)[:, None, None] * _blob(shape, 30, 20, 2.5)[None]
         dff += (_kernel(n, onset + 20) * 1.0)[:, None, None] * _blob(shape, 10, 45, 2.5)[None]
     dff[100:140, 50, 50] += 2.0
@@ -126,3 +135,10 @@ def test_soma_and_processes_from_structure():
     labels, names = attach_soma(activity, masks, min_area_px=4, max_microdomain_area_px=50)
     assert sorted(names) == ["microdomain", "soma"]
     assert (labels[50, 50] > 0) and names[labels[50, 50] - 1] == "soma"
+
+
+def test_pure_noise_makes_no_roi():
+    """Hits of noise pass no false-discovery threshold: its decoys (the mirror image of
+    the dF about its median) are as many."""
+    labels = _regions(np.zeros((600, 60, 60)), np.full((60, 60), 10.0), seed=4)
+    assert labels.max() == 0
