@@ -59,8 +59,9 @@ def test_roi_traces_are_means_over_the_roi(tmp_path):
 def test_a_step_in_laser_power_and_the_neuropil_leave_an_roi_its_own_events(tmp_path):
     """A 20 % step in laser power at frame 200 (every pixel, over a dark offset of 50) and
     a slow neuropil fluctuation (additive, 8 intensity units around a 200-unit ROI) with
-    two events of the ROI's own (dF/F 0.3). The ROI's corrected trace (the frame-wide change out, 0.7 of its background
-    ring's change out) keeps its events (rise within 5 % of the planted one) and the step
+    two events of the ROI's own (dF/F 0.3). The ROI's corrected trace (the frame-wide
+    change out, 0.7 of its background ring's change out) keeps its events (rise within 5 %
+    of the planted one) and the step
     shrinks to under 3 % of its level (over 15 % uncorrected; what remains is where the
     per-pixel baseline, which follows steps within a bin, already took part of it)."""
     rng = np.random.default_rng(3)
