@@ -143,7 +143,6 @@ def detect_pixel_events(
         xp,
         chunk_frames=chunk_frames,
         **model_settings(seg, frame_rate_hz=fs, pixel_size_um=px),
-        frame_wide=True,
     )
 
     def components_of(model):

@@ -91,7 +91,6 @@ class PixelModel:
     sigma_px: float
     smooth_frames: int
     xp: object
-    frame_wide: bool = False  # dF and noise less each frame's frame-wide change
     median: object = None  # (Y, X) median of the denoised dF (noise sample), backend array
 
     @property
@@ -109,10 +108,8 @@ class PixelModel:
         )
 
     def dff(self, block, lo: int):
-        """Denoised dF of frames ``lo:lo + len(block)`` (less each frame's frame-wide
-        change where the model was fitted with ``frame_wide=True``)."""
-        dff = self.denoised(block) - self.baseline.at(lo, lo + len(block))
-        return less_global(dff, self.mean_smooth) if self.frame_wide else dff
+        """Denoised dF of frames ``lo:lo + len(block)``."""
+        return self.denoised(block) - self.baseline.at(lo, lo + len(block))
 
     def excluding(self, pixel, first, last, *, block_elements: int = 2**20) -> PixelModel:
         """The model with its baseline refitted without the frames ``first[i]..last[i]`` of
@@ -204,7 +201,6 @@ def fit_pixel_model(
     smooth_frames: int,
     baseline_window_frames: float,
     baseline_percentile: float,
-    frame_wide: bool = False,
 ) -> PixelModel:
     """Per-pixel running baseline and noise SD of a motion-corrected movie.
 
@@ -222,9 +218,6 @@ def fit_pixel_model(
         Temporal box smoothing (frames).
     baseline_window_frames, baseline_percentile : float
         Running-percentile baseline (frames, percent).
-    frame_wide : bool
-        Take each frame's frame-wide change (:func:`less_global`) out of the dF, and out
-        of the dF the noise is estimated from.
 
     Noise: from a sample of short frame windows spread over the movie, the larger of the
     white-noise SD (frame-to-frame differences, scaled by the box smoothing) and the spread
@@ -258,8 +251,6 @@ def fit_pixel_model(
     df = windows[:, :k].mean(axis=1) - xp.concatenate(
         [baseline.at(int(i) + (k - 1) // 2, int(i) + (k - 1) // 2 + 1) for i in starts]
     )
-    if frame_wide:
-        df = less_global(df, mean_smooth)
     low, mid = xp.percentile(df, xp.asarray([15.87, 50.0]), axis=0)
     sd = xp.maximum(white, mid - low) + 1e-6 * float(xp.abs(mean_smooth).mean() + 1)
     return PixelModel(
@@ -275,7 +266,6 @@ def fit_pixel_model(
         sigma_px=sigma_px,
         smooth_frames=k,
         xp=xp,
-        frame_wide=frame_wide,
     )
 
 

@@ -22,7 +22,6 @@ from ._common import (
     require,
     write_stage_record,
 )
-from .segmentation import read_frame_wide
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +59,6 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
             coefficient=config["events"]["neuropil_coefficient"],
             chunk_frames=config["chunk_frames"],
             coverage=coverage,
-            frame_wide=read_frame_wide(out),
-            level=tifffile.imread(out / "segmentation" / "summary.tif")[0],
         )
         if config["pixel_events"]["enabled"]:
             pixel = detect_pixel_events(

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 def frame_wide_table(frame_wide: np.ndarray, frame_rate_hz: float) -> pd.DataFrame:
     """global.csv: frame, time_s, gain, offset of each frame's frame-wide change against the
-    resting image (dF ~ (gain - 1) * rest + offset; 1 and 0 where there is none)."""
+    resting image (dF ~ (gain - 1) * rest + offset; 1 and 0 where there is none): the
+    global component, reported for inspection; segmentation takes it out of its rises."""
     n = len(frame_wide)
     return pd.DataFrame(
         {
@@ -36,12 +37,6 @@ def frame_wide_table(frame_wide: np.ndarray, frame_rate_hz: float) -> pd.DataFra
             "offset": frame_wide[:, 1],
         }
     )
-
-
-def read_frame_wide(out: Path) -> np.ndarray:
-    """(T, 2) gain, offset from segmentation/global.csv."""
-    table = pd.read_csv(require(out / "segmentation" / "global.csv", "segment"))
-    return table[["gain", "offset"]].to_numpy(np.float64)
 
 
 def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:

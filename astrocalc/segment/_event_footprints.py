@@ -69,7 +69,7 @@ class RiseHits:
     8-bit export's scaling) raises every pixel at once in proportion to its brightness;
     it is taken out of each window's maximum and mean
     (:func:`astrocalc.events.less_global`), so that it makes no hits. (Taken out frame by
-    frame instead, as pixel-level events do, it made more ROIs in synchronous recordings.)
+    frame instead, it made more ROIs in synchronous recordings.)
     """
 
     sd: np.ndarray

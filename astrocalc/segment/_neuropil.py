@@ -69,32 +69,13 @@ def corrected_traces(
     coefficient: float,
     chunk_frames: int,
     coverage=None,
-    frame_wide: np.ndarray | None = None,
-    level: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Mean intensity of every ROI (T, N), less the frame-wide change and neuropil-corrected
-    by ``coefficient`` (0: no neuropil correction). One pass over the movie for the ROIs and
-    their rings together.
-
-    ``frame_wide`` (T, 2): each frame's gain and offset against the resting image
-    ``level`` (Y, X) (:func:`astrocalc.events.frame_wide_change`, from the segmentation
-    stage); each trace loses ``(gain - 1) * its resting level + offset``, so that a step in
-    laser power or an export's scaling is neither an event nor a correlation.
-    """
+    """Mean intensity of every ROI (T, N), neuropil-corrected by ``coefficient`` (0: the
+    plain means). One pass over the movie for the ROIs and their rings together."""
     n = int(labels.max())
-    if n == 0:
-        return np.zeros((movie.n_frames, 0), np.float32)
-    if coefficient > 0:
-        ring, has = neuropil_rings(labels, structure, pixel_size_um=pixel_size_um)
-        both = np.where(ring > 0, ring.astype(np.int64) + n, labels).astype(np.int64)
-    else:
-        both, has = labels.astype(np.int64), np.zeros(n, bool)
+    if coefficient == 0 or n == 0:
+        return extract_traces(movie, labels, xp, chunk_frames=chunk_frames, coverage=coverage)
+    ring, has = neuropil_rings(labels, structure, pixel_size_um=pixel_size_um)
+    both = np.where(ring > 0, ring.astype(np.int64) + n, labels).astype(np.int64)
     traces = extract_traces(movie, both, xp, chunk_frames=chunk_frames, coverage=coverage)
-    if frame_wide is not None:
-        rest = np.bincount(both.ravel(), level.ravel(), minlength=both.max() + 1)[1:]
-        rest /= np.bincount(both.ravel(), minlength=both.max() + 1)[1:]
-        gain, offset = frame_wide[:, :1], frame_wide[:, 1:]
-        traces -= ((gain - 1) * rest[None] + offset).astype(np.float32)
-    if coefficient == 0:
-        return traces
     return less_neuropil(traces[:, :n], traces[:, n:], has, coefficient)

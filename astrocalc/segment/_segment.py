@@ -124,8 +124,6 @@ def segment_movie(
             coefficient=events_config["neuropil_coefficient"],
             chunk_frames=chunk_frames,
             coverage=coverage,
-            frame_wide=maps.frame_wide,
-            level=maps.mean,
         )
         keep = regions_with_events(traces, frame_rate_hz=frame_rate_hz, config=events_config)
         mapping = np.zeros(len(keep) + 1, np.uint32)
