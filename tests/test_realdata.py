@@ -79,17 +79,18 @@ def test_astrocast_puncta_are_found(astrocast):
     movie, out = astrocast
     # many of the brightest puncta lie on microdomain or process ROIs (the ROIs cover
     # under 10 % of the field, so chance would put about one of ten there); those missed
-    # are slow rises or decays that fill most of this 9 s recording. 4 since issue 15
-    # (was 5): segmentation seeded by each pixel's peak dF, not its time spent active,
-    # which on the independent generator separates co-active neighbours
-    # (docs/accuracy.md); on this 75-frame dF crop it finds one punctum fewer
+    # are slow rises or decays that fill most of this 9 s recording. 3 since issue 15
+    # (was 5, then 4): ROIs from the footprints of individual events, kept above a
+    # false-discovery threshold, which on the independent generator separate co-active
+    # neighbours and raised event F1 (docs/accuracy.md); on this 75-frame dF crop their
+    # neuropil-corrected traces hold too little of the slow events for two more puncta
     labels = tifffile.imread(out / "segmentation" / "rois.tif")
     rois = pd.read_csv(out / "segmentation" / "rois.csv")
     active = np.isin(labels, rois.roi_id[rois.compartment != "soma"])
     puncta = _brightest_puncta(movie)
     on_rois = int(active[tuple(puncta.T)].sum())
     assert active.mean() < 0.1
-    assert on_rois >= 4, f"{on_rois} of the 10 brightest puncta on ROIs"
+    assert on_rois >= 3, f"{on_rois} of the 10 brightest puncta on ROIs"
     # pixel-level events happen on the puncta too: most puncta on a ROI (3 of the 4 since
     # issue 15, when pixel events were kept to the mean image's structure) are covered
     # by at least one pixel event

@@ -6,11 +6,12 @@ window's maximum less the previous window's mean, in noise SD) has a local maxim
 centre of each event that starts there, also when a brighter neighbour is still decaying
 or fires at the same time (the maximum of dF over the whole recording, by contrast, is
 one hill for a dim microdomain beside a bright one). Each such rise is a *hit*: its peak
-and its footprint (the pixels of its watershed cell whose rise reaches a fraction of its
-peak). ROIs are the places where hits recur, each keeping the pixels covered by at least
-half of its hits' footprints. This follows the event-based view of AQuA (Wang et al. 2019
-Nat Neurosci 22:1936) and astroCaST (Reitman et al. 2023), where events, not pixels'
-summed activity, define where activity lies.
+and its footprint (the active pixels of its watershed cell whose rise reaches a fraction
+of its peak). Hits are kept above a false-discovery threshold estimated from decoys
+(:meth:`RiseHits.finish`). ROIs are the places where hits recur, each keeping the pixels
+covered by at least half of its hits' footprints. This follows the event-based view of
+AQuA (Wang et al. 2019 Nat Neurosci 22:1936) and astroCaST (Reitman et al. 2023), where
+events, not pixels' summed activity, define where activity lies.
 """
 
 from __future__ import annotations
@@ -58,12 +59,13 @@ class RiseHits:
     split_px : float
         Rises closer than this (pixels) in one window are one hit.
     footprint_fraction : float
-        A hit's footprint: the pixels of its cell whose rise reaches this fraction of its
-        peak's.
-
+        A hit's footprint: the active pixels of its cell whose rise reaches this fraction
+        of its peak's.
     min_px : float
         Hits with smaller footprints are left out (the tail of a rise that the previous
         window held, or noise).
+    median : float array (Y, X), optional
+        Each pixel's median dF, about which the decoys are mirrored (:meth:`finish`).
 
     A change of the whole field's intensity (laser power, detector gain, a step in an
     8-bit export's scaling) raises every pixel at once in proportion to its brightness;
@@ -187,10 +189,11 @@ def window_hits(
     """The hits of one window: local maxima of ``rise`` (within ``neighbourhood``) that
     reach ``threshold_sd``, are active, and rose by at least half their level ``top`` (a
     new event, not the noise on a decaying one); each with the pixels of its watershed
-    cell on ``shape`` (default ``rise``) that reach ``footprint_fraction`` of its peak's,
-    if they are at least ``min_px``. The stream detects on the rise in noise SD and draws
-    footprints on the rise in intensity: in noise SD, the bright centre of a microdomain,
-    whose shot noise is largest, would be flattened and its footprint widened."""
+    cell on ``shape`` (default ``rise``) that are active and reach ``footprint_fraction``
+    of its peak's, if they are at least ``min_px``. The stream detects on the rise in
+    noise SD and draws footprints on the rise in intensity: in noise SD, the bright centre
+    of a microdomain, whose shot noise is largest, would be flattened and its footprint
+    widened."""
     shape = rise if shape is None else shape
     peak = active & (rise >= threshold_sd) & (rise >= 0.5 * top)
     if not peak.any():
