@@ -25,9 +25,7 @@ class ActivityMaps:
     local_corr: np.ndarray  # mean correlation of each pixel's dF with its 8 neighbours
     active_frames: np.ndarray  # frames spent active (dF above threshold)
     activations: np.ndarray  # number of separate activations (runs of active frames)
-    negative_frames: (
-        np.ndarray
-    )  # frames active in the mirror image about the median dF: noise alone
+    negative_frames: np.ndarray  # frames active in the dF mirrored about its median: noise
     noise: np.ndarray  # SD of the denoised dF
     n_frames: int
     frame_wide: np.ndarray  # (T, 2) gain, offset of each frame's frame-wide change
