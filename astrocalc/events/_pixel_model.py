@@ -86,12 +86,12 @@ class PixelModel:
     window_frames: float
     percentile: float
     sd: object  # (Y, X) SD of the denoised dF, backend array
+    median: object  # (Y, X) median of the denoised dF (noise sample), backend array
     mean_smooth: object  # (Y, X) mean of the spatially smoothed movie, backend array
     mean_raw: object  # (Y, X) mean of the movie, backend array
     sigma_px: float
     smooth_frames: int
     xp: object
-    median: object = None  # (Y, X) median of the denoised dF (noise sample), backend array
 
     @property
     def overlap(self) -> int:

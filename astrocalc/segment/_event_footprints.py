@@ -48,8 +48,9 @@ class RiseHits:
 
     Parameters
     ----------
-    sd, level : float arrays (Y, X)
-        Each pixel's noise SD (of the denoised dF) and resting intensity.
+    sd, level, median : float arrays (Y, X)
+        Each pixel's noise SD (of the denoised dF), resting intensity, and median dF, about
+        which the decoys are mirrored (:meth:`finish`).
     window_frames : int
         Frames per window; a rise is measured from the previous window's mean to this
         window's maximum, so it spans up to two windows (an event's rise, not its decay).
@@ -64,24 +65,22 @@ class RiseHits:
     min_px : float
         Hits with smaller footprints are left out (the tail of a rise that the previous
         window held, or noise).
-    median : float array (Y, X), optional
-        Each pixel's median dF, about which the decoys are mirrored (:meth:`finish`).
 
     A change of the whole field's intensity (laser power, detector gain, a step in an
     8-bit export's scaling) raises every pixel at once in proportion to its brightness;
-    it is taken out of each window's maximum and mean
+    it is taken out of each window's maximum, minimum and mean
     (:func:`astrocalc.events.less_global`), so that it makes no hits. (Taken out frame by
     frame instead, it made more ROIs in synchronous recordings.)
     """
 
     sd: np.ndarray
     level: np.ndarray
+    median: np.ndarray
     window_frames: int
     threshold_sd: float
     split_px: float
     footprint_fraction: float = 0.5
     min_px: float = 1
-    median: np.ndarray | None = None
     hits: list[Hit] = field(default_factory=list)
     decoys: list[float] = field(default_factory=list)
 
@@ -91,15 +90,14 @@ class RiseHits:
         self._previous = None
         self._disk = disk(max(1, int(round(self.split_px / 2))))
         self._sd = np.maximum(np.asarray(self.sd, np.float64), 1e-12)
-        self._median = 0.0 if self.median is None else np.asarray(self.median, np.float64)
+        self._median = np.asarray(self.median, np.float64)
         self._level = np.asarray(self.level, np.float64)
 
-    def feed(self, dff, up, down=None) -> None:
+    def feed(self, dff, up, down) -> None:
         """Add consecutive frames: ``dff`` the denoised dF (intensity units), ``up`` where
         each pixel is active and ``down`` where its mirror image about its median dF
         (``median``) is (bool), all (n, Y, X) on any backend. ``down`` gives the decoys
         (see :meth:`finish`)."""
-        down = up & False if down is None else down
         i = 0
         while i < len(dff):
             take = min(self.window_frames - self._n, len(dff) - i)
