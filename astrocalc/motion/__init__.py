@@ -2,6 +2,7 @@
 refined reference."""
 
 from ._coverage import Coverage
+from ._intensity import AffineFit, intensity_affine, robust_affine
 from ._phase_correlation import Template, make_template, phase_correlation, taper
 from ._piecewise import Blocks, make_blocks
 from ._reference import frame_correlation, make_reference
@@ -10,12 +11,13 @@ from ._register import (
     correct_batch,
     crispness,
     flag_outliers,
-    intensity_affine,
     register_movie,
 )
-from ._shift import shift_frames
+from ._shift import roll_frames, shift_frames
+from ._steps import StepFinder, Steps
 
 __all__ = [
+    "AffineFit",
     "Blocks",
     "Coverage",
     "correct_batch",
@@ -30,6 +32,10 @@ __all__ = [
     "make_template",
     "phase_correlation",
     "register_movie",
+    "robust_affine",
+    "roll_frames",
+    "StepFinder",
+    "Steps",
     "shift_frames",
     "taper",
 ]

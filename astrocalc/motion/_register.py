@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..backend import BATCH_PIXELS, array_namespace, map_batches, to_numpy
+from ._intensity import intensity_affine
 from ._phase_correlation import (
     Template,
     estimate_batch,
@@ -24,7 +25,8 @@ from ._piecewise import (
     shift_field,
 )
 from ._reference import frame_correlation, make_reference
-from ._shift import shift_frames
+from ._shift import roll_frames, shift_frames
+from ._steps import STEP_WINDOW_S, StepFinder
 
 
 @dataclass
@@ -61,73 +63,6 @@ def flag_outliers(corr: np.ndarray, decorrelation_ratio: float) -> np.ndarray:
     """
     loss = 1.0 - np.asarray(corr, np.float64)
     return loss > decorrelation_ratio * max(float(np.median(loss)), 1e-6)
-
-
-# pixels binned for the global intensity fit, and its least-squares passes on the lower
-# 60 % of residuals before the robust reweighting
-BIN_PX, TRIM_PASSES = 4, 3
-# largest standard error of a fitted gain (relative) before the fit falls back to a scale
-MAX_GAIN_SE = 0.02
-
-
-def intensity_affine(frames, reference, *, border_px: int = 0, iterations: int = 4):
-    """Per-frame gain and offset mapping the reference's intensities onto each frame's,
-    ``frame ~ gain * reference + offset``: the frame-wide (global) intensity change.
-
-    A robust regression of each frame on the reference over its pixels (least squares,
-    refitted ``TRIM_PASSES`` times on the pixels below the 60th percentile of the
-    residuals, then ``iterations`` reweightings with Tukey's biweight at 4.685 robust SD of
-    the residuals; Holland & Welsch 1977, Commun Stat 6:813), so that pixels taking part in
-    events, even a wave over the whole cell, are outliers that do not pull the fit, while
-    a change of laser power or detector gain, photobleaching, or frames rescaled one by
-    one (8-bit video exports) move every pixel and are followed. ``border_px`` leaves out
-    an edge band (where motion correction had no data). The fit is on means of
-    ``BIN_PX`` x ``BIN_PX`` pixels (at most 32,768 of them, evenly spaced): the shot noise
-    of single pixels is skewed at low counts and would bias the robust weights.
-    """
-    xp = array_namespace(frames)
-    n = len(frames)
-    h, w = reference.shape[-2:]
-    b = int(min(max(border_px, 0), (min(h, w) - 2) // 2))
-    k = BIN_PX if min(h, w) - 2 * b >= 16 * BIN_PX else 1
-    hh, ww = (h - 2 * b) // k * k, (w - 2 * b) // k * k
-    f = frames[:, b : b + hh, b : b + ww].astype(xp.float32)
-    f = f.reshape(n, hh // k, k, ww // k, k).mean(axis=(2, 4)).reshape(n, -1)
-    r = reference[b : b + hh, b : b + ww].astype(xp.float32)
-    r = r.reshape(hh // k, k, ww // k, k).mean(axis=(1, 3)).reshape(-1)
-    step = max(1, r.size // 32768)
-    f = f[:, ::step].astype(xp.float64)
-    r = r[::step].astype(xp.float64)[None]
-    weight = xp.ones(f.shape)
-    for i in range(TRIM_PASSES + iterations + 1):
-        total = weight.sum(axis=1, keepdims=True) + 1e-30
-        mr = (weight * r).sum(axis=1, keepdims=True) / total
-        mf = (weight * f).sum(axis=1, keepdims=True) / total
-        dr = r - mr
-        var = (weight * dr * dr).sum(axis=1, keepdims=True)
-        gain = (weight * dr * (f - mf)).sum(axis=1, keepdims=True) / xp.maximum(var, 1e-30)
-        offset = mf - gain * mr
-        if i == TRIM_PASSES + iterations:
-            break
-        res = f - gain * r - offset
-        if i < TRIM_PASSES:
-            # events only add light: a start from the lower residuals is not pulled by
-            # them even when they cover a third of the field
-            weight = (res <= xp.percentile(res, 60.0, axis=1, keepdims=True)).astype(xp.float64)
-            continue
-        scale = 1.4826 * xp.median(xp.abs(res), axis=1, keepdims=True) + 1e-12
-        u = res / (4.685 * scale)
-        weight = xp.where(xp.abs(u) < 1, (1 - u * u) ** 2, 0.0)
-    # a reference without contrast (noise, or a flat field) cannot fix a slope, and a fit
-    # there would only add its own error to every frame: such frames are left as they are
-    res = f - gain * r - offset
-    spread = 1.4826 * xp.median(xp.abs(res), axis=1, keepdims=True)
-    slope_se = spread / xp.sqrt(var + 1e-30)
-    flat = (slope_se > MAX_GAIN_SE * xp.abs(gain))[:, 0]
-    gain = xp.where(flat, 1.0, gain[:, 0])
-    offset = xp.where(flat, 0.0, offset[:, 0])
-    ok = gain > 0
-    return xp.where(ok, gain, 1.0).astype(xp.float32), xp.where(ok, offset, 0.0).astype(xp.float32)
 
 
 @dataclass
@@ -222,6 +157,7 @@ def register_movie(
     smooth_sigma_px: float = 1.0,
     flag_decorrelation: float = 10.0,
     normalize_intensity: bool = False,
+    remove_steps: bool = False,
     enabled: bool = True,
     piecewise: dict | None = None,
     guide=None,
@@ -242,6 +178,10 @@ def register_movie(
     normalize_intensity : bool
         Undo frame-wide gain/offset changes (see :func:`intensity_affine`); the gain and
         offset of each frame are reported as columns of the shifts table.
+    remove_steps : bool
+        Undo sudden frame-wide changes only (:mod:`astrocalc.motion._steps`; ignored with
+        ``normalize_intensity``, which undoes them too); the gain and offset of each frame
+        and whether a step happens there are reported as columns of the shifts table.
     enabled : bool
         False writes the movie unchanged (as float32) with zero shifts.
     piecewise : dict or None
@@ -282,13 +222,30 @@ def register_movie(
     # from the heap, where larger ones are mapped afresh (page faults) at every allocation
     block_frames = max(1, min(chunk_frames, BATCH_PIXELS // (h * w)))
     shifts = np.zeros((t, 2), np.float32)
+    remove_steps = remove_steps and not normalize_intensity
+    finder = None
+    if remove_steps:
+        # integer alignment leaves at most half a pixel between frames; the wrapped band
+        # of the roll is left out of the fits
+        if movie.frame_rate_hz is None:
+            raise ValueError("remove_steps needs the movie's frame rate")
+        window = int(round(STEP_WINDOW_S * movie.frame_rate_hz))
+        finder = StepFinder(t, window_frames=window, border_px=int(np.ceil(max_shift_px)) + 1)
     if enabled:
         # pass 1: every frame's rigid shift; the reference is then moved to the median
         # position of the whole recording (the sample's median can be off by 0.1 px)
         for start, stop, _, block in (movie if guide is None else guide).chunks(block_frames):
+            frames = xp.asarray(block)
             shifts[start:stop] = to_numpy(
-                phase_correlation(xp.asarray(block), template, max_shift_px=max_shift_px)
+                phase_correlation(frames, template, max_shift_px=max_shift_px)
             )
+            if finder is not None and guide is None:
+                finder.add(roll_frames(frames, shifts[start:stop]))
+    if finder is not None and (guide is not None or not enabled):
+        for start, stop, _, block in movie.chunks(block_frames):
+            finder.add(roll_frames(xp.asarray(block), shifts[start:stop]))
+    steps = finder.result() if finder is not None else None
+    if enabled:
         centre = np.median(shifts, axis=0).astype(np.float32)
         shifts -= centre
         reference = shift_frames(reference[None], -xp.asarray(centre)[None])[0]
@@ -349,6 +306,8 @@ def register_movie(
             )
             corrected = (corrected - offset[:, None, None]) / gain[:, None, None]
             gains[start:stop], offsets[start:stop] = to_numpy(gain), to_numpy(offset)
+        elif steps is not None:
+            corrected = steps.undo(corrected, start)
         sum_before += frames.sum(axis=0)
         sum_after += corrected.sum(axis=0)
         if writer is not None:
@@ -373,6 +332,9 @@ def register_movie(
     )
     if normalize_intensity:
         table["gain"], table["offset"] = gains, offsets
+    elif steps is not None:
+        table["gain"], table["offset"] = steps.gain, steps.offset
+        table["step"] = np.isin(table.frame, steps.frames)
     return MotionResult(
         table,
         to_numpy(reference).astype(np.float32),

@@ -118,6 +118,7 @@ def run_motion(
                     smooth_sigma_px=mc["smooth_sigma_px"],
                     flag_decorrelation=mc["flag_decorrelation"],
                     normalize_intensity=mc["normalize_intensity"],
+                    remove_steps=mc["remove_steps"],
                     enabled=mc["enabled"],
                     piecewise=piecewise,
                     guide=guide,
@@ -171,6 +172,9 @@ def run_motion(
                         "crispness_after": sharp[1],
                         "n_flagged": int(s.flagged.sum()),
                         "interpolated_frames": [int(i) for i in replaced],
+                        "step_frames": (
+                            [int(i) for i in np.flatnonzero(s.step)] if "step" in s else []
+                        ),
                     },
                 ),
             )
