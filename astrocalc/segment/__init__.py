@@ -3,7 +3,7 @@ process masks, neuropil-corrected traces."""
 
 from ._activity import ActivityMaps, activity_maps
 from ._compartments import PROCESS, SOMA, attach_soma, structural_masks, structure_mask
-from ._event_footprints import RiseHits, microdomain_regions, rois_from_hits, window_hits
+from ._event_footprints import Hit, RiseHits, microdomain_regions, rois_from_hits, window_hits
 from ._neuropil import corrected_traces, less_neuropil, neuropil_rings
 from ._rois import adjacent_pairs, merge_correlated, regions_with_events
 from ._segment import Segmentation, roi_table, segment_movie
@@ -13,6 +13,7 @@ __all__ = [
     "PROCESS",
     "SOMA",
     "ActivityMaps",
+    "Hit",
     "RiseHits",
     "RoiAverager",
     "Segmentation",

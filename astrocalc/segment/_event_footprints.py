@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
-from skimage.feature import peak_local_max
 from skimage.morphology import disk
 from skimage.segmentation import relabel_sequential, watershed
 
@@ -243,12 +242,11 @@ def rois_from_hits(
     count = np.zeros(shape, np.float64)
     np.add.at(count, (ys, xs), 1.0)
     density = ndimage.gaussian_filter(count, 1.0)
-    seeds = peak_local_max(
+    seeds = _peaks(
         density,
-        min_distance=max(int(round(split_px)), 1),
-        threshold_abs=0.5 / (2 * np.pi),  # half of one hit's smoothed peak
-        labels=None if allowed is None else allowed.astype(np.int32),
-        exclude_border=False,
+        radius_px=max(split_px, 1.0),
+        threshold=0.5 / (2 * np.pi),  # half of one hit's smoothed peak
+        allowed=allowed,
     )
     if not len(seeds):
         return labels
@@ -269,6 +267,23 @@ def rois_from_hits(
     if allowed is not None:
         labels[~allowed] = 0
     return labels
+
+
+def _peaks(image, *, radius_px: float, threshold: float, allowed=None) -> np.ndarray:
+    """(n, 2) local maxima of ``image`` over a disk of ``radius_px`` (Euclidean: two peaks
+    further apart than that are both kept, where a square window would drop one of them
+    along a diagonal), at least ``threshold``, inside ``allowed``; one per plateau."""
+    top = image == ndimage.maximum_filter(image, footprint=disk(int(np.ceil(radius_px))))
+    top &= image >= threshold
+    if allowed is not None:
+        top &= allowed
+    plateaus, n = ndimage.label(top, structure=np.ones((3, 3)))
+    if not n:
+        return np.zeros((0, 2), np.int64)
+    first = ndimage.minimum_position(
+        np.arange(plateaus.size).reshape(plateaus.shape), plateaus, range(1, n + 1)
+    )
+    return np.array(first, np.int64).reshape(-1, 2)
 
 
 def _owners(hits: list[Hit], seeds: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

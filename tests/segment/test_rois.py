@@ -142,3 +142,19 @@ def test_pure_noise_makes_no_roi():
     the dF about its median) are as many."""
     labels = _regions(np.zeros((600, 60, 60)), np.full((60, 60), 10.0), seed=4)
     assert labels.max() == 0
+
+
+def test_microdomains_apart_along_a_diagonal_get_their_own_rois():
+    """Two places with recurring events 5 px apart along a diagonal (4 down, 3 across),
+    further than the split distance (4 px): two ROIs, each on its own events' pixels."""
+    from astrocalc.segment import Hit
+
+    shape = (40, 40)
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    hits = []
+    for cy, cx, n in ((20, 20, 9), (24, 23, 7)):
+        pixels = np.flatnonzero((yy - cy) ** 2 + (xx - cx) ** 2 <= 4)
+        hits += [Hit(cy, cx, 8.0, pixels) for _ in range(n)]
+    labels = microdomain_regions(hits, shape, split_px=4, min_px=5)
+    assert labels.max() == 2
+    assert labels[20, 20] != labels[24, 23] and labels[20, 20] > 0 and labels[24, 23] > 0
