@@ -22,13 +22,15 @@ import tifffile
 
 from astrocalc import config, synth
 from astrocalc.pipeline import run_all
-from astrocalc.scoring import roi_scores, score_events
+from astrocalc.scoring import in_corrected_frame, roi_scores, score_events
 
 
 def score(out: Path, truth: synth.SynthTruth) -> dict:
     shifts = pd.read_csv(out / "motion" / "shifts.csv")[["dy", "dx"]].to_numpy()
     labels = tifffile.imread(out / "segmentation" / "rois.tif")
-    seg = roi_scores(truth.labels, labels, pd.read_csv(out / "segmentation" / "rois.csv"))
+    seg = roi_scores(
+        in_corrected_frame(truth)[0], labels, pd.read_csv(out / "segmentation" / "rois.csv")
+    )
     pairs = seg.pop("pairs")
     ev = score_events(truth.events, pd.read_csv(out / "events" / "events.csv"), pairs)
     run = json.loads((out / "run.json").read_text())

@@ -61,6 +61,7 @@ from astrocalc.events import detect_pixel_events, find_events
 from astrocalc.io import open_movie
 from astrocalc.pipeline import run_events, run_motion, run_segmentation
 from astrocalc.scoring import (
+    in_corrected_frame,
     roi_scores,
     score_detection,
     score_events,
@@ -72,13 +73,14 @@ from astrocalc.segment import extract_traces, segment_movie
 
 def score(out: Path, truth: synth.SynthTruth) -> dict:
     labels = tifffile.imread(out / "segmentation" / "rois.tif")
-    seg = roi_scores(truth.labels, labels, pd.read_csv(out / "segmentation" / "rois.csv"))
+    truth_labels, soma_mask = in_corrected_frame(truth)
+    seg = roi_scores(truth_labels, labels, pd.read_csv(out / "segmentation" / "rois.csv"))
     pairs = seg.pop("pairs")
     roi = score_events(truth.events, pd.read_csv(out / "events" / "events.csv"), pairs)
     pixel = score_pixel_events(
         truth.events,
-        truth.labels,
-        truth.soma_mask,
+        truth_labels,
+        soma_mask,
         pd.read_csv(out / "events" / "pixel_events.csv"),
         pd.read_csv(out / "events" / "pixel_footprints.csv"),
     )
@@ -211,7 +213,7 @@ def astrocast(python: str, movie: Path, work: Path, prominence: float, border: i
         for k, e in enumerate(result["events"])
     ]
     footprints = pd.concat(parts) if parts else pd.DataFrame(columns=["event_id", "y", "x"])
-    score = score_pixel_events(truth.events, truth.labels, truth.soma_mask, events, footprints)
+    score = score_pixel_events(truth.events, *in_corrected_frame(truth), events, footprints)
     return score["f1"], result["seconds"] * 1000 / truth.params.n_frames
 
 

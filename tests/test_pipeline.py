@@ -17,7 +17,7 @@ from astrocalc.pipeline import (
     run_motion,
     run_segmentation,
 )
-from astrocalc.scoring import roi_scores, score_events, score_pixel_events
+from astrocalc.scoring import in_corrected_frame, roi_scores, score_events, score_pixel_events
 from tests.conftest import DEMO
 
 CONTRACT = [
@@ -76,7 +76,9 @@ COLUMNS = {
 
 def _roi_scores(out, truth):
     labels = tifffile.imread(out / "segmentation" / "rois.tif")
-    return roi_scores(truth.labels, labels, pd.read_csv(out / "segmentation" / "rois.csv"))
+    return roi_scores(
+        in_corrected_frame(truth)[0], labels, pd.read_csv(out / "segmentation" / "rois.csv")
+    )
 
 
 @pytest.mark.slow
@@ -116,8 +118,7 @@ def _event_scores(out, truth):
     )
     pixel = score_pixel_events(
         truth.events,
-        truth.labels,
-        truth.soma_mask,
+        *in_corrected_frame(truth),
         pd.read_csv(out / "events" / "pixel_events.csv"),
         pd.read_csv(out / "events" / "pixel_footprints.csv"),
         tolerance_s=1.5,
