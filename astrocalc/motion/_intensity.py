@@ -58,11 +58,14 @@ def _binned(images, b: int, k: int, hh: int, ww: int):
     return x.reshape(*lead, hh // k, k, ww // k, k).mean(axis=(-3, -1)).reshape(*lead, -1)
 
 
-def robust_affine(frames, reference, *, border_px: int = 0, iterations: int = 4) -> AffineFit:
-    """The fit of :func:`intensity_affine`, with how far each frame's fit is from no
-    change, in standard errors (from the robust residual spread): the fitted line's level
-    at the weighted mean reference intensity and its slope are independent, so their
-    squared z-scores add to a chi-square with 2 degrees of freedom under no change."""
+def robust_affine(
+    frames, reference, *, border_px: int = 0, iterations: int = 4, max_bins: int = 32768
+) -> AffineFit:
+    """The fit of :func:`intensity_affine` (on at most ``max_bins`` bins), with how far
+    each frame's fit is from no change, in standard errors (from the robust residual
+    spread): the fitted line's level at the weighted mean reference intensity and its
+    slope are independent, so their squared z-scores add to a chi-square with 2 degrees
+    of freedom under no change."""
     xp = array_namespace(frames)
     h, w = reference.shape[-2:]
     b = int(min(max(border_px, 0), (min(h, w) - 2) // 2))
@@ -70,7 +73,7 @@ def robust_affine(frames, reference, *, border_px: int = 0, iterations: int = 4)
     hh, ww = (h - 2 * b) // k * k, (w - 2 * b) // k * k
     f = _binned(frames.astype(xp.float32), b, k, hh, ww)
     r = _binned(reference.astype(xp.float32), b, k, hh, ww)
-    step = max(1, r.shape[-1] // 32768)
+    step = max(1, r.shape[-1] // max_bins)
     f = f[:, ::step].astype(xp.float64)
     r = r[..., ::step].astype(xp.float64).reshape(-1 if r.ndim > 1 else 1, f.shape[1])
     weight = xp.ones(f.shape)

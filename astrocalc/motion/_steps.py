@@ -50,6 +50,9 @@ PERSIST = 0.5
 # a step's size is measured over this long on each side (s): long enough for the median to
 # pass over a wave, short enough that photobleaching does not enter it
 STEP_WINDOW_S = 5.0
+# bins of 4 x 4 pixels the fits use at most: a step moves all of them, so a few thousand
+# find it far beyond noise, and the fits stay a small part of the motion stage's time
+STEP_BINS = 4096
 
 
 @dataclass
@@ -118,7 +121,7 @@ class StepFinder:
             inner = self.reference[b : h - b, b : w - b]
             # a frame's state is its fitted line, read at two resting intensities
             self._at = to_numpy(xp.percentile(inner, xp.asarray([25.0, 75.0]))).astype(np.float64)
-        fit = robust_affine(frames, self.reference, border_px=self.border_px)
+        fit = robust_affine(frames, self.reference, border_px=self.border_px, max_bins=STEP_BINS)
         gain, offset = to_numpy(fit.gain).astype(np.float64), to_numpy(fit.offset)
         level = gain[:, None] * self._at + offset[:, None]
         # a fit with a poorly fixed slope still places the frame's levels; only a
@@ -130,7 +133,9 @@ class StepFinder:
             # rather than on the earlier frame: with noise alike in both frames, the
             # change's noise is uncorrelated with the mean's and does not dilute the slope
             pair = (stack[1:] + stack[:-1]) / 2
-            fit = robust_affine(pair + stack[1:] - stack[:-1], pair, border_px=self.border_px)
+            fit = robust_affine(
+                pair + stack[1:] - stack[:-1], pair, border_px=self.border_px, max_bins=STEP_BINS
+            )
             self.z[at + n - len(stack) + 1 : at + n] = to_numpy(fit.z)
         self._last = frames[-1]
         self._filled += n
