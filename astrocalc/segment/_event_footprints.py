@@ -143,9 +143,14 @@ class RiseHits:
     def _close(self) -> None:
         top = self._less_global(to_numpy(self._max).astype(np.float64))
         low = self._less_global(to_numpy(self._min).astype(np.float64))
-        before = 0.0 if self._previous is None else self._previous
+        before = self._previous
         self._previous = self._less_global(to_numpy(self._sum).astype(np.float64) / self._n)
         self._n = 0
+        if before is None:
+            # the first window has nothing to rise from: measured from zero dF, its hits
+            # would be the running baseline's bias at the recording's start, to which
+            # the decoys, mirrored about each pixel's median, are blind
+            return
         settings = {
             "threshold_sd": self.threshold_sd,
             "footprint_fraction": self.footprint_fraction,

@@ -158,3 +158,16 @@ def test_microdomains_apart_along_a_diagonal_get_their_own_rois():
     labels = microdomain_regions(hits, shape, split_px=4, min_px=5)
     assert labels.max() == 2
     assert labels[20, 20] != labels[24, 23] and labels[20, 20] > 0 and labels[24, 23] > 0
+
+
+def test_activity_already_decaying_at_the_start_makes_no_roi():
+    """Twelve places elevated at the recording's first frame and decaying from there (an
+    event that began before it, or a running baseline's bias at its start), nothing
+    rising afterwards: the first window has nothing to rise from, so no ROI."""
+    shape, n = (60, 80), 400
+    t = np.arange(n, dtype=float)
+    dff = np.zeros((n, *shape))
+    for cy in (12, 30, 48):
+        for cx in (12, 30, 48, 66):
+            dff += np.exp(-t / 8.0)[:, None, None] * _blob(shape, cy, cx, 2.5)[None]
+    assert _regions(dff, np.full(shape, 10.0)).max() == 0
