@@ -265,7 +265,8 @@ def _split_events(
     fraction: float,
 ) -> list[_Event]:
     """Events from components: those reaching ``seed_sd`` with ``min_area_px`` pixels, split
-    at onset steps, trimmed to their core (:func:`_core`); in order of onset."""
+    at onset steps, trimmed to their core (:func:`_core`), not active in the first frame;
+    in order of onset."""
     if comps.n == 0:
         return []
     bounds = np.searchsorted(comps.component, np.arange(comps.n + 1))
@@ -283,6 +284,10 @@ def _split_events(
             sel = piece == k
             sel[sel] = _core(ys[sel], xs[sel], peak[sel], radius_px=blur_px, fraction=fraction)
             if sel.sum() < min_area_px or peak[sel].max() < seed_sd:
+                continue
+            if first[sel].min() == 0:
+                # active from the first frame: in progress when the recording began (or
+                # the running baseline's bias at its edge), with no onset to measure
                 continue
             out.append(
                 _Event(

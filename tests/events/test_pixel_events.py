@@ -239,3 +239,16 @@ def test_cupy_matches_numpy(tmp_path):
     for col in ("onset_frame", "end_frame", "area_px", "roi_id"):
         np.testing.assert_array_equal(gpu[col], cpu[col])
     np.testing.assert_allclose(gpu.amplitude_dff, cpu.amplitude_dff, rtol=1e-3)
+
+
+def test_an_event_in_progress_at_the_first_frame_is_not_reported(tmp_path):
+    """One patch decaying from the first frame (an event begun before the recording: no
+    onset to measure), the other with an event at 12 s: only that one, within 0.5 s."""
+    t = np.arange(400) / FS
+    movie = _patch_movie([10.0, 12.0]).astype(np.float64)
+    movie[:, 20:40, 10:30] = 200.0 * (1 + 1.5 * np.exp(-t / 2.0))[:, None, None]
+    movie[:, 20:40, 10:30] += np.random.default_rng(1).normal(0, 14, (400, 20, 20))
+    ev = _detect(_write(tmp_path, np.clip(movie, 0, None).astype(np.uint16))).events
+    assert len(ev) == 1, ev
+    assert ev.onset_s.iloc[0] == pytest.approx(12.0, abs=0.5)
+    assert ev.x.iloc[0] > 30
