@@ -28,6 +28,7 @@ undoes those.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,7 +147,10 @@ class StepFinder:
         between two frames, while an event, even one lighting up most of a small field,
         changes it over several (its rise, then its decay)."""
         d = np.abs(np.diff(self.level, axis=0, prepend=self.level[:1]))
-        d = np.nan_to_num(d / (np.nanmedian(d, axis=0) + 1e-12)).max(axis=1)
+        with warnings.catch_warnings():
+            # frames whose fit said nothing are NaN; an all-NaN column counts as no change
+            warnings.simplefilter("ignore", RuntimeWarning)
+            d = np.nan_to_num(d / (np.nanmedian(d, axis=0) + 1e-12)).max(axis=1)
         k = max(2, self.window_frames // 5)
         footprint = np.ones(2 * k + 1, bool)
         footprint[k] = False
@@ -173,6 +177,8 @@ class StepFinder:
     def _steps(self, threshold_se: float) -> np.ndarray:
         """Each frame's levels moved by the steps before it (T, 2)."""
         state = np.zeros_like(self.level)
+        if not (self.z > threshold_se).any():
+            return state
         candidates = np.flatnonzero((self.z > threshold_se) & self._abrupt())
         if not len(candidates):
             return state
@@ -234,7 +240,8 @@ def _jump(t_before, before, t_after, after):
         i, j = np.triu_indices(len(t), 1)
         own.append((v[j] - v[i]) / (t[j] - t[i])[:, None])
     pooled = np.concatenate(own)
-    with np.errstate(all="ignore"):  # runs of refused fits (NaN) give NaN
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # runs of NaN fits give NaN
         slope = np.nan_to_num(np.nanmedian(pooled, axis=0)) if len(pooled) else 0.0
         a = after - slope * t_after[:, None]
         b = before - slope * t_before[:, None]
