@@ -89,25 +89,25 @@ class StepFinder:
     ----------
     n_frames : int
         Frames the movie has.
-    reference : array (Y, X), optional
-        The movie's resting intensities, aligned with the frames (a motion shift would
-        read as an intensity change); by default the mean of the first block fed.
     window_frames : int
         Frames on each side of a step whose median fitted level gives its size.
     border_px : int
         Edge band left out of the fits (where aligned frames hold no data).
+
+    Frames must be aligned (a motion shift would read as an intensity change); each is
+    fitted on the mean of the first block fed, which stands for the resting intensities.
     """
 
-    def __init__(self, n_frames: int, reference=None, *, window_frames: int, border_px: int = 0):
+    def __init__(self, n_frames: int, *, window_frames: int, border_px: int = 0):
         self.n_frames = n_frames
         self.window_frames = max(int(window_frames), 1)
-        self.reference = reference
+        self.reference = None
         self.border_px = border_px
         self.z = np.zeros(n_frames)  # frame-to-frame change, in standard errors (>= 0)
         self.level = np.zeros((n_frames, 2))  # fitted frame at the two intensities
         self._filled = 0
         self._last = None
-        self._at = None
+        self._at = None  # the two resting intensities a frame's levels are read at
 
     def add(self, frames) -> None:
         """The next frames (n, Y, X) of the movie."""
@@ -116,7 +116,6 @@ class StepFinder:
         n, at = len(frames), self._filled
         if self.reference is None:
             self.reference = frames.mean(axis=0)
-        if self._at is None:
             h, w = self.reference.shape
             b = min(self.border_px, (min(h, w) - 2) // 2)
             inner = self.reference[b : h - b, b : w - b]
