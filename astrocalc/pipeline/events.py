@@ -72,11 +72,7 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
                 chunk_frames=config["chunk_frames"],
                 labels=labels,
                 coverage=coverage,
-                structure=structure_mask(
-                    masks,
-                    config=config["segmentation"],
-                    pixel_size_um=px,
-                ),
+                structure=_pixel_event_mask(masks, labels, config=config, pixel_size_um=px),
             )
     result = find_events(raw, roi_ids, frame_rate_hz=fs, config=config["events"])
     ev = result.events
@@ -109,3 +105,12 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
             counts["n_pixel_events"] = len(pixel.events)
         write_stage_record(tmp, clock.record(**counts))
     return out / "events"
+
+
+def _pixel_event_mask(masks, labels, *, config, pixel_size_um):
+    """Where pixel-level events may lie: on the structure and the ROIs (places whose
+    activity the segmentation stage has shown), or anywhere (None)."""
+    if not config["pixel_events"]["structure_only"]:
+        return None
+    margin = config["segmentation"]["structure_margin_um"]
+    return structure_mask(masks, margin_um=margin, pixel_size_um=pixel_size_um) | (labels > 0)

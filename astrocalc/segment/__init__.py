@@ -5,7 +5,7 @@ from ._activity import ActivityMaps, activity_maps
 from ._compartments import PROCESS, SOMA, attach_soma, structural_masks, structure_mask
 from ._event_footprints import Hit, RiseHits, microdomain_regions, rois_from_hits, window_hits
 from ._neuropil import corrected_traces, less_neuropil, neuropil_rings
-from ._rois import adjacent_pairs, merge_correlated, regions_with_events
+from ._rois import adjacent_pairs, events_needed, events_per_region, merge_correlated
 from ._segment import Segmentation, roi_table, segment_movie
 from ._traces import RoiAverager, extract_traces
 
@@ -21,13 +21,14 @@ __all__ = [
     "adjacent_pairs",
     "attach_soma",
     "corrected_traces",
+    "events_needed",
+    "events_per_region",
     "extract_traces",
     "less_neuropil",
     "merge_correlated",
     "microdomain_regions",
     "neuropil_rings",
     "roi_table",
-    "regions_with_events",
     "rois_from_hits",
     "segment_movie",
     "structural_masks",

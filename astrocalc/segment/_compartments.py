@@ -35,13 +35,11 @@ def structural_masks(mean_image: np.ndarray, *, soma_radius_px: float) -> np.nda
     return out
 
 
-def structure_mask(masks: np.ndarray, *, config: dict, pixel_size_um: float) -> np.ndarray | None:
-    """Where microdomains may lie: the structural foreground (soma and processes of
-    :func:`structural_masks`) widened by ``structure_margin_um``, or None (anywhere) when
-    ``structure_only`` is off. ``config``: the ``segmentation`` section."""
-    if not config["structure_only"]:
-        return None
-    r = int(round(config["structure_margin_um"] / pixel_size_um))
+def structure_mask(masks: np.ndarray, *, margin_um: float, pixel_size_um: float) -> np.ndarray:
+    """The astrocyte's structure: the foreground (soma and processes of
+    :func:`structural_masks`) widened by ``margin_um``, for microdomains at the edge of a
+    process that the mean image shows thinner than their activity."""
+    r = int(round(margin_um / pixel_size_um))
     foreground = masks > 0
     return ndimage.binary_dilation(foreground, structure=disk(r)) if r > 0 else foreground
 

@@ -67,12 +67,22 @@ def merge_correlated(labels: np.ndarray, dff: np.ndarray, *, merge_r: float) -> 
     return relabel_sequential(mapping[labels])[0].astype(np.uint32)
 
 
-def regions_with_events(traces: np.ndarray, *, frame_rate_hz: float, config: dict) -> np.ndarray:
-    """True for each region (column of ``traces``) whose mean trace holds at least one event
-    by the event detector (``config``: the ``events`` section). Pixel-level activity can
-    come from noise that is not Gaussian (clipped, compressed, flickering data); the
-    region mean and the detector's robust noise estimate tell real events from it."""
+def events_per_region(traces: np.ndarray, *, frame_rate_hz: float, config: dict) -> np.ndarray:
+    """How many events the event detector finds in each region's mean trace (column of
+    ``traces``; ``config``: the ``events`` section). Pixel-level activity can come from
+    noise that is not Gaussian (clipped, compressed, flickering data); the region mean and
+    the detector's robust noise estimate tell real events from it."""
     _, found, _, _ = detect_in_traces(traces, frame_rate_hz=frame_rate_hz, config=config)
-    keep = np.zeros(traces.shape[1], bool)
-    keep[[j for j, *_ in found]] = True
-    return keep
+    return np.bincount([j for j, *_ in found], minlength=traces.shape[1])
+
+
+def events_needed(
+    regions: np.ndarray, structure: np.ndarray, *, off_structure_min_events: int
+) -> np.ndarray:
+    """Events each region (labels 1..N) must hold to be kept: one when at least half of it
+    lies on the astrocyte's structure (bool mask); off it (fine processes the mean image
+    does not show, or neuropil and out-of-focus cells) ``off_structure_min_events``: a
+    microdomain is where events recur."""
+    ids = np.arange(1, int(regions.max()) + 1)
+    on = np.asarray(ndimage.mean(structure, regions, ids)).reshape(-1) >= 0.5
+    return np.where(on, 1, off_structure_min_events)

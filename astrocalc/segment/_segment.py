@@ -16,7 +16,7 @@ from ._activity import ActivityMaps, activity_maps
 from ._compartments import attach_soma, structural_masks, structure_mask
 from ._event_footprints import RiseHits, microdomain_regions
 from ._neuropil import corrected_traces
-from ._rois import merge_correlated, regions_with_events
+from ._rois import events_needed, events_per_region, merge_correlated
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +103,15 @@ def segment_movie(
     )
     footprint_px = max(config["min_area_um2"] / px2, 2)
     masks = structural_masks(maps.mean, soma_radius_px=config["soma_radius_um"] / pixel_size_um)
+    structure = structure_mask(
+        masks, margin_um=config["structure_margin_um"], pixel_size_um=pixel_size_um
+    )
     regions = microdomain_regions(
         hits.finish(),
         movie.shape[1:],
         split_px=config["split_distance_um"] / pixel_size_um,
         min_px=min_px,
-        allowed=_allowed(
-            structure_mask(masks, config=config, pixel_size_um=pixel_size_um), coverage
-        ),
+        allowed=_allowed(structure if config["structure_only"] else None, coverage),
     )
     if regions.max() > 0:
         # neuropil-corrected as in the events stage, so that a region is kept for its own
@@ -125,7 +126,10 @@ def segment_movie(
             chunk_frames=chunk_frames,
             coverage=coverage,
         )
-        keep = regions_with_events(traces, frame_rate_hz=frame_rate_hz, config=events_config)
+        n_events = events_per_region(traces, frame_rate_hz=frame_rate_hz, config=events_config)
+        keep = n_events >= events_needed(
+            regions, structure, off_structure_min_events=config["off_structure_min_events"]
+        )
         mapping = np.zeros(len(keep) + 1, np.uint32)
         mapping[1:][keep] = np.arange(1, keep.sum() + 1)
         regions, traces = mapping[regions], traces[:, keep]

@@ -10,9 +10,10 @@ from astrocalc.segment import (
     RiseHits,
     adjacent_pairs,
     attach_soma,
+    events_needed,
+    events_per_region,
     merge_correlated,
     microdomain_regions,
-    regions_with_events,
     structural_masks,
 )
 
@@ -27,7 +28,7 @@ def _kernel(n, onset, rise=2.0, decay=15.0):
     return np.where(t >= 0, (1 - np.exp(-np.clip(t, 0, None) / rise)) * np.exp(-t / decay), 0.0)
 
 
-def _regions(dff, level, *, allowed=None, window=10, noise=0.05, seed=0):
+def _regions(dff, level, *, allowed=None, structure=None, window=10, noise=0.05, seed=0):
     """Microdomain regions of a movie of dF (T, Y, X) with noise of SD ``noise`` after the
     denoising (a 3-frame mean and a Gaussian of 1 pixel, as the pixel model's), every pixel
     active where that exceeds 3.5 SD for 3 frames."""
@@ -49,13 +50,16 @@ def _regions(dff, level, *, allowed=None, window=10, noise=0.05, seed=0):
     for start in range(0, len(dff), 37):  # blocks that do not align with the windows
         hits.feed(dff[start : start + 37], up[start : start + 37], down[start : start + 37])
     labels = microdomain_regions(hits.finish(), level.shape, split_px=4, min_px=10, allowed=allowed)
-    # as in the segmentation stage, a region is kept if its mean trace holds an event
+    # as in the segmentation stage, a region is kept if its mean trace holds an event,
+    # or two off the structure
     if labels.max() == 0:
         return labels
     traces = np.stack([dff[:, labels == k].mean(axis=1) for k in range(1, labels.max() + 1)], 1)
-    keep = regions_with_events(
+    n_events = events_per_region(
         traces + 10.0, frame_rate_hz=10.0, config=config.defaults()["events"]
     )
+    structure = np.ones(labels.shape, bool) if structure is None else structure
+    keep = n_events >= events_needed(labels, structure, off_structure_min_events=2)
     return relabel_sequential(np.where(np.isin(labels, np.flatnonzero(keep) + 1), labels, 0))[0]
 
 
@@ -99,6 +103,29 @@ def test_a_change_of_the_whole_field_makes_no_roi_and_rois_stay_on_the_structure
     labels = _regions(dff, level, allowed=allowed)
     assert labels.max() == 1
     assert labels[30, 20] == 1
+
+
+def test_off_the_structure_a_microdomain_needs_recurring_events():
+    """Four microdomains: on the astrocyte's structure with one event and with six (ROIs),
+    off it with four (an ROI: fine processes the mean image does not show) and off it with
+    one (no ROI: seen once over dim background, as likely a neuron or neuropil)."""
+    shape, n = (60, 60), 500
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    structure = np.abs(yy - 15) < 8
+    places = {
+        (15, 15): [100],
+        (15, 45): [30, 90, 170, 250, 330, 420],
+        (45, 15): [40, 160, 280, 400],
+        (45, 45): [220],
+    }
+    dff = np.zeros((n, *shape))
+    for (cy, cx), onsets in places.items():
+        for onset in onsets:
+            dff += (_kernel(n, onset) * 1.0)[:, None, None] * _blob(shape, cy, cx, 2.5)[None]
+    labels = _regions(dff, np.full(shape, 10.0), structure=structure)
+    assert labels.max() == 3
+    assert labels[15, 15] > 0 and labels[15, 45] > 0 and labels[45, 15] > 0
+    assert labels[45, 45] == 0
 
 
 def test_merge_correlated_touching_rois():
