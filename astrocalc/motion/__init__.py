@@ -2,7 +2,7 @@
 refined reference."""
 
 from ._coverage import Coverage
-from ._intensity import AffineFit, intensity_affine, robust_affine
+from ._intensity import AffineFit, intensity_affine, rescaled_frame_by_frame, robust_affine
 from ._phase_correlation import Template, make_template, phase_correlation, taper
 from ._piecewise import Blocks, make_blocks
 from ._reference import frame_correlation, make_reference
@@ -12,6 +12,7 @@ from ._register import (
     crispness,
     flag_outliers,
     register_movie,
+    sample_frames,
 )
 from ._shift import roll_frames, shift_frames
 from ._steps import StepFinder, Steps
@@ -28,12 +29,14 @@ __all__ = [
     "flag_outliers",
     "frame_correlation",
     "intensity_affine",
+    "rescaled_frame_by_frame",
     "make_reference",
     "make_template",
     "phase_correlation",
     "register_movie",
     "robust_affine",
     "roll_frames",
+    "sample_frames",
     "StepFinder",
     "Steps",
     "shift_frames",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..backend import array_namespace
 
 # pixels binned for the global intensity fit, and its least-squares passes on the lower
@@ -112,3 +114,16 @@ def robust_affine(
         fitted,
         xp.where(fitted, xp.sqrt(wald[:, 0]), 0.0).astype(xp.float32),
     )
+
+
+def rescaled_frame_by_frame(frames: np.ndarray) -> bool:
+    """Whether frames (n, Y, X; a sample of a recording) were each rescaled to one range:
+    every frame has the same lowest and the same highest value (an 8-bit video export
+    stretching each frame to 0-255). Recorded frames do not: their extremes are single
+    pixels' noise, different in every frame. Fewer than 3 frames, or a constant sample,
+    cannot tell and give False."""
+    flat = np.asarray(frames).reshape(len(frames), -1)
+    if len(flat) < 3:
+        return False
+    lo, hi = flat.min(axis=1), flat.max(axis=1)
+    return bool(np.all(lo == lo[0]) and np.all(hi == hi[0]) and hi[0] > lo[0])

@@ -11,10 +11,13 @@ import numpy as np
 from ..errors import InputError
 from ..io.outputs import StageOutput, write_csv
 from ..io.tiff import MovieWriter, open_movie, write_image
-from ..motion import crispness, register_movie
+from ..motion import crispness, register_movie, rescaled_frame_by_frame, sample_frames
 from ._common import StageClock, backend, sha256, write_stage_record
 
 log = logging.getLogger(__name__)
+
+# frames, evenly spaced, read to tell whether a recording was rescaled frame by frame
+NORMALIZE_SAMPLE = 20
 
 
 def interpolate_frames(path: Path, frames) -> list[int]:
@@ -86,6 +89,16 @@ def run_motion(
             movie.pixel_size_um,
             xp.__name__,
         )
+        normalize = mc["normalize_intensity"]
+        if normalize == "auto":
+            normalize = rescaled_frame_by_frame(sample_frames(movie, NORMALIZE_SAMPLE, np))
+            if normalize:
+                log.info(
+                    "motion: %s: every frame spans the same range (rescaled frame by frame, "
+                    "as 8-bit video exports are); frame-wide changes are undone frame by "
+                    "frame (motion.normalize_intensity)",
+                    movie.path,
+                )
         piecewise = None
         if mc["piecewise"]:
             if mc["block_size_px"] > min(h, w):
@@ -117,7 +130,7 @@ def run_motion(
                     reference_iterations=mc["reference_iterations"],
                     smooth_sigma_px=mc["smooth_sigma_px"],
                     flag_decorrelation=mc["flag_decorrelation"],
-                    normalize_intensity=mc["normalize_intensity"],
+                    normalize_intensity=normalize,
                     remove_steps=mc["remove_steps"],
                     enabled=mc["enabled"],
                     piecewise=piecewise,
@@ -172,6 +185,7 @@ def run_motion(
                         "crispness_after": sharp[1],
                         "n_flagged": int(s.flagged.sum()),
                         "interpolated_frames": [int(i) for i in replaced],
+                        "intensity_normalized": bool(normalize),
                         "step_frames": (
                             [int(i) for i in np.flatnonzero(s.step)] if "step" in s else []
                         ),

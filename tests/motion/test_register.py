@@ -195,3 +195,47 @@ def test_flagged_frames_can_be_interpolated(small_movie, tmp_path):
         np.testing.assert_allclose(
             corrected[i], 0.5 * (corrected[i - 1] + corrected[i + 1]), rtol=1e-5, atol=1e-3
         )
+
+
+def test_frames_stretched_one_by_one_are_found_and_put_back(small_movie, tmp_path):
+    """An 8-bit export that stretches every frame to 0-255 (a scaling that follows the
+    frame's brightest and darkest pixels, so every bright event) is told from a recording
+    by its frames' extremes and undone frame by frame (motion.normalize_intensity: auto):
+    the corrected frames follow the recorded ones with one gain, where the export's gain
+    wavers from frame to frame. The recording itself is not rescaled."""
+    import json
+
+    import tifffile
+
+    from astrocalc import config as cfg
+    from astrocalc.pipeline.motion import run_motion
+
+    path, _ = small_movie
+    with open_movie(path) as movie:
+        frames = movie.read(0, movie.n_frames).astype(np.float64)
+    lo, hi = frames.min(axis=(1, 2)), frames.max(axis=(1, 2))
+    stretched = np.round(255 * (frames - lo[:, None, None]) / (hi - lo)[:, None, None])
+    src = tmp_path / "export.tif"
+    tifffile.imwrite(src, stretched.astype(np.uint8), imagej=True, metadata={"axes": "TYX"})
+    conf = cfg.defaults()
+    runs = {}
+    for name, movie_path in (("export", src), ("recording", path)):
+        out = run_motion(
+            movie_path, tmp_path / name, config=conf, frame_rate_hz=10, pixel_size_um=0.4
+        )
+        qc = json.loads((out / "stage.json").read_text())["qc"]
+        with open_movie(out / "corrected.tif") as movie:
+            runs[name] = (qc["intensity_normalized"], movie.read(0, movie.n_frames))
+    assert runs["export"][0] is True and runs["recording"][0] is False
+
+    def frame_to_frame(a, b):
+        """Relative change of each frame's gain against the next, a fitted on b."""
+        x, y = b.reshape(len(b), -1), a.reshape(len(a), -1)
+        xc, yc = x - x.mean(1, keepdims=True), y - y.mean(1, keepdims=True)
+        gain = (xc * yc).sum(1) / (xc * xc).sum(1)
+        return np.abs(np.diff(gain) / gain[1:])
+
+    inner = (slice(None), slice(8, -8), slice(8, -8))  # away from the shifted edge
+    before = frame_to_frame(stretched[inner], frames[inner])  # median 3 %
+    after = frame_to_frame(runs["export"][1][inner], runs["recording"][1][inner])
+    assert np.median(after) < np.median(before) / 5
