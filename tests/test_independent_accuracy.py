@@ -7,9 +7,9 @@ event is found by a detection whose footprint overlaps its microdomain and whose
 within 1.5 s).
 
 Issue 15 asks for microdomain recall and ROI precision >= 0.9, ROI-event F1 >= 0.9 and
-pixel-event F1 >= 0.85 on both a synchronous and an asynchronous recording; the bounds
-below are what astrocalc reaches now, less a margin, so that a regression fails here.
-Where they are under the goal (event F1), the goal is not met yet.
+pixel-event F1 >= 0.85 on both a synchronous and an asynchronous recording, and event F1
+>= 0.9 on the 8-bit export too; the bounds below are the goal where it is met, else what
+astrocalc reaches now less a margin, so that a regression fails here.
 """
 
 from __future__ import annotations
@@ -22,17 +22,23 @@ from astrocalc import config, evalsynth
 from astrocalc.pipeline import run_events, run_motion, run_segmentation
 from astrocalc.scoring import score_detection
 
-# (synchrony, held-out seed): >= 70 % and <= 20 % of microdomain events in waves
-RECORDINGS = {"synchronous": (0.85, 21), "asynchronous": (0.15, 22)}
+# held-out recordings: >= 70 % and <= 20 % of microdomain events in waves, and an 8-bit
+# export with every frame stretched to 0-255 (as video exports are)
+RECORDINGS = {
+    "synchronous": {"synchrony": 0.85, "seed": 21},
+    "asynchronous": {"synchrony": 0.15, "seed": 22},
+    "8-bit export": {"synchrony": 0.3, "seed": 24, "export": "uint8"},
+}
 # lower bounds. Microdomain recall and ROI precision: issue 15's goal, which these held-out
-# recordings meet (1.00 and 1.00 in both). Event F1: what they give (ROI-event 0.93 and
-# 0.88, pixel-event 0.85 and 0.83; docs/accuracy.md) less a margin, under the goal (0.9
-# and 0.85) where it is not met yet
-MIN = {
-    "microdomain_recall": 0.9,
-    "roi_precision": 0.9,
-    "roi_event_f1": 0.85,
-    "pixel_event_f1": 0.78,
+# recordings meet (1.00 and 0.96-1.00). Event F1 (ROI events, pixel events): issue 15's
+# goal for ROI events where it is met (synchronous 0.93, 8-bit 0.97), else what the
+# recording gives (asynchronous 0.88) less a margin; pixel events what they give (0.85,
+# 0.83, 0.87; docs/accuracy.md) less a margin, under the goal of 0.85
+MIN = {"microdomain_recall": 0.9, "roi_precision": 0.9}
+MIN_EVENT_F1 = {
+    "synchronous": (0.9, 0.82),
+    "asynchronous": (0.85, 0.78),
+    "8-bit export": (0.9, 0.82),
 }
 MAX_SYNCHRONY_GAP = 0.05  # issue 15's criterion; measured 0.048
 
@@ -57,10 +63,10 @@ def _run(movie, out):
 def scores(tmp_path_factory):
     base = tmp_path_factory.mktemp("evalsynth")
     out = {}
-    for name, (synchrony, seed) in RECORDINGS.items():
-        movie = base / f"{name}.tif"
-        truth = evalsynth.write(movie, synchrony=synchrony, seed=seed)
-        out[name] = (truth, score_detection(truth, *_run(movie, base / name)))
+    for i, (name, settings) in enumerate(RECORDINGS.items()):
+        movie = base / f"recording{i}.tif"
+        truth = evalsynth.write(movie, **settings)
+        out[name] = (truth, score_detection(truth, *_run(movie, base / f"recording{i}")))
     return out
 
 
@@ -76,8 +82,9 @@ def test_accuracy_on_the_independent_generator(scores, name):
     _, s = scores[name]
     assert s["microdomain_recall"] >= MIN["microdomain_recall"], s
     assert s["roi_precision"] >= MIN["roi_precision"], s
-    assert s["roi_event_f1"] >= MIN["roi_event_f1"], s
-    assert s["pixel_event_f1"] >= MIN["pixel_event_f1"], s
+    roi_event, pixel_event = MIN_EVENT_F1[name]
+    assert s["roi_event_f1"] >= roi_event, s
+    assert s["pixel_event_f1"] >= pixel_event, s
 
 
 @pytest.mark.slow
