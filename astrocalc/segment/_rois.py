@@ -44,10 +44,20 @@ def adjacent_pairs(labels: np.ndarray) -> set[tuple[int, int]]:
     return pairs
 
 
-def merge_correlated(labels: np.ndarray, dff: np.ndarray, *, merge_r: float) -> np.ndarray:
+def merge_correlated(
+    labels: np.ndarray, dff: np.ndarray, *, merge_r: float, on_soma: np.ndarray | None = None
+) -> np.ndarray:
     """Merge touching ROIs whose dF/F traces (T, N; column i is label i + 1) correlate
-    above ``merge_r``: one microdomain split in two by the watershed."""
+    above ``merge_r``: one microdomain split in two by the watershed. With ``on_soma``
+    (bool mask), a ROI mostly on the soma and one mostly off it are not merged: in
+    synchronous activity a microdomain beside the soma fires with it, and merged into it
+    would be absorbed by the soma ROI."""
     pairs = adjacent_pairs(labels)
+    if pairs and on_soma is not None:
+        ids = np.arange(1, int(labels.max()) + 1)
+        soma = np.zeros(len(ids) + 1, bool)
+        soma[1:] = np.asarray(ndimage.mean(on_soma, labels, ids)).reshape(-1) >= 0.5
+        pairs = {(a, b) for a, b in pairs if soma[a] == soma[b]}
     if not pairs:
         return labels
     z = dff - dff.mean(axis=0)

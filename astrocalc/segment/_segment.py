@@ -13,7 +13,7 @@ from ..backend import to_numpy
 from ..events import running_baseline
 from ..events._pixel_model import fit_pixel_model, model_settings
 from ._activity import ActivityMaps, activity_maps
-from ._compartments import attach_soma, structural_masks, structure_mask
+from ._compartments import SOMA, attach_soma, structural_masks, structure_mask
 from ._event_footprints import RiseHits, microdomain_regions
 from ._neuropil import corrected_traces
 from ._rois import events_needed, events_per_region, merge_correlated
@@ -139,7 +139,9 @@ def segment_movie(
             window_frames=config["baseline_window_s"] * frame_rate_hz,
             percentile=config["baseline_percentile"],
         )
-        regions = merge_correlated(regions, traces - base, merge_r=config["merge_r"])
+        regions = merge_correlated(
+            regions, traces - base, merge_r=config["merge_r"], on_soma=masks == SOMA
+        )
     labels, compartments = attach_soma(
         regions,
         masks,

@@ -146,6 +146,22 @@ def test_merge_correlated_touching_rois():
     assert len(np.unique(merged[:, :10])) == 1
 
 
+def test_a_microdomain_firing_with_the_soma_beside_it_is_not_merged_into_it():
+    """Touching ROIs whose traces correlate (synchronous activity): two halves of the
+    soma merge; the microdomain beside it, mostly off the soma, stays its own ROI (merged,
+    the soma ROI would absorb it)."""
+    labels = np.zeros((20, 30), np.uint32)
+    labels[:, :6], labels[:, 6:12], labels[:, 12:18] = 1, 2, 3
+    soma = np.zeros(labels.shape, bool)
+    soma[:, :13] = True  # the microdomain (3) overlaps the soma's edge by one column
+    shared = np.random.default_rng(0).standard_normal(500)
+    dff = np.column_stack([shared + 0.05 * k for k in range(3)])
+    merged = merge_correlated(labels, dff, merge_r=0.9, on_soma=soma)
+    assert merged.max() == 2
+    assert merged[0, 0] == merged[0, 6] != merged[0, 12]
+    assert merge_correlated(labels, dff, merge_r=0.9).max() == 1  # without the soma mask
+
+
 def test_soma_and_processes_from_structure():
     shape = (100, 100)
     yy, xx = np.mgrid[:100, :100]
