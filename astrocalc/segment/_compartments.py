@@ -8,6 +8,8 @@ from skimage.filters import threshold_multiotsu, threshold_otsu
 from skimage.morphology import disk, remove_small_objects
 from skimage.segmentation import relabel_sequential
 
+from ._rois import mostly_on
+
 SOMA, PROCESS = 1, 2
 
 
@@ -67,8 +69,7 @@ def attach_soma(
     soma_lab, n_soma = ndimage.label(compartments == SOMA)
     labels = labels.copy()
     if labels.max():
-        on_soma = ndimage.mean(soma_lab > 0, labels, np.arange(1, labels.max() + 1))
-        absorbed = np.flatnonzero(np.asarray(on_soma) >= 0.5) + 1
+        absorbed = np.flatnonzero(mostly_on(labels, soma_lab > 0)) + 1
         labels[np.isin(labels, absorbed)] = 0
         labels[soma_lab > 0] = 0
         sizes = np.bincount(labels.ravel())

@@ -44,6 +44,13 @@ def adjacent_pairs(labels: np.ndarray) -> set[tuple[int, int]]:
     return pairs
 
 
+def mostly_on(labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """For each label 1..N, whether at least half of its pixels lie on ``mask`` (bool
+    (N,)): the compartment an ROI belongs to."""
+    ids = np.arange(1, int(labels.max()) + 1)
+    return np.asarray(ndimage.mean(mask, labels, ids)).reshape(-1) >= 0.5
+
+
 def merge_correlated(
     labels: np.ndarray, dff: np.ndarray, *, merge_r: float, on_soma: np.ndarray | None = None
 ) -> np.ndarray:
@@ -54,9 +61,7 @@ def merge_correlated(
     would be absorbed by the soma ROI."""
     pairs = adjacent_pairs(labels)
     if pairs and on_soma is not None:
-        ids = np.arange(1, int(labels.max()) + 1)
-        soma = np.zeros(len(ids) + 1, bool)
-        soma[1:] = np.asarray(ndimage.mean(on_soma, labels, ids)).reshape(-1) >= 0.5
+        soma = np.concatenate([[False], mostly_on(labels, on_soma)])
         pairs = {(a, b) for a, b in pairs if soma[a] == soma[b]}
     if not pairs:
         return labels
@@ -93,6 +98,4 @@ def events_needed(
     lies on the astrocyte's structure (bool mask); off it (fine processes the mean image
     does not show, or neuropil and out-of-focus cells) ``off_structure_min_events``: a
     microdomain is where events recur."""
-    ids = np.arange(1, int(regions.max()) + 1)
-    on = np.asarray(ndimage.mean(structure, regions, ids)).reshape(-1) >= 0.5
-    return np.where(on, 1, off_structure_min_events)
+    return np.where(mostly_on(regions, structure), 1, off_structure_min_events)
