@@ -68,7 +68,7 @@ from astrocalc.scoring import (
     score_pixel_events,
     threshold_events,
 )
-from astrocalc.segment import extract_traces, segment_movie
+from astrocalc.segment import astrocyte_mask, extract_traces, segment_movie
 
 
 def score(out: Path, truth: synth.SynthTruth) -> dict:
@@ -310,6 +310,12 @@ def speed(n_frames: int, workdir: Path) -> pd.DataFrame:
                 config=conf["events"],
             ).events
             t2 = time.perf_counter()
+            astrocyte = astrocyte_mask(
+                seg.masks,
+                seg.labels,
+                margin_um=conf["segmentation"]["structure_margin_um"],
+                pixel_size_um=px,
+            )
             pixel = detect_pixel_events(
                 movie,
                 xp,
@@ -320,6 +326,8 @@ def speed(n_frames: int, workdir: Path) -> pd.DataFrame:
                 events_config=conf["events"],
                 chunk_frames=conf["chunk_frames"],
                 labels=seg.labels,
+                structure=astrocyte,
+                astrocyte=astrocyte,
             ).events
             t3 = time.perf_counter()
         per_k = 1000.0 / n_frames

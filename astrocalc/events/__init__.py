@@ -18,7 +18,14 @@ from ._pixel_events import (
     PixelEvents,
     detect_pixel_events,
 )
-from ._pixel_model import PixelModel, fit_pixel_model, frame_wide_change, less_global
+from ._pixel_model import (
+    Neuropil,
+    PixelModel,
+    fit_pixel_model,
+    frame_wide_change,
+    less_global,
+    neuropil_field,
+)
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -26,6 +33,8 @@ __all__ = [
     "PIXEL_EVENT_COLUMNS",
     "PixelEvents",
     "PixelModel",
+    "Neuropil",
+    "neuropil_field",
     "detect_pixel_events",
     "fit_pixel_model",
     "EventResult",

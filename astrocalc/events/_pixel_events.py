@@ -6,7 +6,8 @@ memory follows the chunk and the activity, not the recording's length:
 
 1. the per-pixel baseline and noise (:func:`fit_pixel_model`), refitted without the
    events of pass 2 where one is long enough to lift it (:meth:`PixelModel.excluding`,
-   one more pass 2 each time);
+   one more pass 2 each time); the background's change, read off the astrocyte, is taken
+   out of every pixel's dF (:class:`Neuropil`);
 2. active voxels (denoised dF above ``threshold_sd`` noise SD for ``min_active_s``) and
    their connected components (:class:`ComponentTracker`); components whose peak reaches
    ``seed_sd`` and whose footprint is large enough are events, split by
@@ -39,7 +40,7 @@ from ._classify import classify
 from ._components import ComponentTracker, PixelComponents
 from ._detect import hysteresis_runs, smooth, white_noise
 from ._features import event_features
-from ._pixel_model import PixelModel, fit_pixel_model, model_settings, open_runs
+from ._pixel_model import PixelModel, fit_pixel_model, model_settings, neuropil_field, open_runs
 from ._propagation import propagation, split_by_onset
 
 PIXEL_EVENT_COLUMNS = [
@@ -72,6 +73,10 @@ RISE_WINDOW_S, RISE_WINDOW_MAX_FRAMES = 2.0, 32
 # when a pixel stays active for this share of the baseline window, the baseline is refitted
 # without the events found (at most this many times): prolonged events are not eaten
 LONG_FRACTION, MAX_BASELINE_REFITS = 0.2, 4
+# the background's change under a pixel (events.neuropil_coefficient times it is taken
+# out): pixels this far off the astrocyte's structure, weighted by a Gaussian of this
+# sigma (um): wider than an ROI's ring (1-3 um), which a pixel does not have
+NEUROPIL_MARGIN_UM, NEUROPIL_SIGMA_UM = 1.0, 3.0
 
 
 @dataclass
@@ -104,6 +109,7 @@ def detect_pixel_events(
     labels: np.ndarray | None = None,
     coverage=None,
     structure: np.ndarray | None = None,
+    astrocyte: np.ndarray | None = None,
 ) -> PixelEvents:
     """Detect and measure the pixel-level events of a motion-corrected movie.
 
@@ -135,15 +141,24 @@ def detect_pixel_events(
     structure : bool array (Y, X), optional
         Where events may lie (:func:`astrocalc.segment.structure_mask`); voxels elsewhere
         are never active, as for activity ROIs.
+    astrocyte : bool array (Y, X), optional
+        The astrocyte's structure and ROIs: the background's change is estimated off it
+        (:class:`Neuropil`, ``events.neuropil_coefficient`` times it taken out of every
+        pixel's dF, as the ROI traces' rings do). Without it, no correction.
     """
     fs, px = frame_rate_hz, pixel_size_um
     seg = segmentation_config
-    model = fit_pixel_model(
-        movie,
-        xp,
-        chunk_frames=chunk_frames,
-        **model_settings(seg, frame_rate_hz=fs, pixel_size_um=px),
-    )
+    settings = model_settings(seg, frame_rate_hz=fs, pixel_size_um=px)
+    neuropil = None
+    if astrocyte is not None:
+        neuropil = neuropil_field(
+            astrocyte,
+            xp,
+            sigma_px=NEUROPIL_SIGMA_UM / px,
+            margin_px=NEUROPIL_MARGIN_UM / px,
+            coefficient=events_config["neuropil_coefficient"],
+        )
+    model = fit_pixel_model(movie, xp, chunk_frames=chunk_frames, neuropil=neuropil, **settings)
 
     def components_of(model):
         return active_components(

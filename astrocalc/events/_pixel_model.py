@@ -17,6 +17,8 @@ from ..backend import map_batches, scipy_module
 from ._baseline import RunningBaseline, bin_means, bin_size, fill_excluded
 
 _NOISE_SAMPLE_FRAMES = 256
+# where the background's weights, smoothed, fall under this, no background is taken out
+NEUROPIL_MIN_WEIGHT = 0.05
 
 
 def smooth_space(frames, sigma_px: float, xp):
@@ -73,6 +75,54 @@ def open_runs(active, n, xp):
 
 
 @dataclass
+class Neuropil:
+    """The background's change under each pixel, estimated from the pixels off the
+    astrocyte: a Gaussian-weighted mean (``sigma_px``) of their dF, normalised by the
+    weights (normalised convolution), times ``coefficient``. A spatially smooth,
+    slowly fluctuating background (neuropil, out-of-focus cells) adds the same change to
+    the pixels on the astrocyte, where a per-pixel threshold takes it for events; the ROI
+    traces take it out with their rings (:func:`astrocalc.segment.corrected_traces`), this
+    does the same for every pixel. Only rises of the background are taken out (its change
+    clipped at zero), so the correction lowers a pixel's dF or leaves it, and can remove
+    an event but never make one: on a real recording (ASTRA) taking out falls too lifted
+    pixels beside darkening background into 50 % more events, most of them off the ROIs.
+    Built by :func:`neuropil_field`."""
+
+    weights: object  # (Y, X) float32, 1 off the astrocyte, backend array
+    norm: object  # (Y, X) float32, the smoothed weights
+    sigma_px: float
+    coefficient: float
+
+    def change(self, dff, xp):
+        """The coefficient times the background's rise (dF clipped at zero) under each
+        pixel of ``dff`` (n, Y, X)."""
+        local = smooth_space(dff * self.weights, self.sigma_px, xp)
+        return xp.maximum(local, 0) * (self.coefficient / self.norm)
+
+
+def neuropil_field(
+    astrocyte, xp, *, sigma_px: float, margin_px: float, coefficient: float
+) -> Neuropil | None:
+    """A :class:`Neuropil` whose weights are the pixels at least ``margin_px`` off the
+    ``astrocyte`` (bool, Y x X: its structure and ROIs; light of its own events spreads
+    past their edge). None where the coefficient is 0 or no pixel is off the astrocyte."""
+    from scipy import ndimage
+    from skimage.morphology import disk
+
+    near = np.asarray(astrocyte, bool)
+    radius = int(np.ceil(margin_px))
+    if radius > 0:
+        near = ndimage.binary_dilation(near, disk(radius))
+    off = ~near
+    if coefficient <= 0 or not off.any():
+        return None
+    weights = xp.asarray(off.astype(np.float32))
+    norm = smooth_space(weights[None], sigma_px, xp)[0]
+    norm = xp.where(norm > NEUROPIL_MIN_WEIGHT, norm, xp.asarray(np.inf, dtype=norm.dtype))
+    return Neuropil(weights, norm.astype(xp.float32), sigma_px, coefficient)
+
+
+@dataclass
 class PixelModel:
     """Baseline and noise of every pixel of a movie.
 
@@ -92,6 +142,7 @@ class PixelModel:
     sigma_px: float
     smooth_frames: int
     xp: object
+    neuropil: Neuropil | None = None
 
     @property
     def overlap(self) -> int:
@@ -108,8 +159,12 @@ class PixelModel:
         )
 
     def dff(self, block, lo: int):
-        """Denoised dF of frames ``lo:lo + len(block)``."""
-        return self.denoised(block) - self.baseline.at(lo, lo + len(block))
+        """Denoised dF of frames ``lo:lo + len(block)`` (less the background's change when
+        the model has a :class:`Neuropil`)."""
+        df = self.denoised(block) - self.baseline.at(lo, lo + len(block))
+        if self.neuropil is not None:
+            df -= self.neuropil.change(df, self.xp)
+        return df
 
     def excluding(self, pixel, first, last, *, block_elements: int = 2**20) -> PixelModel:
         """The model with its baseline refitted without the frames ``first[i]..last[i]`` of
@@ -201,6 +256,7 @@ def fit_pixel_model(
     smooth_frames: int,
     baseline_window_frames: float,
     baseline_percentile: float,
+    neuropil: Neuropil | None = None,
 ) -> PixelModel:
     """Per-pixel running baseline and noise SD of a motion-corrected movie.
 
@@ -218,6 +274,8 @@ def fit_pixel_model(
         Temporal box smoothing (frames).
     baseline_window_frames, baseline_percentile : float
         Running-percentile baseline (frames, percent).
+    neuropil : Neuropil, optional
+        Taken out of the dF (:meth:`PixelModel.dff`), and so out of the noise sample.
 
     Noise: from a sample of short frame windows spread over the movie, the larger of the
     white-noise SD (frame-to-frame differences, scaled by the box smoothing) and the spread
@@ -251,6 +309,8 @@ def fit_pixel_model(
     df = windows[:, :k].mean(axis=1) - xp.concatenate(
         [baseline.at(int(i) + (k - 1) // 2, int(i) + (k - 1) // 2 + 1) for i in starts]
     )
+    if neuropil is not None:
+        df -= neuropil.change(df, xp)
     low, mid = xp.percentile(df, xp.asarray([15.87, 50.0]), axis=0)
     sd = xp.maximum(white, mid - low) + 1e-6 * float(xp.abs(mean_smooth).mean() + 1)
     return PixelModel(
@@ -266,6 +326,7 @@ def fit_pixel_model(
         sigma_px=sigma_px,
         smooth_frames=k,
         xp=xp,
+        neuropil=neuropil,
     )
 
 

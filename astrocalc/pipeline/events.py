@@ -13,7 +13,7 @@ import tifffile
 from ..events import detect_pixel_events, find_events
 from ..io.outputs import StageOutput, write_csv
 from ..io.tiff import open_movie
-from ..segment import corrected_traces, structure_mask
+from ..segment import astrocyte_mask, corrected_traces
 from ._common import (
     StageClock,
     backend,
@@ -61,6 +61,12 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
             coverage=coverage,
         )
         if config["pixel_events"]["enabled"]:
+            astrocyte = astrocyte_mask(
+                masks,
+                labels,
+                margin_um=config["segmentation"]["structure_margin_um"],
+                pixel_size_um=px,
+            )
             pixel = detect_pixel_events(
                 movie,
                 xp,
@@ -72,7 +78,8 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
                 chunk_frames=config["chunk_frames"],
                 labels=labels,
                 coverage=coverage,
-                structure=_pixel_event_mask(masks, labels, config=config, pixel_size_um=px),
+                structure=astrocyte if config["pixel_events"]["structure_only"] else None,
+                astrocyte=astrocyte,
             )
     result = find_events(raw, roi_ids, frame_rate_hz=fs, config=config["events"])
     ev = result.events
@@ -105,12 +112,3 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
             counts["n_pixel_events"] = len(pixel.events)
         write_stage_record(tmp, clock.record(**counts))
     return out / "events"
-
-
-def _pixel_event_mask(masks, labels, *, config, pixel_size_um):
-    """Where pixel-level events may lie: on the structure and the ROIs (places whose
-    activity the segmentation stage has shown), or anywhere (None)."""
-    if not config["pixel_events"]["structure_only"]:
-        return None
-    margin = config["segmentation"]["structure_margin_um"]
-    return structure_mask(masks, margin_um=margin, pixel_size_um=pixel_size_um) | (labels > 0)

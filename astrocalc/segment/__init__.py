@@ -2,7 +2,14 @@
 process masks, neuropil-corrected traces."""
 
 from ._activity import ActivityMaps, activity_maps
-from ._compartments import PROCESS, SOMA, attach_soma, structural_masks, structure_mask
+from ._compartments import (
+    PROCESS,
+    SOMA,
+    astrocyte_mask,
+    attach_soma,
+    structural_masks,
+    structure_mask,
+)
 from ._event_footprints import Hit, RiseHits, microdomain_regions, rois_from_hits, window_hits
 from ._neuropil import corrected_traces, less_neuropil, neuropil_rings
 from ._rois import adjacent_pairs, events_needed, events_per_region, merge_correlated
@@ -33,5 +40,6 @@ __all__ = [
     "segment_movie",
     "structural_masks",
     "structure_mask",
+    "astrocyte_mask",
     "window_hits",
 ]

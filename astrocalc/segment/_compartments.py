@@ -46,6 +46,15 @@ def structure_mask(masks: np.ndarray, *, margin_um: float, pixel_size_um: float)
     return ndimage.binary_dilation(foreground, structure=disk(r)) if r > 0 else foreground
 
 
+def astrocyte_mask(
+    masks: np.ndarray, labels: np.ndarray, *, margin_um: float, pixel_size_um: float
+) -> np.ndarray:
+    """The astrocyte's structure (:func:`structure_mask`) and the ROIs (``labels`` > 0):
+    the places whose activity segmentation has shown. Pixel-level events lie there (unless
+    ``pixel_events.structure_only`` is false) and the background is read off it."""
+    return structure_mask(masks, margin_um=margin_um, pixel_size_um=pixel_size_um) | (labels > 0)
+
+
 def attach_soma(
     labels: np.ndarray,
     compartments: np.ndarray,
