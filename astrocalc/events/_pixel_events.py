@@ -6,7 +6,7 @@ memory follows the chunk and the activity, not the recording's length:
 
 1. the per-pixel baseline and noise (:func:`fit_pixel_model`), refitted without the
    events of pass 2 where one is long enough to lift it (:meth:`PixelModel.excluding`,
-   one more pass 2 each time); the background's change, read off the astrocyte, is taken
+   one more pass 2 each time); the background's rise, read off the astrocyte, is taken
    out of every pixel's dF (:class:`Neuropil`);
 2. active voxels (denoised dF above ``threshold_sd`` noise SD for ``min_active_s``) and
    their connected components (:class:`ComponentTracker`); components whose peak reaches

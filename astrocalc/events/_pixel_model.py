@@ -159,7 +159,7 @@ class PixelModel:
         )
 
     def dff(self, block, lo: int):
-        """Denoised dF of frames ``lo:lo + len(block)`` (less the background's change when
+        """Denoised dF of frames ``lo:lo + len(block)`` (less the background's rise when
         the model has a :class:`Neuropil`)."""
         df = self.denoised(block) - self.baseline.at(lo, lo + len(block))
         if self.neuropil is not None:
