@@ -107,6 +107,12 @@ def find_events(
     for j, start, peak, end in found:
         feats = event_features(sm[:, j], dff[:, j], start, peak, end, frame_rate_hz=fs)
         onset = rise_onset(feats.pop("rise_start_frame"), start, fs)
+        if start == 0 and onset < 1:
+            # risen by the first frame: in progress when the recording began (or the
+            # running baseline's bias at its edge), with no onset to measure; not reported,
+            # as at the pixel level, though kept out of the baseline. A run from the first
+            # frame whose rise comes later (an event on that bias) is kept.
+            continue
         rows.append(
             {
                 "roi_id": int(roi_ids[j]),

@@ -13,6 +13,7 @@ from astrocalc.events import (
 from astrocalc.synth import _kernel_features, event_kernel
 
 FS = 10.0
+CONF = config.defaults()
 
 
 def _trace(onsets_s, amp=1.0, rise=0.25, decay=1.2, n=1200, noise=0.05, seed=0):
@@ -30,6 +31,20 @@ def test_planted_events_are_found_with_their_onsets():
     got = np.array([on for _, on, _, _ in found]) / FS
     assert len(got) == len(onsets)  # 30.0 and 33.5 are split at the trough between them
     np.testing.assert_allclose(got, onsets, atol=0.5)
+
+
+def test_an_event_in_progress_at_the_first_frame_is_not_reported():
+    """The recording starts 1 s into an event (no onset to measure): of the events of
+    ``find_events`` only the later one (40 s) is reported; ``detect`` finds both."""
+    t = np.arange(1200) / FS
+    x = event_kernel(t + 1.0, 0.25, 3.0) + event_kernel(t - 40.0, 0.25, 3.0)
+    f = 100 * (1 + x + np.random.default_rng(2).normal(0, 0.02, len(t)))
+    result = find_events(f[:, None], np.array([1]), frame_rate_hz=FS, config=CONF["events"])
+    assert result.events.onset_s.to_numpy() == pytest.approx([40.0], abs=0.5)
+    found, _, _ = detect(
+        result.dff, frame_rate_hz=FS, smooth_s=0.3, high_sd=4, low_sd=1.5, min_duration_s=0.5
+    )
+    assert [on for _, on, _, _ in found][0] == 0
 
 
 def test_noise_alone_gives_no_event():
