@@ -89,15 +89,16 @@ class Neuropil:
     Built by :func:`neuropil_field`."""
 
     weights: object  # (Y, X) float32, 1 off the astrocyte, backend array
-    norm: object  # (Y, X) float32, the smoothed weights
+    scale: object  # (Y, X) float32, coefficient over the smoothed weights (0 where too few)
     sigma_px: float
-    coefficient: float
 
     def change(self, dff, xp):
         """The coefficient times the background's rise (dF clipped at zero) under each
         pixel of ``dff`` (n, Y, X)."""
         local = smooth_space(dff * self.weights, self.sigma_px, xp)
-        return xp.maximum(local, 0) * (self.coefficient / self.norm)
+        xp.maximum(local, 0, out=local)
+        local *= self.scale
+        return local
 
 
 def neuropil_field(
@@ -119,7 +120,7 @@ def neuropil_field(
     weights = xp.asarray(off.astype(np.float32))
     norm = smooth_space(weights[None], sigma_px, xp)[0]
     norm = xp.where(norm > NEUROPIL_MIN_WEIGHT, norm, xp.asarray(np.inf, dtype=norm.dtype))
-    return Neuropil(weights, norm.astype(xp.float32), sigma_px, coefficient)
+    return Neuropil(weights, (coefficient / norm).astype(xp.float32), sigma_px)
 
 
 @dataclass
