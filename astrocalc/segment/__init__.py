@@ -12,7 +12,13 @@ from ._compartments import (
 )
 from ._event_footprints import Hit, RiseHits, microdomain_regions, rois_from_hits, window_hits
 from ._neuropil import corrected_traces, less_neuropil, neuropil_rings
-from ._rois import adjacent_pairs, events_needed, events_per_region, merge_correlated
+from ._rois import (
+    adjacent_pairs,
+    events_needed,
+    events_per_region,
+    merge_correlated,
+    on_faint_processes,
+)
 from ._segment import Segmentation, roi_table, segment_movie
 from ._traces import RoiAverager, extract_traces
 
@@ -35,6 +41,7 @@ __all__ = [
     "merge_correlated",
     "microdomain_regions",
     "neuropil_rings",
+    "on_faint_processes",
     "roi_table",
     "rois_from_hits",
     "segment_movie",

@@ -8,6 +8,7 @@ from scipy import ndimage
 from skimage.segmentation import relabel_sequential
 
 from ..events import detect_in_traces
+from ._neuropil import neuropil_rings
 
 
 def _drop_small(labels: np.ndarray, min_px: float) -> np.ndarray:
@@ -99,3 +100,42 @@ def events_needed(
     does not show, or neuropil and out-of-focus cells) ``off_structure_min_events``: a
     microdomain is where events recur."""
     return np.where(mostly_on(regions, structure), 1, off_structure_min_events)
+
+
+def on_faint_processes(
+    candidates: np.ndarray,
+    regions: np.ndarray,
+    mean_image: np.ndarray,
+    structure: np.ndarray,
+    *,
+    pixel_size_um: float,
+    min_contrast_sd: float,
+) -> np.ndarray:
+    """``regions`` (labels 1..N) with those of ``candidates`` (labels 1..M, found
+    anywhere) added that lie mostly off ``structure`` (bool), touch no region, and are
+    brighter in ``mean_image`` than the background around them by at least
+    ``min_contrast_sd`` of its spatial SD: a fine process too faint and thin for the
+    structure mask's threshold still stands above its own surroundings, where neuropil
+    and dim background do not. The background is the ROI's neuropil ring (median, and
+    1.4826 MAD as SD); a candidate without one is not added."""
+    if candidates.max() == 0:
+        return regions
+    off = ~np.concatenate([[True], mostly_on(candidates, structure)])
+    near = ndimage.binary_dilation(regions > 0)
+    off[np.unique(candidates[near])] = False
+    ring, has = neuropil_rings(candidates, structure | (regions > 0), pixel_size_um=pixel_size_um)
+    ids = np.arange(1, int(candidates.max()) + 1)
+    inside = np.asarray(ndimage.mean(mean_image, candidates, ids)).reshape(-1)
+    visible = np.zeros(len(ids) + 1, bool)
+    for k, i in enumerate(np.flatnonzero(has), 1):
+        if not off[i + 1]:
+            continue
+        background = mean_image[ring == k]
+        centre = np.median(background)
+        sd = 1.4826 * np.median(np.abs(background - centre))
+        visible[i + 1] = inside[i] - centre >= min_contrast_sd * max(sd, 1e-12)
+    add = visible[candidates] & off[candidates]
+    keep = np.unique(candidates[add])
+    mapping = np.zeros(int(candidates.max()) + 1, np.uint32)
+    mapping[keep] = np.arange(1, len(keep) + 1) + regions.max()
+    return np.where(add, mapping[candidates], regions).astype(np.uint32)

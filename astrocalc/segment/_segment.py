@@ -16,7 +16,7 @@ from ._activity import ActivityMaps, activity_maps
 from ._compartments import SOMA, attach_soma, structural_masks, structure_mask
 from ._event_footprints import RiseHits, microdomain_regions
 from ._neuropil import corrected_traces
-from ._rois import events_needed, events_per_region, merge_correlated
+from ._rois import events_needed, events_per_region, merge_correlated, on_faint_processes
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +106,27 @@ def segment_movie(
     structure = structure_mask(
         masks, margin_um=config["structure_margin_um"], pixel_size_um=pixel_size_um
     )
+    found = hits.finish()
+    split_px = config["split_distance_um"] / pixel_size_um
     regions = microdomain_regions(
-        hits.finish(),
+        found,
         movie.shape[1:],
-        split_px=config["split_distance_um"] / pixel_size_um,
+        split_px=split_px,
         min_px=min_px,
         allowed=_allowed(structure if config["structure_only"] else None, coverage),
     )
+    if config["structure_only"]:
+        anywhere = microdomain_regions(
+            found, movie.shape[1:], split_px=split_px, min_px=min_px, allowed=_allowed(None, coverage)
+        )
+        regions = on_faint_processes(
+            anywhere,
+            regions,
+            maps.mean,
+            structure,
+            pixel_size_um=pixel_size_um,
+            min_contrast_sd=config["faint_process_contrast_sd"],
+        )
     if regions.max() > 0:
         # neuropil-corrected as in the events stage, so that a region is kept for its own
         # events, not for background fluctuations it shares with its surroundings

@@ -14,6 +14,7 @@ from astrocalc.segment import (
     events_per_region,
     merge_correlated,
     microdomain_regions,
+    on_faint_processes,
     structural_masks,
 )
 
@@ -126,6 +127,35 @@ def test_off_the_structure_a_microdomain_needs_recurring_events():
     assert labels.max() == 3
     assert labels[15, 15] > 0 and labels[15, 45] > 0 and labels[45, 15] > 0
     assert labels[45, 45] == 0
+
+
+def test_off_the_structure_mask_a_region_is_kept_on_a_faint_process_only():
+    """Mean image: textured background (100, spatial SD 5), a bright process under the
+    structure mask, and a thin process 20 above the background (4 SD) outside the mask.
+    Of three activity regions found off the mask, the one on the faint process is added;
+    the one on background and the one touching an ROI on the mask (as bright) are not,
+    nor the first without its process."""
+    rng = np.random.default_rng(3)
+    shape = (60, 60)
+    plain = 100 + 5 * rng.standard_normal(shape)
+    structure = np.zeros(shape, bool)
+    structure[5:55, 8:14] = True
+    plain[structure] += 200
+    plain[20:25, 14:18] += 20
+    mean = plain.copy()
+    mean[30:32, 25:55] += 20  # the faint process
+    regions = np.zeros(shape, np.uint32)
+    regions[20:25, 9:14] = 1
+    candidates = np.zeros(shape, np.uint32)
+    candidates[30:32, 38:45] = 1  # on the faint process
+    candidates[45:49, 35:40] = 2  # on background
+    candidates[20:25, 14:18] = 3  # beside ROI 1
+    kw = {"pixel_size_um": 0.5, "min_contrast_sd": 3.0}
+    out = on_faint_processes(candidates, regions, mean, structure, **kw)
+    assert out.max() == 2
+    assert np.array_equal(out == 1, regions == 1)
+    assert np.array_equal(out == 2, candidates == 1)
+    assert np.array_equal(on_faint_processes(candidates, regions, plain, structure, **kw), regions)
 
 
 def test_merge_correlated_touching_rois():
