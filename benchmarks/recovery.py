@@ -44,7 +44,7 @@ PAIR = {
 
 def one_seed(seed: int, args, theta: dict = TRUE, name: str = "") -> dict:
     from astrocalc import config
-    from astrocalc.fit import recover
+    from astrocalc.pipeline import recover
 
     cfg = config.defaults()
     cfg["pixel_events"]["enabled"] = False

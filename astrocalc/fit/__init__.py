@@ -21,7 +21,7 @@ from ._identify import (
     local_identifiability,
     simulated_size,
 )
-from ._recovery import model_dff, recover, write_model_movie
+from ._recovery import model_dff, write_model_movie
 from ._statistics import microdomain_ids, observed_recording, observed_statistics
 
 __all__ = [
@@ -48,7 +48,6 @@ __all__ = [
     "model_input",
     "observed_recording",
     "observed_statistics",
-    "recover",
     "simulated_size",
     "write_model_movie",
 ]

@@ -1,9 +1,8 @@
-"""Parameter recovery: a movie of a model astrocyte with known parameters, for checking
-that the whole pipeline and the fit give the parameters back."""
+"""A movie of a model astrocyte with known parameters, for checking that the whole
+pipeline and the fit give the parameters back (:func:`astrocalc.pipeline.recover`)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -66,19 +65,3 @@ def write_model_movie(
         indicator=indicator,
     )
     return synth.write(path, p, domain_traces=dff)
-
-
-def recover(folder: str | Path, theta: dict, *, seed: int, config: dict, **scene) -> dict:
-    """Model -> movie -> whole pipeline -> fit: writes ``folder``/movie.tif (unless there)
-    from a model astrocyte with parameters ``theta`` and the synthetic scene ``scene``,
-    runs every stage with ``config`` into ``folder``/out, and returns the fit's
-    parameters.json. The movie's random numbers come from ``seed``, the fit's from the
-    config's seed."""
-    from ..pipeline import run_all  # deferred: the pipeline imports the fit
-
-    folder = Path(folder)
-    movie = folder / "movie.tif"
-    if not movie.exists():
-        write_model_movie(movie, theta, model=config["model"], seed=seed, **scene)
-    out = run_all(movie, folder / "out", config=config, overwrite=True)
-    return json.loads((out / "fit" / "parameters.json").read_text())

@@ -5,11 +5,13 @@ from .events import run_events
 from .fit import run_fit
 from .motion import run_motion
 from .provenance import write_run_json
+from .recovery import recover
 from .run import run_all
 from .segmentation import run_segmentation
 from .simulation import run_simulation
 
 __all__ = [
+    "recover",
     "run_all",
     "run_correlation",
     "run_events",

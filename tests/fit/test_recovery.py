@@ -28,7 +28,7 @@ SEEDS = (1, 2, 3, 4, 5)
 def _one(args):
     folder, seed = args
     from astrocalc import config
-    from astrocalc.fit import recover
+    from astrocalc.pipeline import recover
 
     cfg = config.defaults()
     cfg["pixel_events"]["enabled"] = False
