@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CORES  ?= 2
 
-.PHONY: demo test lint clean
+.PHONY: demo test check lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,15 @@ demo: $(VENV)/.installed
 	@echo "  results/<sample>/segmentation/rois.png, events/pixel_events.png, motion/qc.png,"
 	@echo "  results/<sample>/fit/fit.png, simulation/simulation.png   (samples: young_1..4, old_1..4)"
 
+# everything (CI); the slowest tests listed at the end
 test: $(VENV)/.installed
 	$(BIN)/ruff check astrocalc tests benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
+
+# the fast tier for development: all but the whole-pipeline, workflow and real-data tests
+check: $(VENV)/.installed
+	$(BIN)/ruff check astrocalc tests benchmarks
+	$(BIN)/python -m pytest -m "not slow and not realdata" --durations=10
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check astrocalc tests benchmarks

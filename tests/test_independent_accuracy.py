@@ -30,10 +30,10 @@ RECORDINGS = {
     "8-bit export": {"synchrony": 0.3, "seed": 24, "export": "uint8"},
 }
 # lower bounds. Microdomain recall and ROI precision: issue 15's goal, which these held-out
-# recordings meet (1.00 and 0.96-1.00). Event F1 (ROI events, pixel events): issue 15's
+# recordings meet (1.00 and 0.93-1.00). Event F1 (ROI events, pixel events): issue 15's
 # goal for ROI events where it is met (synchronous 0.96, 8-bit 0.97), else what the
 # recording gives (asynchronous 0.89) less a margin; pixel events the goal of 0.85 where it
-# is met (synchronous 0.86, 8-bit 0.91), else what they give (asynchronous 0.83;
+# is met (synchronous 0.86, 8-bit 0.92), else what they give (asynchronous 0.82;
 # docs/accuracy.md) less a margin
 MIN = {"microdomain_recall": 0.9, "roi_precision": 0.9}
 MIN_EVENT_F1 = {
@@ -41,7 +41,8 @@ MIN_EVENT_F1 = {
     "asynchronous": (0.85, 0.8),
     "8-bit export": (0.9, 0.85),
 }
-# issue 15 asks for 0.05. Measured 0.072 (synchronous 0.964, asynchronous 0.892) since the
+# issue 15 asks for 0.05. Measured 0.078 (synchronous 0.964, asynchronous 0.886; 0.072 before
+# ROIs on faint processes added a false one to the asynchronous recording) since the
 # ROI baseline's percentile went from 20 to 10, which raised both (from 0.93 and 0.88,
 # a gap of 0.048, docs/accuracy.md); the goal is not met, this bound keeps the gap from
 # growing further
