@@ -117,7 +117,11 @@ def segment_movie(
     )
     if config["structure_only"]:
         anywhere = microdomain_regions(
-            found, movie.shape[1:], split_px=split_px, min_px=min_px, allowed=_allowed(None, coverage)
+            found,
+            movie.shape[1:],
+            split_px=split_px,
+            min_px=min_px,
+            allowed=_allowed(None, coverage),
         )
         regions = on_faint_processes(
             anywhere,
