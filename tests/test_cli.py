@@ -174,6 +174,7 @@ def test_help_gives_units():
 FAST = "model:\n  duration_s: 20\nfit:\n  max_duration_s: 30\n  n_astrocytes: 2\n"
 
 
+@pytest.mark.slow
 def test_synth_then_stages_one_by_one_equal_run(tmp_path):
     """The per-stage subcommands and `run` produce the same tables (one code path)."""
     movie = tmp_path / "m.tif"
@@ -268,6 +269,7 @@ def test_movie_without_activity(tmp_path):
     assert json.loads((out / "run.json").read_text())["seed"] == 0
 
 
+@pytest.mark.slow
 def test_protocols(tmp_path):
     """The protocol tables: t-LTD only from the astrocyte's threshold on (20 pairings at
     0.2 Hz), t-LTP the same with and without it; a second run needs --overwrite."""

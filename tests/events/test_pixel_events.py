@@ -125,6 +125,7 @@ def test_a_front_crossing_both_patches_is_one_event_with_its_speed(tmp_path):
     assert abs(ev.direction_deg[0]) < 20  # towards +x
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("speed", [6.0, 15.0])
 def test_wave_speed_of_synthetic_astrocyte(tmp_path, speed):
     """Waves sweep the whole synthetic cell (cytosol and microdomains) from a random point:
@@ -162,6 +163,7 @@ def test_chunked_equals_unchunked(tmp_path):
         pd.testing.assert_frame_equal(part.footprints, whole.footprints, check_exact=True)
 
 
+@pytest.mark.slow
 def test_prolonged_event_is_one_event_at_both_levels(tmp_path):
     """40 s events (FWHM) on a 60 s baseline window: one event each, duration within 15 %,
     at the ROI level (dF/F within 15 % too) and at the pixel level."""
@@ -189,6 +191,7 @@ def test_prolonged_event_is_one_event_at_both_levels(tmp_path):
         assert amp.amplitude_dff.iloc[0] == pytest.approx(e.amplitude_dff, rel=0.15)
 
 
+@pytest.mark.slow
 def test_roi_and_pixel_events_agree(tmp_path):
     """Every ROI event has a pixel event whose footprint covers part of that ROI, with an
     onset within 1.5 s, and so does (almost) every pixel event on a ROI the other way

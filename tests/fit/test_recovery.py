@@ -16,6 +16,8 @@ import pytest
 
 from astrocalc.fit import JSON_KEYS
 
+pytestmark = pytest.mark.slow  # the whole pipeline on five model movies
+
 TRUE = {
     "local_rate_per_min": 1.4,
     "shared_rate_per_min": 0.6,

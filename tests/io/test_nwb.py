@@ -19,6 +19,7 @@ def export(results, *extra):
     )
 
 
+@pytest.mark.slow
 def test_export_reads_back_with_pynwb(demo_runs):
     results, _ = demo_runs["young"]
     r = export(results)

@@ -61,6 +61,7 @@ def test_period_and_peak_are_those_of_li_rinzel(ours):
     assert ours["peak_uM"][0] < 0.25 and 0.45 < ours["peak_uM"].max() < 0.55
 
 
+@pytest.mark.slow
 def test_window_lower_edge_is_the_hopf_point_and_upper_edge_is_past_it(our_window):
     """The lower bifurcation is supercritical: oscillations start at the Hopf point. The
     upper one is subcritical: the large cycle outlives the steady state's stability change
@@ -85,6 +86,7 @@ def nest_sim():
     return simulate_clamped_nest
 
 
+@pytest.mark.slow
 def test_period_and_peak_agree_with_nest(nest_sim, ours):
     """Same parameters in NEST 3.10.0: period and peak within 0.5 % at every IP3."""
     t, ca, _ = nest_sim(IP3, 200, 0.1, 0.7)
@@ -93,6 +95,7 @@ def test_period_and_peak_agree_with_nest(nest_sim, ours):
     np.testing.assert_allclose(theirs["peak_uM"], ours["peak_uM"], rtol=0.005)
 
 
+@pytest.mark.slow
 def test_oscillation_window_agrees_with_nest(nest_sim, our_window):
     """Both edges measured the same way on NEST's output: within 1 %."""
     theirs = oscillation_window(nest_sim, P)
