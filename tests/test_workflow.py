@@ -33,6 +33,7 @@ fit: {max_duration_s: 30, n_astrocytes: 2}
 """
 
 
+@pytest.mark.slow
 def test_lint_is_clean():
     r = subprocess.run(
         [*SNAKEMAKE, "--lint", "-s", str(ROOT / "Snakefile")],
@@ -97,6 +98,7 @@ def test_demo_workflow_end_to_end(tmp_path):
 HEADER = "sample\tpath\tframe_rate_hz\tpixel_size_um\tcondition\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "sheet, config, needle",
     [
