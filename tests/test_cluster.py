@@ -141,9 +141,10 @@ def test_gpu_profile_runs_array_stages_on_cupy(tmp_path):
     for job in jobs:
         rule = job.split(":", 1)[0]
         if rule in ("motion", "segmentation", "events", "correlation"):
-            assert "gpu=1" in job and '"backend": "cupy"' in job, job
+            assert "gpu=1" in job and "--backend cupy" in job, job
         elif rule in ("fit", "simulation"):
-            assert "gpu=" not in job and '"backend": "auto"' in job, job
+            assert "gpu=" not in job and "--backend" not in job, job
+            assert '"backend": "auto"' in job, job
         seen.add(rule)
     assert {"motion", "segmentation", "events", "correlation", "fit", "simulation"} <= seen
 

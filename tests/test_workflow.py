@@ -1,5 +1,6 @@
 """The Snakemake workflow: lint, and a small two-condition demo end to end."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -7,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from astrocalc.pipeline import STAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -93,6 +96,22 @@ def test_demo_workflow_end_to_end(tmp_path):
         assert "<text" in (tmp_path / "results" / svg).read_text(), svg
     again = subprocess.run([*cmd, "-n"], capture_output=True, text=True)
     assert "Nothing to be done" in again.stdout + again.stderr
+    # a changed setting reruns the stages that read its section and what follows, no other
+    after = {"all", "provenance", "compare"}
+    for change, expected in (
+        ("motion: {piecewise: true}", set(STAGES)),
+        ("fit: {max_iterations: 9}", {"fit", "simulation"}),
+        ("correlation: {cluster_threshold: 0.6}", {"correlation", "fit", "simulation"}),
+    ):
+        (tmp_path / "change.yaml").write_text(change + "\n")
+        i = cmd.index("--configfile") + 2
+        dry = [*cmd[:i], str(tmp_path / "change.yaml"), *cmd[i:], "-n"]
+        r = subprocess.run(dry, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-3000:]
+        jobs = re.findall(r"^(?:local)?rule (\w+):", r.stdout + r.stderr, flags=re.M)
+        assert set(jobs) == expected | after, (change, sorted(set(jobs)))
+        for stage in expected:
+            assert jobs.count(stage) == len(samples), (change, stage)
 
 
 HEADER = "sample\tpath\tframe_rate_hz\tpixel_size_um\tcondition\n"

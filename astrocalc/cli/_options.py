@@ -23,6 +23,12 @@ def add_config(p) -> None:
         metavar="JSON",
         help="the same settings as a JSON string (used by the Snakemake rules)",
     )
+    p.add_argument(
+        "--backend",
+        choices=["auto", "numpy", "cupy"],
+        help="array backend, overriding the config's (the Snakemake rules pass cupy to a job "
+        "granted a GPU)",
+    )
 
 
 def add_out(p) -> None:
@@ -60,5 +66,9 @@ def load_config(args) -> dict:
             data = json.loads(args.config_json)
         except json.JSONDecodeError as exc:
             raise InputError(f"--config-json: not valid JSON ({exc})") from None
-        return cfg.validate(data, source="--config-json")
-    return cfg.load(getattr(args, "config", None))
+        config = cfg.validate(data, source="--config-json")
+    else:
+        config = cfg.load(getattr(args, "config", None))
+    if getattr(args, "backend", None):
+        config["backend"] = args.backend
+    return config

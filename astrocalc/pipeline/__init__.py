@@ -1,5 +1,6 @@
 """Stages as file-to-file steps (CONTRACT.md); used by the CLI and the Snakemake rules."""
 
+from ._common import STAGE_SECTIONS, STAGES, stage_settings
 from .correlation import run_correlation
 from .events import run_events
 from .fit import run_fit
@@ -11,6 +12,9 @@ from .segmentation import run_segmentation
 from .simulation import run_simulation
 
 __all__ = [
+    "STAGES",
+    "STAGE_SECTIONS",
+    "stage_settings",
     "recover",
     "run_all",
     "run_correlation",

@@ -17,7 +17,23 @@ from ..errors import InputError
 from ..io.outputs import write_json
 from ..motion import Coverage
 
-STAGES = ("motion", "segmentation", "events", "correlation", "fit", "simulation")
+# The config sections each stage reads, in the order the stages run: the one home of this.
+# A stage is given (and records in its stage.json) these and no others, so that a workflow
+# reruns a stage when one of them changes, and only then (with what follows it).
+STAGE_SECTIONS = {
+    "motion": ("backend", "chunk_frames", "motion"),
+    "segmentation": ("backend", "chunk_frames", "segmentation", "events"),
+    "events": ("backend", "chunk_frames", "segmentation", "events", "pixel_events"),
+    "correlation": ("backend", "correlation"),
+    "fit": ("backend", "seed", "events", "model", "fit"),
+    "simulation": ("backend", "seed", "model"),
+}
+STAGES = tuple(STAGE_SECTIONS)
+
+
+def stage_settings(config: dict, stage: str) -> dict:
+    """The part of ``config`` that ``stage`` reads (:data:`STAGE_SECTIONS`)."""
+    return {key: config[key] for key in STAGE_SECTIONS[stage]}
 
 
 def sha256(path: str | Path, *, block: int = 1 << 22) -> str:
@@ -67,7 +83,7 @@ class StageClock:
             "seconds": round(time.perf_counter() - self.t0, 3),
             "python": platform.python_version(),
             **extra,
-            "config": self.config,
+            "config": stage_settings(self.config, self.name),
         }
 
 

@@ -34,8 +34,9 @@ def write_run_json(out: str | Path, *, overwrite: bool = False) -> Path:
             "frame_rate_hz": rec["frame_rate_hz"],
             "pixel_size_um": rec["pixel_size_um"],
             "backend": backends[0] if len(backends) == 1 else backends,
-            "seed": records["motion"]["config"]["seed"],
-            "config": records["simulation"]["config"],
+            "seed": records["fit"]["config"]["seed"],
+            # each stage recorded the sections it read; together, the run's settings
+            "config": {k: v for r in records.values() for k, v in r["config"].items()},
             "start": min(r["started"] for r in records.values()),
             "end": max(r["finished"] for r in records.values()),
             "stage_seconds": {s: r["seconds"] for s, r in records.items()},

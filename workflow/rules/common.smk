@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import astrocalc.config
+from astrocalc.pipeline import stage_settings
 from astrocalc.samples import read_samples
 
 # astrocalc's validation first (cross-field checks, one-line messages), then Snakemake's
@@ -36,22 +37,19 @@ def calibration_args(wildcards):
     return f"--frame-rate {row['frame_rate_hz']} --pixel-size {row['pixel_size_um']}"
 
 
-def science_config():
-    """The settings the astrocalc commands use, as one quoted JSON argument."""
-    return _quoted_config(config["backend"])
+def stage_config(stage):
+    """The config sections ``stage`` reads (astrocalc.pipeline.STAGE_SECTIONS), as one
+    quoted JSON argument. A plain string, not a function of the job, so that Snakemake
+    reruns the stage when one of its sections changes (and only then)."""
+    settings = stage_settings(config, stage)
+    return f"--config-json {shlex.quote(json.dumps(settings, sort_keys=True))}"
 
 
-def _quoted_config(backend):
-    keep = {k: v for k, v in config.items() if k not in ("samples", "compare_by", "demo")}
-    keep["backend"] = backend
-    return f"--config-json {shlex.quote(json.dumps(keep, sort_keys=True))}"
-
-
-def stage_config(wildcards, resources):
-    """science_config() for a job that may be given a GPU: a job granted one (resource
-    ``gpu``, as the slurm-gpu profile asks) runs on CuPy, so that a node without a usable
-    GPU fails loudly instead of silently running on the CPU."""
-    return _quoted_config("cupy" if int(resources.get("gpu", 0)) > 0 else config["backend"])
+def gpu_backend(wildcards, resources):
+    """A job granted a GPU (resource ``gpu``, as the slurm-gpu profile asks) runs on CuPy,
+    so that a node without a usable GPU fails loudly instead of silently running on the
+    CPU."""
+    return "--backend cupy" if int(resources.get("gpu", 0)) > 0 else ""
 
 
 def demo_args(wildcards):

@@ -32,7 +32,8 @@ rule correlation:
         stage="results/{sample}/correlation/stage.json",
     params:
         astrocalc=ASTROCALC,
-        config=stage_config,
+        config=stage_config("correlation"),
+        backend=gpu_backend,
     conda:
         "../envs/astrocalc.yaml"
     log:
@@ -44,5 +45,5 @@ rule correlation:
         mem_mb=mem_mb_tables,
         runtime=runtime_min,
     shell:
-        "{params.astrocalc} correlate --out results/{wildcards.sample} --overwrite {params.config} "
+        "{params.astrocalc} correlate --out results/{wildcards.sample} --overwrite {params.config} {params.backend} "
         "> {log:q} 2>&1"

@@ -9,7 +9,8 @@ rule events:
         stage="results/{sample}/events/stage.json",
     params:
         astrocalc=ASTROCALC,
-        config=stage_config,
+        config=stage_config("events"),
+        backend=gpu_backend,
     conda:
         "../envs/astrocalc.yaml"
     log:
@@ -21,5 +22,5 @@ rule events:
         mem_mb=mem_mb_streaming,
         runtime=runtime_min,
     shell:
-        "{params.astrocalc} events --out results/{wildcards.sample} --overwrite {params.config} "
+        "{params.astrocalc} events --out results/{wildcards.sample} --overwrite {params.config} {params.backend} "
         "> {log:q} 2>&1"

@@ -16,7 +16,8 @@ rule fit:
         stage="results/{sample}/fit/stage.json",
     params:
         astrocalc=ASTROCALC,
-        config=science_config(),
+        config=stage_config("fit"),
+        backend=gpu_backend,
     conda:
         "../envs/astrocalc.yaml"
     log:
@@ -29,5 +30,5 @@ rule fit:
         runtime=runtime_model,
     shell:
         "NUMBA_NUM_THREADS={threads} {params.astrocalc} fit --out results/{wildcards.sample} "
-        "--overwrite {params.config} "
+        "--overwrite {params.config} {params.backend} "
         "> {log:q} 2>&1"

@@ -15,7 +15,8 @@ rule motion:
     params:
         astrocalc=ASTROCALC,
         calibration=calibration_args,
-        config=stage_config,
+        config=stage_config("motion"),
+        backend=gpu_backend,
     conda:
         "../envs/astrocalc.yaml"
     log:
@@ -28,4 +29,4 @@ rule motion:
         runtime=runtime_min,
     shell:
         "{params.astrocalc} motion {input.movie:q} --out results/{wildcards.sample} --overwrite "
-        "{params.calibration} {params.config} > {log:q} 2>&1"
+        "{params.calibration} {params.config} {params.backend} > {log:q} 2>&1"

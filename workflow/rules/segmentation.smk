@@ -19,7 +19,8 @@ rule segmentation:
         stage="results/{sample}/segmentation/stage.json",
     params:
         astrocalc=ASTROCALC,
-        config=stage_config,
+        config=stage_config("segmentation"),
+        backend=gpu_backend,
     conda:
         "../envs/astrocalc.yaml"
     log:
@@ -31,5 +32,5 @@ rule segmentation:
         mem_mb=mem_mb_streaming,
         runtime=runtime_min,
     shell:
-        "{params.astrocalc} segment --out results/{wildcards.sample} --overwrite {params.config} "
+        "{params.astrocalc} segment --out results/{wildcards.sample} --overwrite {params.config} {params.backend} "
         "> {log:q} 2>&1"

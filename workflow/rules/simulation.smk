@@ -13,7 +13,8 @@ rule simulation:
         stage="results/{sample}/simulation/stage.json",
     params:
         astrocalc=ASTROCALC,
-        config=science_config(),
+        config=stage_config("simulation"),
+        backend=gpu_backend,
     conda:
         "../envs/astrocalc.yaml"
     log:
@@ -26,7 +27,7 @@ rule simulation:
         runtime=runtime_model,
     shell:
         "NUMBA_NUM_THREADS={threads} {params.astrocalc} simulate --out results/{wildcards.sample} "
-        "--overwrite {params.config} "
+        "--overwrite {params.config} {params.backend} "
         "> {log:q} 2>&1"
 
 
