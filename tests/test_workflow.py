@@ -1,5 +1,6 @@
 """The Snakemake workflow: lint, and a small two-condition demo end to end."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -31,9 +32,9 @@ DEMO_ROWS = [
 SMALL = "demo:\n"
 for _name, _synchrony, _seed in DEMO_ROWS:
     SMALL += f"  {_name}: {{synchrony: {_synchrony}, seed: {_seed}, frames: 800, size: [64, 64]}}\n"
-SMALL += """model: {duration_s: 20}
-fit: {max_duration_s: 30, n_astrocytes: 2}
-"""
+# a short model and fit (JSON is YAML)
+SMALL_SETTINGS = {"model": {"duration_s": 20}, "fit": {"max_duration_s": 30, "n_astrocytes": 2}}
+SMALL += "".join(f"{key}: {json.dumps(value)}\n" for key, value in SMALL_SETTINGS.items())
 
 
 @pytest.mark.slow
@@ -96,6 +97,23 @@ def test_demo_workflow_end_to_end(tmp_path):
         assert "<text" in (tmp_path / "results" / svg).read_text(), svg
     again = subprocess.run([*cmd, "-n"], capture_output=True, text=True)
     assert "Nothing to be done" in again.stdout + again.stderr
+    # every file a stage writes is an output of its rule, every file it reads an input
+    declared = _declared_files(cmd, "young_1")
+    results = tmp_path / "results" / "young_1"
+    written = {str(f.relative_to(tmp_path)) for f in results.rglob("*") if f.is_file()}
+    outputs = {f for files in declared.values() for f in files["output"]}
+    assert written <= outputs, sorted(written - outputs)
+    # (run again, in order, on a copy: the workflow's own results stay as they are)
+    shutil.copytree(results, tmp_path / "traced" / "results" / "young_1")
+    for rule, command in STAGE_COMMANDS.items():
+        reads = _files_read(
+            command, tmp_path / "traced", tmp_path / "traced" / "results" / "young_1"
+        )
+        assert reads, rule
+        assert reads <= set(declared[rule]["input"]), (
+            rule,
+            sorted(reads - set(declared[rule]["input"])),
+        )
     # a changed setting reruns the stages that read its section and what follows, no other
     after = {"all", "provenance", "compare"}
     for change, expected in (
@@ -112,6 +130,79 @@ def test_demo_workflow_end_to_end(tmp_path):
         assert set(jobs) == expected | after, (change, sorted(set(jobs)))
         for stage in expected:
             assert jobs.count(stage) == len(samples), (change, stage)
+
+
+# the astrocalc command of each stage's rule (workflow/rules/)
+STAGE_COMMANDS = {
+    "segmentation": "segment",
+    "events": "events",
+    "correlation": "correlate",
+    "fit": "fit",
+    "simulation": "simulate",
+}
+# runs a command of astrocalc's CLI, printing each file it opens for reading under a folder
+# (an audit hook sees every open(), from pandas, tifffile and numpy alike)
+_TRACE = """
+import os, sys
+root = os.path.realpath(sys.argv[1])
+reads = set()
+def hook(event, args):
+    if event == "open" and isinstance(args[0], (str, os.PathLike)):
+        mode = args[1] if isinstance(args[1], str) else "r"
+        path = os.path.realpath(args[0])
+        opened_to_read = not set(mode) & set("wax+") and not os.path.isdir(path)
+        if path.startswith(root + os.sep) and opened_to_read:
+            reads.add(path)
+sys.addaudithook(hook)
+from astrocalc.cli import main
+main(sys.argv[2:])
+print("\\n".join(sorted(reads)))
+"""
+
+
+def _declared_files(cmd, sample):
+    """{rule: {"input": [...], "output": [...]}} of one sample's jobs, as a dry run of the
+    whole workflow lists them (paths relative to the working directory)."""
+    r = subprocess.run([*cmd, "-n", "--forceall"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    declared = {}
+    for job in re.split(r"^(?:local)?rule ", r.stdout + r.stderr, flags=re.M)[1:]:
+        rule = job.split(":", 1)[0]
+        files = {
+            key: [f for f in m.group(1).split(", ") if f]
+            for key in ("input", "output")
+            if (m := re.search(rf"^ +{key}: (.*)$", job, flags=re.M))
+        }
+        if f"results/{sample}/" in files.get("output", [""])[0]:
+            declared[rule] = {"input": files.get("input", []), "output": files["output"]}
+    return declared
+
+
+def _files_read(command, workdir, results):
+    """Files under ``results`` (relative to ``workdir``) that astrocalc ``command`` reads
+    there, run with the small demo's settings; it rewrites that stage's outputs."""
+    settings = json.dumps(SMALL_SETTINGS)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _TRACE,
+            str(results),
+            command,
+            "--out",
+            str(results),
+            "--overwrite",
+            "--config-json",
+            settings,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    real = Path(workdir).resolve()
+    return {
+        str(Path(f).relative_to(real)) for f in r.stdout.splitlines() if f.startswith(str(real))
+    }
 
 
 HEADER = "sample\tpath\tframe_rate_hz\tpixel_size_um\tcondition\n"

@@ -45,6 +45,17 @@ def stage_config(stage):
     return f"--config-json {shlex.quote(json.dumps(settings, sort_keys=True))}"
 
 
+def pixel_event_outputs():
+    """The events stage's pixel-level outputs, written when pixel_events.enabled."""
+    if not config["pixel_events"]["enabled"]:
+        return {}
+    return {
+        "pixel_events": "results/{sample}/events/pixel_events.csv",
+        "pixel_footprints": "results/{sample}/events/pixel_footprints.csv",
+        "pixel_figure": "results/{sample}/events/pixel_events.png",
+    }
+
+
 def gpu_backend(wildcards, resources):
     """A job granted a GPU (resource ``gpu``, as the slurm-gpu profile asks) runs on CuPy,
     so that a node without a usable GPU fails loudly instead of silently running on the

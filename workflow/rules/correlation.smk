@@ -5,11 +5,16 @@ rule correlation:
         rois="results/{sample}/segmentation/rois.tif",
         table="results/{sample}/segmentation/rois.csv",
         summary="results/{sample}/segmentation/summary.tif",
+        motion="results/{sample}/motion/stage.json",
     output:
         matrix="results/{sample}/correlation/correlation.csv",
         null="results/{sample}/correlation/correlation_null.csv",
         pairs="results/{sample}/correlation/pairs.csv",
         clusters="results/{sample}/correlation/clusters.csv",
+        sttc="results/{sample}/correlation/sttc.csv",
+        lagged_r="results/{sample}/correlation/lagged_r.csv",
+        lag_s="results/{sample}/correlation/lag_s.csv",
+        r_vs_distance="results/{sample}/correlation/r_vs_distance.csv",
         png=report(
             "results/{sample}/correlation/correlation.png",
             caption="../report/correlation.rst",
@@ -17,6 +22,11 @@ rule correlation:
             subcategory="{sample}",
         ),
         svg="results/{sample}/correlation/correlation.svg",
+        pdf="results/{sample}/correlation/correlation.pdf",
+        panel_svg="results/{sample}/correlation/panel.svg",
+        panel_pdf="results/{sample}/correlation/panel.pdf",
+        distance_svg="results/{sample}/correlation/r_vs_distance.svg",
+        distance_pdf="results/{sample}/correlation/r_vs_distance.pdf",
         panel=report(
             "results/{sample}/correlation/panel.png",
             caption="../report/panel.rst",

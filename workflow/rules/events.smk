@@ -1,12 +1,17 @@
 rule events:
     input:
         corrected="results/{sample}/motion/corrected.tif",
+        shifts="results/{sample}/motion/shifts.csv",
+        motion="results/{sample}/motion/stage.json",
         rois="results/{sample}/segmentation/rois.tif",
+        compartments="results/{sample}/segmentation/compartments.tif",
+        summary="results/{sample}/segmentation/summary.tif",
     output:
         traces="results/{sample}/events/traces.csv",
         events="results/{sample}/events/events.csv",
         per_roi="results/{sample}/events/events_per_roi.csv",
         stage="results/{sample}/events/stage.json",
+        **pixel_event_outputs(),
     params:
         astrocalc=ASTROCALC,
         config=stage_config("events"),

@@ -4,6 +4,7 @@ rule fit:
         events="results/{sample}/events/events.csv",
         rois="results/{sample}/segmentation/rois.csv",
         pairs="results/{sample}/correlation/pairs.csv",
+        motion="results/{sample}/motion/stage.json",
     output:
         statistics="results/{sample}/fit/statistics.json",
         parameters="results/{sample}/fit/parameters.json",

@@ -10,6 +10,7 @@ rule segmentation:
         roiset="results/{sample}/segmentation/rois.zip",
         compartments="results/{sample}/segmentation/compartments.tif",
         activity="results/{sample}/segmentation/activity.tif",
+        frame_wide="results/{sample}/segmentation/global.csv",
         figure=report(
             "results/{sample}/segmentation/rois.png",
             caption="../report/rois.rst",
