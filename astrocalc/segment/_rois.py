@@ -134,7 +134,7 @@ def on_faint_processes(
         centre = np.median(background)
         sd = 1.4826 * np.median(np.abs(background - centre))
         visible[i + 1] = inside[i] - centre >= min_contrast_sd * max(sd, 1e-12)
-    add = visible[candidates] & off[candidates]
+    add = visible[candidates]  # only candidates off the structure are visible
     keep = np.unique(candidates[add])
     mapping = np.zeros(int(candidates.max()) + 1, np.uint32)
     mapping[keep] = np.arange(1, len(keep) + 1) + regions.max()
