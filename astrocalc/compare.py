@@ -21,7 +21,11 @@ STATISTICS = (
     "share_global_events",
     "mean_co_event_fraction",
     "co_permitted_share",
+    "input_correlation",
 )
+# fitted parameters pooled over the recordings of a condition (condition.csv): the input
+# rates, the shared one being the synchrony the co-activity statistics carry
+POOLED = ("shared_rate_per_min", "local_rate_per_min")
 _SHEET_ONLY = ("path", "frame_rate_hz", "pixel_size_um")
 
 
@@ -57,6 +61,8 @@ def recording_summary(results: Path, sample: str) -> dict:
         "co_permitted_share": _stage_value(
             results / "simulation" / "stage.json", "co_permitted_share"
         ),
+        "input_correlation": _fit_value(results, "input_correlation"),
+        "model_predictive_p": _fit_value(results, "predictive_check", "p_value"),
         "frame_rate_hz": run.get("frame_rate_hz"),
         "duration_s": (run.get("shape", [0])[0] / run["frame_rate_hz"])
         if run.get("frame_rate_hz")
@@ -70,6 +76,114 @@ def _stage_value(path: Path, key: str) -> float:
         return np.nan
     value = json.loads(path.read_text()).get(key)
     return float(value) if value is not None else np.nan
+
+
+def _fit_value(results: Path, *keys) -> float:
+    """A number from fit/parameters.json (its "value" where it is an entry), NaN where
+    absent."""
+    path = results / "fit" / "parameters.json"
+    if not path.is_file():
+        return np.nan
+    value = json.loads(path.read_text())
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    if isinstance(value, dict):
+        value = value.get("value")
+    return float(value) if value is not None else np.nan
+
+
+def fitted_parameters(samples: pd.DataFrame, results_dir: Path, by: str) -> pd.DataFrame:
+    """One row per recording and :data:`POOLED` parameter from fit/parameters.json: the
+    group, the posterior's log-mean and log-SD (from its 95 % interval) and the prior's."""
+    rows = []
+    for _, row in samples.iterrows():
+        path = results_dir / str(row["sample"]) / "fit" / "parameters.json"
+        if not path.is_file():
+            raise InputError(f"{path}: not found; expected the fit of sample '{row['sample']}'")
+        params = json.loads(path.read_text())
+        for name in POOLED:
+            entry = params[name]
+            lo, hi = entry["ci95"]
+            rows.append(
+                {
+                    "sample": row["sample"],
+                    by: row[by],
+                    "parameter": name,
+                    "log_mean": float(np.log(entry["value"])),
+                    "log_sd": float(np.log(hi / lo) / (2 * 1.96)),
+                    "prior_log_mean": float(np.log(entry["prior"]["centre"])),
+                    "prior_log_sd": float(entry["prior"]["sd_log"]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def condition_estimates(fits: pd.DataFrame, by: str) -> pd.DataFrame:
+    """condition.csv: each :data:`POOLED` parameter at the condition level, a group value
+    with between-recording variation, and each recording's value pooled towards it.
+
+    Per recording, the fit's Gaussian posterior of the log-parameter is divided by its
+    prior (Gaussian too), which leaves what the recording's statistics say (their
+    likelihood; almost nothing where the prior dominated the fit). These are combined by
+    a random-effects model, log value_i ~ N(mu, tau^2 + v_i) with v_i the likelihood's
+    variance (DerSimonian & Laird 1986 Control Clin Trials 7:177 for tau^2): mu is the
+    condition's value (95 % interval), tau the SD between its recordings, and each
+    recording's pooled value the posterior mean of its own log value given mu and tau
+    (partial pooling: a recording its statistics pin keeps its value, one they do not
+    takes the condition's). Columns: group, parameter, level (condition | recording),
+    sample, value, ci95_low, ci95_high, between_recording_sd_log, n_recordings.
+    """
+    rows = []
+    for (group, name), g in fits.groupby([by, "parameter"], sort=False):
+        post_prec = 1.0 / g.log_sd.to_numpy() ** 2
+        prior_prec = 1.0 / g.prior_log_sd.to_numpy() ** 2
+        # the likelihood's precision; at least a hundredth of the prior's (a flat one)
+        prec = np.maximum(post_prec - prior_prec, 0.01 * prior_prec)
+        mean = (
+            g.log_mean.to_numpy() * post_prec - g.prior_log_mean.to_numpy() * prior_prec
+        ) / np.maximum(post_prec - prior_prec, 1e-12)
+        mean = np.where(post_prec - prior_prec > 0.01 * prior_prec, mean, g.log_mean.to_numpy())
+        w = prec
+        mu_fixed = float((w * mean).sum() / w.sum())
+        q = float((w * (mean - mu_fixed) ** 2).sum())
+        k = len(g)
+        tau2 = max(0.0, (q - (k - 1)) / (w.sum() - (w**2).sum() / w.sum())) if k > 1 else 0.0
+        w_star = 1.0 / (1.0 / w + tau2)
+        mu = float((w_star * mean).sum() / w_star.sum())
+        se = float(1.0 / np.sqrt(w_star.sum()))
+        common = {by: group, "parameter": name, "n_recordings": k}
+        rows.append(
+            {
+                **common,
+                "level": "condition",
+                "sample": "",
+                "value": np.exp(mu),
+                "ci95_low": np.exp(mu - 1.96 * se),
+                "ci95_high": np.exp(mu + 1.96 * se),
+                "between_recording_sd_log": np.sqrt(tau2),
+            }
+        )
+        shrunk_prec = w + (1.0 / tau2 if tau2 > 0 else np.inf)
+        for sample, m, pw, sp in zip(g["sample"], mean, w, shrunk_prec, strict=True):
+            if np.isinf(sp):
+                value, sd = mu, se
+            else:
+                value = (m * pw + mu / tau2) / sp
+                sd = float(np.sqrt(1.0 / sp))
+            rows.append(
+                {
+                    **common,
+                    "level": "recording",
+                    "sample": sample,
+                    "value": np.exp(value),
+                    "ci95_low": np.exp(value - 1.96 * sd),
+                    "ci95_high": np.exp(value + 1.96 * sd),
+                    "between_recording_sd_log": np.sqrt(tau2),
+                }
+            )
+    columns = [by, "parameter", "level", "sample", "value", "ci95_low", "ci95_high",
+               "between_recording_sd_log", "n_recordings"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
 
 
 def summarise(samples: pd.DataFrame, results_dir: Path) -> pd.DataFrame:

@@ -33,6 +33,10 @@ TRUE = {
     "shared_rate_per_min": 0.6,
     "ip3_pulse_uM": 0.6,
     "coupling_per_s": 0.05,
+    "kinetic_speed": 1.0,
+    "pulse_cv": 0.3,
+    "speed_cv": 0.3,
+    "gain_cv": 0.2,
 }
 
 

@@ -12,7 +12,8 @@ def register(sub) -> None:
         "compare",
         help="compare finished recordings grouped by a sample-sheet column",
         description="Per-recording summaries (summary.csv), group tests "
-        "(tests.csv) and a group figure (compare.png/.svg/.pdf).",
+        "(tests.csv), the fitted input rates pooled per group (condition.csv) and a "
+        "group figure (compare.png/.svg/.pdf).",
     )
     p.add_argument("--samples", required=True, metavar="TSV", help="sample sheet (samples.tsv)")
     p.add_argument(
@@ -32,7 +33,7 @@ def main(args) -> None:
 
     import pandas as pd
 
-    from ..compare import group_tests, summarise
+    from ..compare import condition_estimates, fitted_parameters, group_tests, summarise
     from ..io.outputs import StageOutput, write_csv
     from ..plots import plot_compare
     from ..samples import read_samples
@@ -45,9 +46,11 @@ def main(args) -> None:
         for s in samples["sample"]
     }
     tests = group_tests(summary, args.by, pairs_by_sample=pairs)
+    condition = condition_estimates(fitted_parameters(samples, results, args.by), args.by)
     with StageOutput(args.out, overwrite=args.overwrite) as tmp:
         write_csv(tmp / "summary.csv", summary)
         write_csv(tmp / "tests.csv", tests)
+        write_csv(tmp / "condition.csv", condition)
         plot_compare(summary, args.by, tmp / "compare.png", tests=tests)
     log.info(
         "compare: %d recordings in %d groups -> %s",

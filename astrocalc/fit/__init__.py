@@ -1,6 +1,16 @@
 """Fitting model parameters to observed event statistics."""
 
-from ._fit import BOUNDS, ParameterFit, calibrate_indicator, fit_parameters
+from ._fit import (
+    BOUNDS,
+    PREDICTIVE_P,
+    ParameterFit,
+    PredictiveCheck,
+    calibrate_indicator,
+    fit_parameters,
+    posterior_draws,
+    predictive_check,
+    start_kinetic_speed,
+)
 from ._forward import (
     JSON_KEYS,
     MEASURES,
@@ -26,6 +36,11 @@ from ._statistics import microdomain_ids, observed_recording, observed_statistic
 
 __all__ = [
     "BOUNDS",
+    "PREDICTIVE_P",
+    "PredictiveCheck",
+    "posterior_draws",
+    "predictive_check",
+    "start_kinetic_speed",
     "JSON_KEYS",
     "ForwardModel",
     "MEASURES",

@@ -22,21 +22,46 @@ from ..models import (
     AstrocyteInput,
     Indicator,
     LiRinzel,
+    heterogeneity,
     resting_state,
     simulate_input,
 )
 
 # synaptic input events per minute that reach one microdomain alone, and that reach every
-# microdomain of the cell at once; IP3 per input event; IP3 exchange along the tree
-PARAMETERS = ("local_rate_per_min", "shared_rate_per_min", "ip3_pulse_uM", "coupling_per_s")
+# microdomain of the cell at once; IP3 per input event; IP3 exchange along the tree; the
+# speed of the cell's own calcium and IP3 kinetics (1: Li-Rinzel's; sets event durations);
+# the coefficient of variation of the IP3 pulse between input events (sets the spread of
+# event amplitudes); the CV of the kinetic speed across microdomains (microdomains differ
+# in size and ER content: the spread of durations); the CV of the dF/F gain across
+# microdomain ROIs (how much of its ROI a microdomain fills, out-of-focus blur: the spread
+# of amplitudes between ROIs)
+PARAMETERS = (
+    "local_rate_per_min",
+    "shared_rate_per_min",
+    "ip3_pulse_uM",
+    "coupling_per_s",
+    "kinetic_speed",
+    "pulse_cv",
+    "speed_cv",
+    "gain_cv",
+)
 # events per microdomain per minute that are local and that are global (rather than the
 # total rate and the share of global events: the count of shared input events, small in
 # any recording, moves both of those, while it leaves the local rate alone)
+# Then the distributions: duration quartiles, the amplitudes' spread (interquartile range
+# over median: free of the indicator's brightness), the coefficient of variation of the
+# intervals between a microdomain's events (1 for Poisson, above for bursts) and the share
+# of events that another microdomain joins within the co-activity window.
 STATISTICS = (
     "local_rate_per_min",
     "global_rate_per_min",
     "mean_pairwise_r",
     "median_duration_s",
+    "duration_q25_s",
+    "duration_q75_s",
+    "amplitude_spread",
+    "interval_cv",
+    "coactive_share",
 )
 # what forward_statistics measures: the fitted statistics, then the median event amplitude,
 # which scales with the indicator's brightness and calibrates it instead of being fitted
@@ -47,6 +72,10 @@ JSON_KEYS = {
     "shared_rate_per_min": "shared_rate_per_min",
     "ip3_pulse_uM": "ip3_pulse_uM",
     "coupling_per_s": "ip3_coupling_per_s",
+    "kinetic_speed": "kinetic_speed",
+    "pulse_cv": "ip3_pulse_cv",
+    "speed_cv": "speed_cv",
+    "gain_cv": "gain_cv",
 }
 # units of the parameters, for reports
 UNITS = {
@@ -54,6 +83,10 @@ UNITS = {
     "shared_rate_per_min": "events/min",
     "ip3_pulse_uM": "uM",
     "coupling_per_s": "1/s",
+    "kinetic_speed": "",
+    "pulse_cv": "",
+    "speed_cv": "",
+    "gain_cv": "",
 }
 
 
@@ -86,22 +119,44 @@ def event_statistics(
     microdomains alone, so that soma and process ROIs, which the model does not render,
     do not enter). NaN where undefined (no events, fewer than two microdomains).
     """
-    n_global = 0
+    roi = np.asarray(roi)
+    onset_s = np.asarray(onset_s, float)
+    duration_s = np.asarray(duration_s, float)
+    amplitude_dff = np.asarray(amplitude_dff, float)
+    n_global, coactive = 0, np.nan
     if len(roi):
-        n_active = coactive_rois(np.asarray(roi), np.asarray(onset_s), window_s=coactive_window_s)
+        n_active = coactive_rois(roi, onset_s, window_s=coactive_window_s)
         n_global = int((n_active >= global_fraction * n_rois).sum())
+        coactive = float((n_active >= 2).mean()) if n_rois > 1 else np.nan
     per_min = 1.0 / max(n_rois, 1) / (recording_s / 60.0)
     r = np.asarray(pairwise_r, float)
     r = r[np.isfinite(r)]
+    dq = np.percentile(duration_s, [25, 50, 75]) if len(duration_s) else np.full(3, np.nan)
+    aq = np.percentile(amplitude_dff, [25, 50, 75]) if len(amplitude_dff) else np.full(3, np.nan)
     return np.array(
         [
             (len(roi) - n_global) * per_min,
             n_global * per_min,
             float(r.mean()) if len(r) else np.nan,
-            float(np.median(duration_s)) if len(duration_s) else np.nan,
-            float(np.median(amplitude_dff)) if len(amplitude_dff) else np.nan,
+            dq[1],
+            dq[0],
+            dq[2],
+            (aq[2] - aq[0]) / aq[1] if aq[1] > 0 else np.nan,
+            _interval_cv(roi, onset_s),
+            coactive,
+            aq[1],
         ]
     )
+
+
+def _interval_cv(roi: np.ndarray, onset_s: np.ndarray) -> float:
+    """CV of the intervals between successive events of each ROI, pooled (NaN: < 3)."""
+    order = np.lexsort((onset_s, roi))
+    same = roi[order][1:] == roi[order][:-1]
+    gaps = np.diff(onset_s[order])[same]
+    if len(gaps) < 3 or gaps.mean() <= 0:
+        return np.nan
+    return float(gaps.std(ddof=1) / gaps.mean())
 
 
 def model_input(local_rate_per_min, shared_rate_per_min) -> AstrocyteInput:
@@ -123,7 +178,8 @@ def forward_statistics(
     indicator: Indicator = GCAMP6F,
     xp=np,
 ) -> np.ndarray:
-    """:data:`MEASURES` of ``n_astrocytes`` model recordings per parameter set, (K, A, 5).
+    """:data:`MEASURES` of ``n_astrocytes`` model recordings per parameter set: an array
+    (K, A, len(MEASURES)).
 
     Parameters
     ----------
@@ -148,6 +204,9 @@ def forward_statistics(
     fs = 1.0 / (every * dt)  # the model's sampling; equals the frame rate when dt divides it
     n_frames = int(round(recording.duration_s * fs))
     column = {name: np.repeat([float(t[name]) for t in thetas], a) for name in PARAMETERS}
+    # per-microdomain draws shared by every parameter set (common random numbers)
+    z_speed = np.tile(np.random.default_rng([seed, 3]).standard_normal((a, n)), (k, 1))
+    z_gain = np.tile(np.random.default_rng([seed, 4]).standard_normal((a, n)), (k, 1))
     rec = simulate_input(
         np.random.default_rng([seed, 0]),
         model_input(column["local_rate_per_min"], column["shared_rate_per_min"]),
@@ -157,10 +216,14 @@ def forward_statistics(
         coupling_per_s=column["coupling_per_s"],
         ip3_pulse_uM=column["ip3_pulse_uM"],
         record_every=every,
+        kinetic_speed=column["kinetic_speed"],
+        speed_factors=heterogeneity(column["speed_cv"], z_speed),
+        pulse_cv=column["pulse_cv"],
         replicate=np.tile(np.arange(a), k),
         xp=xp,
     )
-    dff = indicator.dff(rec["ca"][:, :, :n], resting_ca())
+    dff = indicator.dff(rec["ca"][:, :, :n], resting_ca(), dt_s=1.0 / fs)
+    dff *= heterogeneity(column["gain_cv"], z_gain).astype(np.float32)[None]
     gain = smoothing_gain(events["smooth_s"] * fs)
     sd = np.resize(np.asarray(recording.noise_sd_dff, float), n) / gain
     noise = np.random.default_rng([seed, 1]).standard_normal((n_frames, a, n)) * sd

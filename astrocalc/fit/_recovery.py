@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import synth
-from ..models import GCAMP6F, Indicator, simulate_input
+from ..models import GCAMP6F, Indicator, heterogeneity, simulate_input
 from ._forward import model_input, resting_ca
 
 
@@ -28,8 +28,10 @@ def model_dff(
     every = int(round(1.0 / (frame_rate_hz * dt)))
     if abs(every * dt * frame_rate_hz - 1) > 1e-9:
         raise ValueError(f"model.dt_s {dt} does not divide the frame period 1/{frame_rate_hz} s")
+    rng = np.random.default_rng([seed, 2])
+    z_speed, z_gain = rng.standard_normal((2, 1, n_domains))
     rec = simulate_input(
-        np.random.default_rng([seed, 2]),
+        rng,
         model_input(theta["local_rate_per_min"], theta["shared_rate_per_min"]),
         n_domains=n_domains,
         n_steps=n_frames * every,
@@ -37,9 +39,18 @@ def model_dff(
         coupling_per_s=theta["coupling_per_s"],
         ip3_pulse_uM=theta["ip3_pulse_uM"],
         record_every=every,
+        kinetic_speed=theta.get("kinetic_speed", 1.0),
+        speed_factors=heterogeneity(theta.get("speed_cv", 0.0), z_speed),
+        pulse_cv=theta.get("pulse_cv", 0.0),
     )
     ca = rec["ca"][:, 0]
-    return indicator.dff(np.concatenate([ca[:, :n_domains], ca[:, -1:]], axis=1), resting_ca())
+    dff = indicator.dff(
+        np.concatenate([ca[:, :n_domains], ca[:, -1:]], axis=1),
+        resting_ca(),
+        dt_s=1.0 / frame_rate_hz,
+    )
+    dff[:, :n_domains] *= heterogeneity(theta.get("gain_cv", 0.0), z_gain)[0]
+    return dff
 
 
 def write_model_movie(

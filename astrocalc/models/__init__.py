@@ -4,9 +4,12 @@ from ._astrocyte import (
     AstrocyteInput,
     calcium_event_runs,
     calcium_events,
+    heterogeneity,
     poisson_drive,
+    pulse_sizes,
     simulate_astrocytes,
     simulate_input,
+    size_table,
     tree,
 )
 from ._compartments import simulate_li_rinzel
@@ -20,7 +23,7 @@ from ._gchi import (
 )
 from ._integrate import integrate, rk4_step
 from ._li_rinzel import LiRinzel, li_rinzel_rates, resting_state
-from ._observe import GCAMP6F, Indicator
+from ._observe import GCAMP6F, INDICATORS, Indicator, indicator
 from ._oscillations import (
     envelope_growth_rate,
     hopf_points,
@@ -42,11 +45,13 @@ from ._plasticity import (
     stdp_window,
 )
 from ._protocols import pairing_sweep, timing_sweep
-from ._simulate import SimulationResult, simulate_plasticity
+from ._simulate import SimulationResult, gate_threshold, simulate_plasticity
 
 __all__ = [
     "GCAMP6F",
+    "INDICATORS",
     "Indicator",
+    "indicator",
     "FM_OSCILLATOR",
     "GChI",
     "STIMBERG_2019",
@@ -74,13 +79,17 @@ __all__ = [
     "oscillation_window",
     "pairing_sweep",
     "pairing_trains",
+    "heterogeneity",
     "poisson_drive",
+    "pulse_sizes",
+    "size_table",
     "resting_state",
     "rk4_step",
     "simulate_clamped",
     "simulate_astrocytes",
     "simulate_input",
     "simulate_plasticity",
+    "gate_threshold",
     "spike_trains",
     "stdp_window",
     "steady_state",

@@ -62,6 +62,59 @@ def poisson_drive(
     return (private | shared).astype(np.uint8)
 
 
+SIZE_LEVELS = 255  # pulse sizes are drawn as one of this many quantiles
+
+
+def pulse_sizes(rng, *, n_steps: int, n_domains: int, replicate: np.ndarray) -> np.ndarray:
+    """Size codes (n_steps, B, n_domains) uint8 in 1..:data:`SIZE_LEVELS` for the input
+    events of :func:`poisson_drive`: code k stands for the k-th of equally spaced
+    quantiles of the pulse size distribution (:func:`size_table`). Rows with the same
+    ``replicate`` share codes (common random numbers: a candidate with a wider size
+    distribution sees the same events, each scaled further from the mean)."""
+    replicate = np.asarray(replicate)
+    n_rep = int(replicate.max()) + 1
+    codes = rng.integers(1, SIZE_LEVELS + 1, (n_steps, n_rep, n_domains), dtype=np.uint8)
+    return codes[:, replicate]
+
+
+def size_table(pulse_cv, n_rows: int) -> np.ndarray:
+    """(n_rows, SIZE_LEVELS + 1) factors on the IP3 pulse per size code: a lognormal shape
+    sampled at the codes' quantiles, its log-SD set so that the sampled factors have mean
+    1 and coefficient of variation ``pulse_cv`` (scalar or one per row; the quantiles cut
+    the far tail, so the plain lognormal's log-SD would fall short); column 0 (no event)
+    is 0."""
+    cv = np.broadcast_to(np.asarray(pulse_cv, float).ravel(), (n_rows,))
+    table = np.zeros((n_rows, SIZE_LEVELS + 1))
+    for value in np.unique(cv):
+        table[cv == value, 1:] = _lognormal_levels(float(value))
+    return table
+
+
+def _lognormal_levels(cv: float) -> np.ndarray:
+    from scipy.optimize import brentq
+    from scipy.stats import norm
+
+    z = norm.ppf((np.arange(1, SIZE_LEVELS + 1) - 0.5) / SIZE_LEVELS)
+
+    def levels(sigma):
+        f = np.exp(sigma * z)
+        return f / f.mean()
+
+    if cv <= 0:
+        return np.ones(SIZE_LEVELS)
+    sigma = brentq(lambda s: levels(s).std() - cv, 1e-6, 10.0)
+    return levels(sigma)
+
+
+def heterogeneity(cv, z: np.ndarray) -> np.ndarray:
+    """Factors with mean 1 and coefficient of variation ``cv`` (scalar or (B,)) from
+    standard normal draws ``z`` (B, n): lognormal, exp(sigma z - sigma^2 / 2). The same
+    ``z`` for every candidate (common random numbers): a wider spread moves each
+    microdomain further the same way."""
+    sigma = np.sqrt(np.log1p(np.asarray(cv, float) ** 2)).reshape(-1, 1)
+    return np.exp(sigma * z - sigma**2 / 2)
+
+
 def tree(n_domains: int, n_branches: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Edges and volumes of an astrocyte tree: compartments are the microdomains, then
     the branches, then the soma; microdomain i sits on branch i mod n_branches. Returns
@@ -93,6 +146,10 @@ def simulate_astrocytes(
     record_every: int = 0,
     n_branches: int = 0,
     ca_coupling_per_s: float = 0.0,
+    kinetic_speed=1.0,
+    speed_factors: np.ndarray | None = None,
+    pulse_cv=0.0,
+    sizes: np.ndarray | None = None,
     engine: str = "auto",
 ):
     """Integrate a batch of astrocytes.
@@ -117,6 +174,20 @@ def simulate_astrocytes(
         Branches between microdomains and soma (0: microdomains on the soma).
     ca_coupling_per_s : float
         Calcium exchange rate along each edge (1/s; 0: calcium stays in its compartment).
+    kinetic_speed : float or array (B,)
+        Factor on every rate of the cell's own calcium and IP3 kinetics (the Li-Rinzel
+        fluxes, the inactivation gate and the IP3 relaxation; not the exchange along the
+        tree): at 2 the cell's response to one input runs twice as fast, so its events
+        last half as long. 1 is the Li-Rinzel model.
+    speed_factors : array (B, n_domains), optional
+        Each microdomain's own factor on its row's ``kinetic_speed`` (microdomains differ
+        in size and ER content; :func:`heterogeneity`); branches and soma keep the row's.
+    pulse_cv : float or array (B,)
+        Coefficient of variation of the IP3 pulse between input events (lognormal, mean
+        ``ip3_pulse_uM``): synapses differ in strength and glutamate release in size.
+    sizes : uint8 array (n_steps, B, n_domains), optional
+        Size codes of the input events (:func:`pulse_sizes`); needed where ``pulse_cv``
+        is not 0.
     engine : str
         "array" (one array operation per term on ``xp``: NumPy or CuPy), "numba" (a
         compiled loop, astrocytes in parallel; CPU), or "auto": numba on NumPy where
@@ -135,13 +206,26 @@ def simulate_astrocytes(
     a_over_v = xp.asarray(incidence / volume[None, :])
     n = incidence.shape[1]
     ca0, h0 = resting_state(p)
+    speed = np.ones((b, n)) * np.reshape(np.asarray(kinetic_speed, float), (-1, 1))
+    if speed_factors is not None:
+        speed[:, :n_domains] *= np.asarray(speed_factors, float)
+    table = None
+    if np.any(np.asarray(pulse_cv) > 0):
+        if sizes is None:
+            raise ValueError("pulse_cv > 0 needs the events' size codes (pulse_sizes)")
+        table = size_table(pulse_cv, b)
+    else:
+        sizes = None
     if engine == "auto":
         engine = "numba" if xp is np and _numba.available() else "array"
     if engine == "numba":
         rec_ca, rec_ip3 = _numba.simulate(
             to_numpy(drive),
+            None if sizes is None else to_numpy(sizes),
+            table,
             np.array([[ca0] * n, [h0] * n, [p.ip3_rest] * n]),
             params_vector(p),
+            speed,
             incidence,
             volume,
             coupling_per_s,
@@ -159,8 +243,11 @@ def simulate_astrocytes(
         xp.full((b, n), p.ip3_rest, dtype=xp.float64),
     )
     drive = xp.asarray(drive)
+    if table is not None:
+        sizes, table, rows = xp.asarray(sizes), xp.asarray(table), xp.arange(b)[:, None]
     coupling = xp.asarray(np.reshape(np.asarray(coupling_per_s, float), (-1, 1)))
     pulse = xp.asarray(np.reshape(np.asarray(ip3_pulse_uM, float), (-1, 1)))
+    speed = xp.asarray(speed)
 
     def exchange(x, rate):
         # flux along each edge from its outer to its inner end, into concentration changes
@@ -169,7 +256,8 @@ def simulate_astrocytes(
     def rhs(s):
         ca, h, ip3 = s
         dca, dh = li_rinzel_rates(ca, h, ip3, p, xp)
-        dip3 = (p.ip3_rest - ip3) / p.tau_ip3 + exchange(ip3, coupling)
+        dca, dh = speed * dca, speed * dh
+        dip3 = speed * (p.ip3_rest - ip3) / p.tau_ip3 + exchange(ip3, coupling)
         if ca_coupling_per_s:
             dca = dca + exchange(ca, ca_coupling_per_s)
         return dca, dh, dip3
@@ -179,7 +267,10 @@ def simulate_astrocytes(
         ca, h, ip3 = rk4_step(rhs, state, dt_s)
         ca = xp.maximum(ca, 1e-6)
         h = xp.clip(h, 0.0, 1.0)
-        ip3[:, :n_domains] += pulse * drive[step]
+        if table is None:
+            ip3[:, :n_domains] += pulse * drive[step]
+        else:
+            ip3[:, :n_domains] += pulse * drive[step] * table[rows, sizes[step]]
         state = (ca, h, ip3)
         if record_every and step % record_every == 0:
             rec_ca.append(ca.astype(xp.float32))
@@ -201,6 +292,9 @@ def simulate_input(
     coupling_per_s,
     ip3_pulse_uM,
     record_every: int,
+    kinetic_speed=1.0,
+    speed_factors: np.ndarray | None = None,
+    pulse_cv=0.0,
     replicate: np.ndarray | None = None,
     xp=np,
 ) -> dict:
@@ -210,6 +304,10 @@ def simulate_input(
     drive = poisson_drive(
         rng, inputs, n_domains=n_domains, n_steps=n_steps, dt_s=model["dt_s"], replicate=replicate
     )
+    sizes = None
+    if np.any(np.asarray(pulse_cv) > 0):
+        rows = np.arange(drive.shape[1]) if replicate is None else replicate
+        sizes = pulse_sizes(rng, n_steps=n_steps, n_domains=n_domains, replicate=rows)
     return simulate_astrocytes(
         drive,
         xp,
@@ -219,6 +317,10 @@ def simulate_input(
         record_every=record_every,
         n_branches=model["n_branches"],
         ca_coupling_per_s=model["ca_coupling_per_s"],
+        kinetic_speed=kinetic_speed,
+        speed_factors=speed_factors,
+        pulse_cv=pulse_cv,
+        sizes=sizes,
     )
 
 

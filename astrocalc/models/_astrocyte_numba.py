@@ -18,10 +18,11 @@ __all__ = ["available", "simulate"]
 
 
 @_jit(inline="always")
-def rates(ca, h, ip3, q, dca, dh, dip3):
+def rates(ca, h, ip3, q, speed, dca, dh, dip3):
     for i in range(ca.shape[0]):
-        dca[i], dh[i] = calcium_rates(ca[i], h[i], ip3[i], q)
-        dip3[i] = (q[12] - ip3[i]) / q[11]
+        dc, dh_i = calcium_rates(ca[i], h[i], ip3[i], q)
+        dca[i], dh[i] = speed[i] * dc, speed[i] * dh_i
+        dip3[i] = speed[i] * (q[12] - ip3[i]) / q[11]
 
 
 @_jit(inline="always")
@@ -33,16 +34,16 @@ def exchange(x, dx, outer, inner, inv_volume, rate):
 
 
 @_jit(inline="always")
-def stage(ca, h, ip3, q, outer, inner, inv_v, coupling, ca_coupling, dca, dh, dip3):
-    rates(ca, h, ip3, q, dca, dh, dip3)
+def stage(ca, h, ip3, q, speed, outer, inner, inv_v, coupling, ca_coupling, dca, dh, dip3):
+    rates(ca, h, ip3, q, speed, dca, dh, dip3)
     exchange(ip3, dip3, outer, inner, inv_v, coupling)
     if ca_coupling != 0.0:
         exchange(ca, dca, outer, inner, inv_v, ca_coupling)
 
 
 @_jit(parallel=True)
-def run(drive, state0, q, outer, inner, inv_v, coupling, ca_coupling, pulse, dt, every,
-        rec_ca, rec_ip3):  # fmt: skip
+def run(drive, sizes, size_table, state0, q, speed, outer, inner, inv_v, coupling, ca_coupling,
+        pulse, dt, every, rec_ca, rec_ip3):  # fmt: skip
     n_steps, n_cells, n_domains = drive.shape
     n = state0.shape[1]
     for b in prange(n_cells):
@@ -59,7 +60,7 @@ def run(drive, state0, q, outer, inner, inv_v, coupling, ca_coupling, pulse, dt,
                         tmp[0, i] = ca[i] + f * k[s - 1, 0, i]
                         tmp[1, i] = h[i] + f * k[s - 1, 1, i]
                         tmp[2, i] = ip3[i] + f * k[s - 1, 2, i]
-                stage(tmp[0], tmp[1], tmp[2], q, outer, inner, inv_v, coupling[b],
+                stage(tmp[0], tmp[1], tmp[2], q, speed[b], outer, inner, inv_v, coupling[b],
                       ca_coupling, k[s, 0], k[s, 1], k[s, 2])  # fmt: skip
             for i in range(n):
                 ca[i] += dt / 6.0 * (k[0, 0, i] + 2.0 * k[1, 0, i] + 2.0 * k[2, 0, i] + k[3, 0, i])
@@ -68,7 +69,9 @@ def run(drive, state0, q, outer, inner, inv_v, coupling, ca_coupling, pulse, dt,
                 ca[i] = max(ca[i], 1e-6)
                 h[i] = min(max(h[i], 0.0), 1.0)
             for i in range(n_domains):
-                ip3[i] += pulse[b] * drive[step, b, i]
+                if drive[step, b, i]:
+                    f = size_table[b, sizes[step, b, i]] if sizes.shape[0] else 1.0
+                    ip3[i] += pulse[b] * f * drive[step, b, i]
             if every > 0 and step % every == 0:
                 r = step // every
                 for i in range(n):
@@ -76,9 +79,10 @@ def run(drive, state0, q, outer, inner, inv_v, coupling, ca_coupling, pulse, dt,
                     rec_ip3[r, b, i] = ip3[i]
 
 
-def simulate(drive, state0, params: np.ndarray, incidence, volume, coupling, ca_coupling,
-             pulse, dt_s, record_every):  # fmt: skip
-    """Integrate with the compiled kernel; arguments as prepared by simulate_astrocytes.
+def simulate(drive, sizes, size_table, state0, params: np.ndarray, speed, incidence, volume,
+             coupling, ca_coupling, pulse, dt_s, record_every):  # fmt: skip
+    """Integrate with the compiled kernel; arguments as prepared by simulate_astrocytes
+    (``sizes`` None: every pulse of its row's size; ``speed`` (B, n) per compartment).
     Returns (ca, ip3) recordings (n_rec, B, n) float32 (empty when not recording)."""
     outer = np.argmax(incidence > 0, axis=1).astype(np.int64)
     inner = np.argmax(incidence < 0, axis=1).astype(np.int64)
@@ -87,10 +91,15 @@ def simulate(drive, state0, params: np.ndarray, incidence, volume, coupling, ca_
     n_rec = (n_steps + record_every - 1) // record_every if record_every else 0
     rec_ca = np.zeros((n_rec, b, n), np.float32)
     rec_ip3 = np.zeros((n_rec, b, n), np.float32)
+    if sizes is None:
+        sizes, size_table = np.zeros((0, 0, 0), np.uint8), np.ones((b, 1))
     run(
         np.ascontiguousarray(drive),
+        np.ascontiguousarray(sizes, dtype=np.uint8),
+        np.ascontiguousarray(size_table, dtype=np.float64),
         np.ascontiguousarray(state0, dtype=np.float64),
         np.ascontiguousarray(params, dtype=np.float64),
+        np.ascontiguousarray(speed, dtype=np.float64),
         outer,
         inner,
         1.0 / np.asarray(volume, np.float64),

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._astrocyte import AstrocyteInput, simulate_input
+from ._astrocyte import AstrocyteInput, heterogeneity, simulate_astrocytes, simulate_input
+from ._li_rinzel import LiRinzel, resting_state
 from ._plasticity import STDP, co_permission, gated_weight_change, spike_trains
 
 
@@ -16,6 +17,42 @@ class SimulationResult:
     compartments: pd.DataFrame  # time_s, ca_<name>, ip3_<name>
     plasticity: pd.DataFrame  # synapse_id, compartment, w_initial, w_final, ...
     co_permitted_share: float  # see co_permission: synapses permitted to change together
+    gate_threshold_uM: float  # see gate_threshold
+
+
+def gate_threshold(
+    model: dict,
+    *,
+    n_domains: int,
+    kinetic_speed: float = 1.0,
+    fraction: float | None = None,
+) -> float:
+    """The microdomain calcium (uM) above which the gate is open: ``fraction`` (default
+    ``model["gate_fraction"]``) of the way from rest to the peak of the astrocyte's
+    response to one input event of the mean size, simulated with its own parameters (so
+    the gate means the same, "within a typical event", whatever the fitted kinetics and
+    pulse). At 0.5 the gate is open within that response's half-width. The rule is ours:
+    astrocytes release gliotransmitters above a calcium threshold (De Pitta et al. 2011
+    PLoS Comput Biol 7:e1002293 model release that way), whose value relative to an event
+    is not known; a relative threshold keeps the outcome informative for any fit."""
+    fraction = model["gate_fraction"] if fraction is None else fraction
+    dt = model["dt_s"]
+    n_steps = int(round(60.0 / max(kinetic_speed, 0.05) / dt))
+    drive = np.zeros((n_steps, 1, n_domains), np.uint8)
+    drive[0, 0, 0] = 1
+    ca = simulate_astrocytes(
+        drive,
+        np,
+        dt_s=dt,
+        coupling_per_s=model["ip3_coupling_per_s"],
+        ip3_pulse_uM=model["ip3_pulse_uM"],
+        record_every=1,
+        n_branches=model["n_branches"],
+        ca_coupling_per_s=model["ca_coupling_per_s"],
+        kinetic_speed=kinetic_speed,
+    )["ca"][:, 0, 0]
+    rest = resting_state(LiRinzel())[0]
+    return rest + fraction * (float(ca.max()) - rest)
 
 
 def compartment_names(n_domains: int, n_branches: int = 0) -> list[str]:
@@ -35,6 +72,9 @@ def simulate_plasticity(
     seed: int,
     model: dict,
     record_hz: float = 10.0,
+    kinetic_speed: float = 1.0,
+    speed_cv: float = 0.0,
+    pulse_cv: float = 0.0,
     rule: STDP | None = None,
     xp=np,
 ) -> SimulationResult:
@@ -55,6 +95,13 @@ def simulate_plasticity(
         synapses per microdomain, spike rates, pairing lag, duration).
     record_hz : float
         Sampling rate of compartments.csv (Hz).
+    kinetic_speed : float
+        Speed of the cell's own calcium and IP3 kinetics (see
+        :func:`simulate_astrocytes`; 1: Li-Rinzel's).
+    speed_cv : float
+        Coefficient of variation of the kinetic speed across microdomains.
+    pulse_cv : float
+        Coefficient of variation of the IP3 pulse between input events.
     """
     rule = rule or STDP()
     rng = np.random.default_rng(seed)
@@ -70,6 +117,9 @@ def simulate_plasticity(
         coupling_per_s=model["ip3_coupling_per_s"],
         ip3_pulse_uM=model["ip3_pulse_uM"],
         record_every=every,
+        kinetic_speed=kinetic_speed,
+        speed_factors=heterogeneity(speed_cv, rng.standard_normal((1, n_domains))),
+        pulse_cv=pulse_cv,
         xp=xp,
     )
     ca, ip3 = rec["ca"][:, 0], rec["ip3"][:, 0]  # (n_rec, compartments)
@@ -91,7 +141,8 @@ def simulate_plasticity(
         pre_rate_hz=model["pre_rate_hz"],
         pairing_lag_s=model["pairing_lag_s"],
     )
-    gate = (ca[:, domain_of] > model["gate_threshold_uM"]).astype(float)
+    threshold = gate_threshold(model, n_domains=n_domains, kinetic_speed=kinetic_speed)
+    gate = (ca[:, domain_of] > threshold).astype(float)
     dw, ungated = gated_weight_change(pre, post, gate, dt_s=every * dt, rule=rule)
     w0 = np.full(n_syn, 0.5 * rule.w_max)
     w1 = np.clip(w0 + dw, 0.0, rule.w_max)
@@ -108,4 +159,4 @@ def simulate_plasticity(
             "n_post": [len(q) for q in post],
         }
     )
-    return SimulationResult(compartments, plasticity, co_permission(gate))
+    return SimulationResult(compartments, plasticity, co_permission(gate), threshold)

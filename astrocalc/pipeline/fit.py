@@ -19,13 +19,18 @@ from ..fit import (
     model_input,
     observed_recording,
     observed_statistics,
+    posterior_draws,
+    predictive_check,
     simulated_size,
+    start_kinetic_speed,
 )
-from ..io.outputs import StageOutput, write_json
-from ..models import Indicator
+from ..io.outputs import StageOutput, write_csv, write_json
+from ..models import indicator
 from ._common import StageClock, backend, recording, require, write_stage_record
 
 log = logging.getLogger(__name__)
+
+POSTERIOR_SAMPLES = 200  # rows of fit/posterior.csv
 
 
 def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
@@ -63,6 +68,10 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         "shared_rate_per_min": max(stats["global_rate_per_min"] or 0.0, 0.1),
         "ip3_pulse_uM": model["ip3_pulse_uM"],
         "coupling_per_s": max(model["ip3_coupling_per_s"], 1e-3),
+        "kinetic_speed": 1.0,
+        "pulse_cv": 0.5,
+        "speed_cv": 0.3,
+        "gain_cv": 0.3,
     }
     forward = ForwardModel(
         sim_rec,
@@ -70,9 +79,10 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         model=model,
         events=config["events"],
         seed=config["seed"],
-        indicator=Indicator(kd_uM=fit_cfg["indicator_kd_uM"], hill=fit_cfg["indicator_hill"]),
+        indicator=indicator(fit_cfg["indicator"]),
         xp=xp,
     )
+    start["kinetic_speed"] = start_kinetic_speed(stats["median_duration_s"], forward, start)
     forward = calibrate_indicator(stats["median_amplitude_dff"], forward, start)
     observed = np.array([np.nan if stats[s] is None else stats[s] for s in STATISTICS])
     if stats["n_microdomains"] < 2 or stats["n_events"] == 0:
@@ -84,7 +94,9 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         max_iterations=fit_cfg["max_iterations"],
         se_scale=se_scale,
     )
-    indicator = forward.indicator
+    check = predictive_check(result, forward, se_scale=se_scale, seed=config["seed"])
+    draws = posterior_draws(result, POSTERIOR_SAMPLES, np.random.default_rng([config["seed"], 5]))
+    posterior = pd.DataFrame({JSON_KEYS[p]: [d[p] for d in draws] for p in JSON_KEYS})
     model_in = model_input(
         result.values["local_rate_per_min"], result.values["shared_rate_per_min"]
     )
@@ -97,8 +109,9 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         "n_microdomains": int(np.clip(stats["n_microdomains"], 1, 50)),
         "fixed": {k: model[k] for k in ("dt_s", "n_branches", "ca_coupling_per_s")},
         "indicator": {
-            **asdict(indicator),
-            "method": "Hill binding (GCaMP6f Kd and Hill coefficient, Chen et al. 2013); "
+            **asdict(forward.indicator),
+            "method": "Hill binding with rise and decay kinetics (the configured indicator's "
+            "published Kd, Hill coefficient and half-times: astrocalc.models.INDICATORS); "
             "saturation dF/F scaled until the model's median event amplitude equals the "
             "observed one",
         },
@@ -111,11 +124,14 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         },
         "fit": {
             **result.report(),
-            "method": "least squares of (simulated mean - observed) / SE over the statistics, "
-            "Levenberg-Marquardt on log-parameters, common random numbers, Jacobian by "
-            "central differences; 95 % intervals from the Gauss-Newton covariance at the fit "
-            "(astrocalc.fit.fit_parameters)",
+            "method": "posterior mode under a Gaussian synthetic likelihood of the statistics "
+            "((simulated mean - observed) / SE, common random numbers) and a log-normal "
+            "prior on every parameter (95 % within a factor of 4 of its start), "
+            "Levenberg-Marquardt on log-parameters, Jacobian by central differences; 95 % "
+            "credible intervals from the Laplace approximation at the mode; posterior "
+            "samples in fit/posterior.csv (astrocalc.fit.fit_parameters)",
         },
+        "predictive_check": {**check.report(), "verdict": check.sentence()},
         "identifiability": {
             **result.final.report(),
             "at_start": result.start.report()["identifiable"],
@@ -128,26 +144,32 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         "seed": config["seed"],
     }
     log.info(
-        "fit: %s",
+        "fit: %s; %s",
         ", ".join(f"{p} {result.values[p]:.3g}" for p in result.fitted) or "nothing identifiable",
+        check.sentence(),
     )
     with StageOutput(out / "fit", overwrite=overwrite) as tmp:
         write_json(tmp / "statistics.json", stats)
         write_json(tmp / "parameters.json", params)
-        plot_fit(result, tmp / "fit.png")
+        write_csv(tmp / "posterior.csv", posterior)
+        plot_fit(result, check, tmp / "fit.png")
         write_stage_record(tmp, clock.record())
     return out / "fit"
 
 
 def _parameter(result, name: str) -> dict:
-    fitted = name in result.fitted
-    entry = {"value": result.values[name], "unit": UNITS[name], "fitted": fitted}
-    if fitted:
-        entry["ci95"] = list(result.ci95[name])
-    else:
-        entry["note"] = (
-            "not identifiable from these statistics for a recording of this size: "
-            "kept at its starting value (the configured one; for the rates the observed "
-            "local and global event rates)"
-        )
-    return entry
+    identified = bool(result.final.report()["identifiable"][name])
+    ci = result.ci95.get(name)
+    return {
+        "value": result.values[name],
+        "unit": UNITS[name],
+        "ci95": None if ci is None else list(ci),
+        "level": "recording",
+        "identified": identified,
+        "prior": {"centre": result.prior_centre[name], "sd_log": result.prior_sd},
+        "source": "the recording's statistics (95 % interval within +-20 %)"
+        if identified
+        else "mostly the prior (95 % within a factor of 4 of its centre: the configured "
+        "value, or for the rates the observed event rates): these statistics, for a "
+        "recording of this size, pin it only loosely",
+    }

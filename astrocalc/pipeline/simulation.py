@@ -1,4 +1,5 @@
-"""Stage 6, simulation: fitted parameters -> simulation/ (compartments, plasticity, figure)."""
+"""Stage 6, simulation: fitted parameters -> simulation/ (compartments, plasticity, figure),
+the outcome at the fit and over posterior draws (its credible intervals)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,47 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from ..fit import model_input
 from ..io.outputs import StageOutput, write_csv
 from ..models import simulate_plasticity
 from ._common import StageClock, backend, require, write_stage_record
 
 log = logging.getLogger(__name__)
+
+POSTERIOR_RUNS = 20  # posterior draws simulated for the outcome's intervals
+OUTCOMES = ("co_permitted_share", "mean_dw", "mean_gate_open_fraction")
+
+
+def _simulate(values: dict, *, n_domains: int, seed: int, config: dict, xp):
+    """One plasticity simulation at parameter ``values`` (parameters.json keys)."""
+    model_in = model_input(values["local_rate_per_min"], values["shared_rate_per_min"])
+    return simulate_plasticity(
+        n_domains=n_domains,
+        rate_per_min=float(model_in.rate_per_min[0]),
+        correlation=float(model_in.correlation[0]),
+        seed=seed,
+        kinetic_speed=values["kinetic_speed"],
+        speed_cv=values["speed_cv"],
+        pulse_cv=values["ip3_pulse_cv"],
+        model={
+            **config["model"],
+            "ip3_pulse_uM": values["ip3_pulse_uM"],
+            "ip3_coupling_per_s": values["ip3_coupling_per_s"],
+        },
+        xp=xp,
+    )
+
+
+def _outcome(result) -> dict:
+    pl = result.plasticity
+    return {
+        "co_permitted_share": result.co_permitted_share,
+        "mean_dw": float(pl.dw.mean()),
+        "mean_gate_open_fraction": float(pl.gate_open_fraction.mean()),
+    }
 
 
 def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
@@ -20,42 +57,56 @@ def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) ->
     xp = backend(config)
     clock = StageClock("simulation", config, xp)
     params = json.loads(require(out / "fit" / "parameters.json", "fit").read_text())
-    result = simulate_plasticity(
-        n_domains=params["n_microdomains"],
-        rate_per_min=params["input_rate_per_min"]["value"],
-        correlation=params["input_correlation"]["value"],
-        seed=config["seed"],
-        model={
-            **config["model"],
-            "ip3_pulse_uM": params["ip3_pulse_uM"]["value"],
-            "ip3_coupling_per_s": params["ip3_coupling_per_s"]["value"],
-        },
-        xp=xp,
+    draws = pd.read_csv(require(out / "fit" / "posterior.csv", "fit"))
+    fitted = {k: v["value"] for k, v in params.items() if isinstance(v, dict) and "value" in v}
+    n = params["n_microdomains"]
+    result = _simulate(fitted, n_domains=n, seed=config["seed"], config=config, xp=xp)
+    runs = pd.DataFrame(
+        [
+            _outcome(_simulate(row, n_domains=n, seed=config["seed"] + 1 + k, config=config, xp=xp))
+            for k, row in enumerate(draws.head(POSTERIOR_RUNS).to_dict("records"))
+        ],
+        columns=list(OUTCOMES),
     )
+    at_fit = _outcome(result)
+    intervals = {
+        f"{name}_ci95": [float(x) for x in np.nanpercentile(runs[name], [2.5, 97.5])]
+        if runs[name].notna().any()
+        else None
+        for name in OUTCOMES
+    }
     pl = result.plasticity
     log.info(
-        "simulation: %d synapses, mean dw %.3g (ungated %.3g)",
+        "simulation: %d synapses, mean dw %.3g (ungated %.3g), synapses changing together "
+        "%.2f (95 %% interval over %d posterior draws %s)",
         len(pl),
         pl.dw.mean(),
         pl.dw_ungated.mean(),
+        at_fit["co_permitted_share"],
+        len(runs),
+        intervals["co_permitted_share_ci95"],
     )
     with StageOutput(out / "simulation", overwrite=overwrite) as tmp:
         write_csv(tmp / "compartments.csv", result.compartments)
         write_csv(tmp / "plasticity.csv", pl)
+        write_csv(tmp / "posterior.csv", runs)
         plot_simulation(
             result.compartments,
             pl,
             tmp / "simulation.png",
-            gate_threshold_uM=config["model"]["gate_threshold_uM"],
+            gate_threshold_uM=result.gate_threshold_uM,
+            outcome=at_fit,
+            intervals=intervals,
         )
         write_stage_record(
             tmp,
             clock.record(
                 n_synapses=len(pl),
-                mean_dw=float(pl.dw.mean()),
                 mean_dw_ungated=float(pl.dw_ungated.mean()),
-                mean_gate_open_fraction=float(pl.gate_open_fraction.mean()),
-                co_permitted_share=result.co_permitted_share,
+                gate_threshold_uM=result.gate_threshold_uM,
+                posterior_runs=len(runs),
+                **at_fit,
+                **intervals,
             ),
         )
     return out / "simulation"

@@ -1,4 +1,5 @@
-"""fit/fit.png: observed statistics against those of the fitted model."""
+"""fit/fit.png (+ SVG, PDF): observed statistics inside the fitted model's predictive
+distribution."""
 
 from __future__ import annotations
 
@@ -7,46 +8,49 @@ import numpy as np
 from ._style import new_figure, save
 
 LABELS = {
-    "local_rate_per_min": "local events\n(per microdomain per min)",
-    "global_rate_per_min": "global events\n(per microdomain per min)",
+    "local_rate_per_min": "local events\n(/microdomain/min)",
+    "global_rate_per_min": "global events\n(/microdomain/min)",
     "mean_pairwise_r": "mean\npairwise r",
     "median_duration_s": "median event\nduration (s)",
+    "duration_q25_s": "duration\n25th pct (s)",
+    "duration_q75_s": "duration\n75th pct (s)",
+    "amplitude_spread": "amplitude\nIQR / median",
+    "interval_cv": "inter-event\ninterval CV",
+    "coactive_share": "share of events\nwith a partner",
 }
 
 
-def plot_fit(result, path):
-    """One panel per statistic: the observed value with its 95 % interval for a recording
-    of this size, and the fitted model's mean with the spread (SD) over model astrocytes;
-    the fitted parameters and their intervals in the title."""
+def plot_fit(result, check, path):
+    """One panel per statistic: the model's predictive distribution at the fit (recordings
+    of this size: violin, 95 % band) and the observed value (dot; red where it lies outside
+    the band); fitted parameters and the check's verdict in the title."""
     from ..fit import STATISTICS
 
-    fig = new_figure(6.5, 2.4)
+    fig = new_figure(9.0, 3.0)
     axes = fig.subplots(1, len(STATISTICS))
-    for ax, name, obs, sim, sd, se in zip(
-        axes,
-        STATISTICS,
-        result.observed,
-        result.simulated,
-        result.simulated_sd,
-        result.se,
-        strict=True,
-    ):
+    for k, (ax, name) in enumerate(zip(axes, STATISTICS, strict=True)):
+        sims = check.simulated[:, k]
+        sims = sims[np.isfinite(sims)]
+        if len(sims) > 1:
+            ax.violinplot(sims, [0], showextrema=False, widths=0.8)
+            lo, hi = np.percentile(sims, [2.5, 97.5])
+            ax.plot([0, 0], [lo, hi], color="k", lw=1)
+        obs, p = check.observed[k], check.statistic_p[k]
         if np.isfinite(obs):
-            ax.errorbar([0], [obs], yerr=[1.96 * se], fmt="o", color="tab:blue", ms=4)
-        if np.isfinite(sim):
-            ax.errorbar([1], [sim], yerr=[sd], fmt="s", color="k", ms=4)
-        ax.set_xticks([0, 1], ["observed", "model"])
-        ax.set_xlim(-0.6, 1.6)
-        ax.set_ylabel(LABELS[name])
+            bad = np.isfinite(p) and p < 0.05
+            ax.plot([0], [obs], "o", color="tab:red" if bad else "tab:blue", ms=5, zorder=3)
+        ax.set_xticks([])
+        ax.set_xlim(-0.7, 0.7)
+        ax.set_title(LABELS[name], fontsize=6)
+        ax.tick_params(labelsize=6)
     fitted = [
         f"{p} {result.values[p]:.3g} ({lo:.3g}-{hi:.3g})" for p, (lo, hi) in result.ci95.items()
     ]
-    p_value = result.report()["p_value"]
     fig.suptitle(
         (("fitted (95 % CI): " + "; ".join(fitted)) if fitted else "no parameter identifiable")
-        + "\nobserved: value and 95 % interval for a recording of this size; "
-        + "model: mean and SD over model astrocytes"
-        + ("" if p_value is None else f"; misfit chi-square p = {p_value:.2g}"),
+        + "\nviolins: the fitted model's predictive distribution for a recording of this size "
+        + "(bar: 95 %); dots: observed (red: outside the band)\n"
+        + check.sentence(),
         fontsize=7,
     )
-    return save(fig, path, formats=("png",), dpi=200)
+    return save(fig, path, formats=("png", "svg", "pdf"), dpi=200)

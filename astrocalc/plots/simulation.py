@@ -1,4 +1,5 @@
-"""simulation/simulation.png: compartment calcium and the gated plasticity outcome."""
+"""simulation/simulation.png (+ SVG, PDF): compartment calcium, the gate, and the gated
+plasticity outcome with its credible intervals over posterior draws."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import numpy as np
 from ._style import new_figure, save
 
 
-def plot_simulation(compartments, plasticity, path, *, gate_threshold_uM: float):
-    fig = new_figure(7.0, 3.0)
+def plot_simulation(
+    compartments, plasticity, path, *, gate_threshold_uM: float, outcome: dict, intervals: dict
+):
+    fig = new_figure(7.0, 3.2)
     ax = fig.add_subplot(1, 2, 1)
     t = compartments.time_s.to_numpy()
     ca_cols = [c for c in compartments.columns if c.startswith("ca_md_")][:5] + ["ca_soma"]
@@ -33,4 +36,20 @@ def plot_simulation(compartments, plasticity, path, *, gate_threshold_uM: float)
     ax2.set_ylabel("synapses")
     ax2.legend(frameon=False)
     ax2.set_title("Plasticity outcome")
-    return save(fig, path, formats=("png",), dpi=200)
+
+    def with_ci(name, fmt):
+        ci = intervals.get(f"{name}_ci95")
+        text = format(outcome[name], fmt)
+        return text + ("" if ci is None else f" ({format(ci[0], fmt)} to {format(ci[1], fmt)})")
+
+    fig.text(
+        0.5,
+        0.005,
+        f"at the fit (95 % interval over posterior draws): gate open "
+        f"{with_ci('mean_gate_open_fraction', '.1%')} of the time; synapses changing together "
+        f"{with_ci('co_permitted_share', '.2f')}; mean dw {with_ci('mean_dw', '.3g')}",
+        ha="center",
+        va="bottom",
+        fontsize=6,
+    )
+    return save(fig, path, formats=("png", "svg", "pdf"), dpi=200)

@@ -2,9 +2,11 @@ rule compare:
     input:
         samples=config["samples"],
         runs=expand("results/{sample}/run.json", sample=SAMPLES["sample"]),
+        fits=expand("results/{sample}/fit/parameters.json", sample=SAMPLES["sample"]),
     output:
         summary="results/compare/summary.csv",
         tests="results/compare/tests.csv",
+        condition="results/compare/condition.csv",
         png=report(
             "results/compare/compare.png",
             caption="../report/compare.rst",

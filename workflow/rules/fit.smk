@@ -14,6 +14,9 @@ rule fit:
             category="Model",
             subcategory="{sample}",
         ),
+        figure_svg="results/{sample}/fit/fit.svg",
+        figure_pdf="results/{sample}/fit/fit.pdf",
+        posterior="results/{sample}/fit/posterior.csv",
         stage="results/{sample}/fit/stage.json",
     params:
         astrocalc=ASTROCALC,

@@ -1,6 +1,7 @@
 rule simulation:
     input:
         parameters="results/{sample}/fit/parameters.json",
+        posterior="results/{sample}/fit/posterior.csv",
     output:
         compartments="results/{sample}/simulation/compartments.csv",
         plasticity="results/{sample}/simulation/plasticity.csv",
@@ -10,6 +11,9 @@ rule simulation:
             category="Model",
             subcategory="{sample}",
         ),
+        figure_svg="results/{sample}/simulation/simulation.svg",
+        figure_pdf="results/{sample}/simulation/simulation.pdf",
+        posterior="results/{sample}/simulation/posterior.csv",
         stage="results/{sample}/simulation/stage.json",
     params:
         astrocalc=ASTROCALC,
