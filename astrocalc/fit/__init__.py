@@ -32,7 +32,7 @@ from ._identify import (
     simulated_size,
 )
 from ._recovery import model_dff, write_model_movie
-from ._statistics import microdomain_ids, observed_recording, observed_statistics
+from ._statistics import microdomain_ids, observed_recording, observed_statistics, shared_noise
 
 __all__ = [
     "BOUNDS",
@@ -63,6 +63,7 @@ __all__ = [
     "model_input",
     "observed_recording",
     "observed_statistics",
+    "shared_noise",
     "simulated_size",
     "write_model_movie",
 ]

@@ -98,6 +98,9 @@ class Recording:
     duration_s: float
     frame_rate_hz: float
     noise_sd_dff: tuple  # noise SD of the smoothed dF/F of each microdomain ROI
+    # share of the noise variance common to all microdomains (out-of-focus and neuropil
+    # fluctuations, a frame-wide rescaling): the correlation of event-free dF/F
+    noise_shared: float = 0.0
 
 
 def event_statistics(
@@ -226,7 +229,9 @@ def forward_statistics(
     dff *= heterogeneity(column["gain_cv"], z_gain).astype(np.float32)[None]
     gain = smoothing_gain(events["smooth_s"] * fs)
     sd = np.resize(np.asarray(recording.noise_sd_dff, float), n) / gain
-    noise = np.random.default_rng([seed, 1]).standard_normal((n_frames, a, n)) * sd
+    white = np.random.default_rng([seed, 1]).standard_normal((n_frames, a, n + 1))
+    rho = float(np.clip(recording.noise_shared, 0.0, 0.95))
+    noise = (np.sqrt(1 - rho) * white[..., :n] + np.sqrt(rho) * white[..., n:]) * sd
     out = np.full((k, a, len(MEASURES)), np.nan)
     roi_ids = np.arange(1, n + 1)
     iu = np.triu_indices(n, 1)

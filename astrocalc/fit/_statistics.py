@@ -71,11 +71,43 @@ def observed_statistics(
     }
 
 
+def shared_noise(
+    dff: np.ndarray, roi_ids: np.ndarray, events: pd.DataFrame, *, frame_rate_hz: float
+) -> float:
+    """The share of the ROIs' noise variance that is common to them: the mean correlation
+    between ROI dF/F traces (``dff`` (T, n), columns ``roi_ids``) over the frames where
+    neither is in an event (events.csv onset_s and duration_s, each widened by its own
+    duration on both sides, so that rise and decay stay out). Pairs sharing under 30 such
+    frames are left out; 0 where none is left. Clipped to 0..0.95."""
+    t = np.arange(dff.shape[0]) / frame_rate_hz
+    free = np.ones(dff.shape, bool)
+    column = {int(r): k for k, r in enumerate(roi_ids)}
+    for e in events.itertuples():
+        k = column.get(int(e.roi_id))
+        if k is not None:
+            free[(t >= e.onset_s - e.duration_s) & (t <= e.onset_s + 2 * e.duration_s), k] = False
+    x = np.where(free, dff, np.nan)
+    mean = np.nanmean(np.where(free.any(axis=0), x, 0.0), axis=0)
+    sd = np.nanstd(np.where(free.any(axis=0), x, 0.0), axis=0)
+    z = np.where(free, (dff - mean) / np.where(sd > 0, sd, np.inf), 0.0)
+    m = free.astype(float)
+    shared = m.T @ m
+    r = (z.T @ z) / np.maximum(shared, 1)
+    pair = np.triu(shared >= 30, 1) & (sd > 0)[:, None] & (sd > 0)[None, :]
+    return float(np.clip(r[pair].mean(), 0.0, 0.95)) if pair.any() else 0.0
+
+
 def observed_recording(
-    per_roi: pd.DataFrame, rois: pd.DataFrame, *, duration_s: float, frame_rate_hz: float
+    per_roi: pd.DataFrame,
+    rois: pd.DataFrame,
+    *,
+    duration_s: float,
+    frame_rate_hz: float,
+    noise_shared: float = 0.0,
 ) -> Recording:
     """The :class:`Recording` the forward model imitates: microdomain count, length, frame
-    rate and each microdomain's noise SD (events_per_roi.csv ``noise_sd_dff``)."""
+    rate, each microdomain's noise SD (events_per_roi.csv ``noise_sd_dff``) and the
+    share of the noise common to them (:func:`shared_noise`)."""
     md = microdomain_ids(rois)
     noise = per_roi.set_index("roi_id").loc[md, "noise_sd_dff"].to_numpy(float)
     return Recording(
@@ -83,4 +115,5 @@ def observed_recording(
         duration_s=float(duration_s),
         frame_rate_hz=float(frame_rate_hz),
         noise_sd_dff=tuple(float(x) for x in noise[np.isfinite(noise)]) or (0.05,),
+        noise_shared=float(noise_shared),
     )

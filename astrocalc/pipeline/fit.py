@@ -16,11 +16,13 @@ from ..fit import (
     ForwardModel,
     calibrate_indicator,
     fit_parameters,
+    microdomain_ids,
     model_input,
     observed_recording,
     observed_statistics,
     posterior_draws,
     predictive_check,
+    shared_noise,
     simulated_size,
     start_kinetic_speed,
 )
@@ -31,6 +33,7 @@ from ._common import StageClock, backend, recording, require, write_stage_record
 log = logging.getLogger(__name__)
 
 POSTERIOR_SAMPLES = 200  # rows of fit/posterior.csv
+SHARED_NOISE_ROIS = 100  # microdomain traces read to measure the noise's shared share
 
 
 def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
@@ -44,10 +47,11 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
     duration = rec["shape"][0] / fs
     per_roi = pd.read_csv(require(out / "events" / "events_per_roi.csv", "events"))
     rois = pd.read_csv(require(out / "segmentation" / "rois.csv", "segment"))
+    events = pd.read_csv(require(out / "events" / "events.csv", "events"))
     stats = observed_statistics(
         per_roi,
         rois,
-        pd.read_csv(require(out / "events" / "events.csv", "events")),
+        events,
         pd.read_csv(
             require(out / "correlation" / "pairs.csv", "correlate"),
             usecols=["roi_a", "roi_b", "r"],
@@ -57,7 +61,23 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         seed=config["seed"],
     )
     fit_cfg, model = config["fit"], config["model"]
-    observed_rec = observed_recording(per_roi, rois, duration_s=duration, frame_rate_hz=fs)
+    # the noise's shared share from at most SHARED_NOISE_ROIS microdomains' traces
+    md = microdomain_ids(rois)
+    if len(md) > SHARED_NOISE_ROIS:
+        rng = np.random.default_rng([config["seed"], 9])
+        md = np.sort(rng.choice(md, SHARED_NOISE_ROIS, replace=False))
+    traces = pd.read_csv(
+        require(out / "events" / "traces.csv", "events"), usecols=[f"roi_{r}" for r in md]
+    )
+    observed_rec = observed_recording(
+        per_roi,
+        rois,
+        duration_s=duration,
+        frame_rate_hz=fs,
+        noise_shared=shared_noise(
+            traces[[f"roi_{r}" for r in md]].to_numpy(float), md, events, frame_rate_hz=fs
+        ),
+    )
     if observed_rec.n_domains == 0:  # nothing will be fitted, but the model needs a domain
         observed_rec = replace(observed_rec, n_domains=1)
     sim_rec, se_scale = simulated_size(
@@ -116,6 +136,7 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
             "observed one",
         },
         "simulated_recording": {
+            "noise_shared": sim_rec.noise_shared,
             "n_domains": sim_rec.n_domains,
             "duration_s": sim_rec.duration_s,
             "frame_rate_hz": sim_rec.frame_rate_hz,

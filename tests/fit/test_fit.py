@@ -18,6 +18,7 @@ from astrocalc.fit import (
     observed_recording,
     observed_statistics,
     predictive_check,
+    shared_noise,
 )
 from astrocalc.models import GCAMP6F
 
@@ -182,3 +183,18 @@ def test_predictive_check_accepts_the_model_and_rejects_another(recovered):
     assert not wrong.describes and wrong.p_value == pytest.approx(1 / 200)
     assert wrong.statistic_p[STATISTICS.index("median_duration_s")] <= 0.01
     assert "median_duration_s" in wrong.sentence()
+
+
+def test_shared_noise_is_measured_away_from_events():
+    """Ten traces with 30 % of their noise in common and a large simultaneous event in two
+    of them: the shared share is found (the events are masked); independent noise: none."""
+    rng = np.random.default_rng(0)
+    common = rng.standard_normal(2000)
+    dff = np.sqrt(0.3) * common[:, None] + np.sqrt(0.7) * rng.standard_normal((2000, 10))
+    dff[100:150, 0] += 5.0
+    dff[100:150, 1] += 5.0
+    events = pd.DataFrame({"roi_id": [1, 2], "onset_s": [10.0, 10.0], "duration_s": [5.0, 5.0]})
+    ids = np.arange(1, 11)
+    assert shared_noise(dff, ids, events, frame_rate_hz=10.0) == pytest.approx(0.3, abs=0.03)
+    alone = rng.standard_normal((2000, 10))
+    assert shared_noise(alone, ids, events, frame_rate_hz=10.0) < 0.02

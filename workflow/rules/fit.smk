@@ -2,6 +2,7 @@ rule fit:
     input:
         per_roi="results/{sample}/events/events_per_roi.csv",
         events="results/{sample}/events/events.csv",
+        traces="results/{sample}/events/traces.csv",
         rois="results/{sample}/segmentation/rois.csv",
         pairs="results/{sample}/correlation/pairs.csv",
         motion="results/{sample}/motion/stage.json",
