@@ -9,10 +9,10 @@ GCaMP6f dF/F and rendered on a synthetic astrocyte's footprints with motion, ble
 and shot noise (astrocalc.fit.write_model_movie); the movie goes through every stage
 (motion, segmentation, events, correlation, fit, simulation; pixel-level events are
 switched off, the fit does not use them) with the default config and a seed of its own.
-Prints, per seed and parameter, the true and fitted values, the 95 % interval, whether
-the fit's identifiability report calls the parameter identifiable (95 % interval within
-+-20 %), and whether it is within 20 % of the truth; then, per parameter, in how many
-seeds it is within 20 % and in how many the fit called it identifiable. ``--pair``
+Prints, per seed and parameter, the true and fitted values, the 95 % credible interval,
+whether the fit's report calls the parameter identified (95 % interval within +-20 %),
+whether it is within 20 % of the truth and whether the interval covers it; the posterior
+predictive p per seed; then, per parameter, in how many seeds each holds. ``--pair``
 instead fits two model astrocytes, a synchronous one (most input shared) and an
 asynchronous one (most input local), and prints their fitted rates and how many synapses
 the fitted model lets change together (co_permitted_share of the simulation stage).
@@ -108,35 +108,41 @@ def main() -> None:
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(one_seed, args.seeds, [args] * len(args.seeds)))
     print(f"{'seed':>4} {'parameter':<20} {'true':>7} {'fitted':>7} {'95 % CI':>17} "
-          f"{'identified':>10} {'within 20 %':>11}")  # fmt: skip
+          f"{'identified':>10} {'within 20 %':>11} {'covered':>7}")  # fmt: skip
     identified = {name: 0 for name in TRUE}
     within = {name: 0 for name in TRUE}
+    covered = {name: 0 for name in TRUE}
     for seed, params in zip(args.seeds, results, strict=True):
-        ident = params["identifiability"]["identifiable"]
         for name, key in JSON_KEYS.items():
             entry = params[key]
-            close = abs(entry["value"] / TRUE[name] - 1) <= 0.2 if entry["fitted"] else None
-            within[name] += bool(close)
-            identified[name] += bool(ident[name])
-            ci = entry.get("ci95")
-            ci_text = f"{ci[0]:.3g}-{ci[1]:.3g}" if ci else "(not fitted)"
+            close = abs(entry["value"] / TRUE[name] - 1) <= 0.2
+            lo, hi = entry["ci95"]
+            cover = lo <= TRUE[name] <= hi
+            within[name] += close
+            identified[name] += entry["identified"]
+            covered[name] += cover
             print(
                 f"{seed:>4} {name:<20} {TRUE[name]:>7.3g} {entry['value']:>7.3g} "
-                f"{ci_text:>17} {str(ident[name]):>10} {'-' if close is None else str(close):>11}"
+                f"{f'{lo:.3g}-{hi:.3g}':>17} {str(entry['identified']):>10} {str(close):>11} "
+                f"{str(cover):>7}"
             )
-        stats = params["fit"]["statistics"]
+        check = params["predictive_check"]
         print(
-            f"     chi2 {params['fit']['chi2']:.2f} ({params['fit']['degrees_of_freedom']} dof), "
-            f"{params['fit']['iterations']} iterations"
+            f"     {params['fit']['iterations']} iterations"
             f"{'' if params['fit']['converged'] else ' (not converged)'}, "
             f"{params['n_microdomains']} microdomain ROIs, {params['seconds']:.0f} s; "
-            + ", ".join(f"{k} {v['observed']:.3g}/{v['simulated']:.3g}" for k, v in stats.items())
+            f"predictive p {check['p_value']:.3f}; "
+            + ", ".join(
+                f"{k} {v['observed']:.3g}/{v['predictive_median']:.3g}"
+                for k, v in check["statistics"].items()
+                if v["observed"] is not None and v["predictive_median"] is not None
+            )
         )
     n = len(args.seeds)
     for name in TRUE:
         print(
-            f"{name:<20} within 20 % in {within[name]} of {n} seeds "
-            f"(identified in {identified[name]} of {n})"
+            f"{name:<20} within 20 % in {within[name]} of {n} seeds, identified in "
+            f"{identified[name]}, 95 % interval covers the truth in {covered[name]}"
         )
 
 

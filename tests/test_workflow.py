@@ -90,6 +90,10 @@ def test_demo_workflow_end_to_end(tmp_path):
     for test in ("mann_whitney", "permutation"):
         assert r_tests.value[test] > 0 and r_tests.p[test] < 0.05, r_tests.to_dict()
     assert r_tests.n["mann_whitney"] == "4+4 recordings"
+    condition = pd.read_csv(tmp_path / "results" / "compare" / "condition.csv")
+    pooled = condition[condition.level == "condition"]
+    assert set(pooled.condition) == {"young", "old"} and (pooled.n_recordings == 4).all()
+    assert ((pooled.ci95_low <= pooled.value) & (pooled.value <= pooled.ci95_high)).all()
     for ext in ("png", "svg", "pdf"):
         assert (tmp_path / "results" / "compare" / f"compare.{ext}").is_file()
     # figures keep their text as text (editable in Illustrator or Inkscape)

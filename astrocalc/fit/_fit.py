@@ -23,6 +23,7 @@ intervals cover the truth?).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -284,7 +285,9 @@ class PredictiveCheck:
         return bool(self.p_value >= PREDICTIVE_P)
 
     def report(self) -> dict:
-        q = np.nanpercentile(self.simulated, [2.5, 50, 97.5], axis=0)
+        with warnings.catch_warnings():  # a statistic no simulated recording has: NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            q = np.nanpercentile(self.simulated, [2.5, 50, 97.5], axis=0)
         return {
             "p_value": float(self.p_value),
             "describes_recording": self.describes,
@@ -303,7 +306,7 @@ class PredictiveCheck:
             },
             "method": "posterior predictive check: model recordings the size of this one, "
             "each at parameters drawn from the fit's posterior (Gaussian in log-parameters, "
-            "the Gauss-Newton covariance), fresh random numbers; discrepancy = sum over "
+            "its Laplace covariance), fresh random numbers; discrepancy = sum over "
             "statistics of ((x - predictive median) / (1.4826 MAD))^2; p = share of the "
             "simulated recordings (plus the observed one) at least as discrepant; per "
             "statistic the same, two-sided, on its own rank",
@@ -372,9 +375,11 @@ def predictive_check(
             for k, theta in enumerate(posterior_draws(fit, n_draws, rng))
         ]
     )[:n]
-    centre = np.nanmedian(sims, axis=0)
-    sims = centre + (sims - centre) * se_scale
-    scale = 1.4826 * np.nanmedian(np.abs(sims - centre), axis=0)
+    with warnings.catch_warnings():  # a statistic no simulated recording has: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        centre = np.nanmedian(sims, axis=0)
+        sims = centre + (sims - centre) * se_scale
+        scale = 1.4826 * np.nanmedian(np.abs(sims - centre), axis=0)
     used = np.isfinite(observed) & np.isfinite(scale) & (scale > 0)
     used &= np.isfinite(sims).mean(axis=0) > 0.5  # a statistic most recordings lack: unused
     z_obs = (observed[used] - centre[used]) / scale[used]

@@ -98,8 +98,8 @@ class Recording:
     duration_s: float
     frame_rate_hz: float
     noise_sd_dff: tuple  # noise SD of the smoothed dF/F of each microdomain ROI
-    # share of the noise variance common to all microdomains (out-of-focus and neuropil
-    # fluctuations, a frame-wide rescaling): the correlation of event-free dF/F
+    # share of the (white) noise common to all microdomains (shot noise of a shared
+    # background, a frame-wide rescaling): see astrocalc.fit.shared_noise
     noise_shared: float = 0.0
 
 

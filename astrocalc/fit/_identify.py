@@ -1,13 +1,11 @@
-"""Which model parameters the observed statistics can identify, before fitting them.
+"""Which model parameters the observed statistics can identify.
 
-The model astrocyte (``astrocalc.models.simulate_astrocytes``) has four free parameters
-(:data:`PARAMETERS`): the rate of synaptic input events that reach one microdomain alone
-(local rate), the rate of those that reach every microdomain at once (shared rate), the
-IP3 added per input event (pulse) and the IP3 exchange rate between microdomains and soma
-(coupling). The data give four
-statistics of microdomain activity (:data:`STATISTICS`): event rate, share of global
-events, mean pairwise correlation of microdomain dF/F, and median event duration, each
-simulated by :func:`forward_statistics` as the pipeline measures it.
+The model astrocyte (``astrocalc.models.simulate_astrocytes``) has the free parameters of
+:data:`PARAMETERS` (input rates, IP3 pulse and its spread, IP3 coupling, kinetic speed and
+its spread across microdomains, the spread of the dF/F gain); the data give the
+statistics of :data:`STATISTICS` (event rates, mean pairwise r, duration quartiles,
+amplitude spread, interval CV, co-active share), each simulated by
+:func:`forward_statistics` as the pipeline measures it.
 
 Local identifiability (e.g. Raue et al. 2009 Bioinformatics 25:1923 for the profile view;
 Gutenkunst et al. 2007 PLoS Comput Biol 3:e189 for "sloppy" directions) is read off the
@@ -17,8 +15,8 @@ S comes from central differences of simulated means. Its singular values say how
 each parameter combination is pinned down; the standard error of each log-parameter,
 with the others free, is sqrt(diag((S^T S)^-1)). Parameters are set aside one at a time,
 each time the one that dominates the sloppiest direction, until the 95 % interval of
-every one left is within +-20 %: those are identifiable from these statistics; the
-others are reported as not identifiable and are fixed, not fitted.
+every one left is within +-20 %: those are identifiable from these statistics; for the
+others the fit's prior holds (:func:`astrocalc.fit.fit_parameters`).
 """
 
 from __future__ import annotations

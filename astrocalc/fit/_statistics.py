@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -74,26 +76,38 @@ def observed_statistics(
 def shared_noise(
     dff: np.ndarray, roi_ids: np.ndarray, events: pd.DataFrame, *, frame_rate_hz: float
 ) -> float:
-    """The share of the ROIs' noise variance that is common to them: the mean correlation
-    between ROI dF/F traces (``dff`` (T, n), columns ``roi_ids``) over the frames where
-    neither is in an event (events.csv onset_s and duration_s, each widened by its own
-    duration on both sides, so that rise and decay stay out). Pairs sharing under 30 such
-    frames are left out; 0 where none is left. Clipped to 0..0.95."""
+    """The share of the ROIs' frame-to-frame noise that is common to them: the mean
+    correlation between the ROIs' dF/F changes from frame to frame (``dff`` (T, n),
+    columns ``roi_ids``), over the frames where neither ROI is in an event (events.csv
+    onset_s and duration_s, each widened by its own duration on both sides, so that rise
+    and decay stay out) and no global event (``kind`` global: a wave also moves ROIs where
+    it stays under the detection threshold) is under way.
+
+    Frame-to-frame changes, because the forward model's noise is white: a common
+    fluctuation as fast as the frames (a frame-wide rescaling, shot noise of a shared
+    background) is what it adds, while slow shared changes are events or baseline. Pairs
+    sharing under 30 such frames are left out; 0 where none is left. Clipped to 0..0.95."""
     t = np.arange(dff.shape[0]) / frame_rate_hz
     free = np.ones(dff.shape, bool)
     column = {int(r): k for k, r in enumerate(roi_ids)}
     for e in events.itertuples():
-        k = column.get(int(e.roi_id))
-        if k is not None:
-            free[(t >= e.onset_s - e.duration_s) & (t <= e.onset_s + 2 * e.duration_s), k] = False
-    x = np.where(free, dff, np.nan)
-    mean = np.nanmean(np.where(free.any(axis=0), x, 0.0), axis=0)
-    sd = np.nanstd(np.where(free.any(axis=0), x, 0.0), axis=0)
-    z = np.where(free, (dff - mean) / np.where(sd > 0, sd, np.inf), 0.0)
-    m = free.astype(float)
+        during = (t >= e.onset_s - e.duration_s) & (t <= e.onset_s + 2 * e.duration_s)
+        if getattr(e, "kind", "local") == "global":
+            free[during] = False
+        elif (k := column.get(int(e.roi_id))) is not None:
+            free[during, k] = False
+    step = np.diff(np.asarray(dff, float), axis=0)
+    free = free[1:] & free[:-1]
+    x = np.where(free, step, np.nan)
+    with warnings.catch_warnings():  # an ROI without event-free frames: NaN, unused
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean, sd = np.nanmean(x, axis=0), np.nanstd(x, axis=0)
+    ok = np.isfinite(sd) & (sd > 0)
+    z = np.where(free & ok, (step - np.where(ok, mean, 0)) / np.where(ok, sd, 1), 0.0)
+    m = (free & ok).astype(float)
     shared = m.T @ m
     r = (z.T @ z) / np.maximum(shared, 1)
-    pair = np.triu(shared >= 30, 1) & (sd > 0)[:, None] & (sd > 0)[None, :]
+    pair = np.triu(shared >= 30, 1)
     return float(np.clip(r[pair].mean(), 0.0, 0.95)) if pair.any() else 0.0
 
 

@@ -114,13 +114,17 @@ def gated_weight_change(
 
 
 def co_permission(gate: np.ndarray) -> float:
-    """How many synapses the astrocyte lets change together: over the time steps when any
-    gate is open, the mean share of synapses whose gate is open (``gate``: (n_steps,
-    n_synapses)). Near 1 / n_microdomains when microdomains open one at a time, 1 when
-    they all open together; NaN when no gate ever opens."""
+    """How many synapses the astrocyte lets change together: for a synapse whose gate is
+    open, the share of all synapses whose gate is open at the same moment, averaged over
+    every synapse's open time (``gate``: (n_steps, n_synapses)); with n_t gates open at
+    step t of N, sum n_t^2 / (N sum n_t). 1 / N when gates open one at a time, 1 when they
+    all open together; NaN when no gate ever opens. Averaged over synapses' open time
+    rather than over time: the many brief openings of single microdomains, which fill
+    most of the time, then weigh only as much as the synapses they free."""
     gate = np.asarray(gate) > 0
-    open_any = gate.any(axis=1)
-    return float(gate[open_any].mean()) if open_any.any() else float("nan")
+    n_open = gate.sum(axis=1).astype(float)
+    total = n_open.sum()
+    return float((n_open**2).sum() / (gate.shape[1] * total)) if total else float("nan")
 
 
 def pairing_trains(

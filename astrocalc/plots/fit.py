@@ -26,7 +26,7 @@ def plot_fit(result, check, path):
     the band); fitted parameters and the check's verdict in the title."""
     from ..fit import STATISTICS
 
-    fig = new_figure(9.0, 3.0)
+    fig = new_figure(9.0, 3.4)
     axes = fig.subplots(1, len(STATISTICS))
     for k, (ax, name) in enumerate(zip(axes, STATISTICS, strict=True)):
         sims = check.simulated[:, k]
@@ -46,8 +46,9 @@ def plot_fit(result, check, path):
     fitted = [
         f"{p} {result.values[p]:.3g} ({lo:.3g}-{hi:.3g})" for p, (lo, hi) in result.ci95.items()
     ]
+    lines = ["; ".join(fitted[i : i + 4]) for i in range(0, len(fitted), 4)]
     fig.suptitle(
-        (("fitted (95 % CI): " + "; ".join(fitted)) if fitted else "no parameter identifiable")
+        (("fitted (95 % CI): " + "\n".join(lines)) if fitted else "nothing fitted")
         + "\nviolins: the fitted model's predictive distribution for a recording of this size "
         + "(bar: 95 %); dots: observed (red: outside the band)\n"
         + check.sentence(),

@@ -11,7 +11,7 @@ from ._style import new_figure, save
 def plot_simulation(
     compartments, plasticity, path, *, gate_threshold_uM: float, outcome: dict, intervals: dict
 ):
-    fig = new_figure(7.0, 3.2)
+    fig = new_figure(7.0, 3.4)
     ax = fig.add_subplot(1, 2, 1)
     t = compartments.time_s.to_numpy()
     ca_cols = [c for c in compartments.columns if c.startswith("ca_md_")][:5] + ["ca_soma"]
@@ -42,14 +42,11 @@ def plot_simulation(
         text = format(outcome[name], fmt)
         return text + ("" if ci is None else f" ({format(ci[0], fmt)} to {format(ci[1], fmt)})")
 
-    fig.text(
-        0.5,
-        0.005,
-        f"at the fit (95 % interval over posterior draws): gate open "
-        f"{with_ci('mean_gate_open_fraction', '.1%')} of the time; synapses changing together "
-        f"{with_ci('co_permitted_share', '.2f')}; mean dw {with_ci('mean_dw', '.3g')}",
-        ha="center",
-        va="bottom",
-        fontsize=6,
+    fig.suptitle(
+        f"At the fit (95 % interval over posterior draws): gate open "
+        f"{with_ci('mean_gate_open_fraction', '.1%')} of the time;\nshare of synapses "
+        f"changing together {with_ci('co_permitted_share', '.2f')}; mean dw "
+        f"{with_ci('mean_dw', '.3g')}",
+        fontsize=7,
     )
     return save(fig, path, formats=("png", "svg", "pdf"), dpi=200)
