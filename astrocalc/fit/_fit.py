@@ -288,9 +288,10 @@ class PredictiveCheck:
         with warnings.catch_warnings():  # a statistic no simulated recording has: NaN
             warnings.simplefilter("ignore", RuntimeWarning)
             q = np.nanpercentile(self.simulated, [2.5, 50, 97.5], axis=0)
+        q = np.broadcast_to(q, (3, len(STATISTICS)))  # no simulated recording: NaN
         return {
-            "p_value": float(self.p_value),
-            "describes_recording": self.describes,
+            "p_value": _num(self.p_value),
+            "describes_recording": self.describes if np.isfinite(self.p_value) else None,
             "discrepancy": float(self.discrepancy),
             "n_simulated": int(len(self.simulated)),
             "statistics": {
@@ -313,6 +314,8 @@ class PredictiveCheck:
         }
 
     def sentence(self) -> str:
+        if not np.isfinite(self.p_value):
+            return "nothing to check the model against (too few events or microdomains)"
         if self.describes:
             return (
                 f"the model describes this recording (posterior predictive p = "
@@ -365,6 +368,10 @@ def predictive_check(
     smaller than the observed one, its deviations from the predictive median are shrunk by
     ``se_scale`` (:func:`simulated_size`)."""
     observed = np.asarray(fit.observed, float)
+    if not np.isfinite(observed).any():  # nothing observed: nothing to check
+        blank = np.full(len(STATISTICS), np.nan)
+        none = np.full((0, len(STATISTICS)), np.nan)
+        return PredictiveCheck(observed, none, np.nan, np.nan, blank)
     rng = np.random.default_rng([seed, 17])
     n_draws = -(-n // per_draw)
     sims = np.concatenate(
@@ -386,7 +393,7 @@ def predictive_check(
     z_sim = np.nan_to_num((sims[:, used] - centre[used]) / scale[used])
     d_obs = float((z_obs**2).sum())
     d_sim = (z_sim**2).sum(axis=1)
-    p = float((1 + (d_sim >= d_obs).sum()) / (len(d_sim) + 1))
+    p = float((1 + (d_sim >= d_obs).sum()) / (len(d_sim) + 1)) if used.any() else np.nan
     statistic_p = np.full(len(STATISTICS), np.nan)
     for k in np.flatnonzero(used):
         col = sims[:, k][np.isfinite(sims[:, k])]

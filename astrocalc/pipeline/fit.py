@@ -191,6 +191,7 @@ def _parameter(result, name: str) -> dict:
         "source": "the recording's statistics (95 % interval within +-20 %)"
         if identified
         else "mostly the prior (95 % within a factor of 4 of its centre: the configured "
-        "value, or for the rates the observed event rates): these statistics, for a "
-        "recording of this size, pin it only loosely",
+        "value; for the rates the observed event rates, for the kinetic speed the one "
+        "giving the observed median duration): these statistics, for a recording of "
+        "this size, pin it only loosely",
     }

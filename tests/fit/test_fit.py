@@ -198,3 +198,16 @@ def test_shared_noise_is_measured_away_from_events():
     assert shared_noise(dff, ids, events, frame_rate_hz=10.0) == pytest.approx(0.3, abs=0.03)
     alone = rng.standard_normal((2000, 10))
     assert shared_noise(alone, ids, events, frame_rate_hz=10.0) < 0.02
+
+
+def test_nothing_observed_is_neither_fitted_nor_checked():
+    """A recording without events: every parameter stays at its start, and the check says
+    there is nothing to check rather than that the model describes it."""
+    rec = Recording(n_domains=3, duration_s=60.0, frame_rate_hz=5.0, noise_sd_dff=(0.05,))
+    forward = ForwardModel(rec, 2, seed=0, **KW)
+    fit = fit_parameters(np.full(len(STATISTICS), np.nan), forward, TRUE)
+    assert fit.values == TRUE and fit.fitted == ()
+    check = predictive_check(fit, forward)
+    assert np.isnan(check.p_value) and not check.describes
+    assert check.report()["describes_recording"] is None
+    assert check.sentence().startswith("nothing to check")
