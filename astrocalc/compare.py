@@ -103,7 +103,10 @@ def fitted_parameters(samples: pd.DataFrame, results_dir: Path, by: str) -> pd.D
         params = json.loads(path.read_text())
         for name in POOLED:
             entry = params[name]
-            lo, hi = entry["ci95"]
+            prior_sd = float(entry["prior"]["sd_log"])
+            # nothing fitted (no events): the posterior is the prior, the statistics add nothing
+            spread = np.exp(1.96 * prior_sd)
+            lo, hi = entry["ci95"] or (entry["value"] / spread, entry["value"] * spread)
             rows.append(
                 {
                     "sample": row["sample"],
@@ -112,7 +115,7 @@ def fitted_parameters(samples: pd.DataFrame, results_dir: Path, by: str) -> pd.D
                     "log_mean": float(np.log(entry["value"])),
                     "log_sd": float(np.log(hi / lo) / (2 * 1.96)),
                     "prior_log_mean": float(np.log(entry["prior"]["centre"])),
-                    "prior_log_sd": float(entry["prior"]["sd_log"]),
+                    "prior_log_sd": prior_sd,
                 }
             )
     return pd.DataFrame(rows)

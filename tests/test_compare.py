@@ -64,3 +64,26 @@ def test_pooling_keeps_real_differences_between_recordings():
     assert cond.between_recording_sd_log == pytest.approx(np.std(values, ddof=1), rel=0.2)
     rec = est[est.level == "recording"].value.to_numpy()
     np.testing.assert_allclose(np.log(rec), values, atol=0.02)
+
+
+def test_a_recording_without_a_fit_adds_nothing(tmp_path):
+    """A recording without events has no interval (parameters.json ci95 null): it enters
+    the pooling as its prior, which the condition's value does not move towards."""
+    import json
+
+    from astrocalc.compare import fitted_parameters
+
+    def write(sample, value, ci):
+        entry = {"value": value, "ci95": ci, "prior": {"centre": 0.5, "sd_log": PRIOR_SD}}
+        d = tmp_path / sample / "fit"
+        d.mkdir(parents=True)
+        body = {"shared_rate_per_min": entry, "local_rate_per_min": entry}
+        (d / "parameters.json").write_text(json.dumps(body))
+
+    write("a", 2.0, [1.8, 2.2])
+    write("b", 2.0, [1.8, 2.2])
+    write("c", 0.5, None)
+    samples = pd.DataFrame({"sample": ["a", "b", "c"], "condition": ["x", "x", "x"]})
+    est = condition_estimates(fitted_parameters(samples, tmp_path, "condition"), "condition")
+    cond = est[(est.level == "condition") & (est.parameter == "shared_rate_per_min")].iloc[0]
+    assert cond.value == pytest.approx(2.0, rel=0.05)
