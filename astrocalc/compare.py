@@ -140,13 +140,12 @@ def condition_estimates(fits: pd.DataFrame, by: str) -> pd.DataFrame:
     for (group, name), g in fits.groupby([by, "parameter"], sort=False):
         post_prec = 1.0 / g.log_sd.to_numpy() ** 2
         prior_prec = 1.0 / g.prior_log_sd.to_numpy() ** 2
-        # the likelihood's precision; at least a hundredth of the prior's (a flat one)
-        prec = np.maximum(post_prec - prior_prec, 0.01 * prior_prec)
-        mean = (
-            g.log_mean.to_numpy() * post_prec - g.prior_log_mean.to_numpy() * prior_prec
-        ) / np.maximum(post_prec - prior_prec, 1e-12)
-        mean = np.where(post_prec - prior_prec > 0.01 * prior_prec, mean, g.log_mean.to_numpy())
-        w = prec
+        # the likelihood's precision; a flat one (at most a hundredth of the prior's) keeps
+        # that hundredth and the posterior's mean, so that it weighs next to nothing
+        informative = post_prec - prior_prec > 0.01 * prior_prec
+        w = np.where(informative, post_prec - prior_prec, 0.01 * prior_prec)
+        log_mean, prior_mean = g.log_mean.to_numpy(), g.prior_log_mean.to_numpy()
+        mean = np.where(informative, (log_mean * post_prec - prior_mean * prior_prec) / w, log_mean)
         mu_fixed = float((w * mean).sum() / w.sum())
         q = float((w * (mean - mu_fixed) ** 2).sum())
         k = len(g)

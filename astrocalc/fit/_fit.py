@@ -234,17 +234,12 @@ def calibrate_indicator(
     indicator's brightness in the cell, which the model cannot know; it is not fitted, it
     calibrates. Rescaled ``rounds`` times (detection depends on the amplitude, so not
     exactly proportional). Unchanged where either amplitude is missing."""
-    amp = MEASURES.index("median_amplitude_dff")
     for _ in range(rounds):
-        if observed_amplitude_dff is None or not np.isfinite(observed_amplitude_dff):
-            break
-        simulated = float(finite_mean(forward([theta])[0, :, amp]))
-        if not np.isfinite(simulated) or simulated <= 0:
+        ratio = _simulated_ratio(forward, theta, "median_amplitude_dff", observed_amplitude_dff)
+        if ratio is None:
             break
         ind = forward.indicator
-        scaled = replace(
-            ind, dff_saturation=ind.dff_saturation * observed_amplitude_dff / simulated
-        )
+        scaled = replace(ind, dff_saturation=ind.dff_saturation / ratio)
         forward = replace(forward, indicator=scaled)
     return forward
 
@@ -256,16 +251,23 @@ def start_kinetic_speed(
     is near the observed one: durations scale about as 1 / speed, so the speed is
     multiplied by simulated / observed duration, ``rounds`` times, within :data:`BOUNDS`.
     ``theta``'s own speed where either duration is missing."""
-    median = MEASURES.index("median_duration_s")
     speed = theta["kinetic_speed"]
     for _ in range(rounds):
-        if observed_duration_s is None or not np.isfinite(observed_duration_s):
+        trial = dict(theta, kinetic_speed=speed)
+        ratio = _simulated_ratio(forward, trial, "median_duration_s", observed_duration_s)
+        if ratio is None:
             break
-        simulated = float(finite_mean(forward([dict(theta, kinetic_speed=speed)])[0, :, median]))
-        if not np.isfinite(simulated) or simulated <= 0:
-            break
-        speed = float(np.clip(speed * simulated / observed_duration_s, *BOUNDS["kinetic_speed"]))
+        speed = float(np.clip(speed * ratio, *BOUNDS["kinetic_speed"]))
     return speed
+
+
+def _simulated_ratio(forward: ForwardModel, theta: dict, measure: str, observed) -> float | None:
+    """The model's mean ``measure`` at ``theta`` over the observed one; None where either
+    is missing or not positive."""
+    if observed is None or not np.isfinite(observed) or observed <= 0:
+        return None
+    simulated = float(finite_mean(forward([theta])[0, :, MEASURES.index(measure)]))
+    return simulated / observed if np.isfinite(simulated) and simulated > 0 else None
 
 
 @dataclass

@@ -120,9 +120,10 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
     model_in = model_input(
         result.values["local_rate_per_min"], result.values["shared_rate_per_min"]
     )
+    identified = result.final.report()["identifiable"]
     params = {
         "model": "Li-Rinzel microdomains + soma, IP3 coupling (astrocalc.models)",
-        **{key: _parameter(result, name) for name, key in JSON_KEYS.items()},
+        **{key: _parameter(result, name, identified[name]) for name, key in JSON_KEYS.items()},
         # the model's input as the simulation stage uses it
         "input_rate_per_min": {"value": float(model_in.rate_per_min[0]), "unit": "events/min"},
         "input_correlation": {"value": float(model_in.correlation[0]), "unit": ""},
@@ -178,8 +179,7 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
     return out / "fit"
 
 
-def _parameter(result, name: str) -> dict:
-    identified = bool(result.final.report()["identifiable"][name])
+def _parameter(result, name: str, identified: bool) -> dict:
     ci = result.ci95.get(name)
     return {
         "value": result.values[name],
