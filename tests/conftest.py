@@ -17,6 +17,20 @@ REAL = ROOT.parent / "shared" / "data" / "real"
 # the demo recordings of config/config.yaml (same parameters as `astrocalc synth`)
 DEMO = {"young": {"synchrony": 0.6, "seed": 1}, "old": {"synchrony": 0.1, "seed": 2}}
 
+# a short fit and plasticity simulation, for tests of what the stages write and of the
+# stages before them; how well the fit works is tested in tests/fit on full settings
+SHORT_FIT = {
+    "fit": {"n_astrocytes": 4, "max_iterations": 2, "predictive_recordings": 39},
+    "model": {"duration_s": 60.0, "posterior_runs": 3},
+}
+
+
+def short_fit(cfg: dict) -> dict:
+    """``cfg`` with :data:`SHORT_FIT`'s settings."""
+    for section, values in SHORT_FIT.items():
+        cfg[section].update(values)
+    return cfg
+
 
 def _cupy_usable() -> bool:
     if importlib.util.find_spec("cupy") is None:
@@ -74,5 +88,5 @@ def demo_runs(tmp_path_factory):
     for name, params in DEMO.items():
         movie = base / f"{name}.tif"
         truth = synth.write(movie, **params)
-        out[name] = (run_all(movie, base / name, config=config.defaults()), truth)
+        out[name] = (run_all(movie, base / name, config=short_fit(config.defaults())), truth)
     return out

@@ -33,7 +33,10 @@ SMALL = "demo:\n"
 for _name, _synchrony, _seed in DEMO_ROWS:
     SMALL += f"  {_name}: {{synchrony: {_synchrony}, seed: {_seed}, frames: 800, size: [64, 64]}}\n"
 # a short model and fit (JSON is YAML)
-SMALL_SETTINGS = {"model": {"duration_s": 20}, "fit": {"max_duration_s": 30, "n_astrocytes": 2}}
+SMALL_SETTINGS = {
+    "model": {"duration_s": 20, "posterior_runs": 3},
+    "fit": {"max_duration_s": 30, "n_astrocytes": 2, "predictive_recordings": 39},
+}
 SMALL += "".join(f"{key}: {json.dumps(value)}\n" for key, value in SMALL_SETTINGS.items())
 
 

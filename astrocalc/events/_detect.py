@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ._kernels import runs
+
 SPLIT_RELATIVE_DIP = 0.25
 
 
@@ -50,36 +52,19 @@ def hysteresis_runs(
 
     A run is a stretch above ``low`` that reaches ``high`` and lasts ``min_frames``.
     A run holding several peaks, each rising at least ``split_prominence`` and
-    ``SPLIT_RELATIVE_DIP`` of its height above the trough that separates them, is split at
-    the troughs (events in quick succession).
+    ``SPLIT_RELATIVE_DIP`` of its height above the trough that separates them (its
+    prominence within the run, as scipy.signal.find_peaks defines it), is split at the
+    troughs (events in quick succession).
     """
-    from scipy.signal import find_peaks  # deferred: scipy.signal takes ~1 s to import
-
-    above = trace > low
-    if not above.any():
-        return []
-    edges = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    out = []
-    for s, e in zip(starts, stops, strict=True):
-        seg = trace[s:e]
-        if seg.max() <= high or e - s < min_frames:
-            continue
-        peaks, props = find_peaks(seg, prominence=split_prominence, height=high)
-        # a noise dip on a prolonged plateau is not a new event: the trough must also drop
-        # by a share of the peak's height
-        peaks = peaks[props["prominences"] >= SPLIT_RELATIVE_DIP * seg[peaks]]
-        if len(peaks) == 0:
-            peaks = np.array([int(np.argmax(seg))])
-        bounds = [0]
-        for a, b in zip(peaks[:-1], peaks[1:], strict=True):
-            bounds.append(a + int(np.argmin(seg[a : b + 1])))
-        bounds.append(e - s)
-        for k, p in enumerate(peaks):
-            lo, hi = bounds[k] + (1 if k else 0), bounds[k + 1]
-            if hi - lo >= min_frames or len(peaks) == 1:
-                out.append((s + lo, s + int(p), s + hi - 1))
-    return out
+    found = runs(
+        np.asarray(trace, np.float64)[:, None],
+        np.array([high], np.float64),
+        np.array([low], np.float64),
+        int(min_frames),
+        np.array([split_prominence], np.float64),
+        SPLIT_RELATIVE_DIP,
+    )
+    return [(int(o), int(p), int(e)) for _, o, p, e in found]
 
 
 def detect(
@@ -108,8 +93,9 @@ def detect(
 
     Returns
     -------
-    events : list of (roi_index, onset, peak, end)
-        Frames, 0-based, end inclusive; roi_index is the column in ``dff``.
+    events : array (K, 4) int
+        Rows (roi_index, onset, peak, end): frames, 0-based, end inclusive; roi_index is
+        the column in ``dff``; by column, then time.
     smoothed : array (T, N)
     noise : array (N,)
         SD of the smoothed traces.
@@ -118,14 +104,6 @@ def detect(
     sm = smooth(dff, sigma)
     noise = robust_noise(sm, dff, sigma)
     min_frames = max(1, int(round(min_duration_s * frame_rate_hz)))
-    events = []
-    for j in range(dff.shape[1]):
-        for onset, peak, end in hysteresis_runs(
-            sm[:, j],
-            high=high_sd * noise[j],
-            low=low_sd * noise[j],
-            min_frames=min_frames,
-            split_prominence=high_sd * noise[j],
-        ):
-            events.append((j, onset, peak, end))
+    high = high_sd * noise
+    events = runs(sm, high, low_sd * noise, min_frames, high, SPLIT_RELATIVE_DIP)
     return events, sm, noise

@@ -10,7 +10,8 @@ import pandas as pd
 from ._classify import classify, coactive_rois
 from ._detect import detect
 from ._dff import delta_f_over_f
-from ._features import event_features
+from ._features import POST_S, PRE_S
+from ._kernels import FEATURES, measure
 
 MAX_BASELINE_PASSES = 4
 ONSET_LEAD_S = 0.5
@@ -103,29 +104,34 @@ def find_events(
     """
     fs = frame_rate_hz
     dff, found, sm, noise = detect_in_traces(traces, frame_rate_hz=fs, config=config)
-    rows = []
-    for j, start, peak, end in found:
-        feats = event_features(sm[:, j], dff[:, j], start, peak, end, frame_rate_hz=fs)
-        onset = rise_onset(feats.pop("rise_start_frame"), start, fs)
-        if start == 0 and onset < 1:
-            # risen by the first frame: in progress when the recording began (or the
-            # running baseline's bias at its edge), with no onset to measure; not reported,
-            # as at the pixel level, though kept out of the baseline. A run from the first
-            # frame whose rise comes later (an event on that bias) is kept.
-            continue
-        rows.append(
-            {
-                "roi_id": int(roi_ids[j]),
-                "onset_frame": min(int(np.ceil(onset - 1e-9)), peak),
-                "peak_frame": peak,
-                "end_frame": end,
-                "onset_s": onset / fs,
-                **feats,
-            }
-        )
-    events = pd.DataFrame(
-        rows, columns=[c for c in EVENT_COLUMNS if c not in ("event_id", "n_rois", "kind")]
+    feats = pd.DataFrame(
+        measure(
+            np.ascontiguousarray(sm, np.float64),
+            np.ascontiguousarray(dff),
+            found,
+            float(fs),
+            int(PRE_S * fs),
+            int(POST_S * fs),
+        ),
+        columns=list(FEATURES),
     )
+    start, peak = found[:, 1], found[:, 2]
+    onset = rise_onset(feats.pop("rise_start_frame").to_numpy(), start, fs)
+    # risen by the first frame: in progress when the recording began (or the running
+    # baseline's bias at its edge), with no onset to measure; not reported, as at the pixel
+    # level, though kept out of the baseline. A run from the first frame whose rise comes
+    # later (an event on that bias) is kept.
+    keep = ~((start == 0) & (onset < 1))
+    events = pd.DataFrame(
+        {
+            "roi_id": np.asarray(roi_ids, int)[found[:, 0]],
+            "onset_frame": np.minimum(np.ceil(onset - 1e-9).astype(int), peak),
+            "peak_frame": peak,
+            "end_frame": found[:, 3],
+            "onset_s": onset / fs,
+        }
+    )
+    events = pd.concat([events, feats], axis=1)[keep].reset_index(drop=True)
     events = events.sort_values(["onset_frame", "roi_id"], kind="stable").reset_index(drop=True)
     events.insert(0, "event_id", np.arange(1, len(events) + 1))
     events["n_rois"] = (
@@ -146,13 +152,13 @@ def find_events(
     return EventResult(dff, events, per_roi_summary(events, roi_ids, dff.shape[0] / fs), noise)
 
 
-def rise_onset(rise_start: float, run_start: int, frame_rate_hz: float) -> float:
+def rise_onset(rise_start, run_start, frame_rate_hz: float):
     """Onset (fractional frame) of an event: where its rise passes 10 % of its amplitude,
     a point that does not move with the amplitude, as the threshold crossing that found the
     event does (a large event crosses a threshold in noise SD early, a small one late). Held
     to at most ``ONSET_LEAD_S`` before that crossing, so that an event following another
     closely does not take the first one's rise."""
-    return max(rise_start, run_start - ONSET_LEAD_S * frame_rate_hz)
+    return np.maximum(rise_start, run_start - ONSET_LEAD_S * frame_rate_hz)
 
 
 def per_roi_summary(events: pd.DataFrame, roi_ids: np.ndarray, duration_s: float) -> pd.DataFrame:
@@ -170,5 +176,5 @@ def per_roi_summary(events: pd.DataFrame, roi_ids: np.ndarray, duration_s: float
         ("auc_dff_s", "mean_auc_dff_s"),
     ):
         out[name] = g[col].mean()
-    out["share_global"] = g["kind"].apply(lambda k: float((k == "global").mean()))
+    out["share_global"] = (events["kind"] == "global").groupby(events["roi_id"]).mean()
     return out.reset_index()

@@ -54,11 +54,14 @@ def poisson_drive(
     lam = (inputs.rate_per_min / 60.0 * dt_s).astype(np.float32)
     if lam.max() >= 0.5:
         raise ValueError("input rate too high for the integration step: lower dt_s")
-    u_private = rng.random((n_steps, n_rep, n_domains), dtype=np.float32)[:, replicate]
-    u_shared = rng.random((n_steps, n_rep, 1), dtype=np.float32)[:, replicate]
-    c = inputs.correlation.astype(np.float32)[None, :, None]
-    private = u_private < lam[None, :, None] * (1 - c)
-    shared = u_shared < lam[None, :, None] * c
+    u_private = rng.random((n_steps, n_rep, n_domains), dtype=np.float32)
+    u_shared = rng.random((n_steps, n_rep, 1), dtype=np.float32)
+    c = inputs.correlation.astype(np.float32)
+    lam_private, lam_shared = lam * (1 - c), lam * c
+    if _numba.available():
+        return _numba.thin(u_private, u_shared, replicate, lam_private, lam_shared)
+    private = u_private[:, replicate] < lam_private[None, :, None]
+    shared = u_shared[:, replicate] < lam_shared[None, :, None]
     return (private | shared).astype(np.uint8)
 
 

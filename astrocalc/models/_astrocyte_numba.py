@@ -14,7 +14,26 @@ except ImportError:  # pragma: no cover - numba is a core dependency
 from ._li_rinzel_numba import available, calcium_rates
 from ._li_rinzel_numba import jit as _jit
 
-__all__ = ["available", "simulate"]
+__all__ = ["available", "simulate", "thin"]
+
+
+@_jit(parallel=True)
+def thin(u_private, u_shared, replicate, lam_private, lam_shared):  # pragma: no cover
+    """Input events (n_steps, B, n_domains) uint8 of :func:`poisson_drive`: row b takes
+    replicate ``replicate[b]``'s uniforms, an event where the private one falls below
+    ``lam_private[b]`` or the shared one below ``lam_shared[b]`` (no (n_steps, B, n)
+    float temporaries: those, not the draws, took the time)."""
+    n_steps, _, n = u_private.shape
+    b_rows = replicate.shape[0]
+    out = np.zeros((n_steps, b_rows, n), np.uint8)
+    for t in prange(n_steps):
+        for b in range(b_rows):
+            r = replicate[b]
+            shared = u_shared[t, r, 0] < lam_shared[b]
+            for i in range(n):
+                if shared or u_private[t, r, i] < lam_private[b]:
+                    out[t, b, i] = 1
+    return out
 
 
 @_jit(inline="always")

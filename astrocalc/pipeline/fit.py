@@ -114,7 +114,13 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         max_iterations=fit_cfg["max_iterations"],
         se_scale=se_scale,
     )
-    check = predictive_check(result, forward, se_scale=se_scale, seed=config["seed"])
+    check = predictive_check(
+        result,
+        forward,
+        n=fit_cfg["predictive_recordings"],
+        se_scale=se_scale,
+        seed=config["seed"],
+    )
     draws = posterior_draws(result, POSTERIOR_SAMPLES, np.random.default_rng([config["seed"], 5]))
     posterior = pd.DataFrame({JSON_KEYS[p]: [d[p] for d in draws] for p in JSON_KEYS})
     model_in = model_input(

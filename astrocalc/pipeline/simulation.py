@@ -17,7 +17,6 @@ from ._common import StageClock, backend, require, write_stage_record
 
 log = logging.getLogger(__name__)
 
-POSTERIOR_RUNS = 20  # posterior draws simulated for the outcome's intervals
 OUTCOMES = ("co_permitted_share", "mean_dw", "mean_gate_open_fraction")
 
 
@@ -64,7 +63,7 @@ def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) ->
     runs = pd.DataFrame(
         [
             _outcome(_simulate(row, n_domains=n, seed=config["seed"] + 1 + k, config=config, xp=xp))
-            for k, row in enumerate(draws.head(POSTERIOR_RUNS).to_dict("records"))
+            for k, row in enumerate(draws.head(config["model"]["posterior_runs"]).to_dict("records"))
         ],
         columns=list(OUTCOMES),
     )

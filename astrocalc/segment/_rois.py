@@ -89,7 +89,7 @@ def events_per_region(traces: np.ndarray, *, frame_rate_hz: float, config: dict)
     noise that is not Gaussian (clipped, compressed, flickering data); the region mean and
     the detector's robust noise estimate tell real events from it."""
     _, found, _, _ = detect_in_traces(traces, frame_rate_hz=frame_rate_hz, config=config)
-    return np.bincount([j for j, *_ in found], minlength=traces.shape[1])
+    return np.bincount(found[:, 0], minlength=traces.shape[1])
 
 
 def events_needed(
