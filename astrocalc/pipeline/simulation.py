@@ -60,10 +60,11 @@ def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) ->
     fitted = {k: v["value"] for k, v in params.items() if isinstance(v, dict) and "value" in v}
     n = params["n_microdomains"]
     result = _simulate(fitted, n_domains=n, seed=config["seed"], config=config, xp=xp)
+    draws = draws.head(config["model"]["posterior_runs"]).to_dict("records")
     runs = pd.DataFrame(
         [
             _outcome(_simulate(row, n_domains=n, seed=config["seed"] + 1 + k, config=config, xp=xp))
-            for k, row in enumerate(draws.head(config["model"]["posterior_runs"]).to_dict("records"))
+            for k, row in enumerate(draws)
         ],
         columns=list(OUTCOMES),
     )
