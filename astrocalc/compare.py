@@ -93,32 +93,38 @@ def _fit_value(results: Path, *keys) -> float:
 
 
 def fitted_parameters(samples: pd.DataFrame, results_dir: Path, by: str) -> pd.DataFrame:
-    """One row per recording and :data:`POOLED` parameter from fit/parameters.json: the
-    group, the posterior's log-mean and log-SD (from its 95 % interval) and the prior's."""
+    """:func:`posterior_rows` of every recording's fit/parameters.json, with its sample
+    name and group."""
     rows = []
     for _, row in samples.iterrows():
         path = results_dir / str(row["sample"]) / "fit" / "parameters.json"
         if not path.is_file():
             raise InputError(f"{path}: not found; expected the fit of sample '{row['sample']}'")
-        params = json.loads(path.read_text())
-        for name in POOLED:
-            entry = params[name]
-            prior_sd = float(entry["prior"]["sd_log"])
-            # nothing fitted (no events): the posterior is the prior, the statistics add nothing
-            spread = np.exp(1.96 * prior_sd)
-            lo, hi = entry["ci95"] or (entry["value"] / spread, entry["value"] * spread)
-            rows.append(
-                {
-                    "sample": row["sample"],
-                    by: row[by],
-                    "parameter": name,
-                    "log_mean": float(np.log(entry["value"])),
-                    "log_sd": float(np.log(hi / lo) / (2 * 1.96)),
-                    "prior_log_mean": float(np.log(entry["prior"]["centre"])),
-                    "prior_log_sd": prior_sd,
-                }
-            )
+        for entry in posterior_rows(json.loads(path.read_text())):
+            rows.append({"sample": row["sample"], by: row[by], **entry})
     return pd.DataFrame(rows)
+
+
+def posterior_rows(params: dict) -> list[dict]:
+    """One row per :data:`POOLED` parameter of one fit (its parameters.json): the
+    posterior's log-mean and log-SD (from its 95 % interval) and the prior's."""
+    rows = []
+    for name in POOLED:
+        entry = params[name]
+        prior_sd = float(entry["prior"]["sd_log"])
+        # nothing fitted (no events): the posterior is the prior, the statistics add nothing
+        spread = np.exp(1.96 * prior_sd)
+        lo, hi = entry["ci95"] or (entry["value"] / spread, entry["value"] * spread)
+        rows.append(
+            {
+                "parameter": name,
+                "log_mean": float(np.log(entry["value"])),
+                "log_sd": float(np.log(hi / lo) / (2 * 1.96)),
+                "prior_log_mean": float(np.log(entry["prior"]["centre"])),
+                "prior_log_sd": prior_sd,
+            }
+        )
+    return rows
 
 
 def condition_estimates(fits: pd.DataFrame, by: str) -> pd.DataFrame:

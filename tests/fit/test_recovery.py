@@ -11,8 +11,10 @@ ten-minute recordings and prints every number.
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
+import pandas as pd
 import pytest
 
+from astrocalc.compare import condition_estimates, posterior_rows
 from astrocalc.fit import JSON_KEYS
 
 pytestmark = pytest.mark.slow  # the whole pipeline on five model movies
@@ -37,6 +39,7 @@ def _one(args):
 
     cfg = config.defaults()
     cfg["pixel_events"]["enabled"] = False
+    cfg["model"].update(posterior_runs=0, duration_s=20.0)  # the plasticity is not tested here
     cfg["seed"] = 1000 + seed
     return recover(
         folder,
@@ -88,3 +91,20 @@ def test_the_model_describes_its_own_movies(fits):
     seeds (at p >= 0.01 it fails about one recording in a hundred by chance)."""
     p = [params["predictive_check"]["p_value"] for params in fits]
     assert sum(v >= 0.01 for v in p) >= 4, p
+
+
+def test_shared_input_is_recovered_at_the_condition_level(fits):
+    """The five seeds share their truth, as the recordings of one condition would: pooled
+    (compare's random-effects condition level), the shared input rate, which no single
+    five-minute recording identifies, is within 20 % of the truth and its 95 % interval
+    holds it."""
+    rows = [
+        {"sample": f"seed_{seed}", "condition": "model", **row}
+        for seed, params in zip(SEEDS, fits, strict=True)
+        for row in posterior_rows(params)
+    ]
+    est = condition_estimates(pd.DataFrame(rows), "condition")
+    pooled = est[(est.level == "condition") & (est.parameter == "shared_rate_per_min")]
+    value, low, high = pooled[["value", "ci95_low", "ci95_high"]].iloc[0]
+    truth = TRUE["shared_rate_per_min"]
+    assert abs(value / truth - 1) <= 0.2 and low <= truth <= high, (value, low, high)
