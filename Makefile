@@ -23,11 +23,11 @@ demo: $(VENV)/.installed
 	@echo "  results/<sample>/segmentation/rois.png, events/pixel_events.png, motion/qc.png,"
 	@echo "  results/<sample>/fit/fit.png, simulation/simulation.png   (samples: young_1..4, old_1..4)"
 
-# everything (CI), one worker per core (a module's tests stay in one worker); the slowest
-# tests listed at the end
+# everything (CI), one worker per core, a module's tests in one worker (its module
+# fixtures, a whole-pipeline run or a recovery, are made once); the slowest tests last
 test: $(VENV)/.installed
 	$(BIN)/ruff check astrocalc tests benchmarks
-	$(BIN)/python -m pytest -n $(CORES) --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -n $(CORES) --dist loadfile --durations=15
 
 # the fast tier for development: all but the whole-pipeline, workflow and real-data tests
 check: $(VENV)/.installed

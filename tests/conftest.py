@@ -32,17 +32,6 @@ def short_fit(cfg: dict) -> dict:
     return cfg
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``make test`` runs two workers): the tests of one module run in
-    one worker, so that its module fixtures (a whole-pipeline run, a recovery) are made
-    once, and every test of the session fixture ``demo_runs`` in one worker too."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        group = "demo_runs" if "demo_runs" in item.fixturenames else item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 def _cupy_usable() -> bool:
     if importlib.util.find_spec("cupy") is None:
         return False
