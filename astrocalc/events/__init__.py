@@ -19,12 +19,15 @@ from ._pixel_events import (
     detect_pixel_events,
 )
 from ._pixel_model import (
+    CoveredField,
     Neuropil,
     PixelModel,
     fit_pixel_model,
     frame_wide_change,
     less_global,
     neuropil_field,
+    smooth_covered,
+    smooth_space,
 )
 
 __all__ = [
@@ -34,7 +37,10 @@ __all__ = [
     "PixelEvents",
     "PixelModel",
     "Neuropil",
+    "CoveredField",
     "neuropil_field",
+    "smooth_covered",
+    "smooth_space",
     "detect_pixel_events",
     "fit_pixel_model",
     "EventResult",

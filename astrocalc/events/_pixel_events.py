@@ -4,7 +4,9 @@ their onsets jump, measured from the mean trace over each footprint.
 Three streaming passes over the motion-corrected movie, each in chunks of frames, so that
 memory follows the chunk and the activity, not the recording's length:
 
-1. the per-pixel baseline and noise (:func:`fit_pixel_model`), refitted without the
+1. the per-pixel baseline and noise (:func:`fit_pixel_model`; one more pass first, for
+   the resting image of the covered frames, where motion left some pixels of some frames
+   without data: :func:`covered_field`), refitted without the
    events of pass 2 where one is long enough to lift it (:meth:`PixelModel.excluding`,
    one more pass 2 each time); the background's rise, read off the astrocyte, is taken
    out of every pixel's dF (:class:`Neuropil`);
@@ -137,7 +139,9 @@ def detect_pixel_events(
         ROI label image: each event is attributed to the ROI it overlaps most.
     coverage : astrocalc.motion.Coverage, optional
         Voxels of frames that hold no recorded data at a pixel are never active, and
-        events lie where at least half of the frames do.
+        events lie where at least half of the frames do; each frame is smoothed over the
+        pixels it covers (:func:`smooth_covered`), so pixels beside the band a shift
+        leaves without data are used too.
     structure : bool array (Y, X), optional
         Where events may lie (:func:`astrocalc.segment.structure_mask`); voxels elsewhere
         are never active, as for activity ROIs.
@@ -158,7 +162,9 @@ def detect_pixel_events(
             margin_px=NEUROPIL_MARGIN_UM / px,
             coefficient=events_config["neuropil_coefficient"],
         )
-    model = fit_pixel_model(movie, xp, chunk_frames=chunk_frames, neuropil=neuropil, **settings)
+    model = fit_pixel_model(
+        movie, xp, chunk_frames=chunk_frames, neuropil=neuropil, coverage=coverage, **settings
+    )
 
     def components_of(model):
         return active_components(
@@ -168,7 +174,7 @@ def detect_pixel_events(
             fs=fs,
             threshold_sd=config["threshold_sd"],
             min_active_frames=max(1, int(round(config["min_active_s"] * fs))),
-            coverage=None if coverage is None else coverage.inset(2 * model.sigma_px),
+            coverage=coverage,
             allowed=structure,
         )
 

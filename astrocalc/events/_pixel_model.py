@@ -38,6 +38,98 @@ def smooth_space(frames, sigma_px: float, xp):
     return out
 
 
+def smooth_covered(frames, sigma_px: float, xp, rows, cols, *, level, level_smooth):
+    """Gaussian smoothing of each frame (n, Y, X) over the pixels it covers only.
+
+    ``rows`` (n, Y) and ``cols`` (n, X) are each frame's covered rows and columns
+    (:meth:`astrocalc.motion.Coverage.axes`); ``level`` (Y, X) is the resting image (the
+    mean over the frames covering each pixel) and ``level_smooth`` its plain smoothing.
+
+    Motion correction fills the band a shift uncovers with copies of the edge pixels;
+    smoothing them in would carry those copies into the covered pixels beside the band,
+    which then could not be used in the frames where the band is wide. Here each frame's
+    change from the resting image is smoothed over the covered pixels (a normalised
+    convolution, Knutsson and Westin 1993, CVPR 515-523, with the noise-keeping
+    normalisation below) and added to the smoothed resting image. Smoothing the change, not the
+    intensity, matters: a covered pixel's neighbourhood shrinks and grows with the band,
+    and on an intensity gradient (a process running off the field) the mean over a
+    changing neighbourhood would rise and fall with the motion. A fully covered frame gets
+    the plain smoothing; a pixel far (a few sigma) from every covered one gets the smoothed
+    resting image: no data, no change (the temporal smoothing of a covered frame beside
+    it then takes in no copies of other pixels).
+
+    A mean over fewer pixels is noisier: beside the band, white noise divided by the
+    smoothed coverage (the weights' sum) would have up to 1.4 times the SD it has
+    elsewhere, and the per-pixel thresholds, set on the pixel's noise over all frames,
+    would be crossed by noise in the frames where the band is wide (a movie of pure
+    noise: 15 pixel events where there were 2). The weighted sum is divided by the root
+    of the sum of the squared weights instead, which keeps the noise's SD that of the
+    plain smoothing in every frame; a change over the whole neighbourhood is kept at
+    (sum of weights) / root(sum of squared weights) of its height, 0.71 beside a
+    half-plane."""
+    if sigma_px <= 0:
+        return frames
+    ndimage = scipy_module(xp, "ndimage")
+    frames = xp.asarray(frames, dtype=xp.float32)
+    r, c = rows.astype(xp.float32), cols.astype(xp.float32)
+    if bool(r.all()) and bool(c.all()):
+        return smooth_space(frames, sigma_px, xp)
+    out = smooth_space((frames - level) * (r[:, :, None] * c[:, None, :]), sigma_px, xp)
+
+    # smoothed coverage of a separable mask: the product of smoothed rows and columns
+    def spread(a, sigma):
+        return ndimage.gaussian_filter1d(a, sigma, axis=1, mode="nearest")
+
+    norm = spread(r, sigma_px)[:, :, None] * spread(c, sigma_px)[:, None, :]
+    # the squared Gaussian is a Gaussian of sigma / sqrt(2)
+    r2, c2 = spread(r, sigma_px / 2**0.5), spread(c, sigma_px / 2**0.5)
+    noise = xp.sqrt(r2[:, :, None] * c2[:, None, :])
+    reached = norm > 0.01
+    out /= xp.where(reached, noise, 1)
+    out += level_smooth
+    return xp.where(reached, out, level_smooth)
+
+
+@dataclass
+class CoveredField:
+    """Which pixels each frame of a motion-corrected movie covers, and its resting image
+    over the covered frames: for smoothing frames over covered pixels only
+    (:func:`smooth_covered`). Built by :func:`covered_field`."""
+
+    coverage: object  # astrocalc.motion.Coverage
+    level: object  # (Y, X) float32 mean of each pixel over the frames covering it
+    level_smooth: object  # (Y, X) float32, ``level`` smoothed
+
+    def smooth(self, frames, lo: int, sigma_px: float, xp):
+        """Frames ``lo:lo + len(frames)`` smoothed over the pixels each covers."""
+        rows, cols = self.coverage.axes(lo, lo + len(frames), xp)
+        return smooth_covered(
+            frames, sigma_px, xp, rows, cols, level=self.level, level_smooth=self.level_smooth
+        )
+
+
+def covered_field(movie, coverage, xp, *, chunk_frames: int, sigma_px: float):
+    """The :class:`CoveredField` of ``movie`` (one pass: each pixel's mean over the frames
+    covering it, the plain mean where none does), or None where every frame covers every
+    pixel (or no coverage is given)."""
+    if coverage is None or coverage.usable(1.0).all():
+        return None
+    h, w = movie.shape[1:]
+    total = xp.zeros((h, w), xp.float64)
+    plain = xp.zeros((h, w), xp.float64)
+    count = xp.zeros((h, w), xp.float64)
+    for start, stop, _, block in movie.chunks(chunk_frames):
+        rows, cols = coverage.axes(start, stop, xp)
+        frames = xp.asarray(block, dtype=xp.float32)
+        weight = (rows[:, :, None] & cols[:, None, :]).astype(xp.float32)
+        total += (frames * weight).sum(axis=0, dtype=xp.float64)
+        count += weight.sum(axis=0, dtype=xp.float64)
+        plain += frames.sum(axis=0, dtype=xp.float64)
+    level = xp.where(count > 0, total / xp.maximum(count, 1), plain / movie.shape[0])
+    level = level.astype(xp.float32)
+    return CoveredField(coverage, level, smooth_space(level[None], sigma_px, xp)[0])
+
+
 def smooth_time(block, k: int, xp):
     """Box mean over ``k`` frames along axis 0, the ends extended by their edge frames (the
     window of ``scipy.ndimage.uniform_filter1d``). Summed frame by frame in a fixed order
@@ -144,17 +236,19 @@ class PixelModel:
     smooth_frames: int
     xp: object
     neuropil: Neuropil | None = None
+    covered: CoveredField | None = None  # frames smoothed over the pixels they cover
 
     @property
     def overlap(self) -> int:
         """Frames a chunk needs on each side for its core frames to be exact."""
         return self.smooth_frames // 2 + 1
 
-    def denoised(self, block):
-        """Spatially and temporally smoothed frames (n, Y, X) float32."""
+    def denoised(self, block, lo: int):
+        """Spatially and temporally smoothed frames ``lo:lo + len(block)`` (n, Y, X)
+        float32; with a coverage, smoothed over the pixels each frame covers."""
         xp = self.xp
         return smooth_time(
-            smooth_space(xp.asarray(block, dtype=xp.float32), self.sigma_px, xp),
+            _smooth(xp.asarray(block, dtype=xp.float32), lo, self.sigma_px, self.covered, xp),
             self.smooth_frames,
             xp,
         )
@@ -162,7 +256,7 @@ class PixelModel:
     def dff(self, block, lo: int):
         """Denoised dF of frames ``lo:lo + len(block)`` (less the background's rise when
         the model has a :class:`Neuropil`)."""
-        df = self.denoised(block) - self.baseline.at(lo, lo + len(block))
+        df = self.denoised(block, lo) - self.baseline.at(lo, lo + len(block))
         if self.neuropil is not None:
             df -= self.neuropil.change(df, self.xp)
         return df
@@ -222,7 +316,15 @@ def less_global(dff, level):
     return dff - ((gain - 1)[:, None, None] * level + offset[:, None, None])
 
 
-def _stream_bins(movie, xp, *, chunk_frames, sigma_px, b):
+def _smooth(frames, lo: int, sigma_px: float, covered: CoveredField | None, xp):
+    """Frames ``lo:lo + len(frames)`` smoothed in space, over their covered pixels where
+    some frames do not cover every pixel (:func:`smooth_covered`)."""
+    if covered is None:
+        return smooth_space(frames, sigma_px, xp)
+    return covered.smooth(frames, lo, sigma_px, xp)
+
+
+def _stream_bins(movie, xp, *, chunk_frames, sigma_px, b, covered=None):
     """Bin means of the spatially smoothed movie, and the movie's smoothed and raw mean
     images. Bins are aligned to multiples of ``b`` frames whatever the chunk size, and the
     means are summed bin by bin in order, so every result is the same for any chunking."""
@@ -236,7 +338,7 @@ def _stream_bins(movie, xp, *, chunk_frames, sigma_px, b):
         stack = raw if carry is None else xp.concatenate([carry, raw])
         done = len(stack) if stop == t else (len(stack) // b) * b
         if done:
-            smoothed = bin_means(smooth_space(stack[:done], sigma_px, xp), b)
+            smoothed = bin_means(_smooth(stack[:done], filled * b, sigma_px, covered, xp), b)
             unsmoothed = bin_means(stack[:done], b)
             sizes = [min(b, done - i) for i in range(0, done, b)]
             for size, s_bin, r_bin in zip(sizes, smoothed, unsmoothed, strict=True):
@@ -258,6 +360,7 @@ def fit_pixel_model(
     baseline_window_frames: float,
     baseline_percentile: float,
     neuropil: Neuropil | None = None,
+    coverage=None,
 ) -> PixelModel:
     """Per-pixel running baseline and noise SD of a motion-corrected movie.
 
@@ -277,6 +380,9 @@ def fit_pixel_model(
         Running-percentile baseline (frames, percent).
     neuropil : Neuropil, optional
         Taken out of the dF (:meth:`PixelModel.dff`), and so out of the noise sample.
+    coverage : astrocalc.motion.Coverage, optional
+        Each frame smoothed over the pixels it covers (:func:`smooth_covered`), so that
+        pixels beside the band a shift leaves without data keep their own values.
 
     Noise: from a sample of short frame windows spread over the movie, the larger of the
     white-noise SD (frame-to-frame differences, scaled by the box smoothing) and the spread
@@ -287,8 +393,9 @@ def fit_pixel_model(
     """
     t, h, w = movie.shape
     b = bin_size(baseline_window_frames, n_frames=t)
+    covered = covered_field(movie, coverage, xp, chunk_frames=chunk_frames, sigma_px=sigma_px)
     bins, mean_smooth, mean_raw = _stream_bins(
-        movie, xp, chunk_frames=chunk_frames, sigma_px=sigma_px, b=b
+        movie, xp, chunk_frames=chunk_frames, sigma_px=sigma_px, b=b, covered=covered
     )
     baseline = RunningBaseline(
         bins,
@@ -302,7 +409,10 @@ def fit_pixel_model(
     n_sample = int(np.clip(_NOISE_SAMPLE_FRAMES * 65536 / (h * w), 48, _NOISE_SAMPLE_FRAMES))
     starts = np.unique(np.linspace(0, t - max(k, 2), min(n_sample, t - max(k, 2) + 1)).astype(int))
     windows = xp.stack(
-        [smooth_space(xp.asarray(movie.read(i, i + max(k, 2))), sigma_px, xp) for i in starts]
+        [
+            _smooth(xp.asarray(movie.read(i, i + max(k, 2))), int(i), sigma_px, covered, xp)
+            for i in starts
+        ]
     )  # (n, max(k, 2), Y, X)
     d = windows[:, 1] - windows[:, 0]
     med = xp.median(d, axis=0)
@@ -328,6 +438,7 @@ def fit_pixel_model(
         smooth_frames=k,
         xp=xp,
         neuropil=neuropil,
+        covered=covered,
     )
 
 

@@ -39,13 +39,17 @@ class Coverage:
         x1 = np.where(dx > 1e-3, np.floor(w - 1 - dx + 1e-3 - m), w - 1)
         return y0, y1, x0, x1
 
-    def frames(self, start: int, stop: int, xp=np):
-        """Bool (stop - start, Y, X): True where frame ``t`` covers the pixel."""
+    def axes(self, start: int, stop: int, xp=np):
+        """Bool (stop - start, Y) and (stop - start, X): the covered rows and columns of
+        each frame (a frame's covered pixels are their outer product)."""
         h, w = self.shape
         y0, y1, x0, x1 = (xp.asarray(a)[:, None] for a in self._ranges(start, stop))
         y, x = xp.arange(h)[None], xp.arange(w)[None]
-        rows = (y >= y0) & (y <= y1)
-        cols = (x >= x0) & (x <= x1)
+        return (y >= y0) & (y <= y1), (x >= x0) & (x <= x1)
+
+    def frames(self, start: int, stop: int, xp=np):
+        """Bool (stop - start, Y, X): True where frame ``t`` covers the pixel."""
+        rows, cols = self.axes(start, stop, xp)
         return rows[:, :, None] & cols[:, None, :]
 
     def fraction(self) -> np.ndarray:

@@ -80,7 +80,7 @@ def activity_maps(
     for start, stop, lo, block in movie.chunks(chunk_frames, overlap=overlap):
         raw = xp.asarray(block)
         base = baseline.at(lo, lo + len(raw))
-        dff = model.denoised(raw) - base
+        dff = model.denoised(raw, lo) - base
         z = dff / sd
         up = open_runs(z > threshold_sd, min_active_frames, xp)[start - lo : stop - lo]
         # the mirror image of activity about each pixel's median dF: noise alone

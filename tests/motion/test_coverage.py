@@ -1,5 +1,6 @@
 import numpy as np
 
+from astrocalc.events import smooth_covered, smooth_space
 from astrocalc.io import MovieWriter, open_movie
 from astrocalc.motion import Coverage, intensity_affine
 from astrocalc.segment import extract_traces
@@ -40,6 +41,40 @@ def test_edge_roi_trace_uses_covered_frames_only(tmp_path):
         traces = extract_traces(m, labels, np, chunk_frames=4, coverage=Coverage(shifts, (h, w)))
     assert naive[3, 0] < 0
     np.testing.assert_allclose(traces[:, 0], 100.0)
+
+
+def test_smoothing_over_covered_pixels_ignores_the_filled_band():
+    """The rows a shift leaves without data (filled with anything) do not reach the covered
+    pixels beside them, and a covered pixel's value does not move with the band over an
+    intensity gradient (a process running off the field): at rest, the covered pixels
+    keep the plain smoothing of the resting image; a fully covered frame gets the plain
+    smoothing; an event beside the band keeps its height."""
+    rng = np.random.default_rng(1)
+    h, w = 24, 20
+    rest = np.linspace(50, 150, h, dtype=np.float32)[:, None] * np.ones(w, np.float32)
+    frames = np.repeat(rest[None], 4, axis=0)
+    frames[1, 21:] = -999.0  # rows 21-23 uncovered in frame 1 (motion correction's filling)
+    frames[2] = rng.uniform(0, 100, (h, w))
+    frames[3, 17:21, 8:12] += 40.0  # an event on the rows beside the uncovered band
+    frames[3, 21:] = -999.0
+    shifts = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 0.0], [3.0, 0.0]])
+    rows, cols = Coverage(shifts, (h, w)).axes(0, 4)
+    smooth_rest = smooth_space(rest[None], 1.5, np)[0]
+    out = smooth_covered(frames, 1.5, np, rows, cols, level=rest, level_smooth=smooth_rest)
+    np.testing.assert_allclose(out[0], smooth_rest, rtol=1e-5)
+    np.testing.assert_allclose(out[1, :21], smooth_rest[:21], rtol=1e-5)
+    assert smooth_space(frames[1:2], 1.5, np)[0, 20, 0] < 0  # the plain filter mixes them in
+    np.testing.assert_allclose(out[2], smooth_space(frames[2:3], 1.5, np)[0], rtol=1e-5)
+    inside = (out[3] - smooth_rest)[18:20, 9:11]
+    full = smooth_space((frames[3] - rest)[None] * (np.arange(h) < 21)[None, :, None], 1.5, np)[0]
+    assert (inside >= full[18:20, 9:11] - 1e-3).all() and inside.min() > 20
+    # noise alone: beside the band as noisy as elsewhere, not more (no false events there)
+    noise = rng.normal(0, 1, (400, h, w)).astype(np.float32)
+    rows, cols = Coverage(np.tile([[3.0, 0.0]], (400, 1)), (h, w)).axes(0, 400)
+    zero = np.zeros((h, w), np.float32)
+    out = smooth_covered(noise, 1.5, np, rows, cols, level=zero, level_smooth=zero)
+    plain_sd = smooth_space(noise, 1.5, np)[:, 8:12, 8:12].std()
+    np.testing.assert_allclose(out[:, 20, 4:16].std(), plain_sd, rtol=0.1)
 
 
 def test_global_intensity_fit_ignores_a_wave():
