@@ -50,13 +50,13 @@ def smooth_covered(frames, sigma_px: float, xp, rows, cols, *, level, level_smoo
     which then could not be used in the frames where the band is wide. Here each frame's
     change from the resting image is smoothed over the covered pixels (a normalised
     convolution, Knutsson and Westin 1993, CVPR 515-523, with the noise-keeping
-    normalisation below) and added to the smoothed resting image. Smoothing the change, not the
-    intensity, matters: a covered pixel's neighbourhood shrinks and grows with the band,
-    and on an intensity gradient (a process running off the field) the mean over a
-    changing neighbourhood would rise and fall with the motion. A fully covered frame gets
-    the plain smoothing; a pixel far (a few sigma) from every covered one gets the smoothed
-    resting image: no data, no change (the temporal smoothing of a covered frame beside
-    it then takes in no copies of other pixels).
+    normalisation below) and added to the smoothed resting image. Smoothing the change,
+    not the intensity, matters: a covered pixel's neighbourhood shrinks and grows with the
+    band, and on an intensity gradient (a process running off the field) the mean over a
+    changing neighbourhood would rise and fall with the motion. A fully covered frame
+    gets the plain smoothing; a pixel far (a few sigma) from every covered one gets the
+    smoothed resting image: no data, no change (the temporal smoothing of a covered frame
+    beside it then takes in no copies of other pixels).
 
     A mean over fewer pixels is noisier: beside the band, white noise divided by the
     smoothed coverage (the weights' sum) would have up to 1.4 times the SD it has
