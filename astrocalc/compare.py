@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import InputError
+from .layout import COMPARE
 
 STATISTICS = (
     "mean_pairwise_r",
@@ -33,10 +34,7 @@ def recording_summary(results: Path, sample: str) -> dict:
     """One row of summary.csv from a finished results folder."""
 
     def read(rel, columns=None):
-        f = results / rel
-        if not f.is_file():
-            raise InputError(f"{f}: not found; expected the finished results of sample '{sample}'")
-        return pd.read_csv(f, usecols=columns)
+        return pd.read_csv(COMPARE.input(results, rel), usecols=columns)
 
     rois, per_roi = read("segmentation/rois.csv"), read("events/events_per_roi.csv")
     # only the columns summarised: pairs.csv has millions of rows for thousands of ROIs
@@ -45,7 +43,7 @@ def recording_summary(results: Path, sample: str) -> dict:
         lambda c: c in ("r", "significant", "co_event_fraction", "sttc"),
     )
     events = read("events/events.csv")
-    run = json.loads((results / "run.json").read_text()) if (results / "run.json").is_file() else {}
+    run = _json(results, "run.json") or {}
     return {
         "n_rois": len(rois),
         "n_microdomains": int((rois.compartment == "microdomain").sum()),
@@ -57,10 +55,8 @@ def recording_summary(results: Path, sample: str) -> dict:
         "share_significant_pairs": float(pairs.significant.mean()) if len(pairs) else np.nan,
         "mean_co_event_fraction": float(pairs.co_event_fraction.mean()) if len(pairs) else np.nan,
         "mean_sttc": float(pairs.sttc.mean()) if "sttc" in pairs and len(pairs) else np.nan,
-        "decay_length_um": _stage_value(results / "correlation" / "stage.json", "decay_length_um"),
-        "co_permitted_share": _stage_value(
-            results / "simulation" / "stage.json", "co_permitted_share"
-        ),
+        "decay_length_um": _stage_value(results, "correlation/stage.json", "decay_length_um"),
+        "co_permitted_share": _stage_value(results, "simulation/stage.json", "co_permitted_share"),
         "input_correlation": _fit_value(results, "input_correlation"),
         "model_predictive_p": _fit_value(results, "predictive_check", "p_value"),
         "frame_rate_hz": run.get("frame_rate_hz"),
@@ -70,21 +66,27 @@ def recording_summary(results: Path, sample: str) -> dict:
     }
 
 
-def _stage_value(path: Path, key: str) -> float:
+def _json(results: Path, rel: str) -> dict | None:
+    """A JSON file compare reads from a recording's results, None where absent (a stage
+    whose summaries are optional, or a results folder written by an older version)."""
+    if rel not in COMPARE.reads:
+        raise KeyError(f"{rel}: not declared as read by compare (astrocalc/layout.py)")
+    path = results / rel
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _stage_value(results: Path, rel: str, key: str) -> float:
     """A number from a stage.json, NaN where absent."""
-    if not path.is_file():
-        return np.nan
-    value = json.loads(path.read_text()).get(key)
+    value = (_json(results, rel) or {}).get(key)
     return float(value) if value is not None else np.nan
 
 
 def _fit_value(results: Path, *keys) -> float:
     """A number from fit/parameters.json (its "value" where it is an entry), NaN where
     absent."""
-    path = results / "fit" / "parameters.json"
-    if not path.is_file():
+    value = _json(results, "fit/parameters.json")
+    if value is None:
         return np.nan
-    value = json.loads(path.read_text())
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
     if isinstance(value, dict):
@@ -97,9 +99,7 @@ def fitted_parameters(samples: pd.DataFrame, results_dir: Path, by: str) -> pd.D
     name and group."""
     rows = []
     for _, row in samples.iterrows():
-        path = results_dir / str(row["sample"]) / "fit" / "parameters.json"
-        if not path.is_file():
-            raise InputError(f"{path}: not found; expected the fit of sample '{row['sample']}'")
+        path = COMPARE.input(results_dir / str(row["sample"]), "fit/parameters.json")
         for entry in posterior_rows(json.loads(path.read_text())):
             rows.append({"sample": row["sample"], by: row[by], **entry})
     return pd.DataFrame(rows)

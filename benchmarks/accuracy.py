@@ -20,19 +20,19 @@ import numpy as np
 import pandas as pd
 import tifffile
 
-from astrocalc import config, synth
+from astrocalc import config, layout, synth
 from astrocalc.pipeline import run_all
 from astrocalc.scoring import in_corrected_frame, roi_scores, score_events
 
 
 def score(out: Path, truth: synth.SynthTruth) -> dict:
-    shifts = pd.read_csv(out / "motion" / "shifts.csv")[["dy", "dx"]].to_numpy()
-    labels = tifffile.imread(out / "segmentation" / "rois.tif")
+    shifts = pd.read_csv(layout.path(out, "motion/shifts.csv"))[["dy", "dx"]].to_numpy()
+    labels = tifffile.imread(layout.path(out, "segmentation/rois.tif"))
     seg = roi_scores(
-        in_corrected_frame(truth)[0], labels, pd.read_csv(out / "segmentation" / "rois.csv")
+        in_corrected_frame(truth)[0], labels, pd.read_csv(layout.path(out, "segmentation/rois.csv"))
     )
     pairs = seg.pop("pairs")
-    ev = score_events(truth.events, pd.read_csv(out / "events" / "events.csv"), pairs)
+    ev = score_events(truth.events, pd.read_csv(layout.path(out, "events/events.csv")), pairs)
     run = json.loads((out / "run.json").read_text())
     return {
         "shift_rms_px": float(np.sqrt(((shifts - truth.shifts) ** 2).sum(axis=1).mean())),
@@ -42,7 +42,7 @@ def score(out: Path, truth: synth.SynthTruth) -> dict:
         "event_recall": ev["recall"],
         "median_onset_error_s": ev["median_onset_error_s"],
         "median_amplitude_error": ev["median_amplitude_error"],
-        "mean_pairwise_r": float(pd.read_csv(out / "correlation" / "pairs.csv").r.mean()),
+        "mean_pairwise_r": float(pd.read_csv(layout.path(out, "correlation/pairs.csv")).r.mean()),
         "seconds": round(sum(run["stage_seconds"].values()), 1),
     }
 

@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import lfilter
 
+from astrocalc import layout
+
 GROUP, PHI, SHARED = 20, 0.95, 0.3
 
 
@@ -105,10 +107,10 @@ def write_stage_inputs(out, n_rois: int, n_frames: int, chunk: int, fs: float = 
     for sub in ("motion", "segmentation", "events"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     recording = {"shape": [n_frames, *labels.shape], "frame_rate_hz": fs, "pixel_size_um": 0.5}
-    (out / "motion" / "stage.json").write_text(json.dumps({"recording": recording}))
-    tifffile.imwrite(out / "segmentation" / "rois.tif", labels)
+    layout.path(out, "motion/stage.json").write_text(json.dumps({"recording": recording}))
+    tifffile.imwrite(layout.path(out, "segmentation/rois.tif"), labels)
     summary = np.stack([(labels > 0).astype(np.float32)] * 3)
-    tifffile.imwrite(out / "segmentation" / "summary.tif", summary)
+    tifffile.imwrite(layout.path(out, "segmentation/summary.tif"), summary)
     pd.DataFrame(
         {
             "roi_id": np.arange(1, n_rois + 1),
@@ -117,9 +119,9 @@ def write_stage_inputs(out, n_rois: int, n_frames: int, chunk: int, fs: float = 
             "area_px": 16,
             "compartment": "microdomain",
         }
-    ).to_csv(out / "segmentation" / "rois.csv", index=False)
+    ).to_csv(layout.path(out, "segmentation/rois.csv"), index=False)
     columns = [f"roi_{i}" for i in range(1, n_rois + 1)]
-    with open(out / "events" / "traces.csv", "w") as f:
+    with open(layout.path(out, "events/traces.csv"), "w") as f:
         for k, block in enumerate(chunks(n_rois, n_frames, chunk)):
             frame = np.arange(k * chunk, k * chunk + len(block))
             table = pd.DataFrame(block - 100.0, columns=columns)
@@ -139,7 +141,7 @@ def write_stage_inputs(out, n_rois: int, n_frames: int, chunk: int, fs: float = 
             "onset_s": onset / fs,
             "n_rois": 1,
         }
-    ).to_csv(out / "events" / "events.csv", index=False)
+    ).to_csv(layout.path(out, "events/events.csv"), index=False)
 
 
 def run_stage(out) -> dict:
@@ -150,7 +152,7 @@ def run_stage(out) -> dict:
     t0 = time.perf_counter()
     run_correlation(out, config=cfg, overwrite=True)
     seconds = time.perf_counter() - t0
-    record = json.loads((out / "correlation" / "stage.json").read_text())
+    record = json.loads(layout.path(out, "correlation/stage.json").read_text())
     return {
         "stage": "correlation",
         "seconds": round(seconds, 1),
@@ -160,7 +162,7 @@ def run_stage(out) -> dict:
         "lagged": record["lagged"],
         "mean_pairwise_r": record["mean_pairwise_r"],
         "share_significant_pairs": record["share_significant_pairs"],
-        "pairs_csv_mb": round((out / "correlation" / "pairs.csv").stat().st_size / 2**20, 1),
+        "pairs_csv_mb": round(layout.path(out, "correlation/pairs.csv").stat().st_size / 2**20, 1),
     }
 
 

@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 import tifffile
 
-from astrocalc import config, evalsynth, synth
+from astrocalc import config, evalsynth, layout, synth
 from astrocalc.backend import cupy_usable
 from astrocalc.events import detect_pixel_events, find_events
 from astrocalc.io import open_movie
@@ -72,19 +72,19 @@ from astrocalc.segment import astrocyte_mask, extract_traces, segment_movie
 
 
 def score(out: Path, truth: synth.SynthTruth) -> dict:
-    labels = tifffile.imread(out / "segmentation" / "rois.tif")
+    labels = tifffile.imread(layout.path(out, "segmentation/rois.tif"))
     truth_labels, soma_mask = in_corrected_frame(truth)
-    seg = roi_scores(truth_labels, labels, pd.read_csv(out / "segmentation" / "rois.csv"))
+    seg = roi_scores(truth_labels, labels, pd.read_csv(layout.path(out, "segmentation/rois.csv")))
     pairs = seg.pop("pairs")
-    roi = score_events(truth.events, pd.read_csv(out / "events" / "events.csv"), pairs)
+    roi = score_events(truth.events, pd.read_csv(layout.path(out, "events/events.csv")), pairs)
     pixel = score_pixel_events(
         truth.events,
         truth_labels,
         soma_mask,
-        pd.read_csv(out / "events" / "pixel_events.csv"),
-        pd.read_csv(out / "events" / "pixel_footprints.csv"),
+        pd.read_csv(layout.path(out, "events/pixel_events.csv")),
+        pd.read_csv(layout.path(out, "events/pixel_footprints.csv")),
     )
-    with open_movie(out / "motion" / "corrected.tif") as movie:
+    with open_movie(layout.path(out, "motion/corrected.tif")) as movie:
         raw = extract_traces(movie, labels, np, chunk_frames=256).astype(np.float64)
     f0 = np.percentile(raw, 20, axis=0)
     plain = threshold_events(
@@ -171,8 +171,8 @@ def ours(out: Path, truth) -> dict:
     events = out / "events"
     scores = score_detection(
         truth,
-        tifffile.imread(out / "segmentation" / "rois.tif"),
-        pd.read_csv(out / "segmentation" / "rois.csv"),
+        tifffile.imread(layout.path(out, "segmentation/rois.tif")),
+        pd.read_csv(layout.path(out, "segmentation/rois.csv")),
         pd.read_csv(events / "events.csv"),
         pd.read_csv(events / "pixel_events.csv"),
         pd.read_csv(events / "pixel_footprints.csv"),
@@ -233,7 +233,7 @@ def side_by_side(workdir: Path, peer_python: str | None) -> pd.DataFrame:
         run_segmentation(out, config=conf)
         run_events(out, config=conf)
         seconds = (time.perf_counter() - t0) * 1000 / truth.params.n_frames
-        runs[name] = (out / "motion" / "corrected.tif", truth)
+        runs[name] = (layout.path(out, "motion/corrected.tif"), truth)
         rows.append(
             {
                 "recording": name,

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from astrocalc import layout
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -38,7 +40,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 run_fit(out, config=conf, overwrite=True)
                 seconds = time.perf_counter() - t0
-                params = json.loads((out / "fit" / "parameters.json").read_text())
+                params = json.loads(layout.path(out, "fit/parameters.json").read_text())
                 sim = params["simulated_recording"]
                 print(
                     f"{folder.name:<14} {seconds:>12.1f} {sim['n_domains']:>12} "

@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from astrocalc import layout
+
 WRAPPER = """
 import json, resource, sys
 from astrocalc.cli import main
@@ -83,7 +85,7 @@ def main() -> None:
                 peaks[n][stage] = peak
                 print(f"{stage:>10} {peak:>12.0f} {seconds:>8.0f}", flush=True)
             # the corrected movie is float32: free the disk before the next length
-            (out / "motion" / "corrected.tif").unlink(missing_ok=True)
+            layout.path(out, "motion/corrected.tif").unlink(missing_ok=True)
         print(f"\n{'frames':>8} " + " ".join(f"{s:>9}" for s in STAGES) + f" {'pipeline':>9}")
         for n, row in peaks.items():
             cells = " ".join(f"{row[s]:>9.0f}" for s in STAGES)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import tifffile
 
-from astrocalc import config
+from astrocalc import config, layout
 from astrocalc.io import open_movie
 from astrocalc.pipeline import run_events, run_motion, run_segmentation
 from astrocalc.scoring import roi_placement
@@ -46,21 +46,23 @@ def main() -> None:
             run_segmentation(out, config=conf)
             run_events(out, config=conf)
             stem = Path(name).stem
-            shutil.copy(out / "segmentation" / "rois.png", args.out / f"{stem}_rois.png")
-            shutil.copy(out / "events" / "pixel_events.png", args.out / f"{stem}_events.png")
-            rois = pd.read_csv(out / "segmentation" / "rois.csv")
-            pixel = pd.read_csv(out / "events" / "pixel_events.csv")
-            events = pd.read_csv(out / "events" / "events.csv")
+            shutil.copy(layout.path(out, "segmentation/rois.png"), args.out / f"{stem}_rois.png")
+            shutil.copy(
+                layout.path(out, "events/pixel_events.png"), args.out / f"{stem}_events.png"
+            )
+            rois = pd.read_csv(layout.path(out, "segmentation/rois.csv"))
+            pixel = pd.read_csv(layout.path(out, "events/pixel_events.csv"))
+            events = pd.read_csv(layout.path(out, "events/events.csv"))
             print(
                 f"{name}: {len(rois)} ROIs {rois.compartment.value_counts().to_dict()}, "
                 f"{len(events)} ROI events, {len(pixel)} pixel events "
                 f"({int(pixel.speed_um_s.notna().sum())} spreading)"
             )
-            labels = tifffile.imread(out / "segmentation" / "rois.tif")
-            with open_movie(out / "motion" / "corrected.tif") as movie:
+            labels = tifffile.imread(layout.path(out, "segmentation/rois.tif"))
+            with open_movie(layout.path(out, "motion/corrected.tif")) as movie:
                 frames = movie.read(0, movie.n_frames).astype(np.float64)
             where = roi_placement(labels, frames.mean(axis=0), frames.std(axis=0))
-            traces = pd.read_csv(out / "events" / "traces.csv").iloc[:, 2:].to_numpy()
+            traces = pd.read_csv(layout.path(out, "events/traces.csv")).iloc[:, 2:].to_numpy()
             r = np.corrcoef(traces.T)[np.triu_indices(traces.shape[1], 1)]
             print(
                 f"  SD inside / outside ROIs {where['sd_ratio']:.2f}, ROI pixels on the darkest "

@@ -26,6 +26,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from astrocalc import layout
 from astrocalc.fit import JSON_KEYS
 
 TRUE = {
@@ -66,7 +67,7 @@ def one_seed(seed: int, args, theta: dict = TRUE, name: str = "") -> dict:
         shape=(args.size, args.size),
     )
     params["seconds"] = time.perf_counter() - t0
-    simulation = json.loads((folder / "out" / "simulation" / "stage.json").read_text())
+    simulation = json.loads(layout.path(folder / "out", "simulation/stage.json").read_text())
     params["co_permitted_share"] = simulation["co_permitted_share"]
     return params
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from astrocalc import synth
+from astrocalc import layout, synth
 
 
 def astrocalc(*args, cwd=None):
@@ -262,9 +262,9 @@ def test_movie_without_activity(tmp_path):
         # its 3 and 5 SD thresholds at a couple of places
         assert len(read) <= (2 if table == "events/pixel_events.csv" else 0), table
         assert list(read.columns[: len(first_columns)]) == first_columns, table
-    traces = pd.read_csv(out / "events" / "traces.csv")
+    traces = pd.read_csv(layout.path(out, "events/traces.csv"))
     assert list(traces.columns) == ["frame", "time_s"] and len(traces) == 120
-    params = json.loads((out / "fit" / "parameters.json").read_text())
+    params = json.loads(layout.path(out, "fit/parameters.json").read_text())
     assert not any(v.get("fitted") for v in params.values() if isinstance(v, dict))
     assert json.loads((out / "run.json").read_text())["seed"] == 0
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import tifffile
 
-from astrocalc import config, evalsynth
+from astrocalc import config, evalsynth, layout
 from astrocalc.pipeline import run_events, run_motion, run_segmentation
 from astrocalc.scoring import score_detection
 
@@ -56,8 +56,8 @@ def _run(movie, out):
     run_events(out, config=conf)
     ev = out / "events"
     return (
-        tifffile.imread(out / "segmentation" / "rois.tif"),
-        pd.read_csv(out / "segmentation" / "rois.csv"),
+        tifffile.imread(layout.path(out, "segmentation/rois.tif")),
+        pd.read_csv(layout.path(out, "segmentation/rois.csv")),
         pd.read_csv(ev / "events.csv"),
         pd.read_csv(ev / "pixel_events.csv"),
         pd.read_csv(ev / "pixel_footprints.csv"),

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import tifffile
 
-from astrocalc import config, synth
+from astrocalc import config, layout, synth
 from astrocalc.events import FOOTPRINT_COLUMNS, PIXEL_EVENT_COLUMNS
 from astrocalc.fit import PARAMETERS
 from astrocalc.pipeline import (
@@ -81,9 +81,9 @@ COLUMNS = {
 
 
 def _roi_scores(out, truth):
-    labels = tifffile.imread(out / "segmentation" / "rois.tif")
+    labels = tifffile.imread(layout.path(out, "segmentation/rois.tif"))
     return roi_scores(
-        in_corrected_frame(truth)[0], labels, pd.read_csv(out / "segmentation" / "rois.csv")
+        in_corrected_frame(truth)[0], labels, pd.read_csv(layout.path(out, "segmentation/rois.csv"))
     )
 
 
@@ -93,11 +93,17 @@ def test_contract_tree(demo_runs, name):
     out, _ = demo_runs[name]
     for f in CONTRACT:
         assert (out / f).is_file() and (out / f).stat().st_size > 0, f
+    # the layout declares exactly what was written, and the contract's files among it
+    declared = {
+        f.path for s in (*layout.SCIENCE, layout.PROVENANCE) for f in s.files(config.defaults())
+    }
+    written = {str(f.relative_to(out)) for f in out.rglob("*") if f.is_file()}
+    assert written == declared and set(CONTRACT) <= declared, sorted(written ^ declared)
     for f, cols in COLUMNS.items():
         header = list(pd.read_csv(out / f, nrows=0).columns)
         assert header[: len(cols)] == cols, f
-    traces = pd.read_csv(out / "events/traces.csv", nrows=2)
-    n = len(pd.read_csv(out / "segmentation/rois.csv"))
+    traces = pd.read_csv(layout.path(out, "events/traces.csv"), nrows=2)
+    n = len(pd.read_csv(layout.path(out, "segmentation/rois.csv")))
     assert list(traces.columns) == ["frame", "time_s"] + [f"roi_{i}" for i in range(1, n + 1)]
     run = json.loads((out / "run.json").read_text())
     for key in (
@@ -113,20 +119,23 @@ def test_contract_tree(demo_runs, name):
         "stage_seconds",
     ):
         assert key in run
-    assert tifffile.imread(out / "segmentation/summary.tif").shape[0] == 3
+    assert tifffile.imread(layout.path(out, "segmentation/summary.tif")).shape[0] == 3
     assert not [p for p in out.parent.iterdir() if ".partial-" in p.name]
 
 
 def _event_scores(out, truth):
     seg = _roi_scores(out, truth)
     roi = score_events(
-        truth.events, pd.read_csv(out / "events" / "events.csv"), seg["pairs"], tolerance_s=1.5
+        truth.events,
+        pd.read_csv(layout.path(out, "events/events.csv")),
+        seg["pairs"],
+        tolerance_s=1.5,
     )
     pixel = score_pixel_events(
         truth.events,
         *in_corrected_frame(truth),
-        pd.read_csv(out / "events" / "pixel_events.csv"),
-        pd.read_csv(out / "events" / "pixel_footprints.csv"),
+        pd.read_csv(layout.path(out, "events/pixel_events.csv")),
+        pd.read_csv(layout.path(out, "events/pixel_footprints.csv")),
         tolerance_s=1.5,
     )
     return seg, roi, pixel
@@ -140,7 +149,7 @@ def test_accuracy_against_ground_truth(demo_runs, name):
     level and at the pixel level; median onset error <= 0.3 s; median amplitude error
     <= 15 %."""
     out, truth = demo_runs[name]
-    shifts = pd.read_csv(out / "motion" / "shifts.csv")[["dy", "dx"]].to_numpy()
+    shifts = pd.read_csv(layout.path(out, "motion/shifts.csv"))[["dy", "dx"]].to_numpy()
     rms = np.sqrt(((shifts - truth.shifts) ** 2).sum(axis=1).mean())
     assert rms <= 0.1, f"shift RMS {rms:.3f} px"
     seg, roi, pixel = _event_scores(out, truth)
@@ -171,7 +180,7 @@ def test_accuracy_at_twice_the_demo_noise(tmp_path):
 @pytest.mark.slow
 def test_synchronous_recording_has_higher_mean_correlation(demo_runs):
     mean_r = {
-        name: pd.read_csv(out / "correlation" / "pairs.csv").r.mean()
+        name: pd.read_csv(layout.path(out, "correlation/pairs.csv")).r.mean()
         for name, (out, _) in demo_runs.items()
     }
     assert mean_r["young"] > mean_r["old"] + 0.1, mean_r
@@ -180,7 +189,7 @@ def test_synchronous_recording_has_higher_mean_correlation(demo_runs):
 @pytest.mark.slow
 def test_global_events_follow_synchrony(demo_runs):
     share = {
-        name: (pd.read_csv(out / "events" / "events.csv").kind == "global").mean()
+        name: (pd.read_csv(layout.path(out, "events/events.csv")).kind == "global").mean()
         for name, (out, _) in demo_runs.items()
     }
     assert share["young"] > share["old"], share
@@ -223,7 +232,7 @@ def test_same_input_same_tables(small_movie, tmp_path):
         "simulation/plasticity.csv",
     ):
         assert (a / f).read_bytes() == (b / f).read_bytes(), f
-    identify = json.loads((a / "fit" / "parameters.json").read_text())["identifiability"]
+    identify = json.loads(layout.path(a, "fit/parameters.json").read_text())["identifiability"]
     assert set(identify["identifiable"]) == set(PARAMETERS)
     assert all(isinstance(v, bool) for v in identify["identifiable"].values())
     for name, ok in identify["identifiable"].items():
@@ -252,11 +261,11 @@ def test_correlation_stage_with_either_null(small_movie, tmp_path, monkeypatch):
             monkeypatch.setattr(stage, "TRACE_ROWS", 37)
             monkeypatch.setattr(stage, "PAIR_ROWS", 5)
         run_correlation(out, config=cfg)
-        record = json.loads((out / "correlation" / "stage.json").read_text())
+        record = json.loads(layout.path(out, "correlation/stage.json").read_text())
         assert record["null"] == null
         assert record["traces_in_memory"] == (null == "circular")
         assert record["lagged"] == (null == "circular")
-        tables[null] = pd.read_csv(out / "correlation" / "pairs.csv")
+        tables[null] = pd.read_csv(layout.path(out, "correlation/pairs.csv"))
     a, b = tables["circular"], tables["autocorrelation"]
     assert len(a) == len(b) > 10
     np.testing.assert_allclose(a.r, b.r, atol=1e-9)

@@ -11,7 +11,7 @@ import tifffile
 from scipy import ndimage
 from skimage.feature import peak_local_max
 
-from astrocalc import config
+from astrocalc import config, layout
 from astrocalc.motion import intensity_affine
 from astrocalc.pipeline import run_all
 from tests.conftest import real_file
@@ -50,15 +50,15 @@ def _std_contrast(movie_path, out, *, remove_frame_gain=False):
         gain, offset = intensity_affine(movie, movie.mean(axis=0))
         movie = (movie - offset[:, None, None]) / gain[:, None, None]
     std = movie.std(axis=0)
-    labels = tifffile.imread(out / "segmentation" / "rois.tif")
-    rois = pd.read_csv(out / "segmentation" / "rois.csv")
+    labels = tifffile.imread(layout.path(out, "segmentation/rois.tif"))
+    rois = pd.read_csv(layout.path(out, "segmentation/rois.csv"))
     active = rois.roi_id[rois.compartment != "soma"].to_numpy()
     inside = np.isin(labels, active)
     return np.median(std[inside]) / np.median(std[labels == 0]), labels, std
 
 
 def _matrix_ok(out):
-    c = pd.read_csv(out / "correlation" / "correlation.csv", index_col="roi_id")
+    c = pd.read_csv(layout.path(out, "correlation/correlation.csv"), index_col="roi_id")
     r = c.to_numpy()
     assert list(c.columns.astype(int)) == list(c.index)
     np.testing.assert_allclose(r, r.T, atol=1e-6)
@@ -86,8 +86,8 @@ def test_astrocast_puncta_are_found(astrocast):
     # (docs/accuracy.md); on this 75-frame dF crop their neuropil-corrected traces hold
     # too little of the slow events for more puncta, and the first 1 s window, which has
     # nothing to rise from, makes no hits (it made false ROIs on the generator)
-    labels = tifffile.imread(out / "segmentation" / "rois.tif")
-    rois = pd.read_csv(out / "segmentation" / "rois.csv")
+    labels = tifffile.imread(layout.path(out, "segmentation/rois.tif"))
+    rois = pd.read_csv(layout.path(out, "segmentation/rois.csv"))
     active = np.isin(labels, rois.roi_id[rois.compartment != "soma"])
     puncta = _brightest_puncta(movie)
     on_rois = int(active[tuple(puncta.T)].sum())
@@ -96,7 +96,7 @@ def test_astrocast_puncta_are_found(astrocast):
     # pixel-level events happen on the puncta too: most puncta on a ROI (3 of the 4 since
     # issue 15, when pixel events were kept to the mean image's structure) are covered
     # by at least one pixel event
-    fp = pd.read_csv(out / "events" / "pixel_footprints.csv")
+    fp = pd.read_csv(layout.path(out, "events/pixel_footprints.csv"))
     covered = np.zeros(labels.shape, bool)
     covered[fp.y.to_numpy(), fp.x.to_numpy()] = True
     covered = ndimage.binary_dilation(covered, iterations=1)
@@ -105,7 +105,7 @@ def test_astrocast_puncta_are_found(astrocast):
     contrast, labels, _ = _std_contrast(movie, out)
     assert contrast > 2.0, f"ROI/background temporal-SD ratio {contrast:.2f}"
     # ROIs sit on puncta of the max-minus-mean image: brighter there than around them
-    mmm = tifffile.imread(out / "segmentation" / "summary.tif")[1]
+    mmm = tifffile.imread(layout.path(out, "segmentation/summary.tif"))[1]
     assert np.median(mmm[labels > 0]) > 2 * np.median(mmm[labels == 0])
     n = labels.max()
     assert 5 <= n <= 60, f"{n} ROIs in a 100 x 100 crop with about 10-30 visible puncta"
@@ -118,16 +118,16 @@ def test_astra_somata_and_processes(astra):
     # to all pixels, so it is undone before the temporal SD is compared
     contrast, labels, std = _std_contrast(movie, out, remove_frame_gain=True)
     assert contrast > 1.4, f"ROI/background temporal-SD ratio {contrast:.2f}"
-    rois_table = pd.read_csv(out / "segmentation" / "rois.csv")
+    rois_table = pd.read_csv(layout.path(out, "segmentation/rois.csv"))
     active = np.isin(labels, rois_table.roi_id[rois_table.compartment != "soma"])
     assert np.median(std[active]) > np.percentile(std[labels == 0], 75)
     assert 20 <= labels.max() <= 300, f"{labels.max()} ROIs"
-    rois = pd.read_csv(out / "segmentation" / "rois.csv")
+    rois = pd.read_csv(layout.path(out, "segmentation/rois.csv"))
     counts = rois.compartment.value_counts()
     assert 3 <= counts.get("soma", 0) <= 20, counts.to_dict()  # several astrocytes in the field
     assert counts.get("microdomain", 0) + counts.get("process", 0) >= 10
     # somata are bright in the mean image
-    mean = tifffile.imread(out / "segmentation" / "summary.tif")[0]
+    mean = tifffile.imread(layout.path(out, "segmentation/summary.tif"))[0]
     soma = np.isin(labels, rois.roi_id[rois.compartment == "soma"])
     assert np.median(mean[soma]) > np.percentile(mean, 90)
     # and thick: the largest disc that fits in a soma ROI is at least twice as wide as

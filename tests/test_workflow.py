@@ -134,7 +134,7 @@ def test_demo_workflow_end_to_end(tmp_path):
         r = subprocess.run(dry, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr[-3000:]
         jobs = re.findall(r"^(?:local)?rule (\w+):", r.stdout + r.stderr, flags=re.M)
-        assert set(jobs) == expected | after, (change, sorted(set(jobs)))
+        assert set(jobs) == expected | after, (change, sorted(set(jobs)), r.stdout[-2000:])
         for stage in expected:
             assert jobs.count(stage) == len(samples), (change, stage)
 

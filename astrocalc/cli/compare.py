@@ -35,6 +35,7 @@ def main(args) -> None:
 
     from ..compare import condition_estimates, fitted_parameters, group_tests, summarise
     from ..io.outputs import StageOutput, write_csv
+    from ..layout import COMPARE
     from ..plots import plot_compare
     from ..samples import read_samples
 
@@ -42,7 +43,9 @@ def main(args) -> None:
     results = Path(args.results)
     summary = summarise(samples, results)
     pairs = {
-        s: pd.read_csv(results / s / "correlation" / "pairs.csv").r.to_numpy()
+        s: pd.read_csv(
+            COMPARE.input(results / s, "correlation/pairs.csv"), usecols=["r"]
+        ).r.to_numpy()
         for s in samples["sample"]
     }
     tests = group_tests(summary, args.by, pairs_by_sample=pairs)
@@ -52,6 +55,7 @@ def main(args) -> None:
         write_csv(tmp / "tests.csv", tests)
         write_csv(tmp / "condition.csv", condition)
         plot_compare(summary, args.by, tmp / "compare.png", tests=tests)
+        COMPARE.check_written(tmp, None)
     log.info(
         "compare: %d recordings in %d groups -> %s",
         len(summary),

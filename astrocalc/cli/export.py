@@ -24,7 +24,8 @@ def register(sub) -> None:
 def main(args) -> None:
     from pathlib import Path
 
+    from .. import layout
     from ..io.nwb import export_nwb
 
-    target = Path(args.nwb) if args.nwb else Path(args.out) / "astrocalc.nwb"
+    target = Path(args.nwb) if args.nwb else layout.path(args.out, "astrocalc.nwb")
     log.info("NWB file: %s", export_nwb(args.out, target, overwrite=args.overwrite))

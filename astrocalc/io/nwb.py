@@ -26,6 +26,7 @@ import pandas as pd
 import tifffile
 
 from ..errors import InputError
+from ..layout import EXPORT_NWB
 from .outputs import partial_path, remove_stale_partials
 
 TRACE_ROWS = 2000  # frames of traces.csv per block written
@@ -41,24 +42,17 @@ def _pynwb():
     return pynwb
 
 
-def _read(results: Path, rel: str) -> Path:
-    f = results / rel
-    if not f.is_file():
-        raise InputError(f"{f}: not found; expected a finished results folder (run.json)")
-    return f
-
-
 def export_nwb(results: str | Path, target: str | Path, *, overwrite: bool = False) -> Path:
     """Write the ROIs, dF/F traces and events of ``results`` to the NWB file ``target``."""
     pynwb = _pynwb()
     results, target = Path(results), Path(target)
     if target.exists() and not overwrite:
         raise InputError(f"{target}: already exists (pass --overwrite to replace it)")
-    run = json.loads(_read(results, "run.json").read_text())
-    rois = pd.read_csv(_read(results, "segmentation/rois.csv"))
-    labels = tifffile.imread(_read(results, "segmentation/rois.tif"))
-    events = pd.read_csv(_read(results, "events/events.csv"))
-    traces_csv = _read(results, "events/traces.csv")
+    run = json.loads(EXPORT_NWB.input(results, "run.json").read_text())
+    rois = pd.read_csv(EXPORT_NWB.input(results, "segmentation/rois.csv"))
+    labels = tifffile.imread(EXPORT_NWB.input(results, "segmentation/rois.tif"))
+    events = pd.read_csv(EXPORT_NWB.input(results, "events/events.csv"))
+    traces_csv = EXPORT_NWB.input(results, "events/traces.csv")
 
     nwb = pynwb.NWBFile(
         session_description=f"astrocalc {run['astrocalc_version']} results of {run['input']}",

@@ -6,28 +6,22 @@ import hashlib
 import json
 import platform
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .. import __version__, layout
 from ..backend import name_of, resolve
 from ..errors import InputError
-from ..io.outputs import write_json
+from ..io.outputs import StageOutput, write_json
 from ..motion import Coverage
 
-# The config sections each stage reads, in the order the stages run: the one home of this.
-# A stage is given (and records in its stage.json) these and no others, so that a workflow
-# reruns a stage when one of them changes, and only then (with what follows it).
-STAGE_SECTIONS = {
-    "motion": ("backend", "chunk_frames", "motion"),
-    "segmentation": ("backend", "chunk_frames", "segmentation", "events"),
-    "events": ("backend", "chunk_frames", "segmentation", "events", "pixel_events"),
-    "correlation": ("backend", "correlation"),
-    "fit": ("backend", "seed", "events", "model", "fit"),
-    "simulation": ("backend", "seed", "model"),
-}
+# The config sections each stage reads (declared in astrocalc/layout.py), in the order the
+# stages run. A stage is given (and records in its stage.json) these and no others, so
+# that a workflow reruns a stage when one of them changes, and only then.
+STAGE_SECTIONS = {s.name: s.sections for s in layout.SCIENCE}
 STAGES = tuple(STAGE_SECTIONS)
 
 
@@ -44,18 +38,9 @@ def sha256(path: str | Path, *, block: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
-def require(path: Path, stage: str) -> Path:
-    if not path.is_file():
-        raise InputError(
-            f"{path}: not found; expected the output of `astrocalc {stage}` in this results folder"
-        )
-    return path
-
-
-def recording(out: Path) -> dict:
+def recording(out: Path, stage: layout.Stage) -> dict:
     """Calibration and input of the recording, written by the motion stage."""
-    info = json.loads(require(out / "motion" / "stage.json", "motion").read_text())
-    return info["recording"]
+    return json.loads(stage.input(out, "motion/stage.json").read_text())["recording"]
 
 
 def backend(config: dict):
@@ -91,8 +76,17 @@ def write_stage_record(folder: Path, record: dict) -> None:
     write_json(folder / "stage.json", record)
 
 
-def motion_coverage(out: Path, shape) -> Coverage:
+@contextmanager
+def stage_output(stage: layout.Stage, out: Path, config: dict | None, *, overwrite: bool):
+    """The stage's output folder under ``out`` (:class:`StageOutput`), checked against
+    the layout's declaration before it is moved into place."""
+    with StageOutput(out / stage.folder, overwrite=overwrite) as tmp:
+        yield tmp
+        stage.check_written(tmp, config)
+
+
+def motion_coverage(out: Path, shape, stage: layout.Stage) -> Coverage:
     """Which pixels of each corrected frame hold recorded data, from ``motion/shifts.csv``
     (all of them where the movie was not moved)."""
-    shifts = pd.read_csv(require(out / "motion" / "shifts.csv", "motion"))
+    shifts = pd.read_csv(stage.input(out, "motion/shifts.csv"))
     return Coverage(shifts[["dy", "dx"]].to_numpy(np.float64), tuple(shape))

@@ -27,8 +27,9 @@ from ..correlate import (
     sttc_matrix,
     upper_triangle,
 )
-from ..io.outputs import StageOutput, write_csv, write_csv_blocks
-from ._common import StageClock, backend, recording, require, write_stage_record
+from ..io.outputs import write_csv, write_csv_blocks
+from ..layout import CORRELATION
+from ._common import StageClock, backend, recording, stage_output, write_stage_record
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +84,16 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
     from ..plots import panel_examples, plot_correlation, plot_distance, plot_panel
 
     out = Path(out)
-    rec = recording(out)
+    rec = recording(out, CORRELATION)
     xp = backend(config)
     clock = StageClock("correlation", config, xp)
     cc = config["correlation"]
     fs, px = rec["frame_rate_hz"], rec["pixel_size_um"]
-    traces_csv = require(out / "events" / "traces.csv", "events")
-    events = pd.read_csv(require(out / "events" / "events.csv", "events"))
-    rois = pd.read_csv(require(out / "segmentation" / "rois.csv", "segment"))
-    labels = tifffile.imread(require(out / "segmentation" / "rois.tif", "segment"))
-    summary = tifffile.imread(require(out / "segmentation" / "summary.tif", "segment"))
+    traces_csv = CORRELATION.input(out, "events/traces.csv")
+    events = pd.read_csv(CORRELATION.input(out, "events/events.csv"))
+    rois = pd.read_csv(CORRELATION.input(out, "segmentation/rois.csv"))
+    labels = tifffile.imread(CORRELATION.input(out, "segmentation/rois.tif"))
+    summary = tifffile.imread(CORRELATION.input(out, "segmentation/summary.tif"))
     roi_ids = rois.roi_id.to_numpy()
     n = len(roi_ids)
     columns = [f"roi_{i}" for i in roi_ids]
@@ -168,7 +169,7 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
         int(significant.sum()),
         len(pair_r),
     )
-    with StageOutput(out / "correlation", overwrite=overwrite) as tmp:
+    with stage_output(CORRELATION, out, config, overwrite=overwrite) as tmp:
         for name, matrix in (
             ("correlation", r),
             ("correlation_null", p),

@@ -11,15 +11,16 @@ import pandas as pd
 import tifffile
 
 from ..events import detect_pixel_events, find_events
-from ..io.outputs import StageOutput, write_csv
+from ..io.outputs import write_csv
 from ..io.tiff import open_movie
+from ..layout import EVENTS
 from ..segment import astrocyte_mask, corrected_traces
 from ._common import (
     StageClock,
     backend,
     motion_coverage,
     recording,
-    require,
+    stage_output,
     write_stage_record,
 )
 
@@ -36,20 +37,20 @@ def traces_table(dff: np.ndarray, roi_ids: np.ndarray, frame_rate_hz: float) -> 
 
 def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
     out = Path(out)
-    rec = recording(out)
+    rec = recording(out, EVENTS)
     xp = backend(config)
     clock = StageClock("events", config, xp)
     fs = rec["frame_rate_hz"]
-    labels = tifffile.imread(require(out / "segmentation" / "rois.tif", "segment"))
+    labels = tifffile.imread(EVENTS.input(out, "segmentation/rois.tif"))
     roi_ids = np.arange(1, int(labels.max()) + 1)
     px = rec["pixel_size_um"]
     pixel = None
     with open_movie(
-        require(out / "motion" / "corrected.tif", "motion"), frame_rate_hz=fs, pixel_size_um=px
+        EVENTS.input(out, "motion/corrected.tif"), frame_rate_hz=fs, pixel_size_um=px
     ) as movie:
         movie.progress_label = "events"
-        coverage = motion_coverage(out, movie.shape[1:])
-        masks = tifffile.imread(require(out / "segmentation" / "compartments.tif", "segment"))
+        coverage = motion_coverage(out, movie.shape[1:], EVENTS)
+        masks = tifffile.imread(EVENTS.input(out, "segmentation/compartments.tif"))
         raw = corrected_traces(
             movie,
             labels,
@@ -89,7 +90,7 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
         ev.roi_id.nunique(),
         int((ev.kind == "global").sum()),
     )
-    with StageOutput(out / "events", overwrite=overwrite) as tmp:
+    with stage_output(EVENTS, out, config, overwrite=overwrite) as tmp:
         write_csv(tmp / "traces.csv", traces_table(result.dff, roi_ids, fs))
         write_csv(tmp / "events.csv", ev)
         per_roi = result.per_roi.assign(noise_sd_dff=result.noise)
@@ -100,7 +101,7 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
 
             write_csv(tmp / "pixel_events.csv", pixel.events)
             write_csv(tmp / "pixel_footprints.csv", pixel.footprints)
-            summary = tifffile.imread(require(out / "segmentation" / "summary.tif", "segment"))
+            summary = tifffile.imread(EVENTS.input(out, "segmentation/summary.tif"))
             plot_pixel_events(
                 summary[0],
                 pixel.events,

@@ -26,9 +26,10 @@ from ..fit import (
     simulated_size,
     start_kinetic_speed,
 )
-from ..io.outputs import StageOutput, write_csv, write_json
+from ..io.outputs import write_csv, write_json
+from ..layout import FIT
 from ..models import indicator
-from ._common import StageClock, backend, recording, require, write_stage_record
+from ._common import StageClock, backend, recording, stage_output, write_stage_record
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +43,18 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
     out = Path(out)
     xp = backend(config)
     clock = StageClock("fit", config, xp)
-    rec = recording(out)
+    rec = recording(out, FIT)
     fs = rec["frame_rate_hz"]
     duration = rec["shape"][0] / fs
-    per_roi = pd.read_csv(require(out / "events" / "events_per_roi.csv", "events"))
-    rois = pd.read_csv(require(out / "segmentation" / "rois.csv", "segment"))
-    events = pd.read_csv(require(out / "events" / "events.csv", "events"))
+    per_roi = pd.read_csv(FIT.input(out, "events/events_per_roi.csv"))
+    rois = pd.read_csv(FIT.input(out, "segmentation/rois.csv"))
+    events = pd.read_csv(FIT.input(out, "events/events.csv"))
     stats = observed_statistics(
         per_roi,
         rois,
         events,
         pd.read_csv(
-            require(out / "correlation" / "pairs.csv", "correlate"),
+            FIT.input(out, "correlation/pairs.csv"),
             usecols=["roi_a", "roi_b", "r"],
         ),
         duration_s=duration,
@@ -66,9 +67,7 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
     if len(md) > SHARED_NOISE_ROIS:
         rng = np.random.default_rng([config["seed"], 9])
         md = np.sort(rng.choice(md, SHARED_NOISE_ROIS, replace=False))
-    traces = pd.read_csv(
-        require(out / "events" / "traces.csv", "events"), usecols=[f"roi_{r}" for r in md]
-    )
+    traces = pd.read_csv(FIT.input(out, "events/traces.csv"), usecols=[f"roi_{r}" for r in md])
     observed_rec = observed_recording(
         per_roi,
         rois,
@@ -176,7 +175,7 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         ", ".join(f"{p} {result.values[p]:.3g}" for p in result.fitted) or "nothing identifiable",
         check.sentence(),
     )
-    with StageOutput(out / "fit", overwrite=overwrite) as tmp:
+    with stage_output(FIT, out, config, overwrite=overwrite) as tmp:
         write_json(tmp / "statistics.json", stats)
         write_json(tmp / "parameters.json", params)
         write_csv(tmp / "posterior.csv", posterior)

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..io.outputs import StageOutput, write_csv
+from ..io.outputs import write_csv
 from ..io.tiff import MovieWriter, open_movie, write_image
+from ..layout import MOTION
 from ..motion import crispness, register_movie, rescaled_frame_by_frame, sample_frames
-from ._common import StageClock, backend, sha256, write_stage_record
+from ._common import StageClock, backend, sha256, stage_output, write_stage_record
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def run_motion(
                 "overlap": mc["block_overlap"],
                 "max_shift_px": mc["block_max_shift_um"] / movie.pixel_size_um,
             }
-        with StageOutput(out / "motion", overwrite=overwrite) as tmp:
+        with stage_output(MOTION, out, config, overwrite=overwrite) as tmp:
             with MovieWriter(
                 tmp / "corrected.tif",
                 movie.shape,

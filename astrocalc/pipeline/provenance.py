@@ -8,18 +8,18 @@ from pathlib import Path
 from .. import __version__
 from ..errors import InputError
 from ..io.outputs import write_json
-from ._common import STAGES
+from ..layout import PROVENANCE, SCIENCE
 
 
 def write_run_json(out: str | Path, *, overwrite: bool = False) -> Path:
     out = Path(out)
     records = {}
-    for stage in STAGES:
-        f = out / stage / "stage.json"
+    for stage, rel in zip(SCIENCE, PROVENANCE.reads, strict=True):
+        f = out / rel
         if not f.is_file():
             raise InputError(f"{f}: not found; run.json needs every stage to have finished")
-        records[stage] = json.loads(f.read_text())
-    target = out / "run.json"
+        records[stage.name] = json.loads(f.read_text())
+    target = out / PROVENANCE.writes[0].path
     if target.exists() and not overwrite:
         raise InputError(f"{target}: already exists (pass --overwrite to replace it)")
     rec = records["motion"]["recording"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .. import layout
 from ..fit import write_model_movie
 from .run import run_all
 
@@ -20,4 +21,4 @@ def recover(folder: str | Path, theta: dict, *, seed: int, config: dict, **scene
     if not movie.exists():
         write_model_movie(movie, theta, model=config["model"], seed=seed, **scene)
     out = run_all(movie, folder / "out", config=config, overwrite=True)
-    return json.loads((out / "fit" / "parameters.json").read_text())
+    return json.loads(layout.path(out, "fit/parameters.json").read_text())

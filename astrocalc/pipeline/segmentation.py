@@ -9,15 +9,16 @@ import numpy as np
 import pandas as pd
 
 from ..io.imagej_rois import write_roi_zip
-from ..io.outputs import StageOutput, write_csv
+from ..io.outputs import write_csv
 from ..io.tiff import open_movie, write_image
+from ..layout import SEGMENTATION
 from ..segment import roi_table, segment_movie
 from ._common import (
     StageClock,
     backend,
     motion_coverage,
     recording,
-    require,
+    stage_output,
     write_stage_record,
 )
 
@@ -43,15 +44,15 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
     from ..plots import plot_rois  # deferred: matplotlib is slow to import
 
     out = Path(out)
-    rec = recording(out)
+    rec = recording(out, SEGMENTATION)
     xp = backend(config)
     clock = StageClock("segmentation", config, xp)
     fs, px = rec["frame_rate_hz"], rec["pixel_size_um"]
     with open_movie(
-        require(out / "motion" / "corrected.tif", "motion"), frame_rate_hz=fs, pixel_size_um=px
+        SEGMENTATION.input(out, "motion/corrected.tif"), frame_rate_hz=fs, pixel_size_um=px
     ) as movie:
         movie.progress_label = "segmentation"
-        coverage = motion_coverage(out, movie.shape[1:])
+        coverage = motion_coverage(out, movie.shape[1:], SEGMENTATION)
         seg = segment_movie(
             movie,
             xp,
@@ -66,7 +67,7 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
     table = roi_table(seg.labels, seg.compartments, pixel_size_um=px)
     log.info("segmentation: %d ROIs (%s)", len(table), table.compartment.value_counts().to_dict())
     dtype = np.uint16 if seg.labels.max() < 65535 else np.uint32
-    with StageOutput(out / "segmentation", overwrite=overwrite) as tmp:
+    with stage_output(SEGMENTATION, out, config, overwrite=overwrite) as tmp:
         write_image(tmp / "rois.tif", seg.labels.astype(dtype), pixel_size_um=px)
         write_csv(tmp / "rois.csv", table)
         write_image(tmp / "summary.tif", seg.summary, pixel_size_um=px, axes="CYX")

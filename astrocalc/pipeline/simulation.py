@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from ..fit import model_input
-from ..io.outputs import StageOutput, write_csv
+from ..io.outputs import write_csv
+from ..layout import SIMULATION
 from ..models import simulate_plasticity
-from ._common import StageClock, backend, require, write_stage_record
+from ._common import StageClock, backend, stage_output, write_stage_record
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,8 @@ def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) ->
     out = Path(out)
     xp = backend(config)
     clock = StageClock("simulation", config, xp)
-    params = json.loads(require(out / "fit" / "parameters.json", "fit").read_text())
-    draws = pd.read_csv(require(out / "fit" / "posterior.csv", "fit"))
+    params = json.loads(SIMULATION.input(out, "fit/parameters.json").read_text())
+    draws = pd.read_csv(SIMULATION.input(out, "fit/posterior.csv"))
     fitted = {k: v["value"] for k, v in params.items() if isinstance(v, dict) and "value" in v}
     n = params["n_microdomains"]
     result = _simulate(fitted, n_domains=n, seed=config["seed"], config=config, xp=xp)
@@ -86,7 +87,7 @@ def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) ->
         len(runs),
         intervals["co_permitted_share_ci95"],
     )
-    with StageOutput(out / "simulation", overwrite=overwrite) as tmp:
+    with stage_output(SIMULATION, out, config, overwrite=overwrite) as tmp:
         write_csv(tmp / "compartments.csv", result.compartments)
         write_csv(tmp / "plasticity.csv", pl)
         write_csv(tmp / "posterior.csv", runs)

@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 import tifffile
 
+from astrocalc import layout
+
 pynwb = pytest.importorskip("pynwb", reason="pynwb not installed (extra 'nwb')")
 
 
@@ -24,12 +26,12 @@ def test_export_reads_back_with_pynwb(demo_runs):
     results, _ = demo_runs["young"]
     r = export(results)
     assert r.returncode == 0, r.stderr
-    rois = pd.read_csv(results / "segmentation" / "rois.csv")
-    labels = tifffile.imread(results / "segmentation" / "rois.tif")
-    traces = pd.read_csv(results / "events" / "traces.csv")
-    events = pd.read_csv(results / "events" / "events.csv")
+    rois = pd.read_csv(layout.path(results, "segmentation/rois.csv"))
+    labels = tifffile.imread(layout.path(results, "segmentation/rois.tif"))
+    traces = pd.read_csv(layout.path(results, "events/traces.csv"))
+    events = pd.read_csv(layout.path(results, "events/events.csv"))
     assert len(rois) > 3 and len(events) > 10
-    with pynwb.NWBHDF5IO(str(results / "astrocalc.nwb"), "r") as io:
+    with pynwb.NWBHDF5IO(str(layout.path(results, "astrocalc.nwb")), "r") as io:
         nwb = io.read()
         table = nwb.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation"]
         assert table["roi_id"][:].tolist() == rois.roi_id.tolist()

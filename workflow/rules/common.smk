@@ -1,12 +1,15 @@
 # Helper functions for the rules: sample sheet, inputs, parameters, resources.
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
 
 import astrocalc.config
+from astrocalc import layout
 from astrocalc.pipeline import stage_settings
 from astrocalc.samples import read_samples
+from snakemake.settings.types import DeploymentMethod
 
 # astrocalc's validation first (cross-field checks, one-line messages), then Snakemake's
 config = astrocalc.config.validate(
@@ -20,7 +23,12 @@ SAMPLES = read_samples(
 )
 validate(SAMPLES, "../schemas/samples.schema.yaml")
 SAMPLES = SAMPLES.set_index("sample", drop=False)
-ASTROCALC = f"{shlex.quote(sys.executable)} -m astrocalc"
+# With --software-deployment-method conda a rule runs the Python of its environment
+# (workflow/envs/astrocalc.yaml); otherwise the one running Snakemake, which has astrocalc.
+if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+    ASTROCALC = "python -m astrocalc"
+else:
+    ASTROCALC = f"{shlex.quote(sys.executable)} -m astrocalc"
 
 
 wildcard_constraints:
@@ -38,22 +46,43 @@ def calibration_args(wildcards):
 
 
 def stage_config(stage):
-    """The config sections ``stage`` reads (astrocalc.pipeline.STAGE_SECTIONS), as one
-    quoted JSON argument. A plain string, not a function of the job, so that Snakemake
-    reruns the stage when one of its sections changes (and only then)."""
+    """The config sections ``stage`` reads (astrocalc/layout.py), as one quoted JSON
+    argument. A plain string, not a function of the job, so that Snakemake reruns the
+    stage when one of its sections changes (and only then)."""
     settings = stage_settings(config, stage)
     return f"--config-json {shlex.quote(json.dumps(settings, sort_keys=True))}"
 
 
-def pixel_event_outputs():
-    """The events stage's pixel-level outputs, written when pixel_events.enabled."""
-    if not config["pixel_events"]["enabled"]:
-        return {}
-    return {
-        "pixel_events": "results/{sample}/events/pixel_events.csv",
-        "pixel_footprints": "results/{sample}/events/pixel_footprints.csv",
-        "pixel_figure": "results/{sample}/events/pixel_events.png",
-    }
+def stage_command(stage):
+    """``astrocalc <command>`` of ``stage``."""
+    return f"{ASTROCALC} {layout.STAGES[stage].command}"
+
+
+def _key(rel):
+    return re.sub(r"\W", "_", rel)
+
+
+def stage_inputs(stage):
+    """The files of earlier stages that ``stage`` reads, as named inputs (astrocalc/layout.py)."""
+    return {_key(rel): f"results/{{sample}}/{rel}" for rel in layout.STAGES[stage].reads}
+
+
+def stage_outputs(stage, folder="results/{sample}"):
+    """The files ``stage`` writes under this config, as named outputs; figures go into
+    Snakemake's report with their caption (workflow/report/<figure name>.rst)."""
+    outputs = {}
+    for f in layout.STAGES[stage].files(config):
+        path = f"{folder}/{f.path}"
+        if f.figure:
+            sub = {"subcategory": "{sample}"} if "{sample}" in folder else {}
+            path = report(
+                path,
+                caption=f"../report/{Path(f.path).stem}.rst",
+                category=f.figure,
+                **sub,
+            )
+        outputs[_key(f.path)] = path
+    return outputs
 
 
 def gpu_backend(wildcards, resources):
@@ -97,6 +126,6 @@ def runtime_model(wildcards, attempt):
 
 
 def all_outputs():
-    runs = [f"results/{s}/run.json" for s in SAMPLES["sample"]]
-    compare = ["results/compare/summary.csv", "results/compare/tests.csv", "results/compare/compare.png"]
+    runs = [f"results/{s}/{f.path}" for s in SAMPLES["sample"] for f in layout.PROVENANCE.writes]
+    compare = [f"results/compare/{f.path}" for f in layout.COMPARE.writes]
     return [*runs, *compare]

@@ -1,21 +1,13 @@
 rule compare:
     input:
         samples=config["samples"],
-        runs=expand("results/{sample}/run.json", sample=SAMPLES["sample"]),
-        fits=expand("results/{sample}/fit/parameters.json", sample=SAMPLES["sample"]),
-    output:
-        summary="results/compare/summary.csv",
-        tests="results/compare/tests.csv",
-        condition="results/compare/condition.csv",
-        png=report(
-            "results/compare/compare.png",
-            caption="../report/compare.rst",
-            category="Comparison",
+        recordings=expand(
+            "results/{sample}/{rel}", sample=SAMPLES["sample"], rel=layout.COMPARE.reads
         ),
-        svg="results/compare/compare.svg",
-        pdf="results/compare/compare.pdf",
+    output:
+        **stage_outputs("compare", folder="results/compare"),
     params:
-        astrocalc=ASTROCALC,
+        command=stage_command("compare"),
         by=config["compare_by"],
     conda:
         "../envs/astrocalc.yaml"
@@ -28,5 +20,5 @@ rule compare:
         mem_mb=mem_mb_tables,
         runtime=runtime_min,
     shell:
-        "{params.astrocalc} compare --samples {input.samples:q} --results results --by {params.by:q} "
+        "{params.command} --samples {input.samples:q} --results results --by {params.by:q} "
         "--out results/compare --overwrite > {log:q} 2>&1"

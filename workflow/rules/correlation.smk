@@ -1,47 +1,10 @@
 rule correlation:
     input:
-        traces="results/{sample}/events/traces.csv",
-        events="results/{sample}/events/events.csv",
-        rois="results/{sample}/segmentation/rois.tif",
-        table="results/{sample}/segmentation/rois.csv",
-        summary="results/{sample}/segmentation/summary.tif",
-        motion="results/{sample}/motion/stage.json",
+        **stage_inputs("correlation"),
     output:
-        matrix="results/{sample}/correlation/correlation.csv",
-        null="results/{sample}/correlation/correlation_null.csv",
-        pairs="results/{sample}/correlation/pairs.csv",
-        clusters="results/{sample}/correlation/clusters.csv",
-        sttc="results/{sample}/correlation/sttc.csv",
-        lagged_r="results/{sample}/correlation/lagged_r.csv",
-        lag_s="results/{sample}/correlation/lag_s.csv",
-        r_vs_distance="results/{sample}/correlation/r_vs_distance.csv",
-        png=report(
-            "results/{sample}/correlation/correlation.png",
-            caption="../report/correlation.rst",
-            category="Correlation",
-            subcategory="{sample}",
-        ),
-        svg="results/{sample}/correlation/correlation.svg",
-        pdf="results/{sample}/correlation/correlation.pdf",
-        panel_svg="results/{sample}/correlation/panel.svg",
-        panel_pdf="results/{sample}/correlation/panel.pdf",
-        distance_svg="results/{sample}/correlation/r_vs_distance.svg",
-        distance_pdf="results/{sample}/correlation/r_vs_distance.pdf",
-        panel=report(
-            "results/{sample}/correlation/panel.png",
-            caption="../report/panel.rst",
-            category="Correlation",
-            subcategory="{sample}",
-        ),
-        distance=report(
-            "results/{sample}/correlation/r_vs_distance.png",
-            caption="../report/distance.rst",
-            category="Correlation",
-            subcategory="{sample}",
-        ),
-        stage="results/{sample}/correlation/stage.json",
+        **stage_outputs("correlation"),
     params:
-        astrocalc=ASTROCALC,
+        command=stage_command("correlation"),
         config=stage_config("correlation"),
         backend=gpu_backend,
     conda:
@@ -55,5 +18,5 @@ rule correlation:
         mem_mb=mem_mb_tables,
         runtime=runtime_min,
     shell:
-        "{params.astrocalc} correlate --out results/{wildcards.sample} --overwrite {params.config} {params.backend} "
+        "{params.command} --out results/{wildcards.sample} --overwrite {params.config} {params.backend} "
         "> {log:q} 2>&1"

@@ -1,19 +1,10 @@
 rule events:
     input:
-        corrected="results/{sample}/motion/corrected.tif",
-        shifts="results/{sample}/motion/shifts.csv",
-        motion="results/{sample}/motion/stage.json",
-        rois="results/{sample}/segmentation/rois.tif",
-        compartments="results/{sample}/segmentation/compartments.tif",
-        summary="results/{sample}/segmentation/summary.tif",
+        **stage_inputs("events"),
     output:
-        traces="results/{sample}/events/traces.csv",
-        events="results/{sample}/events/events.csv",
-        per_roi="results/{sample}/events/events_per_roi.csv",
-        stage="results/{sample}/events/stage.json",
-        **pixel_event_outputs(),
+        **stage_outputs("events"),
     params:
-        astrocalc=ASTROCALC,
+        command=stage_command("events"),
         config=stage_config("events"),
         backend=gpu_backend,
     conda:
@@ -27,5 +18,5 @@ rule events:
         mem_mb=mem_mb_streaming,
         runtime=runtime_min,
     shell:
-        "{params.astrocalc} events --out results/{wildcards.sample} --overwrite {params.config} {params.backend} "
+        "{params.command} --out results/{wildcards.sample} --overwrite {params.config} {params.backend} "
         "> {log:q} 2>&1"

@@ -1,19 +1,11 @@
 rule motion:
     input:
         movie=movie_path,
+        **stage_inputs("motion"),
     output:
-        corrected="results/{sample}/motion/corrected.tif",
-        shifts="results/{sample}/motion/shifts.csv",
-        reference="results/{sample}/motion/reference.tif",
-        qc=report(
-            "results/{sample}/motion/qc.png",
-            caption="../report/motion.rst",
-            category="Motion",
-            subcategory="{sample}",
-        ),
-        stage="results/{sample}/motion/stage.json",
+        **stage_outputs("motion"),
     params:
-        astrocalc=ASTROCALC,
+        command=stage_command("motion"),
         calibration=calibration_args,
         config=stage_config("motion"),
         backend=gpu_backend,
@@ -28,5 +20,5 @@ rule motion:
         mem_mb=mem_mb_streaming,
         runtime=runtime_min,
     shell:
-        "{params.astrocalc} motion {input.movie:q} --out results/{wildcards.sample} --overwrite "
+        "{params.command} {input.movie:q} --out results/{wildcards.sample} --overwrite "
         "{params.calibration} {params.config} {params.backend} > {log:q} 2>&1"

@@ -1,25 +1,10 @@
 rule segmentation:
     input:
-        corrected="results/{sample}/motion/corrected.tif",
-        shifts="results/{sample}/motion/shifts.csv",
-        stage="results/{sample}/motion/stage.json",
+        **stage_inputs("segmentation"),
     output:
-        rois="results/{sample}/segmentation/rois.tif",
-        table="results/{sample}/segmentation/rois.csv",
-        summary="results/{sample}/segmentation/summary.tif",
-        roiset="results/{sample}/segmentation/rois.zip",
-        compartments="results/{sample}/segmentation/compartments.tif",
-        activity="results/{sample}/segmentation/activity.tif",
-        frame_wide="results/{sample}/segmentation/global.csv",
-        figure=report(
-            "results/{sample}/segmentation/rois.png",
-            caption="../report/rois.rst",
-            category="Segmentation",
-            subcategory="{sample}",
-        ),
-        stage="results/{sample}/segmentation/stage.json",
+        **stage_outputs("segmentation"),
     params:
-        astrocalc=ASTROCALC,
+        command=stage_command("segmentation"),
         config=stage_config("segmentation"),
         backend=gpu_backend,
     conda:
@@ -33,5 +18,5 @@ rule segmentation:
         mem_mb=mem_mb_streaming,
         runtime=runtime_min,
     shell:
-        "{params.astrocalc} segment --out results/{wildcards.sample} --overwrite {params.config} {params.backend} "
+        "{params.command} --out results/{wildcards.sample} --overwrite {params.config} {params.backend} "
         "> {log:q} 2>&1"

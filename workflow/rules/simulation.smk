@@ -1,22 +1,10 @@
 rule simulation:
     input:
-        parameters="results/{sample}/fit/parameters.json",
-        posterior="results/{sample}/fit/posterior.csv",
+        **stage_inputs("simulation"),
     output:
-        compartments="results/{sample}/simulation/compartments.csv",
-        plasticity="results/{sample}/simulation/plasticity.csv",
-        figure=report(
-            "results/{sample}/simulation/simulation.png",
-            caption="../report/simulation.rst",
-            category="Model",
-            subcategory="{sample}",
-        ),
-        figure_svg="results/{sample}/simulation/simulation.svg",
-        figure_pdf="results/{sample}/simulation/simulation.pdf",
-        posterior="results/{sample}/simulation/posterior.csv",
-        stage="results/{sample}/simulation/stage.json",
+        **stage_outputs("simulation"),
     params:
-        astrocalc=ASTROCALC,
+        command=stage_command("simulation"),
         config=stage_config("simulation"),
         backend=gpu_backend,
     conda:
@@ -30,21 +18,22 @@ rule simulation:
         mem_mb=mem_mb_tables,
         runtime=runtime_model,
     shell:
-        "NUMBA_NUM_THREADS={threads} {params.astrocalc} simulate --out results/{wildcards.sample} "
+        "NUMBA_NUM_THREADS={threads} {params.command} --out results/{wildcards.sample} "
         "--overwrite {params.config} {params.backend} "
         "> {log:q} 2>&1"
 
 
+# run.json marks a finished recording: it waits for every file the stages write, so that
+# a file missing (or added by a setting, which Snakemake's change detection does not see)
+# reruns its stage
 rule provenance:
     input:
-        expand(
-            "results/{{sample}}/{stage}/stage.json",
-            stage=["motion", "segmentation", "events", "correlation", "fit", "simulation"],
-        ),
+        **stage_inputs("provenance"),
+        finished=[f"results/{{sample}}/{f.path}" for s in layout.SCIENCE for f in s.files(config)],
     output:
-        "results/{sample}/run.json",
+        **stage_outputs("provenance"),
     params:
-        astrocalc=ASTROCALC,
+        command=stage_command("provenance"),
     conda:
         "../envs/astrocalc.yaml"
     log:
@@ -56,4 +45,4 @@ rule provenance:
         mem_mb=500,
         runtime=5,
     shell:
-        "{params.astrocalc} provenance --out results/{wildcards.sample} --overwrite > {log:q} 2>&1"
+        "{params.command} --out results/{wildcards.sample} --overwrite > {log:q} 2>&1"

@@ -1,0 +1,76 @@
+"""The results layout (astrocalc/layout.py): consistent in itself, enforced by the stages,
+and the contract document generated from it."""
+
+from pathlib import Path
+
+import pytest
+
+from astrocalc import layout
+from astrocalc.config import defaults
+from astrocalc.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_contract_document_is_current():
+    doc = (ROOT / "docs" / "CONTRACT.md").read_text(encoding="utf-8")
+    assert layout.replace_generated(doc) == doc, (
+        "docs/CONTRACT.md is out of date: run `python -m astrocalc.layout --write`"
+    )
+
+
+def test_every_read_is_written_by_an_earlier_stage():
+    written = set()
+    for stage in (*layout.SCIENCE, layout.PROVENANCE):
+        missing = set(stage.reads) - written
+        assert not missing, (stage.name, sorted(missing))
+        written |= {f.path for f in stage.writes}
+    for stage in (layout.EXPORT_NWB, layout.COMPARE):
+        assert set(stage.reads) <= written, stage.name
+    # each stage writes into its own folder, and no two stages write one file
+    for stage in layout.SCIENCE:
+        assert all(f.path.startswith(stage.folder + "/") for f in stage.writes), stage.name
+    paths = [f.path for s in (*layout.SCIENCE, layout.PROVENANCE) for f in s.writes]
+    assert len(paths) == len(set(paths))
+
+
+def test_sections_and_switches_are_settings_of_the_config():
+    config = defaults()
+    for stage in layout.STAGES.values():
+        assert set(stage.sections) <= set(config), stage.name
+        for f in stage.writes:
+            if f.when:
+                section, key = f.when.split(".")
+                assert section in stage.sections and key in config[section], f.path
+
+
+def test_optional_files_follow_their_setting():
+    config = defaults()
+    config["pixel_events"]["enabled"] = False
+    names = {f.path for f in layout.EVENTS.files(config)}
+    assert "events/traces.csv" in names and "events/pixel_events.csv" not in names
+    config["pixel_events"]["enabled"] = True
+    assert "events/pixel_events.csv" in {f.path for f in layout.EVENTS.files(config)}
+
+
+def test_stage_input_checks_the_declaration_and_names_the_producer(tmp_path):
+    with pytest.raises(KeyError, match="not declared as read by the simulation stage"):
+        layout.SIMULATION.input(tmp_path, "events/events.csv")
+    with pytest.raises(InputError, match=r"fit/posterior.csv: not found.*astrocalc fit"):
+        layout.SIMULATION.input(tmp_path, "fit/posterior.csv")
+    with pytest.raises(KeyError, match="not a file of the results layout"):
+        layout.path(tmp_path, "fit/parameter.json")
+
+
+def test_a_stage_writing_other_files_than_declared_is_stopped(tmp_path):
+    config = defaults()
+    for f in layout.SIMULATION.files(config):
+        (tmp_path / Path(f.path).name).write_text("x")
+    layout.SIMULATION.check_written(tmp_path, config)
+    (tmp_path / "extra.csv").write_text("x")
+    with pytest.raises(RuntimeError, match=r"\['extra.csv'\]"):
+        layout.SIMULATION.check_written(tmp_path, config)
+    (tmp_path / "extra.csv").unlink()
+    (tmp_path / "plasticity.csv").unlink()
+    with pytest.raises(RuntimeError, match=r"\['plasticity.csv'\]"):
+        layout.SIMULATION.check_written(tmp_path, config)
