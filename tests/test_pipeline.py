@@ -245,6 +245,7 @@ def test_correlation_stage_with_either_null(small_movie, tmp_path, monkeypatch):
     The autocorrelation run streams traces.csv in chunks and writes pairs.csv in blocks, as
     a recording too large for memory would, and leaves lagged r out as the CPU budget
     says."""
+    from astrocalc.correlate import _analysis
     from astrocalc.pipeline import correlation as stage
 
     path, _ = small_movie
@@ -257,7 +258,7 @@ def test_correlation_stage_with_either_null(small_movie, tmp_path, monkeypatch):
         run_segmentation(out, config=cfg)
         run_events(out, config=cfg)
         if null == "autocorrelation":
-            monkeypatch.setattr(stage, "IN_MEMORY_BUDGET", 0)
+            monkeypatch.setattr(_analysis, "IN_MEMORY_BUDGET", 0)
             monkeypatch.setattr(stage, "TRACE_ROWS", 37)
             monkeypatch.setattr(stage, "PAIR_ROWS", 5)
         run_correlation(out, config=cfg)

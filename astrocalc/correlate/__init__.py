@@ -1,6 +1,14 @@
-"""Correlation: Pearson matrix, circular-shift null, event tiling, lagged correlation,
-distance decay, pair table, clustering order."""
+"""Correlation: the analysis of one recording (:func:`analyse`) and its parts: Pearson
+matrix, circular-shift null, event tiling, lagged correlation, distance decay, pair table,
+clustering order."""
 
+from ._analysis import (
+    CorrelationAnalysis,
+    CorrelationPlan,
+    CorrelationSettings,
+    analyse,
+    correlation_plan,
+)
 from ._cluster import cluster_order
 from ._measures import (
     distance_decay,
@@ -24,6 +32,11 @@ from ._pearson import pearson_matrix, zscore
 from ._streaming import StreamingCorrelation, streaming_correlation
 
 __all__ = [
+    "CorrelationAnalysis",
+    "CorrelationPlan",
+    "CorrelationSettings",
+    "analyse",
+    "correlation_plan",
     "PAIR_COLUMNS",
     "StreamingCorrelation",
     "benjamini_hochberg",
