@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -276,3 +277,29 @@ def group_tests(
                     )
                 )
     return pd.DataFrame(rows, columns=["statistic", "groups", "value", "p", "test", "n"])
+
+
+@dataclass
+class Comparison:
+    """What ``astrocalc compare`` writes: summary.csv, tests.csv and condition.csv."""
+
+    summary: pd.DataFrame  # one row per recording
+    tests: pd.DataFrame  # group tests of every statistic
+    condition: pd.DataFrame  # fitted input rates pooled per group
+
+
+def compare_recordings(samples: pd.DataFrame, results_dir: str | Path, by: str) -> Comparison:
+    """Compare the finished recordings of ``samples`` (a sample sheet, as
+    :func:`astrocalc.samples.read_samples` gives it), each in ``results_dir``/<sample>,
+    grouped by the sheet's column ``by``."""
+    results_dir = Path(results_dir)
+    summary = summarise(samples, results_dir)
+    pairs = {
+        s: pd.read_csv(
+            COMPARE.input(results_dir / s, "correlation/pairs.csv"), usecols=["r"]
+        ).r.to_numpy()
+        for s in samples["sample"]
+    }
+    tests = group_tests(summary, by, pairs_by_sample=pairs)
+    condition = condition_estimates(fitted_parameters(samples, results_dir, by), by)
+    return Comparison(summary, tests, condition)

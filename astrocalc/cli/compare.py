@@ -29,32 +29,19 @@ def register(sub) -> None:
 
 
 def main(args) -> None:
-    from pathlib import Path
-
-    import pandas as pd
-
-    from ..compare import condition_estimates, fitted_parameters, group_tests, summarise
+    from ..compare import compare_recordings
     from ..io.outputs import StageOutput, write_csv
     from ..layout import COMPARE
     from ..plots import plot_compare
     from ..samples import read_samples
 
-    samples = read_samples(args.samples)
-    results = Path(args.results)
-    summary = summarise(samples, results)
-    pairs = {
-        s: pd.read_csv(
-            COMPARE.input(results / s, "correlation/pairs.csv"), usecols=["r"]
-        ).r.to_numpy()
-        for s in samples["sample"]
-    }
-    tests = group_tests(summary, args.by, pairs_by_sample=pairs)
-    condition = condition_estimates(fitted_parameters(samples, results, args.by), args.by)
+    result = compare_recordings(read_samples(args.samples), args.results, args.by)
+    summary = result.summary
     with StageOutput(args.out, overwrite=args.overwrite) as tmp:
         write_csv(tmp / "summary.csv", summary)
-        write_csv(tmp / "tests.csv", tests)
-        write_csv(tmp / "condition.csv", condition)
-        plot_compare(summary, args.by, tmp / "compare.png", tests=tests)
+        write_csv(tmp / "tests.csv", result.tests)
+        write_csv(tmp / "condition.csv", result.condition)
+        plot_compare(summary, args.by, tmp / "compare.png", tests=result.tests)
         COMPARE.check_written(tmp, None)
     log.info(
         "compare: %d recordings in %d groups -> %s",

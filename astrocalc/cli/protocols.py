@@ -42,30 +42,23 @@ def main(args) -> None:
     import numpy as np
 
     from ..io.outputs import write_csv
-    from ..models import AstrocyteLTDGate, pairing_sweep, timing_sweep
+    from ..models import plasticity_protocols
     from ..plots.protocols import plot_protocols
 
-    for flag, ok, expected in (
-        ("--frequency", args.frequency > 0, "a positive number"),
-        ("--pairings", args.pairings >= 1, "at least 1"),
-        ("--lag-ms", args.lag_ms != 0, "a non-zero lag"),
-    ):
-        if not ok:
-            raise InputError(f"{flag}: expected {expected}")
     out = Path(args.out)
     names = ("timing.csv", "pairings.csv", "protocols.png", "protocols.svg", "protocols.pdf")
     clash = [n for n in names if (out / n).exists()]
     if clash and not args.overwrite:
         raise InputError(f"{out / clash[0]}: already exists (pass --overwrite to replace it)")
-    gate = AstrocyteLTDGate()
-    needed = gate.pairings_needed(args.frequency)
-    lags = np.concatenate([-np.geomspace(0.1, 0.002, 12), np.geomspace(0.002, 0.1, 12)])
-    timing = timing_sweep(lags, n_pairings=args.pairings, frequency_hz=args.frequency, gate=gate)
-    top = int(max(2 * needed, 40)) if np.isfinite(needed) else 4 * args.pairings
-    counts = np.unique(np.linspace(1, top, 40).astype(int))
-    pairings = pairing_sweep(
-        counts, lag_s=args.lag_ms / 1e3, frequency_hz=args.frequency, gate=gate
-    )
+    flags = {"frequency_hz": "--frequency", "n_pairings": "--pairings", "lag_s": "--lag-ms"}
+    try:
+        result = plasticity_protocols(
+            frequency_hz=args.frequency, n_pairings=args.pairings, lag_s=args.lag_ms / 1e3
+        )
+    except ValueError as exc:
+        name, message = str(exc).split(": ", 1)
+        raise InputError(f"{flags[name]}: {message}") from None
+    timing, pairings, needed = result.timing, result.pairings, result.pairings_needed
     out.mkdir(parents=True, exist_ok=True)
     write_csv(out / "timing.csv", timing)
     write_csv(out / "pairings.csv", pairings)

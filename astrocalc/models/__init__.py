@@ -44,7 +44,7 @@ from ._plasticity import (
     spike_trains,
     stdp_window,
 )
-from ._protocols import pairing_sweep, timing_sweep
+from ._protocols import Protocols, pairing_sweep, plasticity_protocols, timing_sweep
 from ._simulate import SimulationResult, gate_threshold, simulate_plasticity
 
 __all__ = [
@@ -94,5 +94,7 @@ __all__ = [
     "stdp_window",
     "steady_state",
     "timing_sweep",
+    "Protocols",
+    "plasticity_protocols",
     "tree",
 ]

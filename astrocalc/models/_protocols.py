@@ -11,6 +11,8 @@ depression of post-before-pre pairings is expressed only once the astrocyte's in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -73,3 +75,40 @@ def pairing_sweep(
         )  # fmt: skip
         rows.append((int(n), float(plain[0]), float(gated[0])))
     return pd.DataFrame(rows, columns=["n_pairings", "dw_without_astrocyte", "dw_with_astrocyte"])
+
+
+@dataclass
+class Protocols:
+    """What ``astrocalc protocols`` writes: the two sweeps and the gate's threshold."""
+
+    timing: pd.DataFrame  # :func:`timing_sweep`
+    pairings: pd.DataFrame  # :func:`pairing_sweep`
+    pairings_needed: float  # pairings before t-LTD is expressed (inf: never at this rate)
+
+
+def plasticity_protocols(
+    *,
+    frequency_hz: float = 0.2,
+    n_pairings: int = 40,
+    lag_s: float = -0.010,
+    gate: AstrocyteLTDGate | None = None,
+) -> Protocols:
+    """Both protocols of Min & Nevian (2012) with and without the astrocyte: the timing
+    sweep over 24 lags (2-100 ms either side) after ``n_pairings`` pairings, and the
+    pairing sweep at ``lag_s`` (post minus pre) up to twice the number of pairings the
+    astrocyte needs (at least 40)."""
+    for name, ok, expected in (
+        ("frequency_hz", frequency_hz > 0, "a positive number"),
+        ("n_pairings", n_pairings >= 1, "at least 1"),
+        ("lag_s", lag_s != 0, "a non-zero lag"),
+    ):
+        if not ok:
+            raise ValueError(f"{name}: expected {expected}")
+    gate = gate or AstrocyteLTDGate()
+    needed = gate.pairings_needed(frequency_hz)
+    lags = np.concatenate([-np.geomspace(0.1, 0.002, 12), np.geomspace(0.002, 0.1, 12)])
+    timing = timing_sweep(lags, n_pairings=n_pairings, frequency_hz=frequency_hz, gate=gate)
+    top = int(max(2 * needed, 40)) if np.isfinite(needed) else 4 * n_pairings
+    counts = np.unique(np.linspace(1, top, 40).astype(int))
+    pairings = pairing_sweep(counts, lag_s=lag_s, frequency_hz=frequency_hz, gate=gate)
+    return Protocols(timing, pairings, needed)

@@ -110,3 +110,19 @@ def test_synchronous_astrocyte_lets_more_synapses_change_together():
     apart = simulate_plasticity(correlation=0.0, **kw).co_permitted_share
     together = simulate_plasticity(correlation=0.9, **kw).co_permitted_share
     assert apart < 0.3 and together > 3 * apart  # measured: 0.23 and 0.86
+
+
+def test_protocols_from_python():
+    """plasticity_protocols, what `astrocalc protocols` writes, called directly: t-LTD
+    appears at the gate's threshold, and a bad setting names itself."""
+    from astrocalc.models import plasticity_protocols
+
+    result = plasticity_protocols(frequency_hz=0.5, lag_s=-0.02)
+    needed = result.pairings_needed
+    assert np.isfinite(needed) and needed > 1
+    p = result.pairings
+    assert (p[p.n_pairings < needed].dw_with_astrocyte == 0).all()
+    assert (p[p.n_pairings >= np.ceil(needed)].dw_with_astrocyte < 0).all()
+    assert len(result.timing) == 24
+    with pytest.raises(ValueError, match="n_pairings: expected at least 1"):
+        plasticity_protocols(n_pairings=0)
