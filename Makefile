@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CORES  ?= 2
 
-.PHONY: demo test check lint clean
+.PHONY: demo test check lint docs clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check astrocalc tests benchmarks
 	$(BIN)/ruff format --check astrocalc tests benchmarks
 	$(BIN)/snakemake --lint
+
+# the generated sections of docs/CONTRACT.md and config/README.md, from the code
+docs: $(VENV)/.installed
+	$(BIN)/python -m astrocalc.docs
 
 clean:
 	rm -rf results logs demo .snakemake

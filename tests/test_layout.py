@@ -1,21 +1,21 @@
 """The results layout (astrocalc/layout.py): consistent in itself, enforced by the stages,
-and the contract document generated from it."""
+and the documents generated from the code (astrocalc/docs.py) current."""
 
 from pathlib import Path
 
 import pytest
 
-from astrocalc import layout
+from astrocalc import docs, layout
 from astrocalc.config import defaults
 from astrocalc.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_contract_document_is_current():
-    doc = (ROOT / "docs" / "CONTRACT.md").read_text(encoding="utf-8")
-    assert layout.replace_generated(doc) == doc, (
-        "docs/CONTRACT.md is out of date: run `python -m astrocalc.layout --write`"
+@pytest.mark.parametrize("path", list(docs.DOCUMENTS))
+def test_generated_documents_are_current(path):
+    assert docs.current(path) == (ROOT / path).read_text(encoding="utf-8"), (
+        f"{path} is out of date: run `python -m astrocalc.docs`"
     )
 
 

@@ -9,35 +9,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from astrocalc.pipeline import STAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
-# four small recordings per condition (name, synchrony, seed): 64 x 64 px for 80 s, where
-# chance (two or three waves more or less) moves r more than in the demo's 128 x 128 px,
-# 120 s recordings, so the conditions differ more here (demo: 0.5-0.7 against 0.05-0.15).
-# At 40 s, shorter than the 60 s baseline window, drift inflated every r.
-DEMO_ROWS = [
-    ("young_1", 0.8, 1),
-    ("young_2", 0.85, 3),
-    ("young_3", 0.9, 5),
-    ("young_4", 0.95, 7),
-    ("old_1", 0.0, 2),
-    ("old_2", 0.05, 4),
-    ("old_3", 0.0, 6),
-    ("old_4", 0.05, 8),
-]
-SMALL = "demo:\n"
-for _name, _synchrony, _seed in DEMO_ROWS:
-    SMALL += f"  {_name}: {{synchrony: {_synchrony}, seed: {_seed}, frames: 800, size: [64, 64]}}\n"
-# a short model and fit (JSON is YAML)
-SMALL_SETTINGS = {
-    "model": {"duration_s": 20, "posterior_runs": 3},
-    "fit": {"max_duration_s": 30, "n_astrocytes": 2, "predictive_recordings": 39},
-}
-SMALL += "".join(f"{key}: {json.dumps(value)}\n" for key, value in SMALL_SETTINGS.items())
+# the workflow's test data set: the demo's eight recordings made small, a short fit
+TEST_DATA = ROOT / ".test"
+SMALL = yaml.safe_load((TEST_DATA / "config" / "config.yaml").read_text())
+SAMPLES = list(SMALL["demo"])
+SMALL_SETTINGS = {key: SMALL[key] for key in ("model", "fit")}
 
 
 @pytest.mark.slow
@@ -54,22 +37,11 @@ def test_lint_is_clean():
 
 @pytest.mark.slow
 def test_demo_workflow_end_to_end(tmp_path):
-    shutil.copytree(ROOT / "config", tmp_path / "config")
-    (tmp_path / "small.yaml").write_text(SMALL)
-    cmd = [
-        *SNAKEMAKE,
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(tmp_path),
-        "--configfile",
-        str(tmp_path / "small.yaml"),
-        "--cores",
-        "2",
-    ]
+    shutil.copytree(TEST_DATA, tmp_path, dirs_exist_ok=True)
+    cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "--cores", "2"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
-    samples = [name for name, *_ in DEMO_ROWS]
+    samples = SAMPLES
     for sample in samples:
         base = tmp_path / "results" / sample
         for f in (
@@ -129,8 +101,7 @@ def test_demo_workflow_end_to_end(tmp_path):
         ("correlation: {cluster_threshold: 0.6}", {"correlation", "fit", "simulation"}),
     ):
         (tmp_path / "change.yaml").write_text(change + "\n")
-        i = cmd.index("--configfile") + 2
-        dry = [*cmd[:i], str(tmp_path / "change.yaml"), *cmd[i:], "-n"]
+        dry = [*cmd, "--configfile", str(tmp_path / "change.yaml"), "-n"]
         r = subprocess.run(dry, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr[-3000:]
         jobs = re.findall(r"^(?:local)?rule (\w+):", r.stdout + r.stderr, flags=re.M)
