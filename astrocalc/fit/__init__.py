@@ -1,4 +1,5 @@
-"""Fitting model parameters to observed event statistics."""
+"""Fitting model parameters to observed event statistics: one recording's whole fit
+(:func:`fit_recording`) and its parts."""
 
 from ._fit import (
     BOUNDS,
@@ -31,6 +32,7 @@ from ._identify import (
     local_identifiability,
     simulated_size,
 )
+from ._recording import RecordingFit, fit_recording, noise_rois
 from ._recovery import model_dff, write_model_movie
 from ._statistics import microdomain_ids, observed_recording, observed_statistics, shared_noise
 
@@ -66,4 +68,7 @@ __all__ = [
     "shared_noise",
     "simulated_size",
     "write_model_movie",
+    "RecordingFit",
+    "fit_recording",
+    "noise_rois",
 ]

@@ -1,0 +1,204 @@
+"""The fit of one recording: its event statistics, the model's parameters fitted to them
+(posterior mode, intervals, draws), the posterior predictive check, and what
+``fit/parameters.json`` reports (what the fit stage writes, callable on tables)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from ..models import indicator
+from ._fit import (
+    ParameterFit,
+    PredictiveCheck,
+    calibrate_indicator,
+    fit_parameters,
+    posterior_draws,
+    predictive_check,
+    start_kinetic_speed,
+)
+from ._forward import JSON_KEYS, STATISTICS, UNITS, ForwardModel, model_input
+from ._identify import simulated_size
+from ._statistics import microdomain_ids, observed_recording, observed_statistics, shared_noise
+
+POSTERIOR_SAMPLES = 200  # rows of fit/posterior.csv
+SHARED_NOISE_ROIS = 100  # microdomain traces used to measure the noise's shared share
+
+
+@dataclass
+class RecordingFit:
+    """Results of :func:`fit_recording`."""
+
+    statistics: dict  # the observed statistics (fit/statistics.json)
+    result: ParameterFit  # the fit itself
+    check: PredictiveCheck  # posterior predictive check
+    posterior: pd.DataFrame  # POSTERIOR_SAMPLES draws, one column per parameter
+    parameters: dict  # fit/parameters.json
+
+
+def noise_rois(rois: pd.DataFrame, seed: int) -> np.ndarray:
+    """The microdomains whose traces :func:`fit_recording` needs: at most
+    ``SHARED_NOISE_ROIS`` of them, chosen at random (``seed``) where there are more."""
+    md = microdomain_ids(rois)
+    if len(md) > SHARED_NOISE_ROIS:
+        rng = np.random.default_rng([seed, 9])
+        md = np.sort(rng.choice(md, SHARED_NOISE_ROIS, replace=False))
+    return md
+
+
+def fit_recording(
+    per_roi: pd.DataFrame,
+    rois: pd.DataFrame,
+    events: pd.DataFrame,
+    pairs: pd.DataFrame,
+    traces: pd.DataFrame,
+    *,
+    duration_s: float,
+    frame_rate_hz: float,
+    config: dict,
+    xp=np,
+) -> RecordingFit:
+    """Fit the astrocyte model to one recording's event statistics.
+
+    The tables are those of the results folder: ``events_per_roi.csv``, ``rois.csv``,
+    ``events.csv``, ``pairs.csv`` (roi_a, roi_b, r at least) and the dF/F of the
+    microdomains :func:`noise_rois` names (columns ``roi_<id>``, from ``traces.csv``).
+    ``config`` holds the sections ``events``, ``model``, ``fit`` and ``seed``.
+    """
+    stats = observed_statistics(
+        per_roi,
+        rois,
+        events,
+        pairs,
+        duration_s=duration_s,
+        events_config=config["events"],
+        seed=config["seed"],
+    )
+    fit_cfg, model = config["fit"], config["model"]
+    md = np.array([int(c.removeprefix("roi_")) for c in traces.columns], dtype=int)
+    observed_rec = observed_recording(
+        per_roi,
+        rois,
+        duration_s=duration_s,
+        frame_rate_hz=frame_rate_hz,
+        noise_shared=shared_noise(
+            traces[[f"roi_{r}" for r in md]].to_numpy(float),
+            md,
+            events,
+            frame_rate_hz=frame_rate_hz,
+        ),
+    )
+    if observed_rec.n_domains == 0:  # nothing will be fitted, but the model needs a domain
+        observed_rec = replace(observed_rec, n_domains=1)
+    sim_rec, se_scale = simulated_size(
+        observed_rec, max_domains=fit_cfg["max_domains"], max_duration_s=fit_cfg["max_duration_s"]
+    )
+    start = {
+        "local_rate_per_min": max(stats["local_rate_per_min"] or 0.0, 0.1),
+        "shared_rate_per_min": max(stats["global_rate_per_min"] or 0.0, 0.1),
+        "ip3_pulse_uM": model["ip3_pulse_uM"],
+        "coupling_per_s": max(model["ip3_coupling_per_s"], 1e-3),
+        "kinetic_speed": 1.0,
+        "pulse_cv": 0.5,
+        "speed_cv": 0.3,
+        "gain_cv": 0.3,
+    }
+    forward = ForwardModel(
+        sim_rec,
+        n_astrocytes=fit_cfg["n_astrocytes"],
+        model=model,
+        events=config["events"],
+        seed=config["seed"],
+        indicator=indicator(fit_cfg["indicator"]),
+        xp=xp,
+    )
+    start["kinetic_speed"] = start_kinetic_speed(stats["median_duration_s"], forward, start)
+    forward = calibrate_indicator(stats["median_amplitude_dff"], forward, start)
+    observed = np.array([np.nan if stats[s] is None else stats[s] for s in STATISTICS])
+    if stats["n_microdomains"] < 2 or stats["n_events"] == 0:
+        observed[:] = np.nan  # nothing to fit: every parameter keeps its configured value
+    result = fit_parameters(
+        observed,
+        forward,
+        start,
+        max_iterations=fit_cfg["max_iterations"],
+        se_scale=se_scale,
+    )
+    check = predictive_check(
+        result,
+        forward,
+        n=fit_cfg["predictive_recordings"],
+        se_scale=se_scale,
+        seed=config["seed"],
+    )
+    draws = posterior_draws(result, POSTERIOR_SAMPLES, np.random.default_rng([config["seed"], 5]))
+    posterior = pd.DataFrame({JSON_KEYS[p]: [d[p] for d in draws] for p in JSON_KEYS})
+    model_in = model_input(
+        result.values["local_rate_per_min"], result.values["shared_rate_per_min"]
+    )
+    identified = result.final.report()["identifiable"]
+    params = {
+        "model": "Li-Rinzel microdomains + soma, IP3 coupling (astrocalc.models)",
+        **{key: _parameter(result, name, identified[name]) for name, key in JSON_KEYS.items()},
+        # the model's input as the simulation stage uses it
+        "input_rate_per_min": {"value": float(model_in.rate_per_min[0]), "unit": "events/min"},
+        "input_correlation": {"value": float(model_in.correlation[0]), "unit": ""},
+        "n_microdomains": int(np.clip(stats["n_microdomains"], 1, 50)),
+        "fixed": {k: model[k] for k in ("dt_s", "n_branches", "ca_coupling_per_s")},
+        "indicator": {
+            **asdict(forward.indicator),
+            "method": "Hill binding with rise and decay kinetics (the configured indicator's "
+            "published Kd, Hill coefficient and half-times: astrocalc.models.INDICATORS); "
+            "saturation dF/F scaled until the model's median event amplitude equals the "
+            "observed one",
+        },
+        "simulated_recording": {
+            "noise_shared": sim_rec.noise_shared,
+            "n_domains": sim_rec.n_domains,
+            "duration_s": sim_rec.duration_s,
+            "frame_rate_hz": sim_rec.frame_rate_hz,
+            "n_astrocytes": fit_cfg["n_astrocytes"],
+            "se_scale": se_scale,
+        },
+        "fit": {
+            **result.report(),
+            "method": "posterior mode under a Gaussian synthetic likelihood of the statistics "
+            "((simulated mean - observed) / SE, common random numbers) and a log-normal "
+            "prior on every parameter (95 % within a factor of 4 of its start), "
+            "Levenberg-Marquardt on log-parameters, Jacobian by central differences; 95 % "
+            "credible intervals from the Laplace approximation at the mode; posterior "
+            "samples in fit/posterior.csv (astrocalc.fit.fit_parameters)",
+        },
+        "predictive_check": {**check.report(), "verdict": check.sentence()},
+        "identifiability": {
+            **result.final.report(),
+            "at_start": result.start.report()["identifiable"],
+            "method": "sensitivity of the simulated statistics to each log-parameter "
+            "(common random numbers), scaled by their standard errors for this recording; "
+            "parameters set aside along the sloppiest direction until every one left has a "
+            "95 % interval within +-20 %; decided at the starting point, reported again at "
+            "the fit (astrocalc.fit.identify)",
+        },
+        "seed": config["seed"],
+    }
+    return RecordingFit(stats, result, check, posterior, params)
+
+
+def _parameter(result, name: str, identified: bool) -> dict:
+    ci = result.ci95.get(name)
+    return {
+        "value": result.values[name],
+        "unit": UNITS[name],
+        "ci95": None if ci is None else list(ci),
+        "level": "recording",
+        "identified": identified,
+        "prior": {"centre": result.prior_centre[name], "sd_log": result.prior_sd},
+        "source": "the recording's statistics (95 % interval within +-20 %)"
+        if identified
+        else "mostly the prior (95 % within a factor of 4 of its centre: the configured "
+        "value; for the rates the observed event rates, for the kinetic speed the one "
+        "giving the observed median duration): these statistics, for a recording of "
+        "this size, pin it only loosely",
+    }
