@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._baseline import running_baseline
+from ..pixelmodel import running_baseline
 
 
 def delta_f_over_f(

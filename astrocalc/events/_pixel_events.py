@@ -38,11 +38,11 @@ from scipy.sparse import csr_matrix
 from skimage.morphology import disk
 
 from ..backend import scipy_module, to_numpy
+from ..pixelmodel import PixelModel, fit_pixel_model, model_settings, neuropil_field, open_runs
 from ._classify import classify
 from ._components import ComponentTracker, PixelComponents
 from ._detect import hysteresis_runs, smooth, white_noise
 from ._features import event_features
-from ._pixel_model import PixelModel, fit_pixel_model, model_settings, neuropil_field, open_runs
 from ._propagation import propagation, split_by_onset
 
 PIXEL_EVENT_COLUMNS = [

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import to_numpy
-from ..events._pixel_model import PixelModel, frame_wide_change, open_runs, smooth_time
+from ..pixelmodel import PixelModel, frame_wide_change, open_runs, smooth_time
 
 
 @dataclass

@@ -24,7 +24,7 @@ from skimage.morphology import disk
 from skimage.segmentation import relabel_sequential, watershed
 
 from ..backend import to_numpy
-from ..events import less_global
+from ..pixelmodel import less_global
 from ._rois import _drop_small, _largest_piece
 
 # a microdomain's ROI: the pixels covered by at least this share of its events' footprints
@@ -68,7 +68,7 @@ class RiseHits:
     A change of the whole field's intensity (laser power, detector gain, a step in an
     8-bit export's scaling) raises every pixel at once in proportion to its brightness;
     it is taken out of each window's maximum, minimum and mean
-    (:func:`astrocalc.events.less_global`), so that it makes no hits. (Taken out frame by
+    (:func:`astrocalc.pixelmodel.less_global`), so that it makes no hits. (Taken out frame by
     frame instead, it made more ROIs in synchronous recordings.)
     """
 

@@ -10,8 +10,7 @@ import pandas as pd
 from scipy import ndimage
 
 from ..backend import to_numpy
-from ..events import running_baseline
-from ..events._pixel_model import fit_pixel_model, model_settings
+from ..pixelmodel import fit_pixel_model, model_settings, running_baseline
 from ._activity import ActivityMaps, activity_maps
 from ._compartments import SOMA, attach_soma, structural_masks, structure_mask
 from ._event_footprints import RiseHits, microdomain_regions

@@ -1,6 +1,6 @@
 import numpy as np
 
-from astrocalc.events import running_baseline
+from astrocalc.pixelmodel import running_baseline
 from astrocalc.synth import event_kernel
 
 

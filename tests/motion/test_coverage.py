@@ -1,8 +1,8 @@
 import numpy as np
 
-from astrocalc.events import smooth_covered, smooth_space
 from astrocalc.io import MovieWriter, open_movie
 from astrocalc.motion import Coverage, intensity_affine
+from astrocalc.pixelmodel import smooth_covered, smooth_space
 from astrocalc.segment import extract_traces
 
 

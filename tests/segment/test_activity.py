@@ -1,7 +1,7 @@
 import numpy as np
 
-from astrocalc.events import fit_pixel_model
 from astrocalc.io import MovieWriter, open_movie
+from astrocalc.pixelmodel import fit_pixel_model
 from astrocalc.segment import activity_maps, corrected_traces, extract_traces
 
 
