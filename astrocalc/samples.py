@@ -10,6 +10,7 @@ import pandas as pd
 
 from .config import load_schema
 from .errors import InputError
+from .io.formats import exists as movie_exists
 
 
 def read_samples(
@@ -45,6 +46,6 @@ def read_samples(
         )
     if check_files:
         for _, row in table.iterrows():
-            if row["path"] not in made_by_workflow and not Path(row["path"]).is_file():
+            if row["path"] not in made_by_workflow and not movie_exists(row["path"]):
                 raise InputError(f"{path}: sample '{row['sample']}': movie {row['path']} not found")
     return table

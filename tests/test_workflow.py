@@ -220,3 +220,34 @@ def test_bad_sample_sheet_or_config_is_reported(tmp_path, sheet, config, needle)
     assert len(lines) == 1, r.stdout + r.stderr
     assert ("samples.tsv" if sheet is not None else "--configfile") in lines[0]
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.slow
+def test_movies_in_other_formats_are_workflow_inputs(tmp_path):
+    """A pattern of TIFF files and an HDF5 dataset in the sample sheet: the motion job
+    takes the files they are read from as its inputs (so Snakemake sees them change) and
+    is given the path as written."""
+    h5py = pytest.importorskip("h5py")
+    import numpy as np
+    import tifffile
+
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    movies = tmp_path / "movies"
+    movies.mkdir()
+    frames = np.zeros((12, 16, 16), np.uint16)
+    for k in (1, 2, 10):
+        tifffile.imwrite(movies / f"rec_{k}.tif", frames)
+    with h5py.File(movies / "movie.h5", "w") as f:
+        f["data"] = frames
+    (tmp_path / "config" / "samples.tsv").write_text(
+        HEADER + "a\tmovies/rec_*.tif\t10\t0.4\tyoung\nb\tmovies/movie.h5:/data\t10\t0.4\told\n"
+    )
+    cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "-n", "-p"]
+    r = subprocess.run([*cmd, "results/a/motion/stage.json", "results/b/motion/stage.json"],
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    text = r.stdout + r.stderr
+    assert "input: movies/rec_1.tif, movies/rec_2.tif, movies/rec_10.tif" in text
+    assert "input: movies/movie.h5\n" in text
+    assert "'movies/rec_*.tif' --out results/a" in text
+    assert " movies/movie.h5:/data --out results/b" in text

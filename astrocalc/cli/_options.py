@@ -50,13 +50,13 @@ def add_calibration(p) -> None:
         "--frame-rate",
         type=float,
         metavar="HZ",
-        help="frames per second (Hz); overrides the TIFF metadata",
+        help="frames per second (Hz); overrides the file's metadata",
     )
     p.add_argument(
         "--pixel-size",
         type=float,
         metavar="UM",
-        help="pixel edge length in micrometres (um); overrides the TIFF metadata",
+        help="pixel edge length in micrometres (um); overrides the file's metadata",
     )
 
 

@@ -11,10 +11,15 @@ def register(sub) -> None:
         "run",
         help="run every stage on one movie",
         description="Motion, segmentation, events, correlation, fit and "
-        "simulation on one TIFF movie (T, Y, X). Results appear in DIR only "
+        "simulation on one movie (T, Y, X). Results appear in DIR only "
         "when every stage has finished.",
     )
-    p.add_argument("movie", metavar="MOVIE", help="TIFF movie (T, Y, X)")
+    p.add_argument(
+        "movie",
+        metavar="MOVIE",
+        help="movie (T, Y, X): TIFF file, folder or pattern of TIFFs, HDF5 "
+        "(file.h5[:dataset]), NWB (file.nwb[:series]) or suite2p folder",
+    )
     add_out(p)
     add_calibration(p)
     add_config(p)

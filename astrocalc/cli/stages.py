@@ -18,9 +18,14 @@ def register(sub) -> None:
     p = sub.add_parser(
         "motion",
         help="correct motion of a movie (first stage)",
-        description="Rigid subpixel motion correction of a TIFF movie into DIR/motion/.",
+        description="Rigid subpixel motion correction of a movie into DIR/motion/.",
     )
-    p.add_argument("movie", metavar="MOVIE", help="TIFF movie (T, Y, X)")
+    p.add_argument(
+        "movie",
+        metavar="MOVIE",
+        help="movie (T, Y, X): TIFF file, folder or pattern of TIFFs, HDF5 "
+        "(file.h5[:dataset]), NWB (file.nwb[:series]) or suite2p folder",
+    )
     add_out(p)
     add_calibration(p)
     add_config(p)

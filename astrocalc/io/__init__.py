@@ -1,4 +1,5 @@
-"""Reading and writing at the edges: movies (TIFF), tables, ROI sets, atomic output folders."""
+"""Reading and writing at the edges: movies (TIFF, TIFF sequences, HDF5, NWB, suite2p),
+tables, ROI sets, atomic output folders."""
 
 from .outputs import StageOutput, atomic_write_text, write_csv, write_json
 from .tiff import Movie, MovieWriter, open_movie, write_image

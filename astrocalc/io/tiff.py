@@ -20,6 +20,7 @@ import tifffile
 
 from ..errors import InputError
 from ..progress import reporter
+from . import formats
 
 MIN_FRAMES = 10
 BIGTIFF_BYTES = 2**31  # larger movies are written as BigTIFF (calibration in OME metadata)
@@ -67,6 +68,12 @@ class Movie:
     # set by a stage: each pass of ``chunks`` reports its progress under this label
     progress_label: str | None = None
     _passes: int = field(default=0, repr=False)
+    # a movie that is not one TIFF file: its reader (astrocalc.io.formats)
+    _source: object = field(default=None, repr=False)
+    files: tuple[Path, ...] = ()  # the files read, in order (what the checksum covers)
+
+    def __post_init__(self):
+        self.files = self.files or (self.path,)
 
     def _file_index(self, t: int) -> int:
         """Index in the file's sequence of 2-D images of this channel's frame ``t``."""
@@ -84,7 +91,18 @@ class Movie:
     def read(self, start: int, stop: int, dtype=np.float32) -> np.ndarray:
         """Frames ``start:stop`` as a new array of ``dtype``; NaN/inf raise InputError."""
         start, stop = max(0, start), min(stop, self.n_frames)
-        if self._offset is not None:
+        if self._source is not None:
+            try:
+                block = self._source.read(start, stop)
+            except InputError:
+                raise
+            except Exception as exc:
+                raise InputError(
+                    f"{self.path}: cannot read frames {start}-{stop - 1} "
+                    f"({type(exc).__name__}: {exc}); the file may be truncated or corrupt"
+                ) from None
+            block = block.astype(dtype, copy=False)
+        elif self._offset is not None:
             raw = np.empty((stop - start,) + self.shape[1:], self._file_dtype)
             plane = self.shape[1] * self.shape[2] * raw.itemsize
             # one read when this channel's frames are contiguous; with channels interleaved
@@ -140,6 +158,9 @@ class Movie:
                 report(stop, self.n_frames)
 
     def close(self) -> None:
+        if self._source is not None:
+            self._source.close()
+            self._source = None
         if self._tif is not None:
             self._tif.close()
             self._tif = None
@@ -200,6 +221,17 @@ def _ome_metadata(tif: tifffile.TiffFile) -> tuple[float | None, float | None]:
     return rate, size
 
 
+def _scanimage_rate(tif: tifffile.TiffFile) -> float | None:
+    """The frame rate ScanImage records (its volume rate where it stacks planes)."""
+    try:
+        data = (tif.scanimage_metadata or {}).get("FrameData", {})
+    except Exception:  # not a ScanImage file, or metadata tifffile cannot parse
+        return None
+    return _positive(data.get("SI.hRoiManager.scanVolumeRate")) or _positive(
+        data.get("SI.hRoiManager.scanFrameRate")
+    )
+
+
 def _squeeze_to_tyx(shape: tuple[int, ...], axes: str):
     """``((T, Y, X), n_channels, channel_first)`` of a series, or None when it is not a
     movie with at most one axis of channels ('C', 'S') beside time."""
@@ -225,7 +257,8 @@ def open_movie(
     require_calibration: bool = True,
     channel: int | None = None,
 ) -> Movie:
-    """Open a (T, Y, X) TIFF movie for chunked reading.
+    """Open a (T, Y, X) movie for chunked reading: a TIFF file, or one of the formats of
+    :mod:`astrocalc.io.formats` (TIFF sequences, HDF5, NWB, suite2p binary).
 
     Parameters
     ----------
@@ -244,6 +277,8 @@ def open_movie(
     InputError
         Not a TIFF, not 3-D, fewer than 10 frames, unsupported dtype, or uncalibrated.
     """
+    if formats.kind(path) is not None:
+        return _open_other(path, frame_rate_hz, pixel_size_um, require_calibration, channel)
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: file not found")
@@ -321,34 +356,17 @@ def _open_movie(path, frame_rate_hz, pixel_size_um, require_calibration, channel
                 f"(0 to {n_channels - 1})"
             )
         dtype = np.dtype(series.dtype)
-        if dtype.name not in SUPPORTED_DTYPES:
-            raise InputError(
-                f"{path}: pixel type {dtype.name}; expected one of {', '.join(SUPPORTED_DTYPES)}"
-            )
-        if shape[0] < MIN_FRAMES:
-            raise _LayoutError(f"{path}: {shape[0]} frames; expected at least {MIN_FRAMES}")
-        if min(shape[1:]) < 16:
-            raise InputError(
-                f"{path}: frames of {shape[1]}x{shape[2]} pixels; expected at least 16x16"
-            )
         rate, size = _ome_metadata(tif)
         if rate is None and size is None:
             rate, size = _imagej_metadata(tif)
-        rate = frame_rate_hz if frame_rate_hz is not None else rate
-        size = pixel_size_um if pixel_size_um is not None else size
-        if require_calibration and rate is None:
-            raise InputError(
-                f"{path}: no frame rate in the TIFF metadata; "
-                "give it with --frame-rate HZ (or frame_rate_hz in samples.tsv)"
-            )
-        if require_calibration and size is None:
-            raise InputError(
-                f"{path}: no pixel size in the TIFF metadata; "
-                "give it with --pixel-size UM (or pixel_size_um in samples.tsv)"
-            )
-        for name, value in (("frame rate", rate), ("pixel size", size)):
-            if value is not None and not (np.isfinite(value) and value > 0):
-                raise InputError(f"{path}: {name} {value}; expected a positive number")
+        rate, size = _checked(
+            path,
+            shape,
+            dtype,
+            frame_rate_hz if frame_rate_hz is not None else rate or _scanimage_rate(tif),
+            pixel_size_um if pixel_size_um is not None else size,
+            require_calibration,
+        )
         movie = Movie(
             path=path,
             shape=shape,
@@ -392,6 +410,65 @@ def _open_movie(path, frame_rate_hz, pixel_size_um, require_calibration, channel
             f"{path}: not a readable TIFF movie ({type(exc).__name__}: {exc}); "
             "the file may be truncated or corrupt"
         ) from None
+
+
+def _checked(path, shape, dtype, rate, size, require_calibration):
+    """The calibration of a movie whose shape, pixel type and calibration make sense."""
+    if dtype.name not in SUPPORTED_DTYPES:
+        raise InputError(
+            f"{path}: pixel type {dtype.name}; expected one of {', '.join(SUPPORTED_DTYPES)}"
+        )
+    if shape[0] < MIN_FRAMES:
+        raise _LayoutError(f"{path}: {shape[0]} frames; expected at least {MIN_FRAMES}")
+    if min(shape[1:]) < 16:
+        raise InputError(f"{path}: frames of {shape[1]}x{shape[2]} pixels; expected at least 16x16")
+    if require_calibration and rate is None:
+        raise InputError(
+            f"{path}: no frame rate in the file's metadata; "
+            "give it with --frame-rate HZ (or frame_rate_hz in samples.tsv)"
+        )
+    if require_calibration and size is None:
+        raise InputError(
+            f"{path}: no pixel size in the file's metadata; "
+            "give it with --pixel-size UM (or pixel_size_um in samples.tsv)"
+        )
+    for name, value in (("frame rate", rate), ("pixel size", size)):
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise InputError(f"{path}: {name} {value}; expected a positive number")
+    return rate, size
+
+
+def _open_other(path, frame_rate_hz, pixel_size_um, require_calibration, channel) -> Movie:
+    """A movie that is not one TIFF file (:mod:`astrocalc.io.formats`)."""
+    if not formats.exists(path) and formats.kind(path) != "tiff-sequence":
+        raise InputError(f"{path}: file not found")  # (a pattern says what it did not match)
+    if channel not in (None, 0):
+        raise InputError(f"{path}: channel {channel} asked for; the file has one channel")
+    source = formats.READERS[formats.kind(path)](path)
+    try:
+        rate, size = source.metadata()
+        rate, size = _checked(
+            path,
+            tuple(source.shape),
+            source.dtype,
+            frame_rate_hz if frame_rate_hz is not None else rate,
+            pixel_size_um if pixel_size_um is not None else size,
+            require_calibration,
+        )
+        movie = Movie(
+            path=Path(path),
+            shape=tuple(int(n) for n in source.shape),
+            dtype=source.dtype,
+            frame_rate_hz=rate,
+            pixel_size_um=size,
+            _source=source,
+            files=tuple(formats.input_files(path)),
+        )
+        movie.read(movie.n_frames - 1, movie.n_frames)  # a truncated file fails now
+        return movie
+    except BaseException:
+        source.close()
+        raise
 
 
 class MovieWriter:

@@ -30,11 +30,13 @@ def stage_settings(config: dict, stage: str) -> dict:
     return {key: config[key] for key in STAGE_SECTIONS[stage]}
 
 
-def sha256(path: str | Path, *, block: int = 1 << 22) -> str:
+def sha256(*paths: str | Path, block: int = 1 << 22) -> str:
+    """Checksum of the files' contents, one after the other."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(block):
-            h.update(chunk)
+    for path in paths:
+        with open(path, "rb") as f:
+            while chunk := f.read(block):
+                h.update(chunk)
     return h.hexdigest()
 
 

@@ -171,7 +171,7 @@ def run_motion(
                 clock.record(
                     recording={
                         "input": str(Path(movie_path).resolve()),
-                        "sha256": sha256(movie_path),
+                        "sha256": sha256(*movie.files),
                         "shape": list(movie.shape),
                         "dtype": movie.dtype.name,
                         "frame_rate_hz": movie.frame_rate_hz,

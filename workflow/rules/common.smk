@@ -7,6 +7,7 @@ from pathlib import Path
 
 import astrocalc.config
 from astrocalc import layout
+from astrocalc.io.formats import input_files
 from astrocalc.pipeline import stage_settings
 from astrocalc.samples import read_samples
 from snakemake.settings.types import DeploymentMethod
@@ -37,7 +38,13 @@ wildcard_constraints:
 
 
 def movie_path(wildcards):
+    """The movie as the sample sheet names it (a file, a folder, a pattern, file:dataset)."""
     return SAMPLES.loc[wildcards.sample, "path"]
+
+
+def movie_files(wildcards):
+    """The files the movie is read from: the motion job's input."""
+    return [str(f) for f in input_files(movie_path(wildcards))]
 
 
 def calibration_args(wildcards):

@@ -1,11 +1,12 @@
 rule motion:
     input:
-        movie=movie_path,
+        movie=movie_files,
         **stage_inputs("motion"),
     output:
         **stage_outputs("motion"),
     params:
         command=stage_command("motion"),
+        movie=movie_path,
         calibration=calibration_args,
         config=stage_config("motion"),
         backend=gpu_backend,
@@ -20,5 +21,5 @@ rule motion:
         mem_mb=mem_mb_streaming,
         runtime=runtime_min,
     shell:
-        "{params.command} {input.movie:q} --out results/{wildcards.sample} --overwrite "
+        "{params.command} {params.movie:q} --out results/{wildcards.sample} --overwrite "
         "{params.calibration} {params.config} {params.backend} > {log:q} 2>&1"

@@ -1,0 +1,354 @@
+"""Movies in formats other than one TIFF file, each read in chunks of frames behind the one
+:func:`astrocalc.io.open_movie`:
+
+- a folder of TIFF files, or a glob pattern (``rec_*.tif``): the frames of the files in
+  name order (natural order: ``frame_2`` before ``frame_10``), one frame per file as
+  Prairie View writes, or a recording split over several files as ScanImage writes;
+- HDF5 (``.h5``, ``.hdf5``): the one 3-D dataset of the file, or the one named after a
+  colon (``movie.h5:/imaging/data``); frame rate and pixel size from the dataset's
+  attributes where present (``frame_rate_hz`` or ``fs``; ``pixel_size_um``, or
+  ``element_size_um`` as Fiji's HDF5 writer stores it);
+- suite2p's binary (a ``data.bin`` beside its ``ops.npy``, or the folder holding both):
+  int16 frames of ``Ly`` x ``Lx``, the frame rate from ``ops['fs']``;
+- NWB (``.nwb``): the ``TwoPhotonSeries`` or ``OnePhotonSeries`` of ``/acquisition``
+  (the one there, or the one named after a colon), frames stored (frame, x, y) as the
+  NWB schema says and read as (T, Y, X); the frame rate from the series' ``rate``, the
+  pixel size from its imaging plane's ``grid_spacing``.
+
+HDF5 and NWB need h5py (``pip install 'astrocalc[nwb]'``).
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from ..errors import InputError
+
+TIFF_SUFFIXES = (".tif", ".tiff")
+HDF5_SUFFIXES = (".h5", ".hdf5", ".he5")
+
+
+def _natural(path: Path):
+    return [int(s) if s.isdigit() else s.lower() for s in re.split(r"(\d+)", path.name)]
+
+
+def split_dataset(path: str | Path) -> tuple[Path, str | None]:
+    """``movie.h5:/data`` -> (``movie.h5``, ``/data``); other paths unchanged."""
+    text = str(path)
+    for suffix in (*HDF5_SUFFIXES, ".nwb"):
+        i = text.lower().rfind(suffix + ":")
+        if i >= 0:
+            return Path(text[: i + len(suffix)]), text[i + len(suffix) + 1 :] or None
+    return Path(text), None
+
+
+def kind(path: str | Path) -> str | None:
+    """Which reader opens ``path``: tiff-sequence, hdf5, suite2p, nwb; None for one TIFF
+    file (or anything else, which the TIFF reader then refuses)."""
+    file, _ = split_dataset(path)
+    text = str(path)
+    if any(c in text for c in "*?[") and not file.exists():
+        return "tiff-sequence"
+    if file.is_dir():
+        return "suite2p" if (file / "ops.npy").is_file() else "tiff-sequence"
+    suffix = file.suffix.lower()
+    if suffix in HDF5_SUFFIXES:
+        return "hdf5"
+    if suffix == ".nwb":
+        return "nwb"
+    if suffix == ".bin" and (file.parent / "ops.npy").is_file():
+        return "suite2p"
+    return None
+
+
+def exists(path: str | Path) -> bool:
+    """Whether the movie at ``path`` (a file, folder, pattern or ``file:dataset``) is there."""
+    file, _ = split_dataset(path)
+    if file.exists():
+        return True
+    return kind(path) == "tiff-sequence" and bool(glob.glob(str(path)))
+
+
+def input_files(path: str | Path) -> list[Path]:
+    """The files a movie is read from, in order (what its checksum covers)."""
+    file, _ = split_dataset(path)
+    k = kind(path)
+    if k == "tiff-sequence":
+        return _tiff_files(path)
+    if k == "suite2p":
+        folder = file if file.is_dir() else file.parent
+        return [folder / "data.bin", folder / "ops.npy"]
+    return [file]
+
+
+def _tiff_files(path) -> list[Path]:
+    path = Path(path)
+    if path.is_dir():
+        files = [p for p in path.iterdir() if p.suffix.lower() in TIFF_SUFFIXES]
+        where = f"{path}: no TIFF file in this folder"
+    else:
+        files = [Path(p) for p in glob.glob(str(path))]
+        where = f"{path}: no file matches this pattern"
+    if not files:
+        raise InputError(f"{where}; expected the movie's TIFF files")
+    return sorted(files, key=_natural)
+
+
+class TiffSequence:
+    """Frames spread over TIFF files: each file holds one frame or a run of frames."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.files = _tiff_files(path)
+        self._open: dict[int, tifffile.TiffFile] = {}
+        counts, shape, dtype = [], None, None
+        for i, f in enumerate(self.files):
+            tif = self._tif(i)
+            series = tif.series[0]
+            frames = series.shape[:-2]
+            if shape is None:
+                shape, dtype = series.shape[-2:], np.dtype(series.dtype)
+                self.tif0 = tif
+            elif series.shape[-2:] != shape or np.dtype(series.dtype) != dtype:
+                raise InputError(
+                    f"{f}: frames of {series.shape[-2:]} {series.dtype}; expected "
+                    f"{shape} {dtype} as in {self.files[0].name}"
+                )
+            if len(frames) > 1 or len(series.pages) != max(1, int(np.prod(frames))):
+                raise InputError(
+                    f"{f}: shape {series.shape} (axes '{series.axes}'); expected frames "
+                    "(T, Y, X) or one frame (Y, X) per file"
+                )
+            counts.append(int(np.prod(frames)) if frames else 1)
+            if i > 0:
+                self._close(i)
+        self.starts = np.concatenate([[0], np.cumsum(counts)])
+        self.shape = (int(self.starts[-1]), *shape)
+        self.dtype = dtype
+
+    def _tif(self, i: int) -> tifffile.TiffFile:
+        if i not in self._open:
+            try:
+                self._open[i] = tifffile.TiffFile(self.files[i])
+            except Exception as exc:
+                raise InputError(
+                    f"{self.files[i]}: not a readable TIFF file ({type(exc).__name__}: {exc})"
+                ) from None
+        return self._open[i]
+
+    def _close(self, i: int) -> None:
+        tif = self._open.pop(i, None)
+        if tif is not None and i != 0:
+            tif.close()
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        out = np.empty((stop - start, *self.shape[1:]), self.dtype)
+        first = int(np.searchsorted(self.starts, start, side="right")) - 1
+        t = start
+        for i in range(first, len(self.files)):
+            if t >= stop:
+                break
+            lo, hi = self.starts[i], self.starts[i + 1]
+            pages = self._tif(i).series[0].pages
+            for k in range(t - lo, min(stop, hi) - lo):
+                out[t - start] = pages[k].asarray()
+                t += 1
+            if i != 0:
+                self._close(i)
+        return out
+
+    def metadata(self) -> tuple[float | None, float | None]:
+        """Frame rate and pixel size from the first file (OME, ImageJ, ScanImage)."""
+        from .tiff import _imagej_metadata, _ome_metadata, _scanimage_rate
+
+        rate, size = _ome_metadata(self.tif0)
+        if rate is None and size is None:
+            rate, size = _imagej_metadata(self.tif0)
+        return rate or _scanimage_rate(self.tif0), size
+
+    def close(self) -> None:
+        for i in list(self._open):
+            self._open.pop(i).close()
+
+
+def _h5py(path):
+    try:
+        import h5py
+    except ImportError:
+        raise InputError(
+            f"{path}: reading HDF5 and NWB needs h5py; install it with: "
+            "pip install 'astrocalc[nwb]'"
+        ) from None
+    return h5py
+
+
+def _open_h5(path: Path):
+    h5py = _h5py(path)
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
+
+
+class Hdf5Movie:
+    """A (T, Y, X) dataset of an HDF5 file."""
+
+    def __init__(self, path):
+        self.path, name = split_dataset(path)
+        self.file = _open_h5(self.path)
+        if name is None:
+            found = []
+            self.file.visititems(
+                lambda n, obj: found.append(n) if getattr(obj, "ndim", 0) == 3 else None
+            )
+            if len(found) != 1:
+                self.file.close()
+                what = (
+                    f"{len(found)} 3-D datasets ({', '.join(found[:5])})"
+                    if found
+                    else ("no 3-D dataset")
+                )
+                raise InputError(
+                    f"{self.path}: {what}; name the movie's dataset after a colon, as in "
+                    f"{self.path}:/path/to/dataset"
+                )
+            name = found[0]
+        if name not in self.file or getattr(self.file[name], "ndim", 0) != 3:
+            self.file.close()
+            raise InputError(f"{self.path}: no 3-D dataset '{name}'; expected (T, Y, X) frames")
+        self.data = self.file[name]
+        self.shape, self.dtype = tuple(self.data.shape), np.dtype(self.data.dtype)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return np.asarray(self.data[start:stop])
+
+    def metadata(self) -> tuple[float | None, float | None]:
+        from .tiff import _positive
+
+        attrs = self.data.attrs
+        rate = _positive(attrs.get("frame_rate_hz", attrs.get("fs")))
+        size = _positive(attrs.get("pixel_size_um"))
+        spacing = attrs.get("element_size_um")
+        if size is None and spacing is not None and np.size(spacing) >= 2:
+            size = _positive(np.ravel(spacing)[-1])
+        return rate, size
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class NwbMovie(Hdf5Movie):
+    """The TwoPhotonSeries or OnePhotonSeries of an NWB file's /acquisition."""
+
+    TYPES = ("TwoPhotonSeries", "OnePhotonSeries")
+
+    def __init__(self, path):
+        self.path, name = split_dataset(path)
+        self.file = _open_h5(self.path)
+        acquisition = self.file.get("acquisition", {})
+        series = {
+            n: g
+            for n, g in acquisition.items()
+            if _text(g.attrs.get("neurodata_type")) in self.TYPES and "data" in g
+        }
+        if name is not None:
+            series = {n: g for n, g in series.items() if n == name.strip("/").split("/")[-1]}
+        if len(series) != 1:
+            self.file.close()
+            names = ", ".join(series) or "none"
+            raise InputError(
+                f"{self.path}: {len(series)} imaging series in /acquisition ({names}); "
+                f"expected one TwoPhotonSeries or OnePhotonSeries, or its name after a colon "
+                f"({self.path}:NAME)"
+            )
+        ((self.name, self.group),) = series.items()
+        self.data = self.group["data"]
+        if self.data.ndim != 3:
+            self.file.close()
+            raise InputError(
+                f"{self.path}: series {self.name} has data of shape {self.data.shape}; "
+                "expected (frame, x, y)"
+            )
+        t, x, y = self.data.shape
+        self.shape, self.dtype = (t, y, x), np.dtype(self.data.dtype)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return np.asarray(self.data[start:stop]).transpose(0, 2, 1)
+
+    def metadata(self) -> tuple[float | None, float | None]:
+        from .tiff import _positive
+
+        rate = None
+        if "starting_time" in self.group:
+            rate = _positive(self.group["starting_time"].attrs.get("rate"))
+        size = None
+        plane = self.group.get("imaging_plane")
+        if plane is not None and "grid_spacing" in plane:
+            spacing = plane["grid_spacing"]
+            unit = _text(spacing.attrs.get("unit", "meters"))
+            scale = {"meters": 1e6, "m": 1e6, "millimeters": 1e3, "micrometers": 1.0}
+            value = _positive(np.ravel(spacing[()])[0])
+            if value is not None and unit in scale:
+                size = value * scale[unit]
+        return rate, size
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class Suite2pBinary:
+    """suite2p's registered or raw binary: int16 frames (T, Ly, Lx) described by ops.npy."""
+
+    def __init__(self, path):
+        path = Path(path)
+        folder = path if path.is_dir() else path.parent
+        self.path = folder / "data.bin" if path.is_dir() else path
+        try:
+            ops = np.load(folder / "ops.npy", allow_pickle=True).item()
+            self.ly, self.lx = int(ops["Ly"]), int(ops["Lx"])
+        except Exception as exc:
+            raise InputError(
+                f"{folder / 'ops.npy'}: not a readable suite2p ops file ({exc}); "
+                "expected a dict with Ly and Lx"
+            ) from None
+        if not self.path.is_file():
+            raise InputError(f"{self.path}: file not found; expected suite2p's data.bin")
+        frame_bytes = self.ly * self.lx * 2
+        size = self.path.stat().st_size
+        if size % frame_bytes:
+            raise InputError(
+                f"{self.path}: {size} bytes is not a whole number of {self.ly}x{self.lx} "
+                "int16 frames (ops.npy Ly, Lx)"
+            )
+        self.fs = ops.get("fs")
+        self.dtype = np.dtype("<i2")
+        self.shape = (size // frame_bytes, self.ly, self.lx)
+        self.file = open(self.path, "rb")  # noqa: SIM115 (closed by close())
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        out = np.empty((stop - start, self.ly, self.lx), self.dtype)
+        self.file.seek(start * self.ly * self.lx * 2)
+        self.file.readinto(out)
+        return out
+
+    def metadata(self) -> tuple[float | None, float | None]:
+        from .tiff import _positive
+
+        return _positive(self.fs), None
+
+    def close(self) -> None:
+        self.file.close()
+
+
+READERS = {
+    "tiff-sequence": TiffSequence,
+    "hdf5": Hdf5Movie,
+    "nwb": NwbMovie,
+    "suite2p": Suite2pBinary,
+}

@@ -1,0 +1,148 @@
+"""Movies that are not one TIFF file (astrocalc.io.formats), each written with the format's
+own writer: the same frames and calibration as the TIFF, and the same shifts and ROIs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+
+from astrocalc import config, layout
+from astrocalc.errors import InputError
+from astrocalc.io import open_movie
+from astrocalc.pipeline import run_motion, run_segmentation
+
+FS, PX = 10.0, 0.4
+FORMATS = ("folder", "pattern", "hdf5", "suite2p", "nwb")
+
+
+def _frames(small_movie):
+    path, _ = small_movie
+    with open_movie(path) as movie:
+        return movie.read(0, movie.n_frames).astype(np.uint16)
+
+
+def _write(fmt, frames, folder):
+    """The movie in format ``fmt`` under ``folder``: (path, calibration in its metadata)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if fmt == "folder":  # Prairie View: one frame per file, no calibration
+        for i, frame in enumerate(frames):
+            tifffile.imwrite(folder / f"frame_{i}.tif", frame)
+        return str(folder), False
+    if fmt == "pattern":  # ScanImage: one recording in files of 100 frames
+        for k in range(3):
+            tifffile.imwrite(folder / f"rec_{k + 1:05d}.tif", frames[100 * k : 100 * (k + 1)])
+        tifffile.imwrite(folder / "other.tif", frames[:20])  # not matched by the pattern
+        return str(folder / "rec_*.tif"), False
+    if fmt == "hdf5":
+        h5py = pytest.importorskip("h5py")
+        with h5py.File(folder / "movie.h5", "w") as f:
+            data = f.create_dataset("imaging/data", data=frames, chunks=(16, 64, 64))
+            data.attrs["frame_rate_hz"] = FS
+            data.attrs["element_size_um"] = [1.0, PX, PX]
+            f.create_dataset("imaging/background", data=frames[:10])  # a second 3-D dataset
+        return str(folder / "movie.h5") + ":/imaging/data", True
+    if fmt == "suite2p":
+        frames.astype(np.int16).tofile(folder / "data.bin")
+        np.save(folder / "ops.npy", {"Ly": 64, "Lx": 64, "fs": FS, "nframes": len(frames)})
+        return str(folder / "data.bin"), "rate only"
+    if fmt == "nwb":
+        return str(_write_nwb(frames, folder / "movie.nwb")), True
+    raise AssertionError(fmt)
+
+
+def _write_nwb(frames, path):
+    pynwb = pytest.importorskip("pynwb")
+    from datetime import UTC, datetime
+
+    from pynwb.ophys import OpticalChannel, TwoPhotonSeries
+
+    nwb = pynwb.NWBFile(
+        session_description="test",
+        identifier="movie",
+        session_start_time=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    device = nwb.create_device(name="scope")
+    plane = nwb.create_imaging_plane(
+        name="plane",
+        optical_channel=OpticalChannel(name="green", description="GCaMP", emission_lambda=510.0),
+        description="astrocytes",
+        device=device,
+        excitation_lambda=920.0,
+        imaging_rate=FS,
+        indicator="GCaMP6f",
+        location="cortex",
+        grid_spacing=[PX * 1e-6, PX * 1e-6],
+        grid_spacing_unit="meters",
+    )
+    # the NWB schema's (frame, x, y)
+    series = TwoPhotonSeries(
+        name="TwoPhotonSeries",
+        data=frames.transpose(0, 2, 1),
+        imaging_plane=plane,
+        rate=FS,
+        unit="n.a.",
+    )
+    nwb.add_acquisition(series)
+    with pynwb.NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    return path
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_format_reads_the_frames_and_calibration(small_movie, tmp_path, fmt):
+    frames = _frames(small_movie)
+    path, calibrated = _write(fmt, frames, tmp_path / fmt)
+    with open_movie(path, require_calibration=False) as movie:
+        assert movie.shape == frames.shape
+        np.testing.assert_array_equal(movie.read(0, movie.n_frames), frames)
+        np.testing.assert_array_equal(movie.read(95, 205), frames[95:205])
+        assert movie.frame_rate_hz == (FS if calibrated else None)
+        assert movie.pixel_size_um == (pytest.approx(PX) if calibrated is True else None)
+        assert all(f.is_file() for f in movie.files)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_motion_and_rois_as_on_the_tiff(small_movie, tmp_path, fmt):
+    """`astrocalc run`'s first stages on each format: the shifts and ROIs of the TIFF."""
+    frames = _frames(small_movie)
+    cfg = config.defaults()
+    runs = {}
+    for name, path in (("tiff", None), (fmt, _write(fmt, frames, tmp_path / fmt)[0])):
+        if path is None:
+            path = tmp_path / "movie.tif"
+            tifffile.imwrite(path, frames)
+        out = tmp_path / f"out_{name}"
+        run_motion(path, out, config=cfg, frame_rate_hz=FS, pixel_size_um=PX)
+        run_segmentation(out, config=cfg)
+        runs[name] = out
+    a, b = runs["tiff"], runs[fmt]
+    pd.testing.assert_frame_equal(
+        pd.read_csv(layout.path(a, "motion/shifts.csv")),
+        pd.read_csv(layout.path(b, "motion/shifts.csv")),
+    )
+    labels = tifffile.imread(layout.path(a, "segmentation/rois.tif"))
+    assert labels.max() > 3
+    np.testing.assert_array_equal(labels, tifffile.imread(layout.path(b, "segmentation/rois.tif")))
+
+
+def test_unclear_or_broken_inputs_name_the_file(small_movie, tmp_path):
+    frames = _frames(small_movie)
+    path, _ = _write("hdf5", frames, tmp_path / "h5")
+    bare = path.split(":")[0]
+    with pytest.raises(InputError, match=r"movie\.h5: 2 3-D datasets .* after a colon"):
+        open_movie(bare)
+    with pytest.raises(InputError, match="no 3-D dataset 'nothing'"):
+        open_movie(bare + ":nothing")
+    _write("suite2p", frames, tmp_path / "s2p")
+    with open(tmp_path / "s2p" / "data.bin", "ab") as f:
+        f.write(b"\0\0\0")
+    with pytest.raises(InputError, match="not a whole number of 64x64 int16 frames"):
+        open_movie(tmp_path / "s2p")
+    with pytest.raises(InputError, match="nothing_\\*.tif: no file matches this pattern"):
+        open_movie(tmp_path / "h5" / "nothing_*.tif")
+    folder, _ = _write("folder", frames[:20], tmp_path / "frames")
+    with pytest.raises(InputError, match="frames: no frame rate in the file's metadata"):
+        open_movie(folder)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no TIFF file in this folder"):
+        open_movie(tmp_path / "empty", frame_rate_hz=FS, pixel_size_um=PX)
