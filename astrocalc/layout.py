@@ -398,7 +398,8 @@ EXPORT_NWB = Stage(
             "astrocalc.nwb",
             "processing/ophys ImageSegmentation/PlaneSegmentation (roi_id, compartment, "
             "area_um2, centroid_y_px, centroid_x_px), Fluorescence/dff, "
-            "intervals/calcium_events (every column of events.csv)",
+            "intervals/calcium_events (every column of events.csv, in time order), "
+            "general/subject and session metadata (astrocalc export-nwb --help)",
         ),
     ),
     workflow=False,

@@ -9,7 +9,11 @@ Layout (NWB 2 ophys conventions):
 - ``processing/ophys/Fluorescence/dff``: ``RoiResponseSeries`` of ``events/traces.csv``
   (frames x ROIs, unit dF/F, the recording's frame rate), written in blocks of frames;
 - ``intervals/calcium_events``: ``TimeIntervals``, one row per event of
-  ``events/events.csv`` (start at onset, stop at the end frame, every column kept).
+  ``events/events.csv`` in order of onset (start at onset, stop at the end frame, every
+  column kept);
+- ``general/subject`` and the session's metadata (:data:`METADATA`), from the sample
+  sheet's columns or the command line; DANDI requires the subject's id, species, sex and
+  age (or date of birth).
 
 pynwb is an optional extra (``pip install 'astrocalc[nwb]'``).
 """
@@ -31,6 +35,27 @@ from .outputs import partial_path, remove_stale_partials
 
 TRACE_ROWS = 2000  # frames of traces.csv per block written
 
+# the metadata an NWB file can carry beyond the results: name -> what it holds. The same
+# names are sample-sheet columns and (with - for _) options of `astrocalc export-nwb`.
+METADATA = {
+    "subject_id": "the animal's identifier (DANDI: required)",
+    "species": "Latin binomial, e.g. Mus musculus (DANDI: required)",
+    "sex": "M, F, U (unknown) or O (other) (DANDI: required)",
+    "age": "ISO 8601 duration, e.g. P21D for postnatal day 21 (DANDI: age or date_of_birth)",
+    "date_of_birth": "ISO 8601 date",
+    "genotype": "e.g. GFAP-Cre x Ai95 (GCaMP6f)",
+    "strain": "e.g. C57BL/6J",
+    "session_id": "identifier of the recording session",
+    "session_description": "what was recorded (default: astrocalc's results of the input)",
+    "experimenter": "who recorded, 'Last, First'; several separated by ;",
+    "lab": "the lab",
+    "institution": "the institution",
+    "experiment_description": "the experiment",
+    "location": "the imaged brain region; for mice a term of the Allen CCF, e.g. VISp or CA1",
+}
+SUBJECT_KEYS = ("subject_id", "species", "sex", "age", "date_of_birth", "genotype", "strain")
+DANDI_REQUIRED = ("subject_id", "species", "sex")
+
 
 def _pynwb():
     try:
@@ -42,8 +67,28 @@ def _pynwb():
     return pynwb
 
 
-def export_nwb(results: str | Path, target: str | Path, *, overwrite: bool = False) -> Path:
-    """Write the ROIs, dF/F traces and events of ``results`` to the NWB file ``target``."""
+def missing_for_dandi(metadata: dict) -> list[str]:
+    """The metadata DANDI requires that ``metadata`` lacks."""
+    missing = [k for k in DANDI_REQUIRED if not metadata.get(k)]
+    if not (metadata.get("age") or metadata.get("date_of_birth")):
+        missing.append("age (or date_of_birth)")
+    return missing
+
+
+def export_nwb(
+    results: str | Path,
+    target: str | Path,
+    *,
+    overwrite: bool = False,
+    metadata: dict | None = None,
+) -> Path:
+    """Write the ROIs, dF/F traces and events of ``results`` to the NWB file ``target``,
+    with the subject and session ``metadata`` (names of :data:`METADATA`)."""
+    metadata = {k: v for k, v in (metadata or {}).items() if v not in (None, "")}
+    unknown = sorted(set(metadata) - set(METADATA))
+    if unknown:
+        raise InputError(f"NWB metadata: unknown name(s) {', '.join(unknown)}; expected "
+                         f"{', '.join(METADATA)}")  # fmt: skip
     pynwb = _pynwb()
     results, target = Path(results), Path(target)
     if target.exists() and not overwrite:
@@ -54,16 +99,42 @@ def export_nwb(results: str | Path, target: str | Path, *, overwrite: bool = Fal
     events = pd.read_csv(EXPORT_NWB.input(results, "events/events.csv"))
     traces_csv = EXPORT_NWB.input(results, "events/traces.csv")
 
+    session = {
+        k: metadata[k]
+        for k in ("session_id", "lab", "institution", "experiment_description")
+        if k in metadata
+    }
+    if "experimenter" in metadata:
+        session["experimenter"] = [e.strip() for e in str(metadata["experimenter"]).split(";")]
+    subject = {k: str(metadata[k]) for k in SUBJECT_KEYS if k in metadata}
+    if "date_of_birth" in subject:
+        try:
+            subject["date_of_birth"] = datetime.fromisoformat(subject["date_of_birth"])
+        except ValueError:
+            raise InputError(
+                f"NWB metadata: date_of_birth {subject['date_of_birth']!r}; expected an ISO "
+                "8601 date such as 2026-03-01"
+            ) from None
+        if subject["date_of_birth"].tzinfo is None:
+            subject["date_of_birth"] = subject["date_of_birth"].replace(tzinfo=UTC)
     nwb = pynwb.NWBFile(
-        session_description=f"astrocalc {run['astrocalc_version']} results of {run['input']}",
+        session_description=metadata.get(
+            "session_description",
+            f"astrocalc {run['astrocalc_version']} results of {run['input']}",
+        ),
         identifier=run["sha256"],
         session_start_time=datetime.fromisoformat(run["start"]).astimezone(UTC),
         source_script=f"astrocalc {run['astrocalc_version']} export-nwb",
         source_script_file_name="astrocalc",
         notes=json.dumps({"seed": run["seed"], "config": run["config"]}),
+        keywords=["astrocytes", "calcium imaging", "astrocalc"],
+        subject=pynwb.file.Subject(**subject) if subject else None,
+        **session,
     )
     ophys = nwb.create_processing_module(name="ophys", description="astrocalc ROIs and dF/F")
-    table = _plane_segmentation(nwb, ophys, run, rois, labels)
+    table = _plane_segmentation(
+        nwb, ophys, run, rois, labels, location=metadata.get("location", "unknown")
+    )
     if len(rois):
         _dff_series(ophys, table, traces_csv, rois, frame_rate_hz=float(run["frame_rate_hz"]))
     nwb.add_time_intervals(_event_intervals(events, frame_rate_hz=float(run["frame_rate_hz"])))
@@ -79,7 +150,9 @@ def export_nwb(results: str | Path, target: str | Path, *, overwrite: bool = Fal
     return target
 
 
-def _plane_segmentation(nwb, ophys, run: dict, rois: pd.DataFrame, labels: np.ndarray):
+def _plane_segmentation(
+    nwb, ophys, run: dict, rois: pd.DataFrame, labels: np.ndarray, *, location: str
+):
     """The imaging plane and one row per ROI, with its pixel mask and rois.csv columns."""
     from pynwb.ophys import ImageSegmentation, OpticalChannel
 
@@ -92,8 +165,9 @@ def _plane_segmentation(nwb, ophys, run: dict, rois: pd.DataFrame, labels: np.nd
         description=f"motion-corrected movie {run['input']}",
         device=nwb.create_device(name="microscope", description="as in the input movie"),
         excitation_lambda=np.nan,
-        indicator="unknown (GCaMP-type)",
-        location="unknown",
+        # the indicator the fit was told the recording used (config fit.indicator)
+        indicator=str(run["config"].get("fit", {}).get("indicator", "unknown (GCaMP-type)")),
+        location=str(location),
         imaging_rate=float(run["frame_rate_hz"]),
         grid_spacing=[px, px],
         grid_spacing_unit="micrometers",
@@ -167,6 +241,7 @@ def _event_intervals(events: pd.DataFrame, *, frame_rate_hz: float):
     intervals = TimeIntervals(
         name="calcium_events", description="astrocalc calcium events (events/events.csv)"
     )
+    events = events.sort_values("onset_s", kind="stable")  # NWB: intervals in time order
     columns = list(events.columns)
     _add_columns(
         intervals,

@@ -46,6 +46,7 @@ def test_export_reads_back_with_pynwb(demo_runs):
         expected = traces[[f"roi_{i}" for i in rois.roi_id]].to_numpy(np.float32)
         np.testing.assert_array_equal(dff.data[:], expected)
         intervals = nwb.intervals["calcium_events"].to_dataframe()
+        events = events.sort_values("onset_s", kind="stable")  # NWB wants time order
         assert len(intervals) == len(events)
         np.testing.assert_allclose(intervals.start_time, events.onset_s)
         assert intervals.roi_id.tolist() == events.roi_id.tolist()
@@ -60,3 +61,41 @@ def test_export_needs_finished_results(tmp_path):
     assert r.returncode == 2
     assert "run.json: not found" in r.stderr
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_export_is_accepted_by_dandi_checks(demo_runs, tmp_path):
+    """Subject and session from the sample sheet (one overridden on the command line): the
+    file passes nwbinspector, the DANDI archive's checker, without a CRITICAL or
+    BEST_PRACTICE_VIOLATION, and its events are in time order."""
+    nwbinspector = pytest.importorskip("nwbinspector")
+    results, _ = demo_runs["young"]
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text(
+        "sample\tpath\tframe_rate_hz\tpixel_size_um\tsubject_id\tspecies\tsex\tage\t"
+        "experimenter\tlocation\n"
+        "young\tdemo.tif\t10\t0.4\tm12\tMus musculus\tF\tP14D\tDoe, Jane; Roe, Max\tCA1\n"
+    )
+    target = tmp_path / "young.nwb"
+    r = export(results, "--nwb", str(target), "--samples", str(sheet), "--sample", "young",
+               "--institution", "Somewhere University")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "DANDI" not in r.stderr  # nothing DANDI requires is missing
+    messages = list(nwbinspector.inspect_nwbfile(nwbfile_path=str(target)))
+    bad = [m for m in messages if m.importance.name in ("CRITICAL", "BEST_PRACTICE_VIOLATION")]
+    assert not bad, [(m.importance.name, m.message) for m in bad]
+    with pynwb.NWBHDF5IO(str(target), "r") as io:
+        nwb = io.read()
+        assert (nwb.subject.subject_id, nwb.subject.age, nwb.subject.sex) == ("m12", "P14D", "F")
+        assert list(nwb.experimenter) == ["Doe, Jane", "Roe, Max"]
+        assert nwb.institution == "Somewhere University"
+        starts = nwb.intervals["calcium_events"].start_time[:]
+        assert len(starts) > 10 and (np.diff(starts) >= 0).all()
+    # without a subject the file is written, and one warning line says what DANDI needs
+    r = export(results, "--nwb", str(tmp_path / "bare.nwb"))
+    assert r.returncode == 0
+    assert (
+        [ln for ln in r.stderr.splitlines() if "DANDI" in ln]
+        == [ln for ln in r.stderr.splitlines() if "no subject_id, species, sex, age" in ln]
+        != []
+    )
