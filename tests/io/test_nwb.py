@@ -8,9 +8,27 @@ import pandas as pd
 import pytest
 import tifffile
 
-from astrocalc import layout
+from astrocalc import config, layout, synth
+from astrocalc.pipeline import run_all
+from tests.conftest import short_fit
 
 pynwb = pytest.importorskip("pynwb", reason="pynwb not installed (extra 'nwb')")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """A small recording's finished results folder (the export needs nothing more)."""
+    base = tmp_path_factory.mktemp("nwb")
+    synth.write(
+        base / "movie.tif",
+        shape=(64, 64),
+        n_frames=600,
+        n_domains=10,
+        synchrony=0.3,
+        event_rate_per_min=10.0,
+        seed=5,
+    )
+    return run_all(base / "movie.tif", base / "out", config=short_fit(config.defaults()))
 
 
 def export(results, *extra):
@@ -22,8 +40,7 @@ def export(results, *extra):
 
 
 @pytest.mark.slow
-def test_export_reads_back_with_pynwb(demo_runs):
-    results, _ = demo_runs["young"]
+def test_export_reads_back_with_pynwb(results):
     r = export(results)
     assert r.returncode == 0, r.stderr
     rois = pd.read_csv(layout.path(results, "segmentation/rois.csv"))
@@ -64,12 +81,11 @@ def test_export_needs_finished_results(tmp_path):
 
 
 @pytest.mark.slow
-def test_export_is_accepted_by_dandi_checks(demo_runs, tmp_path):
+def test_export_is_accepted_by_dandi_checks(results, tmp_path):
     """Subject and session from the sample sheet (one overridden on the command line): the
     file passes nwbinspector, the DANDI archive's checker, without a CRITICAL or
     BEST_PRACTICE_VIOLATION, and its events are in time order."""
     nwbinspector = pytest.importorskip("nwbinspector")
-    results, _ = demo_runs["young"]
     sheet = tmp_path / "samples.tsv"
     sheet.write_text(
         "sample\tpath\tframe_rate_hz\tpixel_size_um\tsubject_id\tspecies\tsex\tage\t"
