@@ -55,13 +55,14 @@ def contract_markdown() -> str:
     lines.append("results/compare/")
     for f in layout.COMPARE.writes:
         lines += _entry(2, f.path, _about(f))
-    lines += ["```", "", "| stage | command | config sections | reads |", "|---|---|---|---|"]
+    lines += ["```", "", "| stage | what | command | config sections | reads |"]
+    lines.append("|---|---|---|---|---|")
     for s in layout.STAGES.values():
         reads = ", ".join(f"`{r}`" for r in s.reads) or "the movie"
         if s is layout.COMPARE:
             reads = "each recording's " + reads
         sections = ", ".join(f"`{x}`" for x in s.sections) or "none"
-        lines.append(f"| {s.name} | `astrocalc {s.command}` | {sections} | {reads} |")
+        lines.append(f"| {s.name} | {s.about} | `astrocalc {s.command}` | {sections} | {reads} |")
     return "\n".join(lines) + "\n"
 
 

@@ -50,7 +50,6 @@ class Stage:
     reads: tuple[str, ...]  # files of earlier stages, relative to the results folder
     writes: tuple[File, ...]
     folder: str = ""
-    workflow: bool = True  # a job of the Snakemake workflow (export-nwb is not)
 
     def files(self, config: dict | None = None) -> tuple[File, ...]:
         """The files written under ``config`` (without one: those always written)."""
@@ -59,7 +58,9 @@ class Stage:
     def input(self, out: str | Path, rel: str) -> Path:
         """``out/rel``, a file this stage reads, which must exist."""
         if rel not in self.reads:
-            raise KeyError(f"{rel}: not declared as read by the {self.name} stage (layout.py)")
+            raise KeyError(
+                f"{rel}: not declared as read by the {self.name} stage (astrocalc/layout.py)"
+            )
         f = Path(out) / rel
         if not f.is_file():
             raise InputError(
@@ -81,8 +82,6 @@ class Stage:
                 f"({sorted(declared - found)})"
             )
 
-
-_FIG = "figure-ready"
 
 MOTION = Stage(
     "motion",
@@ -253,6 +252,14 @@ CORRELATION = Stage(
         File("correlation/sttc.csv", "sttc as a square matrix, laid out like correlation.csv"),
         File("correlation/lagged_r.csv", "lagged_r as a square matrix"),
         File("correlation/lag_s.csv", "lag_s as a square matrix"),
+        *(
+            File(
+                f"correlation/{name}.npy",
+                f"{name}.csv as a float32 (N, N) NumPy array, rows and columns in the order "
+                "of rois.csv (under half the CSV's size, no parsing)",
+            )
+            for name in ("correlation", "correlation_null", "sttc", "lagged_r", "lag_s")
+        ),
         File(
             "correlation/clusters.csv",
             "roi_id, cluster, order (position in the clustered heat map)",
@@ -402,7 +409,6 @@ EXPORT_NWB = Stage(
             "general/subject and session metadata (astrocalc export-nwb --help)",
         ),
     ),
-    workflow=False,
 )
 
 # across recordings: reads each recording's files, writes into its own folder

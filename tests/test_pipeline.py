@@ -267,6 +267,11 @@ def test_correlation_stage_with_either_null(small_movie, tmp_path, monkeypatch):
         assert record["traces_in_memory"] == (null == "circular")
         assert record["lagged"] == (null == "circular")
         tables[null] = pd.read_csv(layout.path(out, "correlation/pairs.csv"))
+        # the binary companion holds the CSV's matrix (which has 6 significant digits)
+        matrix = pd.read_csv(layout.path(out, "correlation/correlation.csv"), index_col=0)
+        binary = np.load(layout.path(out, "correlation/correlation.npy"))
+        assert binary.dtype == np.float32 and binary.shape == matrix.shape
+        np.testing.assert_allclose(binary, matrix.to_numpy(), rtol=1e-5, atol=1e-6)
     a, b = tables["circular"], tables["autocorrelation"]
     assert len(a) == len(b) > 10
     np.testing.assert_allclose(a.r, b.r, atol=1e-9)

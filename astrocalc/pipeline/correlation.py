@@ -36,6 +36,14 @@ def square_blocks(matrix: np.ndarray | None, roi_ids: np.ndarray, block: int = 5
         yield table
 
 
+def square_array(matrix: np.ndarray | None, n: int) -> np.ndarray:
+    """The binary companion of a square matrix's CSV: float32, rows and columns in the
+    order of rois.csv; None gives NaN throughout."""
+    if matrix is None:
+        return np.full((n, n), np.nan, np.float32)
+    return np.asarray(matrix, np.float32)
+
+
 def trace_chunks(path: Path, columns: list[str], xp):
     """dF/F of ``columns`` from traces.csv, TRACE_ROWS frames at a time."""
     for chunk in pd.read_csv(path, usecols=columns, chunksize=TRACE_ROWS, dtype=np.float64):
@@ -109,6 +117,7 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
             ("lag_s", result.lag_s),
         ):
             write_csv_blocks(tmp / f"{name}.csv", square_blocks(matrix, roi_ids))
+            np.save(tmp / f"{name}.npy", square_array(matrix, len(roi_ids)))
         write_csv_blocks(tmp / "pairs.csv", result.pair_rows(PAIR_ROWS))
         write_csv(tmp / "r_vs_distance.csv", result.decay["bins"])
         plot_distance(
