@@ -84,7 +84,7 @@ def export_nwb(
 ) -> Path:
     """Write the ROIs, dF/F traces and events of ``results`` to the NWB file ``target``,
     with the subject and session ``metadata`` (names of :data:`METADATA`)."""
-    metadata = {k: v for k, v in (metadata or {}).items() if v not in (None, "")}
+    metadata = {k: str(v) for k, v in (metadata or {}).items() if v not in (None, "")}
     unknown = sorted(set(metadata) - set(METADATA))
     if unknown:
         raise InputError(f"NWB metadata: unknown name(s) {', '.join(unknown)}; expected "

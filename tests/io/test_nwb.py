@@ -82,15 +82,15 @@ def test_export_needs_finished_results(tmp_path):
 
 @pytest.mark.slow
 def test_export_is_accepted_by_dandi_checks(results, tmp_path):
-    """Subject and session from the sample sheet (one overridden on the command line): the
-    file passes nwbinspector, the DANDI archive's checker, without a CRITICAL or
-    BEST_PRACTICE_VIOLATION, and its events are in time order."""
+    """Subject and session from the sample sheet (a numeric subject id among them) and the
+    command line: the file passes nwbinspector, the DANDI archive's checker, without a
+    CRITICAL or BEST_PRACTICE_VIOLATION, and its events are in time order."""
     nwbinspector = pytest.importorskip("nwbinspector")
     sheet = tmp_path / "samples.tsv"
     sheet.write_text(
         "sample\tpath\tframe_rate_hz\tpixel_size_um\tsubject_id\tspecies\tsex\tage\t"
         "experimenter\tlocation\n"
-        "young\tdemo.tif\t10\t0.4\tm12\tMus musculus\tF\tP14D\tDoe, Jane; Roe, Max\tCA1\n"
+        "young\tdemo.tif\t10\t0.4\t12\tMus musculus\tF\tP14D\tDoe, Jane; Roe, Max\tCA1\n"
     )
     target = tmp_path / "young.nwb"
     r = export(results, "--nwb", str(target), "--samples", str(sheet), "--sample", "young",
@@ -102,7 +102,7 @@ def test_export_is_accepted_by_dandi_checks(results, tmp_path):
     assert not bad, [(m.importance.name, m.message) for m in bad]
     with pynwb.NWBHDF5IO(str(target), "r") as io:
         nwb = io.read()
-        assert (nwb.subject.subject_id, nwb.subject.age, nwb.subject.sex) == ("m12", "P14D", "F")
+        assert (nwb.subject.subject_id, nwb.subject.age, nwb.subject.sex) == ("12", "P14D", "F")
         assert list(nwb.experimenter) == ["Doe, Jane", "Roe, Max"]
         assert nwb.institution == "Somewhere University"
         starts = nwb.intervals["calcium_events"].start_time[:]
