@@ -32,7 +32,7 @@ test: $(VENV)/.installed
 # the fast tier for development: all but the whole-pipeline, workflow and real-data tests
 check: $(VENV)/.installed
 	$(BIN)/ruff check astrocalc tests benchmarks
-	$(BIN)/python -m pytest -m "not slow and not realdata" --durations=10
+	$(BIN)/python -m pytest -n $(CORES) -m "not slow and not realdata" --durations=10
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check astrocalc tests benchmarks

@@ -112,6 +112,7 @@ def test_synchronous_astrocyte_lets_more_synapses_change_together():
     assert apart < 0.3 and together > 3 * apart  # measured: 0.23 and 0.86
 
 
+@pytest.mark.slow  # 16 s; the same protocols as test_cli's test_protocols, from Python
 def test_protocols_from_python():
     """plasticity_protocols, what `astrocalc protocols` writes, called directly: t-LTD
     appears at the gate's threshold, and a bad setting names itself."""
