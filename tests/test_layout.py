@@ -74,3 +74,12 @@ def test_a_stage_writing_other_files_than_declared_is_stopped(tmp_path):
     (tmp_path / "plasticity.csv").unlink()
     with pytest.raises(RuntimeError, match=r"\['plasticity.csv'\]"):
         layout.SIMULATION.check_written(tmp_path, config)
+
+
+def test_what_users_read_stays_inside_the_repository():
+    """README, docs, the config's README and the package (its CLI help) name no path
+    outside the repository (the workplace's ../shared is not the users')."""
+    files = [ROOT / "README.md", ROOT / "config" / "README.md", *(ROOT / "docs").glob("*.md")]
+    files += (ROOT / "astrocalc").rglob("*.py")
+    outside = [str(f) for f in files if "../shared" in f.read_text(encoding="utf-8")]
+    assert not outside
