@@ -31,18 +31,15 @@ POOLED = ("shared_rate_per_min", "local_rate_per_min")
 _SHEET_ONLY = ("path", "frame_rate_hz", "pixel_size_um")
 
 
-def recording_summary(results: Path, sample: str) -> dict:
-    """One row of summary.csv from a finished results folder."""
+def recording_summary(results: Path, pairs: pd.DataFrame | None = None) -> dict:
+    """One row of summary.csv from a finished results folder; ``pairs`` is its
+    :func:`summary_pairs` where already read."""
 
-    def read(rel, columns=None):
-        return pd.read_csv(COMPARE.input(results, rel), usecols=columns)
+    def read(rel):
+        return pd.read_csv(COMPARE.input(results, rel))
 
     rois, per_roi = read("segmentation/rois.csv"), read("events/events_per_roi.csv")
-    # only the columns summarised: pairs.csv has millions of rows for thousands of ROIs
-    pairs = read(
-        "correlation/pairs.csv",
-        lambda c: c in ("r", "significant", "co_event_fraction", "sttc"),
-    )
+    pairs = summary_pairs(results) if pairs is None else pairs
     events = read("events/events.csv")
     run = _json(results, "run.json") or {}
     return {
@@ -67,13 +64,20 @@ def recording_summary(results: Path, sample: str) -> dict:
     }
 
 
+def summary_pairs(results: Path) -> pd.DataFrame:
+    """The columns of pairs.csv that the summary and the tests use (it has millions of rows
+    for thousands of ROIs)."""
+    columns = ("r", "significant", "co_event_fraction", "sttc")
+    return pd.read_csv(
+        COMPARE.input(results, "correlation/pairs.csv"), usecols=lambda c: c in columns
+    )
+
+
 def _json(results: Path, rel: str) -> dict | None:
     """A JSON file compare reads from a recording's results, None where absent (a stage
     whose summaries are optional, or a results folder written by an older version)."""
-    if rel not in COMPARE.reads:
-        raise KeyError(f"{rel}: not declared as read by compare (astrocalc/layout.py)")
-    path = results / rel
-    return json.loads(path.read_text()) if path.is_file() else None
+    path = COMPARE.input(results, rel, required=False)
+    return json.loads(path.read_text()) if path is not None else None
 
 
 def _stage_value(results: Path, rel: str, key: str) -> float:
@@ -195,14 +199,20 @@ def condition_estimates(fits: pd.DataFrame, by: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def summarise(samples: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
-    """summary.csv: one row per recording, the sample sheet's group columns included."""
+def summarise(
+    samples: pd.DataFrame, results_dir: Path, *, pair_r: dict | None = None
+) -> pd.DataFrame:
+    """summary.csv: one row per recording, the sample sheet's group columns included.
+    ``pair_r``, where given, is filled with each recording's pairwise r (pairs.csv read
+    once for both)."""
     rows = []
     for _, row in samples.iterrows():
         groups = {k: v for k, v in row.items() if k not in _SHEET_ONLY}
-        rows.append(
-            {**groups, **recording_summary(results_dir / str(row["sample"]), row["sample"])}
-        )
+        results = results_dir / str(row["sample"])
+        pairs = summary_pairs(results)
+        if pair_r is not None:
+            pair_r[row["sample"]] = pairs.r.to_numpy()
+        rows.append({**groups, **recording_summary(results, pairs)})
     return pd.DataFrame(rows)
 
 
@@ -293,13 +303,8 @@ def compare_recordings(samples: pd.DataFrame, results_dir: str | Path, by: str) 
     :func:`astrocalc.samples.read_samples` gives it), each in ``results_dir``/<sample>,
     grouped by the sheet's column ``by``."""
     results_dir = Path(results_dir)
-    summary = summarise(samples, results_dir)
-    pairs = {
-        s: pd.read_csv(
-            COMPARE.input(results_dir / s, "correlation/pairs.csv"), usecols=["r"]
-        ).r.to_numpy()
-        for s in samples["sample"]
-    }
+    pairs: dict = {}
+    summary = summarise(samples, results_dir, pair_r=pairs)
     tests = group_tests(summary, by, pairs_by_sample=pairs)
     condition = condition_estimates(fitted_parameters(samples, results_dir, by), by)
     return Comparison(summary, tests, condition)

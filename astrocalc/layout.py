@@ -55,13 +55,16 @@ class Stage:
         """The files written under ``config`` (without one: those always written)."""
         return tuple(f for f in self.writes if f.written(config))
 
-    def input(self, out: str | Path, rel: str) -> Path:
-        """``out/rel``, a file this stage reads, which must exist."""
+    def input(self, out: str | Path, rel: str, *, required: bool = True) -> Path | None:
+        """``out/rel``, a file this stage reads, which must exist (else None, where it
+        is not ``required``)."""
         if rel not in self.reads:
             raise KeyError(
                 f"{rel}: not declared as read by the {self.name} stage (astrocalc/layout.py)"
             )
         f = Path(out) / rel
+        if not f.is_file() and not required:
+            return None
         if not f.is_file():
             raise InputError(
                 f"{f}: not found; expected the output of `astrocalc {producer(rel).command}` "

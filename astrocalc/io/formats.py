@@ -125,8 +125,7 @@ class TiffSequence:
                     "(T, Y, X) or one frame (Y, X) per file"
                 )
             counts.append(int(np.prod(frames)) if frames else 1)
-            if i > 0:
-                self._close(i)
+            self._close(i)
         self.starts = np.concatenate([[0], np.cumsum(counts)])
         self.shape = (int(self.starts[-1]), *shape)
         self.dtype = dtype
@@ -142,9 +141,9 @@ class TiffSequence:
         return self._open[i]
 
     def _close(self, i: int) -> None:
-        tif = self._open.pop(i, None)
-        if tif is not None and i != 0:
-            tif.close()
+        """Close file ``i`` (all but the first, which stays open for its metadata)."""
+        if i != 0 and i in self._open:
+            self._open.pop(i).close()
 
     def read(self, start: int, stop: int) -> np.ndarray:
         out = np.empty((stop - start, *self.shape[1:]), self.dtype)
@@ -158,8 +157,7 @@ class TiffSequence:
             for k in range(t - lo, min(stop, hi) - lo):
                 out[t - start] = pages[k].asarray()
                 t += 1
-            if i != 0:
-                self._close(i)
+            self._close(i)
         return out
 
     def metadata(self) -> tuple[float | None, float | None]:

@@ -69,12 +69,12 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
     columns = [f"roi_{i}" for i in roi_ids]
     t = int(rec["shape"][0])
     plan = correlation_plan(n, t, settings, fs, xp)
-    if plan.in_memory:
-        # no ROI: reading no column would give no frame either
-        dff = pd.read_csv(traces_csv, usecols=columns)[columns].to_numpy(np.float64) if n else None
-        traces = dff if n else np.zeros((t, 0))
-    else:
+    if not plan.in_memory:
         dff, traces = None, lambda: trace_chunks(traces_csv, columns, xp)
+    elif n:
+        dff = traces = pd.read_csv(traces_csv, usecols=columns)[columns].to_numpy(np.float64)
+    else:  # no ROI: reading no column would give no frame either
+        dff = traces = np.zeros((t, 0))
     result = analyse(
         traces,
         events,
@@ -93,11 +93,9 @@ def run_correlation(out: str | Path, *, config: dict, overwrite: bool = False) -
     shown = panel_examples(clusters)
     if dff is not None:
         examples = dff[:, shown]
-    elif n:  # streamed: a second pass over traces.csv for the panel's few ROIs
+    else:  # streamed: a second pass over traces.csv for the panel's few ROIs
         examples = pd.read_csv(traces_csv, usecols=[columns[j] for j in shown])
         examples = examples[[columns[j] for j in shown]].to_numpy(float)
-    else:
-        examples = np.zeros((t, 0))
     del dff, traces
     pair_r, significant = result.pair_r, result.significant
     mean_r, share = result.mean_pairwise_r, result.share_significant_pairs
