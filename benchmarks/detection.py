@@ -69,6 +69,7 @@ from astrocalc.scoring import (
     threshold_events,
 )
 from astrocalc.segment import astrocyte_mask, extract_traces, segment_movie
+from astrocalc.settings import Sampling
 
 
 def score(out: Path, truth: synth.SynthTruth) -> dict:
@@ -295,10 +296,7 @@ def speed(n_frames: int, workdir: Path) -> pd.DataFrame:
             seg = segment_movie(
                 movie,
                 xp,
-                frame_rate_hz=fs,
-                pixel_size_um=px,
-                config=conf["segmentation"],
-                events_config=conf["events"],
+                sampling=Sampling(fs, px),
                 chunk_frames=conf["chunk_frames"],
             )
             t1 = time.perf_counter()
@@ -307,7 +305,6 @@ def speed(n_frames: int, workdir: Path) -> pd.DataFrame:
                 traces,
                 np.arange(1, seg.labels.max() + 1),
                 frame_rate_hz=fs,
-                config=conf["events"],
             ).events
             t2 = time.perf_counter()
             astrocyte = astrocyte_mask(
@@ -319,11 +316,7 @@ def speed(n_frames: int, workdir: Path) -> pd.DataFrame:
             pixel = detect_pixel_events(
                 movie,
                 xp,
-                frame_rate_hz=fs,
-                pixel_size_um=px,
-                config=conf["pixel_events"],
-                segmentation_config=conf["segmentation"],
-                events_config=conf["events"],
+                sampling=Sampling(fs, px),
                 chunk_frames=conf["chunk_frames"],
                 labels=seg.labels,
                 structure=astrocyte,

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..backend import name_of, to_numpy
+from ..settings import CorrelationSettings, Sampling
 from ._cluster import cluster_order
 from ._measures import distance_decay, lagged_correlation, near_counts, sttc_matrix
 from ._null import benjamini_hochberg, circular_shift_pvalues
@@ -22,21 +23,6 @@ CIRCULAR_NULL_BUDGET = 1e10  # ROI pairs x frames up to which the exact circular
 IN_MEMORY_BUDGET = 2.5e7  # ROIs x frames (200 MB of float64) beyond which traces are streamed
 LAGGED_BUDGET = 2e12  # ROI pairs x frames x lags of lagged correlation on the CPU
 ALPHA = 0.05  # false discovery rate of the significant pairs
-
-
-@dataclass(frozen=True)
-class CorrelationSettings:
-    """The config section ``correlation`` (defaults and descriptions: the config schema)."""
-
-    min_shift_s: float  # shortest circular shift of the null
-    cluster_threshold: float  # 1 - r at which the clustering's tree is cut
-    co_event_window_s: float  # events this close count as co-occurring (STTC, co_event)
-    max_lag_s: float  # largest lag of the lagged correlation
-    null_model: str  # auto | circular | autocorrelation
-
-    @classmethod
-    def from_config(cls, section: dict) -> CorrelationSettings:
-        return cls(**section)
 
 
 @dataclass(frozen=True)
@@ -64,7 +50,7 @@ def correlation_plan(
     if null == "auto":
         null = "circular" if n_rois**2 * n_frames <= CIRCULAR_NULL_BUDGET else "autocorrelation"
     in_memory = null == "circular" or n_rois * n_frames <= IN_MEMORY_BUDGET
-    max_lag = int(round(settings.max_lag_s * frame_rate_hz))
+    max_lag = Sampling(frame_rate_hz, 1.0).frames(settings.max_lag_s, at_least=0)
     on_gpu = name_of(xp) == "cupy"
     lagged = in_memory and (on_gpu or n_rois**2 * n_frames * (2 * max_lag + 1) <= LAGGED_BUDGET)
     return CorrelationPlan(null, in_memory, lagged)
@@ -147,8 +133,9 @@ def analyse(
     roi_ids = np.asarray(roi_ids)
     n, fs = len(roi_ids), frame_rate_hz
     plan = plan or correlation_plan(n, n_frames, settings, fs, xp)
-    min_shift = min(int(round(settings.min_shift_s * fs)), max(1, n_frames // 4))
-    max_lag = int(round(settings.max_lag_s * fs))
+    sampling = Sampling(fs, pixel_size_um)
+    min_shift = min(sampling.frames(settings.min_shift_s, at_least=0), max(1, n_frames // 4))
+    max_lag = sampling.frames(settings.max_lag_s, at_least=0)
     chunked = callable(traces)
     if chunked and plan.in_memory:
         raise ValueError("traces given in chunks need a plan that streams them")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..settings import EventSettings, Sampling
 from ._classify import classify, coactive_rois
 from ._detect import detect
 from ._dff import delta_f_over_f
@@ -41,32 +42,35 @@ class EventResult:
     noise: np.ndarray  # (N,) SD of smoothed dF/F
 
 
-def detect_in_traces(traces: np.ndarray, *, frame_rate_hz: float, config: dict):
+def detect_in_traces(
+    traces: np.ndarray, *, frame_rate_hz: float, settings: EventSettings | dict | None = None
+):
     """dF/F of raw ROI traces (T, N) and the events in it, with the settings of the
-    ``events`` config section. Returns (dff, events, smoothed dff, noise); events as
-    (column, onset, peak, end) frames, see :func:`detect`.
+    ``events`` config section (:meth:`Section.of`). Returns (dff, events, smoothed dff,
+    noise); events as (column, onset, peak, end) frames, see :func:`detect`.
 
     The events found are kept out of the baseline (:func:`event_mask`) and the detection
     repeated until they no longer change (at most ``MAX_BASELINE_PASSES`` passes), so that
     prolonged events, which can fill most of a baseline window, are not eaten by it and
     keep their amplitude and duration: each pass finds more of a long event's tail.
     """
+    c = EventSettings.of(settings)
     exclude = None
     for _ in range(MAX_BASELINE_PASSES):
         dff, _ = delta_f_over_f(
             traces,
-            window_frames=config["baseline_window_s"] * frame_rate_hz,
-            percentile=config["baseline_percentile"],
-            offset=config["offset"],
+            window_frames=Sampling(frame_rate_hz, 1.0).frame_span(c.baseline_window_s),
+            percentile=c.baseline_percentile,
+            offset=c.offset,
             exclude=exclude,
         )
         found, sm, noise = detect(
             dff,
             frame_rate_hz=frame_rate_hz,
-            smooth_s=config["smooth_s"],
-            high_sd=config["high_threshold_sd"],
-            low_sd=config["low_threshold_sd"],
-            min_duration_s=config["min_duration_s"],
+            smooth_s=c.smooth_s,
+            high_sd=c.high_threshold_sd,
+            low_sd=c.low_threshold_sd,
+            min_duration_s=c.min_duration_s,
         )
         mask = event_mask(found, dff.shape, frame_rate_hz=frame_rate_hz)
         if exclude is not None and (mask == exclude).all():
@@ -87,7 +91,11 @@ def event_mask(found, shape, *, frame_rate_hz: float, pad_s: float = 2.0) -> np.
 
 
 def find_events(
-    traces: np.ndarray, roi_ids: np.ndarray, *, frame_rate_hz: float, config: dict
+    traces: np.ndarray,
+    roi_ids: np.ndarray,
+    *,
+    frame_rate_hz: float,
+    settings: EventSettings | dict | None = None,
 ) -> EventResult:
     """dF/F, events and per-ROI statistics from raw ROI traces.
 
@@ -99,11 +107,12 @@ def find_events(
         ROI id of each column.
     frame_rate_hz : float
         Frames per second.
-    config : dict
-        The ``events`` section of the config.
+    settings : EventSettings or mapping, optional
+        The ``events`` section of the config (:meth:`Section.of`: schema defaults for what
+        a mapping leaves out).
     """
-    fs = frame_rate_hz
-    dff, found, sm, noise = detect_in_traces(traces, frame_rate_hz=fs, config=config)
+    fs, c = frame_rate_hz, EventSettings.of(settings)
+    dff, found, sm, noise = detect_in_traces(traces, frame_rate_hz=fs, settings=c)
     feats = pd.DataFrame(
         measure(
             np.ascontiguousarray(sm, np.float64),
@@ -138,13 +147,13 @@ def find_events(
         coactive_rois(
             events.roi_id.to_numpy(),
             events.onset_s.to_numpy(),
-            window_s=config["coactive_window_s"],
+            window_s=c.coactive_window_s,
         )
         if len(events)
         else []
     )
     events["kind"] = (
-        classify(events.n_rois.to_numpy(), len(roi_ids), global_fraction=config["global_fraction"])
+        classify(events.n_rois.to_numpy(), len(roi_ids), global_fraction=c.global_fraction)
         if len(events)
         else []
     )

@@ -39,6 +39,7 @@ from skimage.morphology import disk
 
 from ..backend import scipy_module, to_numpy
 from ..pixelmodel import PixelModel, fit_pixel_model, model_settings, neuropil_field, open_runs
+from ..settings import EventSettings, PixelEventSettings, Sampling, SegmentationSettings
 from ._classify import classify
 from ._components import ComponentTracker, PixelComponents
 from ._detect import hysteresis_runs, smooth, white_noise
@@ -102,11 +103,10 @@ def detect_pixel_events(
     movie,
     xp,
     *,
-    frame_rate_hz: float,
-    pixel_size_um: float,
-    config: dict,
-    segmentation_config: dict,
-    events_config: dict,
+    sampling: Sampling,
+    settings: PixelEventSettings | dict | None = None,
+    segmentation: SegmentationSettings | dict | None = None,
+    events: EventSettings | dict | None = None,
     chunk_frames: int,
     labels: np.ndarray | None = None,
     coverage=None,
@@ -121,16 +121,17 @@ def detect_pixel_events(
         Motion-corrected movie (T, Y, X).
     xp : module
         Array backend (NumPy or CuPy; the same code runs on both).
-    frame_rate_hz, pixel_size_um : float
-        Calibration.
-    config : dict
-        The ``pixel_events`` section of the config.
-    segmentation_config : dict
+    sampling : Sampling
+        Frame rate and pixel size.
+    settings : PixelEventSettings or mapping, optional
+        The ``pixel_events`` section of the config (:meth:`Section.of`: schema defaults
+        for what a mapping leaves out; so for the next two).
+    segmentation : SegmentationSettings or mapping, optional
         The ``segmentation`` section: spatial and temporal smoothing, the per-pixel
         baseline and the footprint trimming are shared with the activity maps
         (``smooth_um``, ``smooth_s``, ``baseline_window_s``, ``baseline_percentile``,
         ``footprint_fraction``).
-    events_config : dict
+    events : EventSettings or mapping, optional
         The ``events`` section: ``smooth_s`` of the footprint traces and
         ``global_fraction``.
     chunk_frames : int
@@ -150,20 +151,25 @@ def detect_pixel_events(
         (:class:`Neuropil`, ``events.neuropil_coefficient`` times it taken out of every
         pixel's dF, as the ROI traces' rings do). Without it, no correction.
     """
-    fs, px = frame_rate_hz, pixel_size_um
-    seg = segmentation_config
-    settings = model_settings(seg, frame_rate_hz=fs, pixel_size_um=px)
+    c = PixelEventSettings.of(settings)
+    seg, ev = SegmentationSettings.of(segmentation), EventSettings.of(events)
+    fs, px = sampling.frame_rate_hz, sampling.pixel_size_um
     neuropil = None
     if astrocyte is not None:
         neuropil = neuropil_field(
             astrocyte,
             xp,
-            sigma_px=NEUROPIL_SIGMA_UM / px,
-            margin_px=NEUROPIL_MARGIN_UM / px,
-            coefficient=events_config["neuropil_coefficient"],
+            sigma_px=sampling.px(NEUROPIL_SIGMA_UM),
+            margin_px=sampling.px(NEUROPIL_MARGIN_UM),
+            coefficient=ev.neuropil_coefficient,
         )
     model = fit_pixel_model(
-        movie, xp, chunk_frames=chunk_frames, neuropil=neuropil, coverage=coverage, **settings
+        movie,
+        xp,
+        chunk_frames=chunk_frames,
+        neuropil=neuropil,
+        coverage=coverage,
+        **model_settings(seg, sampling),
     )
 
     def components_of(model):
@@ -172,8 +178,8 @@ def detect_pixel_events(
             model,
             chunk_frames=chunk_frames,
             fs=fs,
-            threshold_sd=config["threshold_sd"],
-            min_active_frames=max(1, int(round(config["min_active_s"] * fs))),
+            threshold_sd=c.threshold_sd,
+            min_active_frames=sampling.frames(c.min_active_s),
             coverage=coverage,
             allowed=structure,
         )
@@ -186,34 +192,34 @@ def detect_pixel_events(
         length = _component_span(components)
         if not (length >= LONG_FRACTION * model.window_frames).any():
             break
-        pad = int(round(PRE_S * fs))
+        pad = sampling.frames(PRE_S, at_least=0)
         excluded.append((components.pixel, components.first - pad, components.last + pad + length))
         model = first_fit.excluding(*(np.concatenate(a) for a in zip(*excluded, strict=True)))
         components = components_of(model)
-    min_area = max(config["min_area_px"], int(np.ceil(config["min_area_um2"] / px**2)))
+    min_area = sampling.min_area_px(c.min_area_um2, c.min_area_px)
     found = _split_events(
         components,
         movie.shape[2],
-        seed_sd=config["seed_sd"],
+        seed_sd=c.seed_sd,
         min_area_px=min_area,
-        gap_frames=config["split_onset_gap_s"] * fs,
+        gap_frames=sampling.frame_span(c.split_onset_gap_s),
         blur_px=2 * model.sigma_px,
-        fraction=seg["footprint_fraction"],
+        fraction=seg.footprint_fraction,
     )
     traces = footprint_traces(movie, model, found, chunk_frames=chunk_frames, fs=fs)
-    events, footprints = _measure(
+    table, footprints = _measure(
         found,
         traces,
         frame_shape=movie.shape[1:],
         fs=fs,
         px=px,
-        smooth_s=events_config["smooth_s"],
-        split_sd=events_config["high_threshold_sd"],
-        min_delay_s=config["min_delay_s"],
+        smooth_s=ev.smooth_s,
+        split_sd=ev.high_threshold_sd,
+        min_delay_s=c.min_delay_s,
         labels=labels,
-        global_fraction=events_config["global_fraction"],
+        global_fraction=ev.global_fraction,
     )
-    return PixelEvents(events, footprints, model)
+    return PixelEvents(table, footprints, model)
 
 
 def active_components(

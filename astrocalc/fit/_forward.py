@@ -26,6 +26,7 @@ from ..models import (
     resting_state,
     simulate_input,
 )
+from ..settings import EventSettings, ModelSettings
 
 # synaptic input events per minute that reach one microdomain alone, and that reach every
 # microdomain of the cell at once; IP3 per input event; IP3 exchange along the tree; the
@@ -175,8 +176,8 @@ def forward_statistics(
     recording: Recording,
     *,
     n_astrocytes: int,
-    model: dict,
-    events: dict,
+    model: ModelSettings | dict | None,
+    events: EventSettings | dict | None,
     seed: int,
     indicator: Indicator = GCAMP6F,
     xp=np,
@@ -194,7 +195,7 @@ def forward_statistics(
         of the statistic over recordings like it.
     n_astrocytes : int
         Model astrocytes per parameter set.
-    model, events : dict
+    model, events : ModelSettings, EventSettings or mappings
         The ``model`` (dt_s, n_branches, ca_coupling_per_s) and ``events`` config sections.
     seed : int
         Common random numbers: every parameter set sees the same uniform draws (thinned to
@@ -202,7 +203,8 @@ def forward_statistics(
         noise.
     """
     k, a, n = len(thetas), n_astrocytes, recording.n_domains
-    dt = model["dt_s"]
+    model, events = ModelSettings.of(model), EventSettings.of(events)
+    dt = model.dt_s
     every = max(1, int(round(1.0 / (recording.frame_rate_hz * dt))))
     fs = 1.0 / (every * dt)  # the model's sampling; equals the frame rate when dt divides it
     n_frames = int(round(recording.duration_s * fs))
@@ -227,7 +229,7 @@ def forward_statistics(
     )
     dff = indicator.dff(rec["ca"][:, :, :n], resting_ca(), dt_s=1.0 / fs)
     dff *= heterogeneity(column["gain_cv"], z_gain).astype(np.float32)[None]
-    gain = smoothing_gain(events["smooth_s"] * fs)
+    gain = smoothing_gain(events.smooth_s * fs)
     sd = np.resize(np.asarray(recording.noise_sd_dff, float), n) / gain
     white = np.random.default_rng([seed, 1]).standard_normal((n_frames, a, n + 1))
     rho = float(np.clip(recording.noise_shared, 0.0, 0.95))
@@ -237,7 +239,7 @@ def forward_statistics(
     iu = np.triu_indices(n, 1)
     for b in range(k * a):
         found = find_events(
-            1.0 + dff[:, b] + noise[:, b % a], roi_ids, frame_rate_hz=fs, config=events
+            1.0 + dff[:, b] + noise[:, b % a], roi_ids, frame_rate_hz=fs, settings=events
         )
         ev = found.events
         with np.errstate(invalid="ignore", divide="ignore"):  # a flat trace: NaN r
@@ -250,8 +252,8 @@ def forward_statistics(
             n_rois=n,
             recording_s=n_frames / fs,
             pairwise_r=r,
-            coactive_window_s=events["coactive_window_s"],
-            global_fraction=events["global_fraction"],
+            coactive_window_s=events.coactive_window_s,
+            global_fraction=events.global_fraction,
         )
     return out
 
@@ -264,8 +266,8 @@ class ForwardModel:
 
     recording: Recording
     n_astrocytes: int
-    model: dict
-    events: dict
+    model: ModelSettings
+    events: EventSettings
     seed: int
     indicator: Indicator = GCAMP6F
     xp: object = np

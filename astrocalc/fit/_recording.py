@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import indicator
+from ..settings import EventSettings, FitSettings, ModelSettings
 from ._fit import (
     ParameterFit,
     PredictiveCheck,
@@ -57,7 +58,10 @@ def fit_recording(
     *,
     duration_s: float,
     frame_rate_hz: float,
-    config: dict,
+    fit: FitSettings | dict | None = None,
+    model: ModelSettings | dict | None = None,
+    event_settings: EventSettings | dict | None = None,
+    seed: int = 0,
     xp=np,
 ) -> RecordingFit:
     """Fit the astrocyte model to one recording's event statistics.
@@ -65,18 +69,21 @@ def fit_recording(
     The tables are those of the results folder: ``events_per_roi.csv``, ``rois.csv``,
     ``events.csv``, ``pairs.csv`` (roi_a, roi_b, r at least) and the dF/F of the
     microdomains :func:`noise_rois` names (columns ``roi_<id>``, from ``traces.csv``).
-    ``config`` holds the sections ``events``, ``model``, ``fit`` and ``seed``.
+    ``fit``, ``model`` and ``event_settings`` are those config sections
+    (:meth:`Section.of`: schema defaults for what a mapping leaves out), ``seed`` the
+    config's seed.
     """
+    fit_cfg, model = FitSettings.of(fit), ModelSettings.of(model)
+    events_settings = EventSettings.of(event_settings)
     stats = observed_statistics(
         per_roi,
         rois,
         events,
         pairs,
         duration_s=duration_s,
-        events_config=config["events"],
-        seed=config["seed"],
+        event_settings=events_settings,
+        seed=seed,
     )
-    fit_cfg, model = config["fit"], config["model"]
     md = np.array([int(c.removeprefix("roi_")) for c in traces.columns], dtype=int)
     observed_rec = observed_recording(
         per_roi,
@@ -93,13 +100,13 @@ def fit_recording(
     if observed_rec.n_domains == 0:  # nothing will be fitted, but the model needs a domain
         observed_rec = replace(observed_rec, n_domains=1)
     sim_rec, se_scale = simulated_size(
-        observed_rec, max_domains=fit_cfg["max_domains"], max_duration_s=fit_cfg["max_duration_s"]
+        observed_rec, max_domains=fit_cfg.max_domains, max_duration_s=fit_cfg.max_duration_s
     )
     start = {
         "local_rate_per_min": max(stats["local_rate_per_min"] or 0.0, 0.1),
         "shared_rate_per_min": max(stats["global_rate_per_min"] or 0.0, 0.1),
-        "ip3_pulse_uM": model["ip3_pulse_uM"],
-        "coupling_per_s": max(model["ip3_coupling_per_s"], 1e-3),
+        "ip3_pulse_uM": model.ip3_pulse_uM,
+        "coupling_per_s": max(model.ip3_coupling_per_s, 1e-3),
         "kinetic_speed": 1.0,
         "pulse_cv": 0.5,
         "speed_cv": 0.3,
@@ -107,11 +114,11 @@ def fit_recording(
     }
     forward = ForwardModel(
         sim_rec,
-        n_astrocytes=fit_cfg["n_astrocytes"],
+        n_astrocytes=fit_cfg.n_astrocytes,
         model=model,
-        events=config["events"],
-        seed=config["seed"],
-        indicator=indicator(fit_cfg["indicator"]),
+        events=events_settings,
+        seed=seed,
+        indicator=indicator(fit_cfg.indicator),
         xp=xp,
     )
     start["kinetic_speed"] = start_kinetic_speed(stats["median_duration_s"], forward, start)
@@ -123,17 +130,17 @@ def fit_recording(
         observed,
         forward,
         start,
-        max_iterations=fit_cfg["max_iterations"],
+        max_iterations=fit_cfg.max_iterations,
         se_scale=se_scale,
     )
     check = predictive_check(
         result,
         forward,
-        n=fit_cfg["predictive_recordings"],
+        n=fit_cfg.predictive_recordings,
         se_scale=se_scale,
-        seed=config["seed"],
+        seed=seed,
     )
-    draws = posterior_draws(result, POSTERIOR_SAMPLES, np.random.default_rng([config["seed"], 5]))
+    draws = posterior_draws(result, POSTERIOR_SAMPLES, np.random.default_rng([seed, 5]))
     posterior = pd.DataFrame({JSON_KEYS[p]: [d[p] for d in draws] for p in JSON_KEYS})
     model_in = model_input(
         result.values["local_rate_per_min"], result.values["shared_rate_per_min"]
@@ -146,7 +153,7 @@ def fit_recording(
         "input_rate_per_min": {"value": float(model_in.rate_per_min[0]), "unit": "events/min"},
         "input_correlation": {"value": float(model_in.correlation[0]), "unit": ""},
         "n_microdomains": int(np.clip(stats["n_microdomains"], 1, 50)),
-        "fixed": {k: model[k] for k in ("dt_s", "n_branches", "ca_coupling_per_s")},
+        "fixed": {k: getattr(model, k) for k in ("dt_s", "n_branches", "ca_coupling_per_s")},
         "indicator": {
             **asdict(forward.indicator),
             "method": "Hill binding with rise and decay kinetics (the configured indicator's "
@@ -159,7 +166,7 @@ def fit_recording(
             "n_domains": sim_rec.n_domains,
             "duration_s": sim_rec.duration_s,
             "frame_rate_hz": sim_rec.frame_rate_hz,
-            "n_astrocytes": fit_cfg["n_astrocytes"],
+            "n_astrocytes": fit_cfg.n_astrocytes,
             "se_scale": se_scale,
         },
         "fit": {
@@ -181,7 +188,7 @@ def fit_recording(
             "95 % interval within +-20 %; decided at the starting point, reported again at "
             "the fit (astrocalc.fit.identify)",
         },
-        "seed": config["seed"],
+        "seed": seed,
     }
     return RecordingFit(stats, result, check, posterior, params)
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import synth
 from ..models import GCAMP6F, Indicator, heterogeneity, simulate_input
+from ..settings import ModelSettings
 from ._forward import model_input, resting_ca
 
 
@@ -18,13 +19,13 @@ def model_dff(
     n_domains: int,
     n_frames: int,
     frame_rate_hz: float,
-    model: dict,
+    model: ModelSettings | dict | None,
     seed: int,
     indicator: Indicator = GCAMP6F,
 ) -> np.ndarray:
     """GCaMP dF/F (n_frames, n_domains + 1) of one model astrocyte with parameters
     ``theta`` (see :data:`PARAMETERS`): its microdomains, then the soma."""
-    dt = model["dt_s"]
+    dt = ModelSettings.of(model).dt_s
     every = int(round(1.0 / (frame_rate_hz * dt)))
     if abs(every * dt * frame_rate_hz - 1) > 1e-9:
         raise ValueError(f"model.dt_s {dt} does not divide the frame period 1/{frame_rate_hz} s")
@@ -57,7 +58,7 @@ def write_model_movie(
     path: str | Path,
     theta: dict,
     *,
-    model: dict,
+    model: ModelSettings | dict | None,
     seed: int,
     indicator: Indicator = GCAMP6F,
     **scene,

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..settings import EventSettings
 from ._forward import MEASURES, Recording, event_statistics
 
 
@@ -23,7 +24,7 @@ def observed_statistics(
     pairs: pd.DataFrame,
     *,
     duration_s: float,
-    events_config: dict,
+    event_settings: EventSettings | dict | None = None,
     seed: int = 0,
     n_boot: int = 2000,
 ) -> dict:
@@ -36,7 +37,7 @@ def observed_statistics(
         events_per_roi.csv, rois.csv, events.csv, pairs.csv.
     duration_s : float
         Recording length.
-    events_config : dict
+    event_settings : EventSettings or mapping, optional
         The ``events`` config section (co-activity window and global fraction).
     seed, n_boot : int
         Bootstrap over microdomains for the confidence interval of the mean rate.
@@ -46,6 +47,7 @@ def observed_statistics(
     dict with every name of :data:`MEASURES`, n_microdomains, the rate's 95 % CI and the
     number of microdomain events.
     """
+    events_settings = EventSettings.of(event_settings)
     md = microdomain_ids(rois)
     ev = events[events.roi_id.isin(md)]
     both = pairs.roi_a.isin(md) & pairs.roi_b.isin(md)
@@ -57,8 +59,8 @@ def observed_statistics(
         n_rois=len(md),
         recording_s=duration_s,
         pairwise_r=pairs.r[both].to_numpy(),
-        coactive_window_s=events_config["coactive_window_s"],
-        global_fraction=events_config["global_fraction"],
+        coactive_window_s=events_settings.coactive_window_s,
+        global_fraction=events_settings.global_fraction,
     )
     rates = per_roi.set_index("roi_id").loc[md, "rate_per_min"].to_numpy(float)
     boot = np.random.default_rng(seed).choice(rates, size=(n_boot, len(rates))).mean(axis=1)

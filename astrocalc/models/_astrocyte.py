@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import to_numpy
+from ..settings import ModelSettings
 from . import _astrocyte_numba as _numba
 from ._integrate import rk4_step
 from ._li_rinzel import LiRinzel, li_rinzel_rates, resting_state
@@ -291,7 +292,7 @@ def simulate_input(
     *,
     n_domains: int,
     n_steps: int,
-    model: dict,
+    model: ModelSettings | dict | None,
     coupling_per_s,
     ip3_pulse_uM,
     record_every: int,
@@ -304,8 +305,9 @@ def simulate_input(
     """Poisson synaptic input (:func:`poisson_drive`) into a batch of astrocytes integrated
     with the step and tree of the ``model`` config section (dt_s, n_branches,
     ca_coupling_per_s; :func:`simulate_astrocytes`, whose recordings it returns)."""
+    model = ModelSettings.of(model)
     drive = poisson_drive(
-        rng, inputs, n_domains=n_domains, n_steps=n_steps, dt_s=model["dt_s"], replicate=replicate
+        rng, inputs, n_domains=n_domains, n_steps=n_steps, dt_s=model.dt_s, replicate=replicate
     )
     sizes = None
     if np.any(np.asarray(pulse_cv) > 0):
@@ -314,12 +316,12 @@ def simulate_input(
     return simulate_astrocytes(
         drive,
         xp,
-        dt_s=model["dt_s"],
+        dt_s=model.dt_s,
         coupling_per_s=coupling_per_s,
         ip3_pulse_uM=ip3_pulse_uM,
         record_every=record_every,
-        n_branches=model["n_branches"],
-        ca_coupling_per_s=model["ca_coupling_per_s"],
+        n_branches=model.n_branches,
+        ca_coupling_per_s=model.ca_coupling_per_s,
         kinetic_speed=kinetic_speed,
         speed_factors=speed_factors,
         pulse_cv=pulse_cv,

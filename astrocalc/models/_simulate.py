@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..settings import ModelSettings
 from ._astrocyte import AstrocyteInput, heterogeneity, simulate_astrocytes, simulate_input
 from ._li_rinzel import LiRinzel, resting_state
 from ._plasticity import STDP, co_permission, gated_weight_change, spike_trains
@@ -21,22 +22,23 @@ class SimulationResult:
 
 
 def gate_threshold(
-    model: dict,
+    model: ModelSettings | dict | None,
     *,
     n_domains: int,
     kinetic_speed: float = 1.0,
     fraction: float | None = None,
 ) -> float:
     """The microdomain calcium (uM) above which the gate is open: ``fraction`` (default
-    ``model["gate_fraction"]``) of the way from rest to the peak of the astrocyte's
+    ``model.gate_fraction``) of the way from rest to the peak of the astrocyte's
     response to one input event of the mean size, simulated with its own parameters (so
     the gate means the same, "within a typical event", whatever the fitted kinetics and
     pulse). At 0.5 the gate is open within that response's half-width. The rule is ours:
     astrocytes release gliotransmitters above a calcium threshold (De Pitta et al. 2011
     PLoS Comput Biol 7:e1002293 model release that way), whose value relative to an event
     is not known; a relative threshold keeps the outcome informative for any fit."""
-    fraction = model["gate_fraction"] if fraction is None else fraction
-    dt = model["dt_s"]
+    model = ModelSettings.of(model)
+    fraction = model.gate_fraction if fraction is None else fraction
+    dt = model.dt_s
     n_steps = int(round(60.0 / max(kinetic_speed, 0.05) / dt))
     drive = np.zeros((n_steps, 1, n_domains), np.uint8)
     drive[0, 0, 0] = 1
@@ -44,11 +46,11 @@ def gate_threshold(
         drive,
         np,
         dt_s=dt,
-        coupling_per_s=model["ip3_coupling_per_s"],
-        ip3_pulse_uM=model["ip3_pulse_uM"],
+        coupling_per_s=model.ip3_coupling_per_s,
+        ip3_pulse_uM=model.ip3_pulse_uM,
         record_every=1,
-        n_branches=model["n_branches"],
-        ca_coupling_per_s=model["ca_coupling_per_s"],
+        n_branches=model.n_branches,
+        ca_coupling_per_s=model.ca_coupling_per_s,
         kinetic_speed=kinetic_speed,
     )["ca"][:, 0, 0]
     rest = resting_state(LiRinzel())[0]
@@ -70,7 +72,7 @@ def simulate_plasticity(
     rate_per_min: float,
     correlation: float,
     seed: int,
-    model: dict,
+    model: ModelSettings | dict | None,
     record_hz: float = 10.0,
     kinetic_speed: float = 1.0,
     speed_cv: float = 0.0,
@@ -90,7 +92,7 @@ def simulate_plasticity(
         Share of input events common to all microdomains (0..1).
     seed : int
         Seed of every random draw.
-    model : dict
+    model : ModelSettings or mapping
         The ``model`` section of the config (dt_s, coupling, pulse, gate threshold,
         synapses per microdomain, spike rates, pairing lag, duration).
     record_hz : float
@@ -104,9 +106,10 @@ def simulate_plasticity(
         Coefficient of variation of the IP3 pulse between input events.
     """
     rule = rule or STDP()
+    model = ModelSettings.of(model)
     rng = np.random.default_rng(seed)
-    dt = model["dt_s"]
-    n_steps = int(round(model["duration_s"] / dt))
+    dt = model.dt_s
+    n_steps = int(round(model.duration_s / dt))
     every = max(1, int(round(1.0 / (record_hz * dt))))
     rec = simulate_input(
         rng,
@@ -114,8 +117,8 @@ def simulate_plasticity(
         n_domains=n_domains,
         n_steps=n_steps,
         model=model,
-        coupling_per_s=model["ip3_coupling_per_s"],
-        ip3_pulse_uM=model["ip3_pulse_uM"],
+        coupling_per_s=model.ip3_coupling_per_s,
+        ip3_pulse_uM=model.ip3_pulse_uM,
         record_every=every,
         kinetic_speed=kinetic_speed,
         speed_factors=heterogeneity(speed_cv, rng.standard_normal((1, n_domains))),
@@ -123,7 +126,7 @@ def simulate_plasticity(
         xp=xp,
     )
     ca, ip3 = rec["ca"][:, 0], rec["ip3"][:, 0]  # (n_rec, compartments)
-    names = compartment_names(n_domains, model["n_branches"])
+    names = compartment_names(n_domains, model.n_branches)
     times = np.arange(ca.shape[0]) * every * dt
     table = {"time_s": times}
     for k, name in enumerate(names):
@@ -131,15 +134,15 @@ def simulate_plasticity(
         table[f"ip3_{name}"] = ip3[:, k]
     compartments = pd.DataFrame(table)
 
-    per = model["synapses_per_microdomain"]
+    per = model.synapses_per_microdomain
     n_syn = n_domains * per
     domain_of = np.repeat(np.arange(n_domains), per)
     pre, post = spike_trains(
         rng,
         n_syn,
-        duration_s=model["duration_s"],
-        pre_rate_hz=model["pre_rate_hz"],
-        pairing_lag_s=model["pairing_lag_s"],
+        duration_s=model.duration_s,
+        pre_rate_hz=model.pre_rate_hz,
+        pairing_lag_s=model.pairing_lag_s,
     )
     threshold = gate_threshold(model, n_domains=n_domains, kinetic_speed=kinetic_speed)
     gate = (ca[:, domain_of] > threshold).astype(float)

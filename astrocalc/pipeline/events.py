@@ -15,6 +15,7 @@ from ..io.outputs import write_csv
 from ..io.tiff import open_movie
 from ..layout import EVENTS
 from ..segment import astrocyte_mask, corrected_traces
+from ..settings import EventSettings, PixelEventSettings, Sampling, SegmentationSettings
 from ._common import (
     StageClock,
     backend,
@@ -71,18 +72,17 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
             pixel = detect_pixel_events(
                 movie,
                 xp,
-                frame_rate_hz=fs,
-                pixel_size_um=px,
-                config=config["pixel_events"],
-                segmentation_config=config["segmentation"],
-                events_config=config["events"],
+                sampling=Sampling(fs, px),
+                settings=PixelEventSettings.from_config(config),
+                segmentation=SegmentationSettings.from_config(config),
+                events=EventSettings.from_config(config),
                 chunk_frames=config["chunk_frames"],
                 labels=labels,
                 coverage=coverage,
                 structure=astrocyte if config["pixel_events"]["structure_only"] else None,
                 astrocyte=astrocyte,
             )
-    result = find_events(raw, roi_ids, frame_rate_hz=fs, config=config["events"])
+    result = find_events(raw, roi_ids, frame_rate_hz=fs, settings=EventSettings.from_config(config))
     ev = result.events
     log.info(
         "events: %d events in %d ROIs (%d global)",

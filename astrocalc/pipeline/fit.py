@@ -10,6 +10,7 @@ import pandas as pd
 from ..fit import fit_recording, noise_rois
 from ..io.outputs import write_csv, write_json
 from ..layout import FIT
+from ..settings import EventSettings, FitSettings, ModelSettings
 from ._common import StageClock, backend, recording, stage_output, write_stage_record
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,10 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
         pd.read_csv(FIT.input(out, "events/traces.csv"), usecols=[f"roi_{r}" for r in md]),
         duration_s=rec["shape"][0] / rec["frame_rate_hz"],
         frame_rate_hz=rec["frame_rate_hz"],
-        config=config,
+        fit=FitSettings.from_config(config),
+        model=ModelSettings.from_config(config),
+        event_settings=EventSettings.from_config(config),
+        seed=config["seed"],
         xp=xp,
     )
     result, check = fitted.result, fitted.check

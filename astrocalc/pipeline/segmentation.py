@@ -13,6 +13,7 @@ from ..io.outputs import write_csv
 from ..io.tiff import open_movie, write_image
 from ..layout import SEGMENTATION
 from ..segment import roi_table, segment_movie
+from ..settings import EventSettings, Sampling, SegmentationSettings
 from ._common import (
     StageClock,
     backend,
@@ -56,10 +57,9 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
         seg = segment_movie(
             movie,
             xp,
-            frame_rate_hz=fs,
-            pixel_size_um=px,
-            config=config["segmentation"],
-            events_config=config["events"],
+            sampling=Sampling(fs, px),
+            settings=SegmentationSettings.from_config(config),
+            events=EventSettings.from_config(config),
             chunk_frames=config["chunk_frames"],
             coverage=coverage,
             source=rec["input"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from ..fit import model_input
 from ..io.outputs import write_csv
 from ..layout import SIMULATION
 from ..models import simulate_plasticity
+from ..settings import ModelSettings
 from ._common import StageClock, backend, stage_output, write_stage_record
 
 log = logging.getLogger(__name__)
@@ -32,11 +34,11 @@ def _simulate(values: dict, *, n_domains: int, seed: int, config: dict, xp):
         kinetic_speed=values["kinetic_speed"],
         speed_cv=values["speed_cv"],
         pulse_cv=values["ip3_pulse_cv"],
-        model={
-            **config["model"],
-            "ip3_pulse_uM": values["ip3_pulse_uM"],
-            "ip3_coupling_per_s": values["ip3_coupling_per_s"],
-        },
+        model=replace(
+            ModelSettings.from_config(config),
+            ip3_pulse_uM=values["ip3_pulse_uM"],
+            ip3_coupling_per_s=values["ip3_coupling_per_s"],
+        ),
         xp=xp,
     )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..backend import map_batches, scipy_module
+from ..settings import Sampling, SegmentationSettings
 from ._baseline import RunningBaseline, bin_means, bin_size, fill_excluded
 
 _NOISE_SAMPLE_FRAMES = 256
@@ -442,14 +443,14 @@ def fit_pixel_model(
     )
 
 
-def model_settings(segmentation_config: dict, *, frame_rate_hz: float, pixel_size_um: float):
+def model_settings(segmentation: SegmentationSettings, sampling: Sampling) -> dict:
     """The smoothing and baseline settings of :func:`fit_pixel_model`, in pixels and frames,
     from the ``segmentation`` section of the config (shared by segmentation and pixel-level
     events, so both threshold the same dF)."""
-    c, fs = segmentation_config, frame_rate_hz
+    c = segmentation
     return {
-        "sigma_px": c["smooth_um"] / pixel_size_um,
-        "smooth_frames": max(1, int(round(c["smooth_s"] * fs))),
-        "baseline_window_frames": c["baseline_window_s"] * fs,
-        "baseline_percentile": c["baseline_percentile"],
+        "sigma_px": sampling.px(c.smooth_um),
+        "smooth_frames": sampling.frames(c.smooth_s),
+        "baseline_window_frames": sampling.frame_span(c.baseline_window_s),
+        "baseline_percentile": c.baseline_percentile,
     }

@@ -8,6 +8,7 @@ from scipy import ndimage
 from skimage.segmentation import relabel_sequential
 
 from ..events import detect_in_traces
+from ..settings import EventSettings
 from ._neuropil import neuropil_rings
 
 
@@ -83,12 +84,14 @@ def merge_correlated(
     return relabel_sequential(mapping[labels])[0].astype(np.uint32)
 
 
-def events_per_region(traces: np.ndarray, *, frame_rate_hz: float, config: dict) -> np.ndarray:
+def events_per_region(
+    traces: np.ndarray, *, frame_rate_hz: float, settings: EventSettings | dict | None = None
+) -> np.ndarray:
     """How many events the event detector finds in each region's mean trace (column of
-    ``traces``; ``config``: the ``events`` section). Pixel-level activity can come from
+    ``traces``; ``settings``: the ``events`` section). Pixel-level activity can come from
     noise that is not Gaussian (clipped, compressed, flickering data); the region mean and
     the detector's robust noise estimate tell real events from it."""
-    _, found, _, _ = detect_in_traces(traces, frame_rate_hz=frame_rate_hz, config=config)
+    _, found, _, _ = detect_in_traces(traces, frame_rate_hz=frame_rate_hz, settings=settings)
     return np.bincount(found[:, 0], minlength=traces.shape[1])
 
 

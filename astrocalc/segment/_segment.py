@@ -11,6 +11,7 @@ from scipy import ndimage
 
 from ..backend import to_numpy
 from ..pixelmodel import fit_pixel_model, model_settings, running_baseline
+from ..settings import EventSettings, Sampling, SegmentationSettings
 from ._activity import ActivityMaps, activity_maps
 from ._compartments import SOMA, attach_soma, structural_masks, structure_mask
 from ._event_footprints import RiseHits, microdomain_regions
@@ -38,10 +39,9 @@ def segment_movie(
     movie,
     xp,
     *,
-    frame_rate_hz: float,
-    pixel_size_um: float,
-    config: dict,
-    events_config: dict,
+    sampling: Sampling,
+    settings: SegmentationSettings | dict | None = None,
+    events: EventSettings | dict | None = None,
     chunk_frames: int,
     coverage=None,
     source: str | None = None,
@@ -54,13 +54,12 @@ def segment_movie(
         Motion-corrected movie (T, Y, X).
     xp : module
         Array backend.
-    frame_rate_hz : float
-        Frames per second.
-    pixel_size_um : float
-        Pixel edge length (um).
-    config : dict
-        The ``segmentation`` section of the config (units in the key names).
-    events_config : dict
+    sampling : Sampling
+        Frame rate and pixel size.
+    settings : SegmentationSettings or mapping, optional
+        The ``segmentation`` section of the config (:meth:`Section.of`: schema defaults
+        for what a mapping leaves out).
+    events : EventSettings or mapping, optional
         The ``events`` section: a region of activity is kept only if its mean trace holds
         at least one event by the event detector, so ROIs and events agree.
     chunk_frames : int
@@ -73,21 +72,23 @@ def segment_movie(
         The recording's name in messages (default: the movie's path). A recording
         without any ROI (no activity and no soma) gives empty labels and a warning.
     """
-    px2 = pixel_size_um**2
+    c, events = SegmentationSettings.of(settings), EventSettings.of(events)
+    fs, px = sampling.frame_rate_hz, sampling.pixel_size_um
     model = fit_pixel_model(
         movie,
         xp,
         chunk_frames=chunk_frames,
-        **model_settings(config, frame_rate_hz=frame_rate_hz, pixel_size_um=pixel_size_um),
+        **model_settings(c, sampling),
     )
-    min_px = max(config["min_area_um2"] / px2, 2, config["min_area_px"])
+    min_px = max(sampling.area_px(c.min_area_um2), 2, c.min_area_px)
+    split_px = sampling.px(c.split_distance_um)
     hits = RiseHits(
         to_numpy(model.sd),
         to_numpy(model.mean_raw),
-        window_frames=max(1, int(round(config["event_window_s"] * frame_rate_hz))),
-        threshold_sd=config["active_threshold_sd"],
-        split_px=config["split_distance_um"] / pixel_size_um,
-        footprint_fraction=config["footprint_fraction"],
+        window_frames=sampling.frames(c.event_window_s),
+        threshold_sd=c.active_threshold_sd,
+        split_px=split_px,
+        footprint_fraction=c.footprint_fraction,
         min_px=min_px,
         median=to_numpy(model.median),
     )
@@ -95,26 +96,23 @@ def segment_movie(
         movie,
         model,
         chunk_frames=chunk_frames,
-        threshold_sd=config["active_threshold_sd"],
-        min_active_frames=max(1, int(round(config["min_active_s"] * frame_rate_hz))),
+        threshold_sd=c.active_threshold_sd,
+        min_active_frames=sampling.frames(c.min_active_s),
         coverage=None if coverage is None else coverage.inset(2 * model.sigma_px),
         hits=hits,
     )
-    footprint_px = max(config["min_area_um2"] / px2, 2)
-    masks = structural_masks(maps.mean, soma_radius_px=config["soma_radius_um"] / pixel_size_um)
-    structure = structure_mask(
-        masks, margin_um=config["structure_margin_um"], pixel_size_um=pixel_size_um
-    )
+    footprint_px = max(sampling.area_px(c.min_area_um2), 2)
+    masks = structural_masks(maps.mean, soma_radius_px=sampling.px(c.soma_radius_um))
+    structure = structure_mask(masks, margin_um=c.structure_margin_um, pixel_size_um=px)
     found = hits.finish()
-    split_px = config["split_distance_um"] / pixel_size_um
     regions = microdomain_regions(
         found,
         movie.shape[1:],
         split_px=split_px,
         min_px=min_px,
-        allowed=_allowed(structure if config["structure_only"] else None, coverage),
+        allowed=_allowed(structure if c.structure_only else None, coverage),
     )
-    if config["structure_only"]:
+    if c.structure_only:
         anywhere = microdomain_regions(
             found,
             movie.shape[1:],
@@ -127,8 +125,8 @@ def segment_movie(
             regions,
             maps.mean,
             structure,
-            pixel_size_um=pixel_size_um,
-            min_contrast_sd=config["faint_process_contrast_sd"],
+            pixel_size_um=px,
+            min_contrast_sd=c.faint_process_contrast_sd,
         )
     if regions.max() > 0:
         # neuropil-corrected as in the events stage, so that a region is kept for its own
@@ -138,14 +136,14 @@ def segment_movie(
             regions,
             masks > 0,
             xp,
-            pixel_size_um=pixel_size_um,
-            coefficient=events_config["neuropil_coefficient"],
+            pixel_size_um=px,
+            coefficient=events.neuropil_coefficient,
             chunk_frames=chunk_frames,
             coverage=coverage,
         )
-        n_events = events_per_region(traces, frame_rate_hz=frame_rate_hz, config=events_config)
+        n_events = events_per_region(traces, frame_rate_hz=fs, settings=events)
         keep = n_events >= events_needed(
-            regions, structure, off_structure_min_events=config["off_structure_min_events"]
+            regions, structure, off_structure_min_events=c.off_structure_min_events
         )
         mapping = np.zeros(len(keep) + 1, np.uint32)
         mapping[1:][keep] = np.arange(1, keep.sum() + 1)
@@ -153,25 +151,23 @@ def segment_movie(
     if regions.max() > 1:
         base = running_baseline(
             traces,
-            window_frames=config["baseline_window_s"] * frame_rate_hz,
-            percentile=config["baseline_percentile"],
+            window_frames=sampling.frame_span(c.baseline_window_s),
+            percentile=c.baseline_percentile,
         )
-        regions = merge_correlated(
-            regions, traces - base, merge_r=config["merge_r"], on_soma=masks == SOMA
-        )
+        regions = merge_correlated(regions, traces - base, merge_r=c.merge_r, on_soma=masks == SOMA)
     labels, compartments = attach_soma(
         regions,
         masks,
         min_area_px=footprint_px,
-        max_microdomain_area_px=config["max_microdomain_area_um2"] / px2,
+        max_microdomain_area_px=sampling.area_px(c.max_microdomain_area_um2),
     )
     if labels.max() == 0:
         log.warning(
             "%s: no ROI found (no pixel was active above %s noise SD for %s s, and no soma "
             "in the mean image); the tables that follow are empty",
             source or movie.path,
-            config["active_threshold_sd"],
-            config["min_active_s"],
+            c.active_threshold_sd,
+            c.min_active_s,
         )
     return Segmentation(labels, compartments, masks, maps)
 

@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from astrocalc.config import defaults
 from astrocalc.correlate import CorrelationPlan, CorrelationSettings, analyse
 
 
@@ -23,7 +22,7 @@ def _traces(seed=0, n_frames=3000):
 def test_analyse_finds_the_correlated_pair_only():
     dff = _traces()
     events = pd.DataFrame({"roi_id": [1, 2, 3], "onset_s": [10.0, 10.2, 50.0]})
-    settings = CorrelationSettings.from_config(defaults()["correlation"])
+    settings = CorrelationSettings.of()
     result = analyse(
         dff,
         events,

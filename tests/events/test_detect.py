@@ -39,7 +39,7 @@ def test_an_event_in_progress_at_the_first_frame_is_not_reported():
     t = np.arange(1200) / FS
     x = event_kernel(t + 1.0, 0.25, 3.0) + event_kernel(t - 40.0, 0.25, 3.0)
     f = 100 * (1 + x + np.random.default_rng(2).normal(0, 0.02, len(t)))
-    result = find_events(f[:, None], np.array([1]), frame_rate_hz=FS, config=CONF["events"])
+    result = find_events(f[:, None], np.array([1]), frame_rate_hz=FS)
     assert result.events.onset_s.to_numpy() == pytest.approx([40.0], abs=0.5)
     found, _, _ = detect(
         result.dff, frame_rate_hz=FS, smooth_s=0.3, high_sd=4, low_sd=1.5, min_duration_s=0.5
@@ -78,7 +78,7 @@ def test_local_and_global():
 def test_event_table_columns_and_per_roi_rates():
     c = config.defaults()["events"]
     traces = 100 * (1 + np.column_stack([_trace([10, 40, 80], seed=1), _trace([], seed=2)]))
-    result = find_events(traces, np.array([5, 9]), frame_rate_hz=FS, config=c)
+    result = find_events(traces, np.array([5, 9]), frame_rate_hz=FS, settings=c)
     assert list(result.events.columns) == EVENT_COLUMNS  # the contract list: test_pipeline
     assert result.events.roi_id.tolist() == [5, 5, 5]
     per = result.per_roi.set_index("roi_id")

@@ -8,6 +8,7 @@ from astrocalc import config, synth
 from astrocalc.events import detect_pixel_events, find_events
 from astrocalc.events._propagation import propagation, split_by_onset
 from astrocalc.io import MovieWriter, open_movie
+from astrocalc.settings import Sampling
 
 CONF = config.defaults()
 FS, PX = 10.0, 0.4
@@ -27,11 +28,8 @@ def _detect(
         return detect_pixel_events(
             movie,
             xp,
-            frame_rate_hz=FS,
-            pixel_size_um=PX,
-            config={**CONF["pixel_events"], **overrides},
-            segmentation_config=CONF["segmentation"],
-            events_config=CONF["events"],
+            sampling=Sampling(FS, PX),
+            settings={**CONF["pixel_events"], **overrides},
             chunk_frames=chunk_frames,
             labels=labels,
             structure=structure,
@@ -174,9 +172,7 @@ def test_prolonged_event_is_one_event_at_both_levels(tmp_path):
     labels = truth.labels
     flat = movie.reshape(len(movie), -1).astype(np.float64)
     traces = np.stack([flat[:, labels.ravel() == k].mean(1) for k in range(1, labels.max() + 1)])
-    rois = find_events(
-        traces.T, np.arange(1, labels.max() + 1), frame_rate_hz=FS, config=CONF["events"]
-    ).events
+    rois = find_events(traces.T, np.arange(1, labels.max() + 1), frame_rate_hz=FS).events
     pixel = _detect(_write(tmp_path, movie), labels=labels).events
     for e in long.itertuples():
         for level, table in (("roi", rois), ("pixel", pixel)):
@@ -200,9 +196,7 @@ def test_roi_and_pixel_events_agree(tmp_path):
     labels = truth.labels
     flat = movie.reshape(len(movie), -1).astype(np.float64)
     traces = np.stack([flat[:, labels.ravel() == k].mean(1) for k in range(1, labels.max() + 1)])
-    rois = find_events(
-        traces.T, np.arange(1, labels.max() + 1), frame_rate_hz=FS, config=CONF["events"]
-    ).events
+    rois = find_events(traces.T, np.arange(1, labels.max() + 1), frame_rate_hz=FS).events
     found = _detect(_write(tmp_path, movie), labels=labels)
     pixel, fp = found.events, found.footprints
     covers = {k: set(np.unique(labels[g.y, g.x])) - {0} for k, g in fp.groupby("event_id")}

@@ -104,7 +104,7 @@ def test_observed_statistics_use_microdomains_only():
     )
     pairs = pd.DataFrame({"roi_a": [1, 1, 2], "roi_b": [2, 5, 5], "r": [0.2, 0.9, 0.9]})
     s = observed_statistics(
-        per_roi, rois, events, pairs, duration_s=60.0, events_config=C["events"]
+        per_roi, rois, events, pairs, duration_s=60.0, event_settings=C["events"]
     )
     assert s["n_microdomains"] == 4 and s["n_events"] == 3
     # global: at least 2 of the 4 microdomains within 2 s (the two at 5 s); the soma's

@@ -2,7 +2,6 @@ import numpy as np
 from scipy import ndimage
 from skimage.segmentation import relabel_sequential
 
-from astrocalc import config
 from astrocalc.scoring import match_rois
 from astrocalc.segment import (
     PROCESS,
@@ -56,9 +55,7 @@ def _regions(dff, level, *, allowed=None, structure=None, window=10, noise=0.05,
     if labels.max() == 0:
         return labels
     traces = np.stack([dff[:, labels == k].mean(axis=1) for k in range(1, labels.max() + 1)], 1)
-    n_events = events_per_region(
-        traces + 10.0, frame_rate_hz=10.0, config=config.defaults()["events"]
-    )
+    n_events = events_per_region(traces + 10.0, frame_rate_hz=10.0)
     structure = np.ones(labels.shape, bool) if structure is None else structure
     keep = n_events >= events_needed(labels, structure, off_structure_min_events=2)
     return relabel_sequential(np.where(np.isin(labels, np.flatnonzero(keep) + 1), labels, 0))[0]

@@ -1,0 +1,34 @@
+from dataclasses import fields
+
+import pytest
+
+from astrocalc.config import defaults, load_schema
+from astrocalc.errors import InputError
+from astrocalc.settings import SECTIONS, EventSettings, Sampling, SegmentationSettings
+
+
+@pytest.mark.parametrize("cls", SECTIONS, ids=lambda c: c.section)
+def test_sections_are_the_schemas(cls):
+    """Each typed section has exactly the schema's settings, and takes a whole config."""
+    schema = load_schema()["properties"][cls.section]["properties"]
+    assert [f.name for f in fields(cls)] == list(schema)
+    assert cls.from_config(defaults()) == cls.of()
+
+
+def test_a_partial_mapping_gets_the_defaults_and_a_bad_value_one_line():
+    c = EventSettings.of({"high_threshold_sd": 3.0})
+    assert c.high_threshold_sd == 3.0
+    assert c.smooth_s == defaults()["events"]["smooth_s"]
+    assert EventSettings.of(c) is c
+    with pytest.raises(InputError, match="segmentation.smooth_um"):
+        SegmentationSettings.of({"smooth_um": "wide"})
+    with pytest.raises(InputError, match="unknown setting.*events.treshold"):
+        EventSettings.of({"treshold": 3})
+
+
+def test_sampling_converts_units():
+    s = Sampling(frame_rate_hz=10.0, pixel_size_um=0.4)
+    assert s.frames(0.3) == 3 and s.frames(0.01) == 1 and s.frames(0.01, at_least=0) == 0
+    assert s.frame_span(60.0) == 600.0 and s.seconds(25) == 2.5
+    assert s.px(1.6) == pytest.approx(4.0) and s.area_px(1.6) == pytest.approx(10.0)
+    assert s.min_area_px(2.0, 6) == 13 and s.min_area_px(0.5, 6) == 6
