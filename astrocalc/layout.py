@@ -90,7 +90,7 @@ MOTION = Stage(
     "motion",
     "motion",
     "rigid or piecewise-rigid motion correction",
-    ("backend", "chunk_frames", "motion"),
+    ("backend", "chunk_frames", "memory_mb", "motion"),
     (),  # the movie, named on the command line (the sample sheet's path in the workflow)
     (
         File(
@@ -135,7 +135,7 @@ SEGMENTATION = Stage(
     "segmentation",
     "segment",
     "ROIs (microdomains, processes, soma) from the corrected movie",
-    ("backend", "chunk_frames", "segmentation", "events"),
+    ("backend", "chunk_frames", "memory_mb", "segmentation", "events"),
     ("motion/corrected.tif", "motion/shifts.csv", "motion/stage.json"),
     (
         File(
@@ -179,7 +179,7 @@ EVENTS = Stage(
     "events",
     "events",
     "dF/F traces of the ROIs, their events, and pixel-level events",
-    ("backend", "chunk_frames", "segmentation", "events", "pixel_events"),
+    ("backend", "chunk_frames", "memory_mb", "segmentation", "events", "pixel_events"),
     (
         "motion/corrected.tif",
         "motion/shifts.csv",

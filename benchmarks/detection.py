@@ -69,7 +69,7 @@ from astrocalc.scoring import (
     threshold_events,
 )
 from astrocalc.segment import astrocyte_mask, extract_traces, segment_movie
-from astrocalc.settings import Sampling
+from astrocalc.settings import Sampling, stream_frames
 
 
 def score(out: Path, truth: synth.SynthTruth) -> dict:
@@ -292,15 +292,16 @@ def speed(n_frames: int, workdir: Path) -> pd.DataFrame:
     for name, xp in backends:
         with open_movie(path) as movie:
             fs, px = movie.frame_rate_hz, movie.pixel_size_um
+            chunk = stream_frames(conf, movie.shape[1:])
             t0 = time.perf_counter()
             seg = segment_movie(
                 movie,
                 xp,
                 sampling=Sampling(fs, px),
-                chunk_frames=conf["chunk_frames"],
+                chunk_frames=chunk,
             )
             t1 = time.perf_counter()
-            traces = extract_traces(movie, seg.labels, xp, chunk_frames=conf["chunk_frames"])
+            traces = extract_traces(movie, seg.labels, xp, chunk_frames=chunk)
             roi_events = find_events(
                 traces,
                 np.arange(1, seg.labels.max() + 1),
@@ -317,7 +318,7 @@ def speed(n_frames: int, workdir: Path) -> pd.DataFrame:
                 movie,
                 xp,
                 sampling=Sampling(fs, px),
-                chunk_frames=conf["chunk_frames"],
+                chunk_frames=chunk,
                 labels=seg.labels,
                 structure=astrocyte,
                 astrocyte=astrocyte,

@@ -4,7 +4,14 @@ import pytest
 
 from astrocalc.config import defaults, load_schema
 from astrocalc.errors import InputError
-from astrocalc.settings import SECTIONS, EventSettings, Sampling, SegmentationSettings
+from astrocalc.settings import (
+    SECTIONS,
+    WORKING_FRAMES,
+    EventSettings,
+    Sampling,
+    SegmentationSettings,
+    stream_frames,
+)
 
 
 @pytest.mark.parametrize("cls", SECTIONS, ids=lambda c: c.section)
@@ -32,3 +39,14 @@ def test_sampling_converts_units():
     assert s.frame_span(60.0) == 600.0 and s.seconds(25) == 2.5
     assert s.px(1.6) == pytest.approx(4.0) and s.area_px(1.6) == pytest.approx(10.0)
     assert s.min_area_px(2.0, 6) == 13 and s.min_area_px(0.5, 6) == 6
+
+
+def test_chunks_are_sized_by_memory_unless_set():
+    config = defaults()
+    assert config["chunk_frames"] is None
+    small, large = stream_frames(config, (128, 128)), stream_frames(config, (1024, 1024))
+    # the streamed arrays' bytes, not their frames, are what the budget fixes
+    assert small == 64 * large == 2048
+    assert large * 1024 * 1024 * 4 * WORKING_FRAMES <= config["memory_mb"] * 2**20
+    assert stream_frames({**config, "memory_mb": 64}, (4096, 4096)) == 16
+    assert stream_frames({**config, "chunk_frames": 100}, (1024, 1024)) == 100

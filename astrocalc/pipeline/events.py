@@ -15,7 +15,13 @@ from ..io.outputs import write_csv
 from ..io.tiff import open_movie
 from ..layout import EVENTS
 from ..segment import astrocyte_mask, corrected_traces
-from ..settings import EventSettings, PixelEventSettings, Sampling, SegmentationSettings
+from ..settings import (
+    EventSettings,
+    PixelEventSettings,
+    Sampling,
+    SegmentationSettings,
+    stream_frames,
+)
 from ._common import (
     StageClock,
     backend,
@@ -59,7 +65,7 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
             xp,
             pixel_size_um=px,
             coefficient=config["events"]["neuropil_coefficient"],
-            chunk_frames=config["chunk_frames"],
+            chunk_frames=stream_frames(config, movie.shape[1:]),
             coverage=coverage,
         )
         if config["pixel_events"]["enabled"]:
@@ -76,7 +82,7 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
                 settings=PixelEventSettings.from_config(config),
                 segmentation=SegmentationSettings.from_config(config),
                 events=EventSettings.from_config(config),
-                chunk_frames=config["chunk_frames"],
+                chunk_frames=stream_frames(config, movie.shape[1:]),
                 labels=labels,
                 coverage=coverage,
                 structure=astrocyte if config["pixel_events"]["structure_only"] else None,

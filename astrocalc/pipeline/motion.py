@@ -13,6 +13,7 @@ from ..io.outputs import write_csv
 from ..io.tiff import MovieWriter, open_movie, write_image
 from ..layout import MOTION
 from ..motion import crispness, register_movie, rescaled_frame_by_frame, sample_frames
+from ..settings import stream_frames
 from ._common import StageClock, backend, sha256, stage_output, write_stage_record
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def run_motion(
                     movie,
                     writer,
                     xp,
-                    chunk_frames=config["chunk_frames"],
+                    chunk_frames=stream_frames(config, movie.shape[1:]),
                     max_shift_px=max_shift_px,
                     reference_frames=mc["reference_frames"],
                     reference_iterations=mc["reference_iterations"],

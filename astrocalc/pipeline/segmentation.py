@@ -13,7 +13,7 @@ from ..io.outputs import write_csv
 from ..io.tiff import open_movie, write_image
 from ..layout import SEGMENTATION
 from ..segment import roi_table, segment_movie
-from ..settings import EventSettings, Sampling, SegmentationSettings
+from ..settings import EventSettings, Sampling, SegmentationSettings, stream_frames
 from ._common import (
     StageClock,
     backend,
@@ -60,7 +60,7 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
             sampling=Sampling(fs, px),
             settings=SegmentationSettings.from_config(config),
             events=EventSettings.from_config(config),
-            chunk_frames=config["chunk_frames"],
+            chunk_frames=stream_frames(config, movie.shape[1:]),
             coverage=coverage,
             source=rec["input"],
         )
