@@ -43,6 +43,32 @@ def test_edge_roi_trace_uses_covered_frames_only(tmp_path):
     np.testing.assert_allclose(traces[:, 0], 100.0)
 
 
+def test_edge_roi_trace_does_not_move_with_its_covered_pixels(tmp_path):
+    """An ROI whose edge row is twice as bright as the other: a frame that uncovers the
+    bright row still gives the ROI's resting level (not the dim row's), and an event of
+    +20 % in every pixel stays +20 % of that level whichever rows a frame covers."""
+    t, h, w = 12, 16, 16
+    movie = np.full((t, h, w), 10.0, np.float32)
+    movie[:, 0], movie[:, 1] = 200.0, 100.0
+    movie[6:9, :2] *= 1.2  # an event
+    shifts = np.zeros((t, 2))
+    shifts[[2, 7], 0] = -1.0  # row 0 uncovered: filled with anything
+    movie[[2, 7], 0] = -999.0
+    labels = np.zeros((h, w), np.uint16)
+    labels[:2, 2:6] = 1
+    path = tmp_path / "m.tif"
+    with MovieWriter(path, movie.shape, np.float32, frame_rate_hz=10, pixel_size_um=1) as wr:
+        wr.write(movie)
+    with open_movie(path) as m:
+        trace = extract_traces(m, labels, np, chunk_frames=5, coverage=Coverage(shifts, (h, w)))
+    expected = np.where(np.isin(np.arange(t), [6, 7, 8]), 180.0, 150.0)
+    full = ~np.isin(np.arange(t), [2, 7])
+    np.testing.assert_allclose(trace[full, 0], expected[full], rtol=1e-5)
+    # the plain mean of the covered row would give 100 and 120; the resting levels are
+    # means over the covered frames, event included, hence the small offset
+    np.testing.assert_allclose(trace[~full, 0], expected[~full], rtol=0.02)
+
+
 def test_smoothing_over_covered_pixels_ignores_the_filled_band():
     """The rows a shift leaves without data (filled with anything) do not reach the covered
     pixels beside them, and a covered pixel's value does not move with the band over an
