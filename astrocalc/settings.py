@@ -53,16 +53,19 @@ class Sampling:
 # activity maps hold 6.5 per chunk frame (tracemalloc, 256 x 256, chunks of 200 and 600
 # frames), plus each chunk's overlap; pixel events and ROI traces hold fewer
 WORKING_FRAMES = 8
+# longer chunks than this gain little and raise small movies' peak memory (a 256 x 256
+# movie's segmentation: 1.7 GB at 512-frame chunks)
+MAX_CHUNK_FRAMES = 256
 
 
 def stream_frames(config: dict, frame_shape: tuple[int, ...]) -> int:
     """Frames a stage streams at once: the config's ``chunk_frames`` where set, else as
-    many as ``memory_mb`` holds for frames of ``frame_shape`` (at least 16), so that a
-    larger field takes shorter chunks instead of more memory."""
+    many as ``memory_mb`` holds for frames of ``frame_shape`` (16 to ``MAX_CHUNK_FRAMES``),
+    so that a larger field takes shorter chunks instead of more memory."""
     if config["chunk_frames"] is not None:
         return int(config["chunk_frames"])
     frame_bytes = WORKING_FRAMES * 4 * math.prod(frame_shape)
-    return int(min(max(config["memory_mb"] * 2**20 // frame_bytes, 16), 100000))
+    return int(min(max(config["memory_mb"] * 2**20 // frame_bytes, 16), MAX_CHUNK_FRAMES))
 
 
 class Section:

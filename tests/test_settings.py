@@ -5,6 +5,7 @@ import pytest
 from astrocalc.config import defaults, load_schema
 from astrocalc.errors import InputError
 from astrocalc.settings import (
+    MAX_CHUNK_FRAMES,
     SECTIONS,
     WORKING_FRAMES,
     EventSettings,
@@ -44,9 +45,10 @@ def test_sampling_converts_units():
 def test_chunks_are_sized_by_memory_unless_set():
     config = defaults()
     assert config["chunk_frames"] is None
-    small, large = stream_frames(config, (128, 128)), stream_frames(config, (1024, 1024))
+    mid, large = stream_frames(config, (512, 512)), stream_frames(config, (1024, 1024))
     # the streamed arrays' bytes, not their frames, are what the budget fixes
-    assert small == 64 * large == 2048
+    assert mid == 4 * large == 128
     assert large * 1024 * 1024 * 4 * WORKING_FRAMES <= config["memory_mb"] * 2**20
+    assert stream_frames(config, (128, 128)) == MAX_CHUNK_FRAMES
     assert stream_frames({**config, "memory_mb": 64}, (4096, 4096)) == 16
     assert stream_frames({**config, "chunk_frames": 100}, (1024, 1024)) == 100
