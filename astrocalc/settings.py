@@ -33,9 +33,6 @@ class Sampling:
         """``seconds`` in frames, not rounded (windows that are split into bins)."""
         return seconds * self.frame_rate_hz
 
-    def seconds(self, frames: float) -> float:
-        return frames / self.frame_rate_hz
-
     def px(self, um: float) -> float:
         """A length in pixels, not rounded."""
         return um / self.pixel_size_um
