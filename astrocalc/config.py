@@ -8,6 +8,7 @@ the Snakefile validate with it, so both front ends run on the same resolved conf
 from __future__ import annotations
 
 import copy
+import functools
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,11 @@ from .errors import InputError
 
 
 def load_schema(name: str = "config") -> dict:
+    return copy.deepcopy(_parsed_schema(name))
+
+
+@functools.cache
+def _parsed_schema(name: str) -> dict:
     text = resources.files("astrocalc").joinpath(f"schemas/{name}.schema.yaml").read_text()
     return yaml.safe_load(text)
 

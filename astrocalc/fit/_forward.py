@@ -272,6 +272,11 @@ class ForwardModel:
     indicator: Indicator = GCAMP6F
     xp: object = np
 
+    def __post_init__(self):
+        # mappings become settings once, not at each of the fit's many calls
+        object.__setattr__(self, "model", ModelSettings.of(self.model))
+        object.__setattr__(self, "events", EventSettings.of(self.events))
+
     def __call__(self, thetas: list[dict]) -> np.ndarray:
         return forward_statistics(
             thetas,
