@@ -123,7 +123,8 @@ class RunningBaseline:
 
     def values(self, j0: int, j1: int, pixels=None):
         """Baseline at bins ``j0:j1``, shape (j1 - j0, ...) (or (j1 - j0, len(pixels)))."""
-        if pixels is not None or self.level is not None:
+        if pixels is not None or self.level is not None or j1 - j0 > BLOCK_BINS:
+            # a long range at once (a whole trace) costs least filtered in one piece
             return self._filtered(j0, j1, pixels)
         nb = self.binned.shape[0]
         parts = []
