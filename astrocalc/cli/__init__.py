@@ -37,8 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(Exception):
-    """SIGTERM (scancel, a cluster's time limit, Snakemake stopping its jobs)."""
+class Terminated(BaseException):
+    """SIGTERM (scancel, a cluster's time limit, Snakemake stopping its jobs). Not an
+    Exception, as KeyboardInterrupt is not: a library's ``except Exception`` fallback
+    (matplotlib's optional imports, for one) must not swallow it and carry on."""
 
 
 def _on_sigterm(signum, frame):

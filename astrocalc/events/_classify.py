@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._kernels import distinct_in_windows
+
 
 def coactive_rois(roi: np.ndarray, onset_s: np.ndarray, *, window_s: float) -> np.ndarray:
     """For each event, the number of distinct ROIs (its own included) with an event whose
@@ -14,7 +16,8 @@ def coactive_rois(roi: np.ndarray, onset_s: np.ndarray, *, window_s: float) -> n
     t, r = onset_s[order], roi[order]
     lo = np.searchsorted(t, t - window_s, side="left")
     hi = np.searchsorted(t, t + window_s, side="right")
-    counts = np.array([len(np.unique(r[a:b])) for a, b in zip(lo, hi, strict=True)], int)
+    codes = np.unique(r, return_inverse=True)[1].astype(np.int64)
+    counts = distinct_in_windows(codes, lo.astype(np.int64), hi.astype(np.int64)).astype(int)
     out = np.empty_like(counts)
     out[order] = counts
     return out

@@ -83,11 +83,14 @@ def event_mask(found, shape, *, frame_rate_hz: float, pad_s: float = 2.0) -> np.
     """Bool (T, N): the frames of each event (column, onset, peak, end), from ``pad_s``
     before its onset to its length plus ``pad_s`` after its end (the slow tail of a long
     event stays above baseline after it drops below the detection threshold)."""
-    mask = np.zeros(shape, bool)
     pad = int(round(pad_s * frame_rate_hz))
-    for j, onset, _, end in found:
-        mask[max(onset - pad, 0) : end + 1 + pad + (end - onset), j] = True
-    return mask
+    found = np.asarray(found, np.int64).reshape(-1, 4)
+    j, onset, end = found[:, 0], found[:, 1], found[:, 3]
+    # +1 where a masked stretch starts, -1 after it ends; covered where the sum is > 0
+    edges = np.zeros((shape[0] + 1, shape[1]), np.int32)
+    np.add.at(edges, (np.maximum(onset - pad, 0), j), 1)
+    np.add.at(edges, (np.minimum(2 * end + 1 + pad - onset, shape[0]), j), -1)
+    return np.cumsum(edges[:-1], axis=0) > 0
 
 
 def find_events(

@@ -183,3 +183,19 @@ def measure(sm, raw, events, frame_rate_hz, pre_frames, post_frames):  # pragma:
         out[r, 3] = (h_right - h_left) / fs
         out[r, 5] = t10
     return out
+
+
+@jit()
+def distinct_in_windows(codes, lo, hi):  # pragma: no cover - compiled
+    """For each window ``lo[k]:hi[k]`` of ``codes`` (non-negative ints), how many distinct
+    codes it holds."""
+    seen = np.full(codes.max() + 1 if codes.shape[0] else 1, -1, np.int64)
+    out = np.empty(lo.shape[0], np.int64)
+    for k in range(lo.shape[0]):
+        n = 0
+        for p in range(lo[k], hi[k]):
+            if seen[codes[p]] != k:
+                seen[codes[p]] = k
+                n += 1
+        out[k] = n
+    return out

@@ -8,6 +8,7 @@ import platform
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,9 @@ from .. import __version__, layout
 from ..backend import name_of, resolve
 from ..errors import InputError
 from ..io.outputs import StageOutput, write_json
-from ..motion import Coverage
+
+if TYPE_CHECKING:
+    from ..motion import Coverage
 
 # The config sections each stage reads (declared in astrocalc/layout.py), in the order the
 # stages run. A stage is given (and records in its stage.json) these and no others, so
@@ -90,5 +93,7 @@ def stage_output(stage: layout.Stage, out: Path, config: dict | None, *, overwri
 def motion_coverage(out: Path, shape, stage: layout.Stage) -> Coverage:
     """Which pixels of each corrected frame hold recorded data, from ``motion/shifts.csv``
     (all of them where the movie was not moved)."""
+    from ..motion import Coverage
+
     shifts = pd.read_csv(stage.input(out, "motion/shifts.csv"))
     return Coverage(shifts[["dy", "dx"]].to_numpy(np.float64), tuple(shape))

@@ -70,6 +70,9 @@ def _end_lines(x, n: int, xp):
 
 # bins of the baseline filtered at once (and kept: RunningBaseline.values)
 BLOCK_BINS = 32
+# RunningBaseline.at interpolates a range of up to this many values (frames x series) in
+# one go, with two temporaries as large; larger ones (pixels) bin by bin
+GATHER_ELEMENTS = 1 << 21
 
 
 class RunningBaseline:
@@ -189,8 +192,12 @@ class RunningBaseline:
         frac = (t - self.centres[i]) / (self.centres[i + 1] - self.centres[i])
         j0 = int(i.min()) if n else 0
         values = self.values(j0, int(i.max()) + 2 if n else 1, pixels)
-        out = xp.empty((n,) + values.shape[1:], values.dtype)
         expand = (slice(None),) + (None,) * (values.ndim - 1)
+        if n * values[0].size <= GATHER_ELEMENTS:  # a few traces: all frames at once
+            k = xp.asarray(i - j0)
+            low = values[k]
+            return low + (values[k + 1] - low) * xp.asarray(frac.astype(np.float32))[expand]
+        out = xp.empty((n,) + values.shape[1:], values.dtype)
         # frames between the same two bin centres share the bins and their difference
         for b in np.unique(i):
             rows = np.flatnonzero(i == b)
