@@ -171,7 +171,10 @@ def test_help_gives_units():
     assert "Y X" in astrocalc("synth", "--help").stdout
 
 
-FAST = "model:\n  duration_s: 20\nfit:\n  max_duration_s: 30\n  n_astrocytes: 2\n"
+FAST = (
+    "model:\n  duration_s: 20\n  posterior_runs: 3\n"
+    "fit:\n  max_duration_s: 30\n  n_astrocytes: 2\n  predictive_recordings: 39\n"
+)
 
 
 @pytest.mark.slow

@@ -29,8 +29,8 @@ SAMPLES = "sample\tpath\tframe_rate_hz\tpixel_size_um\tcondition\n" + "".join(
 SMALL = """demo:
   young_1: {synchrony: 0.8, seed: 1, frames: 400, size: [64, 64]}
   old_1: {synchrony: 0.0, seed: 2, frames: 400, size: [64, 64]}
-model: {duration_s: 20}
-fit: {max_duration_s: 30, n_astrocytes: 2}
+model: {duration_s: 20, posterior_runs: 3}
+fit: {max_duration_s: 30, n_astrocytes: 2, predictive_recordings: 39}
 """
 # a cluster without accounting (no slurmdbd): squeue for job status, no account
 SLURM_CI = [

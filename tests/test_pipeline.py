@@ -201,7 +201,10 @@ def test_same_input_same_tables(small_movie, tmp_path):
     workflow job gets, so that a change elsewhere in the config need not rerun it."""
     path, _ = small_movie
     cfg = config.validate(
-        {"model": {"duration_s": 20}, "fit": {"max_duration_s": 30, "n_astrocytes": 2}}
+        {
+            "model": {"duration_s": 20, "posterior_runs": 3},
+            "fit": {"max_duration_s": 30, "n_astrocytes": 2, "predictive_recordings": 39},
+        }
     )
     a = run_all(path, tmp_path / "a", config=cfg)
     b = tmp_path / "b"

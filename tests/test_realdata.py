@@ -18,7 +18,16 @@ from tests.conftest import real_file
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
-FAST = {"model": {"duration_s": 30}, "fit": {"max_duration_s": 60, "n_astrocytes": 4}}
+# the fit is not what these tests check: a short one (as tests/conftest.SHORT_FIT)
+FAST = {
+    "model": {"duration_s": 30, "posterior_runs": 3},
+    "fit": {
+        "max_duration_s": 60,
+        "n_astrocytes": 4,
+        "max_iterations": 2,
+        "predictive_recordings": 39,
+    },
+}
 
 
 def _run(tmp_path_factory, name: str, frame_rate_hz: float):

@@ -42,6 +42,14 @@ def delta_f_over_f(
     """
     f = traces.astype(np.float64) - offset
     f0 = running_baseline(f, window_frames=window_frames, percentile=percentile, exclude=exclude)
+    return relative_change(f, f0, f0_floor)
+
+
+def relative_change(
+    f: np.ndarray, f0: np.ndarray, f0_floor: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(F - F0) / F0 and the F0 used, float32, for F and its baseline F0 (T, N), with F0
+    held at or above ``f0_floor`` (see :func:`delta_f_over_f`)."""
     if f0_floor is None:
         f0_floor = 0.05 * max(float(np.median(f0, axis=0).max(initial=0.0)), 1e-12)
     f0 = np.maximum(f0, f0_floor)

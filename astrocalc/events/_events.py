@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..pixelmodel import running_baseline
 from ..settings import EventSettings, Sampling
 from ._classify import classify, coactive_rois
 from ._detect import detect
-from ._dff import delta_f_over_f
+from ._dff import relative_change
 from ._features import POST_S, PRE_S
 from ._kernels import FEATURES, measure
 
@@ -55,26 +56,54 @@ def detect_in_traces(
     keep their amplitude and duration: each pass finds more of a long event's tail.
     """
     c = EventSettings.of(settings)
-    exclude = None
-    for _ in range(MAX_BASELINE_PASSES):
-        dff, _ = delta_f_over_f(
-            traces,
-            window_frames=Sampling(frame_rate_hz, 1.0).frame_span(c.baseline_window_s),
-            percentile=c.baseline_percentile,
-            offset=c.offset,
-            exclude=exclude,
+    window = Sampling(frame_rate_hz, 1.0).frame_span(c.baseline_window_s)
+    f = traces.astype(np.float64) - c.offset
+    # the baseline of each column and the frames it was computed without (none at first:
+    # an all-False mask gives the same baseline)
+    f0 = running_baseline(f, window_frames=window, percentile=c.baseline_percentile)
+    exclude = np.zeros(f.shape, bool)
+    dff = sm = noise = found = None
+    for n_pass in range(1, MAX_BASELINE_PASSES + 1):
+        new_dff, _ = relative_change(f, f0)
+        # the detection of a column depends on that column's dF/F alone: a pass redoes
+        # only the columns whose dF/F changed (bit for bit), its results those of a pass
+        # over all of them
+        redo = (
+            np.ones(f.shape[1], bool)
+            if dff is None
+            else (new_dff.view(np.int32) != dff.view(np.int32)).any(axis=0)
         )
-        found, sm, noise = detect(
-            dff,
+        dff = new_dff
+        cols = np.flatnonzero(redo)
+        if found is not None and not cols.size:
+            break  # the new baselines gave the same dF/F: the same events again
+        part, part_sm, part_noise = detect(
+            dff[:, cols],
             frame_rate_hz=frame_rate_hz,
             smooth_s=c.smooth_s,
             high_sd=c.high_threshold_sd,
             low_sd=c.low_threshold_sd,
             min_duration_s=c.min_duration_s,
         )
+        part[:, 0] = cols[part[:, 0]]
+        if found is None:
+            found, sm, noise = part, part_sm, part_noise
+        else:
+            sm[:, cols], noise[cols] = part_sm, part_noise
+            kept = found[~redo[found[:, 0]]]
+            merged = np.concatenate([kept, part])
+            found = merged[np.argsort(merged[:, 0], kind="stable")]  # by column, then time
         mask = event_mask(found, dff.shape, frame_rate_hz=frame_rate_hz)
-        if exclude is not None and (mask == exclude).all():
+        moved = (mask != exclude).any(axis=0)
+        if not moved.any() or n_pass == MAX_BASELINE_PASSES:
             break
+        cols = np.flatnonzero(moved)
+        f0[:, cols] = running_baseline(
+            f[:, cols],
+            window_frames=window,
+            percentile=c.baseline_percentile,
+            exclude=mask[:, cols],
+        )
         exclude = mask
     return dff, found, sm, noise
 
