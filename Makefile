@@ -24,10 +24,11 @@ demo: $(VENV)/.installed
 	@echo "  results/<sample>/fit/fit.png, simulation/simulation.png   (samples: young_1..4, old_1..4)"
 
 # everything (CI), one worker per core, a module's tests in one worker (its module
-# fixtures, a whole-pipeline run or a recovery, are made once); the slowest tests last
+# fixtures, a whole-pipeline run or a recovery, are made once); the longest files first
+# (tests/conftest.py LONGEST_FIRST), in that order, so that none starts near the end
 test: $(VENV)/.installed
 	$(BIN)/ruff check astrocalc tests benchmarks
-	$(BIN)/python -m pytest -n $(CORES) --dist loadfile --durations=15
+	$(BIN)/python -m pytest -n $(CORES) --dist loadfile --no-loadscope-reorder --durations=15
 
 # the fast tier for development: all but the whole-pipeline, workflow and real-data tests
 check: $(VENV)/.installed

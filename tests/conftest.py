@@ -32,6 +32,29 @@ def short_fit(cfg: dict) -> dict:
     return cfg
 
 
+# test files by their time on 2 cores, longest first (make test, 2026-12-03: workflow
+# 580 s, recovery 490 s, cluster 400 s, ...). With ``--dist loadfile`` a worker takes
+# the next file when it is free; xdist's default order (most tests first) started the
+# longest files last, so one worker ran them while the other had nothing left to do.
+LONGEST_FIRST = (
+    "tests/test_workflow.py",
+    "tests/fit/test_recovery.py",
+    "tests/test_cluster.py",
+    "tests/test_pipeline.py",
+    "tests/test_cli.py",
+    "tests/test_realdata.py",
+    "tests/test_independent_accuracy.py",
+    "tests/models/test_oscillations.py",
+    "tests/fit/test_fit.py",
+    "tests/events/test_pixel_events.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
 def _cupy_usable() -> bool:
     if importlib.util.find_spec("cupy") is None:
         return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -39,8 +40,15 @@ EVENT_COLUMNS = [
 class EventResult:
     dff: np.ndarray  # (T, N) float32
     events: pd.DataFrame  # EVENT_COLUMNS
-    per_roi: pd.DataFrame
     noise: np.ndarray  # (N,) SD of smoothed dF/F
+    roi_ids: np.ndarray  # (N,) the ROI of each column
+    duration_s: float  # length of the traces
+
+    @cached_property
+    def per_roi(self) -> pd.DataFrame:
+        """:func:`per_roi_summary` (made when first asked for: the fit's many model
+        recordings never ask)."""
+        return per_roi_summary(self.events, self.roi_ids, self.duration_s)
 
 
 def detect_in_traces(
@@ -190,7 +198,7 @@ def find_events(
         else []
     )
     events = events[EVENT_COLUMNS]
-    return EventResult(dff, events, per_roi_summary(events, roi_ids, dff.shape[0] / fs), noise)
+    return EventResult(dff, events, noise, np.asarray(roi_ids), dff.shape[0] / fs)
 
 
 def rise_onset(rise_start, run_start, frame_rate_hz: float):
