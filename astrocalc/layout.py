@@ -409,7 +409,8 @@ EXPORT_NWB = Stage(
             "processing/ophys ImageSegmentation/PlaneSegmentation (roi_id, compartment, "
             "area_um2, centroid_y_px, centroid_x_px), Fluorescence/dff, "
             "intervals/calcium_events (every column of events.csv, in time order), "
-            "general/subject and session metadata (astrocalc export-nwb --help)",
+            "general/subject and session metadata (astrocalc export-nwb --help); when the "
+            "input was NWB, acquisition/ links to its imaging series (not copied)",
         ),
     ),
 )

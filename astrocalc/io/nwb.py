@@ -11,6 +11,9 @@ Layout (NWB 2 ophys conventions):
 - ``intervals/calcium_events``: ``TimeIntervals``, one row per event of
   ``events/events.csv`` in order of onset (start at onset, stop at the end frame, every
   column kept);
+- ``acquisition``: when the input was an NWB file (and is still where it was), its imaging
+  series, as an HDF5 external link to that file (not copied), which the segmentation names
+  as its reference images;
 - ``general/subject`` and the session's metadata (:data:`METADATA`), from the sample
   sheet's columns or the command line; DANDI requires the subject's id, species, sex and
   age (or date of birth).
@@ -21,6 +24,7 @@ pynwb is an optional extra (``pip install 'astrocalc[nwb]'``).
 from __future__ import annotations
 
 import json
+import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +35,10 @@ import tifffile
 
 from ..errors import InputError
 from ..layout import EXPORT_NWB
+from .formats import NwbMovie, kind, split_dataset
 from .outputs import partial_path, remove_stale_partials
+
+log = logging.getLogger(__name__)
 
 TRACE_ROWS = 2000  # frames of traces.csv per block written
 
@@ -131,29 +138,70 @@ def export_nwb(
         subject=pynwb.file.Subject(**subject) if subject else None,
         **session,
     )
-    ophys = nwb.create_processing_module(name="ophys", description="astrocalc ROIs and dF/F")
-    table = _plane_segmentation(
-        nwb, ophys, run, rois, labels, location=metadata.get("location", "unknown")
-    )
-    if len(rois):
-        _dff_series(ophys, table, traces_csv, rois, frame_rate_hz=float(run["frame_rate_hz"]))
-    nwb.add_time_intervals(_event_intervals(events, frame_rate_hz=float(run["frame_rate_hz"])))
-
-    remove_stale_partials(target)
-    tmp = partial_path(target).with_suffix(".nwb")
+    # one build manager for the source and the new file: pynwb then writes the source's
+    # series as a link into that file (pynwb's documented way to link across files)
+    manager = pynwb.get_manager()
+    source_io, acquired = _source_series(pynwb, run["input"], manager)
     try:
-        with pynwb.NWBHDF5IO(str(tmp), "w") as io:
-            io.write(nwb)
-        os.replace(tmp, target)
+        if acquired is not None:
+            nwb.add_acquisition(acquired)
+        ophys = nwb.create_processing_module(name="ophys", description="astrocalc ROIs and dF/F")
+        table = _plane_segmentation(
+            nwb,
+            ophys,
+            run,
+            rois,
+            labels,
+            location=metadata.get("location", _source_location(acquired)),
+            reference=acquired,
+        )
+        fs = float(run["frame_rate_hz"])
+        if len(rois):
+            _dff_series(ophys, table, traces_csv, rois, frame_rate_hz=fs)
+        nwb.add_time_intervals(_event_intervals(events, frame_rate_hz=fs))
+
+        remove_stale_partials(target)
+        tmp = partial_path(target).with_suffix(".nwb")
+        try:
+            with pynwb.NWBHDF5IO(str(tmp), "w", manager=manager) as io:
+                io.write(nwb, link_data=True)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
     finally:
-        tmp.unlink(missing_ok=True)
+        if source_io is not None:
+            source_io.close()
     return target
 
 
+def _source_location(series) -> str:
+    """The brain region of the acquired series' imaging plane, where the input said."""
+    plane = getattr(series, "imaging_plane", None)  # OnePhotonSeries and TwoPhotonSeries
+    return str(getattr(plane, "location", None) or "unknown")
+
+
+def _source_series(pynwb, movie: str, manager):
+    """(open reader, series) of the NWB imaging series a recording was read from (the one
+    the motion stage read: ``file.nwb`` or ``file.nwb:NAME``), or (None, None) when the
+    input was not NWB or the file is no longer there (then nothing is linked)."""
+    if kind(movie) != "nwb":
+        return None, None
+    path, _ = split_dataset(movie)
+    if not path.is_file():
+        log.warning("NWB: the input %s is gone; the export holds no link to it", path)
+        return None, None
+    source = NwbMovie(movie)  # the same choice of series as the motion stage's
+    name = source.name
+    source.close()
+    io = pynwb.NWBHDF5IO(str(path), "r", manager=manager)
+    return io, io.read().acquisition[name]
+
+
 def _plane_segmentation(
-    nwb, ophys, run: dict, rois: pd.DataFrame, labels: np.ndarray, *, location: str
+    nwb, ophys, run: dict, rois: pd.DataFrame, labels: np.ndarray, *, location: str, reference
 ):
-    """The imaging plane and one row per ROI, with its pixel mask and rois.csv columns."""
+    """The imaging plane and one row per ROI, with its pixel mask and rois.csv columns;
+    ``reference``: the acquired series it was segmented from, or None."""
     from pynwb.ophys import ImageSegmentation, OpticalChannel
 
     px = float(run["pixel_size_um"])
@@ -178,6 +226,7 @@ def _plane_segmentation(
         name="PlaneSegmentation",
         description="astrocalc microdomain, process and soma ROIs (segmentation/rois.csv)",
         imaging_plane=plane,
+        reference_images=reference,
     )
     roi_columns = {
         "roi_id": ("astrocalc ROI id", np.int64),

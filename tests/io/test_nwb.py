@@ -9,6 +9,7 @@ import pytest
 import tifffile
 
 from astrocalc import config, layout, synth
+from astrocalc.io.nwb import export_nwb
 from astrocalc.pipeline import run_all
 from tests.conftest import short_fit
 
@@ -115,3 +116,44 @@ def test_export_is_accepted_by_dandi_checks(results, tmp_path):
         == [ln for ln in r.stderr.splitlines() if "no subject_id, species, sex, age" in ln]
         != []
     )
+
+
+@pytest.mark.slow
+def test_a_recording_from_nwb_is_linked_in_the_export(results, tmp_path):
+    """The fixture's movie as an NWB TwoPhotonSeries written by pynwb: `run_all` on it
+    gives the TIFF's ROIs and events, and its export links the acquired series (an HDF5
+    external link into the input file, not a copy; read back through pynwb as the same
+    frames), names it as the segmentation's reference images, and passes nwbinspector."""
+    h5py = pytest.importorskip("h5py")
+    nwbinspector = pytest.importorskip("nwbinspector")
+    from tests.io.test_formats import _write_nwb
+
+    frames = tifffile.imread(results.parent / "movie.tif")
+    movie = _write_nwb(frames, tmp_path / "movie.nwb")
+    out = run_all(movie, tmp_path / "out", config=short_fit(config.defaults()))
+    for table in ("segmentation/rois.csv", "events/events.csv"):
+        pd.testing.assert_frame_equal(
+            pd.read_csv(layout.path(out, table)), pd.read_csv(layout.path(results, table))
+        )
+    target = tmp_path / "linked.nwb"
+    subject = ["--subject-id", "7", "--species", "Mus musculus", "--sex", "F", "--age", "P30D"]
+    # without --location the input's ("cortex", not an Allen CCF term DANDI checks for)
+    export_nwb(out, tmp_path / "default.nwb")
+    with pynwb.NWBHDF5IO(str(tmp_path / "default.nwb"), "r") as io:
+        assert io.read().imaging_planes["plane"].location == "cortex"
+    r = export(out, "--nwb", str(target), *subject, "--location", "CA1")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(target, "r") as f:
+        link = f["acquisition"].get("TwoPhotonSeries", getlink=True)
+        assert isinstance(link, h5py.ExternalLink), type(link)
+        assert link.filename.endswith("movie.nwb")
+    with pynwb.NWBHDF5IO(str(target), "r") as io:
+        nwb = io.read()
+        series = nwb.acquisition["TwoPhotonSeries"]
+        np.testing.assert_array_equal(series.data[:], frames.transpose(0, 2, 1))
+        segmentation = nwb.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation"]
+        (reference,) = segmentation.reference_images
+        assert reference.name == "TwoPhotonSeries" and reference.data[5, 3, 4] == frames[5, 4, 3]
+    messages = list(nwbinspector.inspect_nwbfile(nwbfile_path=str(target)))
+    bad = [m for m in messages if m.importance.name in ("CRITICAL", "BEST_PRACTICE_VIOLATION")]
+    assert not bad, [(m.importance.name, m.message) for m in bad]
