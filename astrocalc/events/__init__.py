@@ -8,6 +8,7 @@ from ._events import (
     EventResult,
     detect_in_traces,
     find_events,
+    find_events_side_by_side,
     per_roi_summary,
 )
 from ._features import event_features
@@ -32,6 +33,7 @@ __all__ = [
     "detect_in_traces",
     "event_features",
     "find_events",
+    "find_events_side_by_side",
     "hysteresis_runs",
     "per_roi_summary",
     "robust_noise",

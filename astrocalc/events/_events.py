@@ -14,7 +14,7 @@ from ._classify import classify, coactive_rois
 from ._detect import detect
 from ._dff import relative_change
 from ._features import POST_S, PRE_S
-from ._kernels import FEATURES, measure
+from ._kernels import FEATURES, cover, measure
 
 MAX_BASELINE_PASSES = 4
 ONSET_LEAD_S = 0.5
@@ -123,11 +123,7 @@ def event_mask(found, shape, *, frame_rate_hz: float, pad_s: float = 2.0) -> np.
     pad = int(round(pad_s * frame_rate_hz))
     found = np.asarray(found, np.int64).reshape(-1, 4)
     j, onset, end = found[:, 0], found[:, 1], found[:, 3]
-    # +1 where a masked stretch starts, -1 after it ends; covered where the sum is > 0
-    edges = np.zeros((shape[0] + 1, shape[1]), np.int32)
-    np.add.at(edges, (np.maximum(onset - pad, 0), j), 1)
-    np.add.at(edges, (np.minimum(2 * end + 1 + pad - onset, shape[0]), j), -1)
-    return np.cumsum(edges[:-1], axis=0) > 0
+    return cover(shape[0], shape[1], j, onset - pad, 2 * end + 1 + pad - onset)
 
 
 def find_events(
@@ -151,8 +147,56 @@ def find_events(
         The ``events`` section of the config (:meth:`Section.of`: schema defaults for what
         a mapping leaves out).
     """
+    c = EventSettings.of(settings)
+    dff, found, sm, noise = detect_in_traces(traces, frame_rate_hz=frame_rate_hz, settings=c)
+    return describe_events(dff, found, sm, noise, roi_ids, frame_rate_hz=frame_rate_hz, settings=c)
+
+
+def find_events_side_by_side(
+    traces: np.ndarray,
+    roi_ids: np.ndarray,
+    *,
+    frame_rate_hz: float,
+    settings: EventSettings | dict | None = None,
+) -> list[EventResult]:
+    """:func:`find_events` of several recordings of the same ROIs and length, their traces
+    side by side in ``traces`` (T, R * N), one result per recording. The detection goes
+    trace by trace, so one call over all of them finds what one call per recording would,
+    without a call's overhead per recording (the fit's thousands of model recordings)."""
+    c = EventSettings.of(settings)
+    n = len(roi_ids)
+    dff, found, sm, noise = detect_in_traces(traces, frame_rate_hz=frame_rate_hz, settings=c)
+    n_recordings = traces.shape[1] // n
+    starts = np.searchsorted(found[:, 0], np.arange(n_recordings + 1) * n)
+    out = []
+    for r in range(n_recordings):
+        cols = slice(r * n, (r + 1) * n)
+        own = found[starts[r] : starts[r + 1]].copy()
+        own[:, 0] -= r * n
+        out.append(
+            describe_events(
+                dff[:, cols], own, sm[:, cols], noise[cols], roi_ids,
+                frame_rate_hz=frame_rate_hz, settings=c,
+            )
+        )  # fmt: skip
+    return out
+
+
+def describe_events(
+    dff: np.ndarray,
+    found: np.ndarray,
+    sm: np.ndarray,
+    noise: np.ndarray,
+    roi_ids: np.ndarray,
+    *,
+    frame_rate_hz: float,
+    settings: EventSettings | dict | None = None,
+) -> EventResult:
+    """The :class:`EventResult` of what :func:`detect_in_traces` found in one recording's
+    traces: each event measured, its onset placed, the events co-active across ROIs
+    counted and classified. (Apart from :func:`find_events` so that many recordings'
+    traces can go through the detection together: :func:`find_events_side_by_side`.)"""
     fs, c = frame_rate_hz, EventSettings.of(settings)
-    dff, found, sm, noise = detect_in_traces(traces, frame_rate_hz=fs, settings=c)
     feats = pd.DataFrame(
         measure(
             np.ascontiguousarray(sm, np.float64),

@@ -199,3 +199,15 @@ def distinct_in_windows(codes, lo, hi):  # pragma: no cover - compiled
                 n += 1
         out[k] = n
     return out
+
+
+@jit()
+def cover(n_frames, n_columns, column, start, stop):  # pragma: no cover - compiled
+    """Bool (n_frames, n_columns): True on frames ``start[k]:stop[k]`` of column
+    ``column[k]`` for every k (a cumulative sum of +1/-1 edges over the whole array took
+    far longer than setting the few frames covered)."""
+    out = np.zeros((n_frames, n_columns), np.bool_)
+    for k in range(column.shape[0]):
+        for t in range(max(start[k], 0), min(stop[k], n_frames)):
+            out[t, column[k]] = True
+    return out

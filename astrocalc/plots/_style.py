@@ -40,12 +40,19 @@ def save(fig: Figure, path: str | Path, *, formats=("png",), dpi: int = 300) -> 
     """Save ``fig`` as ``path`` with each suffix in ``formats`` (path's own suffix ignored)."""
     path = Path(path)
     out = []
-    for fmt in formats:
-        target = path.with_suffix(f".{fmt}")
-        tmp = target.with_name(f".{target.name}.partial.{fmt}")
-        fig.savefig(tmp, dpi=dpi, format=fmt)
-        tmp.replace(target)
-        out.append(target)
+    engine = fig.get_layout_engine()
+    try:
+        for fmt in formats:
+            target = path.with_suffix(f".{fmt}")
+            tmp = target.with_name(f".{target.name}.partial.{fmt}")
+            fig.savefig(tmp, dpi=dpi, format=fmt)
+            tmp.replace(target)
+            out.append(target)
+            # the layout made for the first format serves the others (it is most of the
+            # time of a save, and the formats then agree to the point)
+            fig.set_layout_engine("none")
+    finally:
+        fig.set_layout_engine(engine)
     return out
 
 

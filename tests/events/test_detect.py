@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from astrocalc import config
@@ -11,6 +12,7 @@ from astrocalc.events import (
     detect_in_traces,
     event_features,
     find_events,
+    find_events_side_by_side,
 )
 from astrocalc.events._events import MAX_BASELINE_PASSES, event_mask
 from astrocalc.synth import _kernel_features, event_kernel
@@ -117,19 +119,40 @@ def _all_columns_every_pass(traces, c):
     return dff, found, sm, noise
 
 
-def test_passes_redo_only_changed_traces_with_the_same_results():
+def _mixed_traces():
     """12 traces, every third with events lasting most of a minute (they take several
-    baseline passes): dF/F, events, smoothed traces and noise exactly as passes over all
-    traces give them."""
+    baseline passes)."""
     rng = np.random.default_rng(4)
     traces = []
     for j in range(12):
         onsets = np.sort(rng.uniform(5, 110, rng.integers(0, 6)))
         decay = 1.2 if j % 3 else 25.0
         traces.append(100 * (1 + _trace(onsets, amp=rng.uniform(0.3, 2), decay=decay, seed=j)))
-    traces = np.stack(traces, axis=1)
+    return np.stack(traces, axis=1)
+
+
+def test_passes_redo_only_changed_traces_with_the_same_results():
+    """dF/F, events, smoothed traces and noise of :func:`_mixed_traces` exactly as passes
+    over all traces give them."""
+    traces = _mixed_traces()
     got = detect_in_traces(traces, frame_rate_hz=FS, settings=CONF["events"])
     want = _all_columns_every_pass(traces, CONF["events"])
     assert len(want[1]) >= 15
     for a, b in zip(got, want, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_recordings_detected_side_by_side_give_their_own_events():
+    """Three recordings of four traces (:func:`_mixed_traces`) side by side through
+    :func:`find_events_side_by_side` (how the fit treats its many model recordings): what
+    :func:`find_events` gives each recording alone."""
+    traces, ids = _mixed_traces(), np.array([3, 7, 8, 12])
+    together = find_events_side_by_side(traces, ids, frame_rate_hz=FS)
+    assert len(together) == 3
+    for part, got in enumerate(together):
+        want = find_events(traces[:, 4 * part : 4 * part + 4], ids, frame_rate_hz=FS)
+        assert len(want.events) >= 4
+        pd.testing.assert_frame_equal(got.events, want.events)
+        for field in ("dff", "noise", "roi_ids"):
+            np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+        assert got.duration_s == want.duration_s
