@@ -10,6 +10,7 @@ tau_IP3 = 1/0.14 s, IP3* = 0.16 uM.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 
@@ -44,6 +45,7 @@ def li_rinzel_rates(ca, h, ip3, p: LiRinzel, xp):
     return dca, dh
 
 
+@functools.lru_cache(maxsize=64)  # tens of thousands of Python steps; the fit asks often
 def resting_state(p: LiRinzel, ip3: float | None = None) -> tuple[float, float]:
     """Steady (Ca, h) at a fixed IP3 (default the resting IP3), found by integration."""
     import numpy as np
