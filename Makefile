@@ -11,7 +11,7 @@ $(BIN)/activate:
 
 $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[test,nest,slurm,nwb]'
+	$(BIN)/python -m pip install -e '.[test,nest,slurm,nwb,formats]'
 	touch $@
 
 demo: $(VENV)/.installed

@@ -45,6 +45,16 @@ def add_out(p) -> None:
     )
 
 
+def add_movie(p) -> None:
+    p.add_argument(
+        "movie",
+        metavar="MOVIE",
+        help="movie (T, Y, X): TIFF file, folder or pattern of TIFFs, HDF5 "
+        "(file.h5[:dataset]), NWB (file.nwb[:series]), suite2p folder or OME-Zarr "
+        "(folder.zarr)",
+    )
+
+
 def add_calibration(p) -> None:
     p.add_argument(
         "--frame-rate",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..progress import reporter
-from ._options import add_calibration, add_config, add_out, load_config
+from ._options import add_calibration, add_config, add_movie, add_out, load_config
 
 
 def register(sub) -> None:
@@ -14,12 +14,7 @@ def register(sub) -> None:
         "simulation on one movie (T, Y, X). Results appear in DIR only "
         "when every stage has finished.",
     )
-    p.add_argument(
-        "movie",
-        metavar="MOVIE",
-        help="movie (T, Y, X): TIFF file, folder or pattern of TIFFs, HDF5 "
-        "(file.h5[:dataset]), NWB (file.nwb[:series]) or suite2p folder",
-    )
+    add_movie(p)
     add_out(p)
     add_calibration(p)
     add_config(p)

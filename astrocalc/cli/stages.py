@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..progress import reporter
-from ._options import add_calibration, add_config, add_out, load_config
+from ._options import add_calibration, add_config, add_movie, add_out, load_config
 
 STAGES = {
     "segment": ("run_segmentation", "find microdomain, process and soma ROIs (needs motion/)"),
@@ -20,12 +20,7 @@ def register(sub) -> None:
         help="correct motion of a movie (first stage)",
         description="Rigid subpixel motion correction of a movie into DIR/motion/.",
     )
-    p.add_argument(
-        "movie",
-        metavar="MOVIE",
-        help="movie (T, Y, X): TIFF file, folder or pattern of TIFFs, HDF5 "
-        "(file.h5[:dataset]), NWB (file.nwb[:series]) or suite2p folder",
-    )
+    add_movie(p)
     add_out(p)
     add_calibration(p)
     add_config(p)

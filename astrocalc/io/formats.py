@@ -13,9 +13,15 @@
 - NWB (``.nwb``): the ``TwoPhotonSeries`` or ``OnePhotonSeries`` of ``/acquisition``
   (the one there, or the one named after a colon), frames stored (frame, x, y) as the
   NWB schema says and read as (T, Y, X); the frame rate from the series' ``rate``, the
-  pixel size from its imaging plane's ``grid_spacing``.
+  pixel size from its imaging plane's ``grid_spacing``;
+- OME-Zarr (a ``.zarr`` folder; OME-NGFF 0.4 on Zarr v2 or 0.5 on Zarr v3): the full
+  resolution of its first multiscale image, axes ``t``, ``y``, ``x`` and any of ``c``
+  and ``z`` of size one (or a channel chosen with ``motion.channel``), read chunk by chunk;
+  the frame rate from the time axis' scale, the pixel size from the x axis' scale, each
+  in its axis' unit.
 
-HDF5 and NWB need h5py (``pip install 'astrocalc[nwb]'``).
+HDF5 and NWB need h5py (``pip install 'astrocalc[nwb]'``), OME-Zarr needs zarr
+(``pip install 'astrocalc[formats]'``).
 """
 
 from __future__ import annotations
@@ -48,12 +54,14 @@ def split_dataset(path: str | Path) -> tuple[Path, str | None]:
 
 
 def kind(path: str | Path) -> str | None:
-    """Which reader opens ``path``: tiff-sequence, hdf5, suite2p, nwb; None for one TIFF
-    file (or anything else, which the TIFF reader then refuses)."""
+    """Which reader opens ``path``: tiff-sequence, hdf5, suite2p, nwb, ome-zarr; None for
+    one TIFF file (or anything else, which the TIFF reader then refuses)."""
     file, _ = split_dataset(path)
     text = str(path)
     if any(c in text for c in "*?[") and not file.exists():
         return "tiff-sequence"
+    if is_zarr(file):
+        return "ome-zarr"
     if file.is_dir():
         return "suite2p" if (file / "ops.npy").is_file() else "tiff-sequence"
     suffix = file.suffix.lower()
@@ -83,7 +91,17 @@ def input_files(path: str | Path) -> list[Path]:
     if k == "suite2p":
         folder = file if file.is_dir() else file.parent
         return [folder / "data.bin", folder / "ops.npy"]
+    if k == "ome-zarr":
+        return sorted((p for p in file.rglob("*") if p.is_file()), key=lambda p: p.parts)
     return [file]
+
+
+def is_zarr(path: Path) -> bool:
+    """A Zarr store: a folder named ``*.zarr`` or holding Zarr's metadata (v2 or v3)."""
+    return path.is_dir() and (
+        path.suffix.lower() == ".zarr"
+        or any((path / name).is_file() for name in ("zarr.json", ".zgroup", ".zattrs"))
+    )
 
 
 def _tiff_files(path) -> list[Path]:
@@ -344,9 +362,124 @@ class Suite2pBinary:
         self.file.close()
 
 
+# units of OME-NGFF axes (the UDUNITS-2 names the specification lists) in seconds and um
+SECONDS = {"second": 1.0, "millisecond": 1e-3, "microsecond": 1e-6, "minute": 60.0, "hour": 3600.0}
+MICROMETERS = {"micrometer": 1.0, "nanometer": 1e-3, "millimeter": 1e3, "meter": 1e6}
+
+
+class OmeZarrMovie:
+    """The full-resolution level of an OME-Zarr image: (T, Y, X) from axes t, [c], [z], y, x.
+
+    OME-NGFF (Moore et al. 2021, Nat Methods 18:1496; https://ngff.openmicroscopy.org):
+    the image's group holds ``multiscales`` (0.4: in the group's attributes; 0.5: under
+    ``ome``), whose first entry names the axes and lists the resolution levels, the first
+    the full resolution, each with a scale per axis; a scale on the multiscale itself
+    applies on top of the level's.
+    """
+
+    CHANNELS = True  # takes a channel (open_movie's channel)
+
+    def __init__(self, path, channel: int | None = None):
+        self.path = Path(path)
+        try:
+            import zarr
+        except ImportError:
+            raise InputError(
+                f"{self.path}: reading OME-Zarr needs zarr; install it with: "
+                "pip install 'astrocalc[formats]'"
+            ) from None
+        try:
+            group = zarr.open_group(str(self.path), mode="r")
+            attrs = group.attrs.asdict()
+        except Exception as exc:
+            raise InputError(
+                f"{self.path}: not a readable Zarr group ({type(exc).__name__}: {exc}); "
+                "expected an OME-Zarr image"
+            ) from None
+        multiscales = attrs.get("ome", attrs).get("multiscales")
+        if not multiscales:
+            raise InputError(
+                f"{self.path}: no OME-Zarr 'multiscales' metadata; expected an OME-Zarr "
+                "image (OME-NGFF 0.4 or 0.5)"
+            )
+        image = multiscales[0]
+        self.axes = [a["name"] if isinstance(a, dict) else str(a) for a in image["axes"]]
+        units = [a.get("unit") if isinstance(a, dict) else None for a in image["axes"]]
+        level = image["datasets"][0]
+        try:
+            self.data = group[level["path"]]
+        except KeyError:
+            raise InputError(
+                f"{self.path}: no array '{level['path']}' (the first level of its "
+                "multiscales); the image is incomplete"
+            ) from None
+        shape = dict(zip(self.axes, self.data.shape, strict=True))
+        if not {"t", "y", "x"} <= set(shape):
+            raise InputError(
+                f"{self.path}: axes {''.join(self.axes)}; expected a movie with axes t, y, x"
+            )
+        index = {}
+        for axis in self.axes:
+            if axis in ("t", "y", "x"):
+                continue
+            if axis == "c" and channel is not None:
+                if not 0 <= channel < shape["c"]:
+                    raise InputError(
+                        f"{self.path}: channel {channel} asked for; the image has "
+                        f"{shape['c']} (0 to {shape['c'] - 1})"
+                    )
+                index[axis] = channel
+            elif shape[axis] == 1:
+                index[axis] = 0
+            else:
+                what = (
+                    "channels (axis c); choose the calcium channel with motion.channel "
+                    "(0-based) in the config"
+                    if axis == "c"
+                    else f"planes (axis {axis}); expected one"
+                )
+                raise InputError(f"{self.path}: {shape[axis]} {what}")
+        if channel not in (None, 0) and "c" not in shape:
+            raise InputError(f"{self.path}: channel {channel} asked for; the image has one")
+        self._index = index
+        self.shape = (shape["t"], shape["y"], shape["x"])
+        self.dtype = np.dtype(self.data.dtype)
+        scale = np.ones(len(self.axes))
+        for transforms in (level.get("coordinateTransformations"),
+                           image.get("coordinateTransformations")):  # fmt: skip
+            for transform in transforms or ():
+                if transform.get("type") == "scale":
+                    scale = scale * np.asarray(transform["scale"], float)
+        self._scale = dict(zip(self.axes, scale, strict=True))
+        self._units = dict(zip(self.axes, units, strict=True))
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        key = tuple(
+            self._index.get(a, slice(start, stop) if a == "t" else slice(None)) for a in self.axes
+        )
+        return np.asarray(self.data[key])  # the axes left are t, y, x in this order
+
+    def metadata(self) -> tuple[float | None, float | None]:
+        from .tiff import _positive
+
+        interval = _in(self._scale["t"], self._units["t"], SECONDS)
+        size = _in(self._scale["x"], self._units["x"], MICROMETERS)
+        return (_positive(1.0 / interval) if interval else None), _positive(size)
+
+    def close(self) -> None:
+        pass
+
+
+def _in(value: float, unit: str | None, units: dict[str, float]) -> float | None:
+    """``value`` in ``unit`` converted by ``units``; None where the unit is not given or
+    known (a scale without a unit is no calibration)."""
+    return value * units[unit] if unit in units else None
+
+
 READERS = {
     "tiff-sequence": TiffSequence,
     "hdf5": Hdf5Movie,
     "nwb": NwbMovie,
     "suite2p": Suite2pBinary,
+    "ome-zarr": OmeZarrMovie,
 }

@@ -258,7 +258,7 @@ def open_movie(
     channel: int | None = None,
 ) -> Movie:
     """Open a (T, Y, X) movie for chunked reading: a TIFF file, or one of the formats of
-    :mod:`astrocalc.io.formats` (TIFF sequences, HDF5, NWB, suite2p binary).
+    :mod:`astrocalc.io.formats` (TIFF sequences, HDF5, NWB, suite2p binary, OME-Zarr).
 
     Parameters
     ----------
@@ -442,9 +442,13 @@ def _open_other(path, frame_rate_hz, pixel_size_um, require_calibration, channel
     """A movie that is not one TIFF file (:mod:`astrocalc.io.formats`)."""
     if not formats.exists(path) and formats.kind(path) != "tiff-sequence":
         raise InputError(f"{path}: file not found")  # (a pattern says what it did not match)
-    if channel not in (None, 0):
+    reader = formats.READERS[formats.kind(path)]
+    if getattr(reader, "CHANNELS", False):
+        source = reader(path, channel=channel)
+    elif channel not in (None, 0):
         raise InputError(f"{path}: channel {channel} asked for; the file has one channel")
-    source = formats.READERS[formats.kind(path)](path)
+    else:
+        source = reader(path)
     try:
         rate, size = source.metadata()
         rate, size = _checked(

@@ -1,6 +1,8 @@
 """Movies that are not one TIFF file (astrocalc.io.formats), each written with the format's
 own writer: the same frames and calibration as the TIFF, and the same shifts and ROIs."""
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +14,7 @@ from astrocalc.io import open_movie
 from astrocalc.pipeline import run_motion, run_segmentation
 
 FS, PX = 10.0, 0.4
-FORMATS = ("folder", "pattern", "hdf5", "suite2p", "nwb")
+FORMATS = ("folder", "pattern", "hdf5", "suite2p", "nwb", "ome-zarr", "ome-zarr-0.4")
 
 
 def _frames(small_movie):
@@ -47,7 +49,32 @@ def _write(fmt, frames, folder):
         return str(folder / "data.bin"), "rate only"
     if fmt == "nwb":
         return str(_write_nwb(frames, folder / "movie.nwb")), True
+    if fmt.startswith("ome-zarr"):  # NGFF 0.5 on Zarr v3, or 0.4 on Zarr v2; with a pyramid
+        return str(
+            _write_ome_zarr(frames, folder / "movie.ome.zarr", "tyx", fmt.endswith("0.4"))
+        ), True
     raise AssertionError(fmt)
+
+
+def _write_ome_zarr(frames, path, axes, v04=False):
+    """``frames`` as OME-Zarr written by ome-zarr-py (levels at 1/2 ... 1/16 of the size),
+    calibrated in seconds and micrometers."""
+    zarr = pytest.importorskip("zarr")
+    pytest.importorskip("ome_zarr")
+    from ome_zarr.format import FormatV04
+    from ome_zarr.writer import write_image
+
+    group = zarr.open_group(path, mode="w", zarr_format=2 if v04 else 3)
+    write_image(
+        frames,
+        group,
+        axes=axes,
+        scale={"t": 1 / FS, **({"c": 1.0} if "c" in axes else {}), "y": PX, "x": PX},
+        axes_units={"t": "second", "y": "micrometer", "x": "micrometer"},
+        storage_options={"chunks": (16, *([1] * (frames.ndim - 3)), 64, 64)},
+        **({"fmt": FormatV04()} if v04 else {}),
+    )
+    return path
 
 
 def _write_nwb(frames, path):
@@ -146,3 +173,28 @@ def test_unclear_or_broken_inputs_name_the_file(small_movie, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no TIFF file in this folder"):
         open_movie(tmp_path / "empty", frame_rate_hz=FS, pixel_size_um=PX)
+
+
+def test_ome_zarr_channels_and_what_is_not_a_movie(small_movie, tmp_path, monkeypatch):
+    """An OME-Zarr image of two channels opens one with ``channel``, and names its
+    channels without; a Zarr group that is not an OME-Zarr image, and a missing zarr,
+    give one line naming the folder."""
+    frames = _frames(small_movie)[:40]
+    two = np.stack([frames, frames // 2 + 7], axis=1)  # (t, c, y, x)
+    path = _write_ome_zarr(two, tmp_path / "two.ome.zarr", "tcyx")
+    with pytest.raises(
+        InputError, match=r"two\.ome\.zarr: 2 channels \(axis c\); choose the calcium channel"
+    ):
+        open_movie(path)
+    with open_movie(path, channel=1) as movie:
+        assert movie.shape == frames.shape and movie.frame_rate_hz == FS
+        np.testing.assert_array_equal(movie.read(3, 9), frames[3:9] // 2 + 7)
+    with pytest.raises(InputError, match="channel 2 asked for; the image has 2"):
+        open_movie(path, channel=2)
+    zarr = pytest.importorskip("zarr")
+    zarr.open_group(tmp_path / "plain.zarr", mode="w").create_array("x", data=frames)
+    with pytest.raises(InputError, match=r"plain\.zarr: no OME-Zarr 'multiscales' metadata"):
+        open_movie(tmp_path / "plain.zarr")
+    monkeypatch.setitem(sys.modules, "zarr", None)
+    with pytest.raises(InputError, match=r"pip install 'astrocalc\[formats\]'"):
+        open_movie(path, channel=0)
