@@ -37,7 +37,8 @@ def _entry(indent: int, name: str, about: str) -> list[str]:
 
 
 def _about(f: layout.File) -> str:
-    return f.about + (f" [only with {f.when}: true]" if f.when else "")
+    setting, _, value = f.when.partition("=")
+    return f.about + (f" [only with {setting}: {value or 'true'}]" if f.when else "")
 
 
 def contract_markdown() -> str:

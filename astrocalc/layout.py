@@ -26,16 +26,20 @@ class File:
 
     path: str  # relative to the results folder (the compare folder for compare's files)
     about: str  # what it holds: the contract's description
-    when: str = ""  # "section.key": written only when that setting is true; "" always
+    # "section.key": written only when that setting is true; "section.key=value": only
+    # when it has that value; "" always
+    when: str = ""
     figure: str = ""  # category of Snakemake's report the figure is shown under
+    directory: bool = False  # a folder of files (a Zarr store), declared as one
 
     def written(self, config: dict | None) -> bool:
         if not self.when:
             return True
         if config is None:
             return False
-        section, key = self.when.split(".")
-        return bool(config[section][key])
+        setting, _, value = self.when.partition("=")
+        section, key = setting.split(".")
+        return str(config[section][key]) == value if value else bool(config[section][key])
 
 
 @dataclass(frozen=True)
@@ -63,21 +67,35 @@ class Stage:
                 f"{rel}: not declared as read by the {self.name} stage (astrocalc/layout.py)"
             )
         f = Path(out) / rel
-        if not f.is_file() and not required:
+        if not f.exists() and not required:
             return None
-        if not f.is_file():
+        if not f.exists():
             raise InputError(
                 f"{f}: not found; expected the output of `astrocalc {producer(rel).command}` "
                 "in this results folder"
             )
         return f
 
+    def corrected_movie(self, out: str | Path) -> Path:
+        """The motion stage's corrected movie in ``out``, in the format it was written in
+        (``motion.corrected_format``: the stages after motion do not read that section)."""
+        for rel in CORRECTED.values():
+            f = self.input(out, rel, required=False)
+            if f is not None:
+                return f
+        return self.input(out, CORRECTED["tiff"])  # not found: says so
+
     def check_written(self, folder: Path, config: dict | None) -> None:
         """Fail where the files in ``folder`` (the stage's output, before it is moved into
         place) are not exactly those declared: the layout and the code must not drift."""
         base = Path(self.folder)
         declared = {str(Path(f.path).relative_to(base)) for f in self.files(config)}
-        found = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+        stores = [Path(f.path).relative_to(base) for f in self.files(config) if f.directory]
+
+        def declared_as(rel: Path) -> str:  # a file of a store counts as the store
+            return str(next((d for d in stores if d in rel.parents), rel))
+
+        found = {declared_as(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
         if found != declared:
             raise RuntimeError(
                 f"{self.name} stage wrote files not declared in astrocalc/layout.py "
@@ -85,6 +103,9 @@ class Stage:
                 f"({sorted(declared - found)})"
             )
 
+
+# the corrected movie by its format (motion.corrected_format): one of them is written
+CORRECTED = {"tiff": "motion/corrected.tif", "ome-zarr": "motion/corrected.ome.zarr"}
 
 MOTION = Stage(
     "motion",
@@ -96,7 +117,16 @@ MOTION = Stage(
         File(
             "motion/corrected.tif",
             "motion-corrected movie, (T, Y, X), same shape as the input (BigTIFF when over "
-            "4 GB), float32 or the input dtype",
+            "4 GB), float32, calibrated",
+            when="motion.corrected_format=tiff",
+        ),
+        File(
+            "motion/corrected.ome.zarr",
+            "the same movie as OME-Zarr (OME-NGFF 0.5 on Zarr v3, one resolution level "
+            "'0', axes t, y, x scaled in seconds and micrometers; chunks of whole frames, "
+            "Blosc-compressed), instead of corrected.tif",
+            when="motion.corrected_format=ome-zarr",
+            directory=True,
         ),
         File(
             "motion/shifts.csv",
@@ -136,7 +166,7 @@ SEGMENTATION = Stage(
     "segment",
     "ROIs (microdomains, processes, soma) from the corrected movie",
     ("backend", "chunk_frames", "memory_mb", "segmentation", "events"),
-    ("motion/corrected.tif", "motion/shifts.csv", "motion/stage.json"),
+    (*CORRECTED.values(), "motion/shifts.csv", "motion/stage.json"),
     (
         File(
             "segmentation/rois.tif",
@@ -181,7 +211,7 @@ EVENTS = Stage(
     "dF/F traces of the ROIs, their events, and pixel-level events",
     ("backend", "chunk_frames", "memory_mb", "segmentation", "events", "pixel_events"),
     (
-        "motion/corrected.tif",
+        *CORRECTED.values(),
         "motion/shifts.csv",
         "motion/stage.json",
         "segmentation/rois.tif",
@@ -458,6 +488,12 @@ RECORDING_FILES = {f.path: s for s in (*SCIENCE, PROVENANCE, EXPORT_NWB) for f i
 def producer(rel: str) -> Stage:
     """The stage that writes ``rel`` (relative to a recording's results folder)."""
     return RECORDING_FILES[_declared(rel)]
+
+
+def written(rel: str, config: dict | None) -> bool:
+    """Whether the file ``rel`` of a recording's results is written under ``config``."""
+    stage = producer(rel)
+    return next(f for f in stage.writes if f.path == rel).written(config)
 
 
 def path(out: str | Path, rel: str) -> Path:

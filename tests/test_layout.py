@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from astrocalc import docs, layout
-from astrocalc.config import defaults
+from astrocalc.config import defaults, load_schema
 from astrocalc.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +40,12 @@ def test_sections_and_switches_are_settings_of_the_config():
         assert set(stage.sections) <= set(config), stage.name
         for f in stage.writes:
             if f.when:
-                section, key = f.when.split(".")
+                setting, _, value = f.when.partition("=")
+                section, key = setting.split(".")
                 assert section in stage.sections and key in config[section], f.path
+                if value:  # a value the setting can take
+                    enum = load_schema()["properties"][section]["properties"][key]["enum"]
+                    assert value in enum, f.path
 
 
 def test_optional_files_follow_their_setting():
@@ -51,6 +55,11 @@ def test_optional_files_follow_their_setting():
     assert "events/traces.csv" in names and "events/pixel_events.csv" not in names
     config["pixel_events"]["enabled"] = True
     assert "events/pixel_events.csv" in {f.path for f in layout.EVENTS.files(config)}
+    for fmt, movie in layout.CORRECTED.items():
+        config["motion"]["corrected_format"] = fmt
+        names = {f.path for f in layout.MOTION.files(config)}
+        assert names & set(layout.CORRECTED.values()) == {movie}
+        assert layout.written(movie, config)
 
 
 def test_stage_input_checks_the_declaration_and_names_the_producer(tmp_path):

@@ -251,3 +251,32 @@ def test_movies_in_other_formats_are_workflow_inputs(tmp_path):
     assert "input: movies/movie.h5\n" in text
     assert "'movies/rec_*.tif' --out results/a" in text
     assert " movies/movie.h5:/data --out results/b" in text
+
+
+@pytest.mark.slow
+def test_ome_zarr_in_and_out_of_the_workflow(tmp_path):
+    """An OME-Zarr movie in the sample sheet and motion.corrected_format: ome-zarr: the
+    motion job takes the store's files as inputs and declares corrected.ome.zarr as a
+    folder output, which segmentation, events and provenance take as input; no job
+    declares corrected.tif."""
+    pytest.importorskip("zarr")
+    import numpy as np
+
+    from astrocalc.io import movie_writer
+
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    with movie_writer(tmp_path / "movie.ome.zarr", (12, 16, 16), np.uint16) as w:
+        w.write(np.zeros((12, 16, 16), np.uint16))
+    (tmp_path / "config" / "samples.tsv").write_text(
+        HEADER + "a\tmovie.ome.zarr\t10\t0.4\tyoung\nb\tmovie.ome.zarr\t10\t0.4\told\n"
+    )
+    (tmp_path / "zarr.yaml").write_text("motion: {corrected_format: ome-zarr}\n")
+    cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path)]
+    declared = _declared_files([*cmd, "--configfile", str(tmp_path / "zarr.yaml")], "a")
+    store = "results/a/motion/corrected.ome.zarr"
+    assert store in declared["motion"]["output"]
+    assert "movie.ome.zarr/zarr.json" in declared["motion"]["input"]
+    for rule in ("segmentation", "events", "provenance"):
+        assert store in declared[rule]["input"], rule
+    everything = [f for files in declared.values() for f in files["input"] + files["output"]]
+    assert not [f for f in everything if f.endswith("corrected.tif")]

@@ -1,15 +1,18 @@
-"""Reading and writing at the edges: movies (TIFF, TIFF sequences, HDF5, NWB, suite2p),
+"""Reading and writing at the edges: movies (TIFF, TIFF sequences, HDF5, NWB, suite2p,
+OME-Zarr),
 tables, ROI sets, atomic output folders."""
 
 from .outputs import StageOutput, atomic_write_text, write_csv, write_json
-from .tiff import Movie, MovieWriter, open_movie, write_image
+from .tiff import Movie, MovieWriter, movie_writer, open_movie, reopen_movie, write_image
 
 __all__ = [
     "Movie",
     "MovieWriter",
     "StageOutput",
     "atomic_write_text",
+    "movie_writer",
     "open_movie",
+    "reopen_movie",
     "write_csv",
     "write_image",
     "write_json",

@@ -381,13 +381,7 @@ class OmeZarrMovie:
 
     def __init__(self, path, channel: int | None = None):
         self.path = Path(path)
-        try:
-            import zarr
-        except ImportError:
-            raise InputError(
-                f"{self.path}: reading OME-Zarr needs zarr; install it with: "
-                "pip install 'astrocalc[formats]'"
-            ) from None
+        zarr = _zarr(self.path)
         try:
             group = zarr.open_group(str(self.path), mode="r")
             attrs = group.attrs.asdict()
@@ -468,6 +462,92 @@ class OmeZarrMovie:
 
     def close(self) -> None:
         pass
+
+
+def _zarr(path):
+    try:
+        import zarr
+    except ImportError:
+        raise InputError(
+            f"{path}: reading and writing OME-Zarr needs zarr; install it with: "
+            "pip install 'astrocalc[formats]'"
+        ) from None
+    return zarr
+
+
+# bytes of one chunk of a written OME-Zarr movie (whole frames): a few MB, as Zarr's guide
+# advises (at least 1 MB uncompressed), so that a viewer reads little beyond a frame
+CHUNK_BYTES = 4 * 2**20
+
+
+class OmeZarrWriter:
+    """Write a (T, Y, X) movie frame-chunk by frame-chunk into an OME-Zarr image (OME-NGFF
+    0.5 on Zarr v3): one resolution level ``0``, axes t, y, x with their scales in
+    seconds and micrometers, chunks of whole frames compressed by Blosc (zstd, bit
+    shuffle, lossless). The interface of :class:`astrocalc.io.MovieWriter`."""
+
+    def __init__(self, path, shape, dtype=np.float32, *, frame_rate_hz=None, pixel_size_um=None):
+        zarr = _zarr(path)
+        from zarr.codecs import BloscCodec
+
+        self.path = Path(path)
+        axes, scale = [], []
+        for name, kind, unit, step in (
+            ("t", "time", "second", 1.0 / frame_rate_hz if frame_rate_hz else None),
+            ("y", "space", "micrometer", pixel_size_um),
+            ("x", "space", "micrometer", pixel_size_um),
+        ):
+            axes.append({"name": name, "type": kind, **({"unit": unit} if step else {})})
+            scale.append(step or 1.0)
+        image = {
+            "name": self.path.name,
+            "axes": axes,
+            "datasets": [
+                {"path": "0", "coordinateTransformations": [{"type": "scale", "scale": scale}]}
+            ],
+        }
+        group = zarr.open_group(
+            str(self.path),
+            mode="w-",
+            zarr_format=3,
+            attributes={"ome": {"version": "0.5", "multiscales": [image]}},
+        )
+        frame_bytes = int(np.prod(shape[1:])) * np.dtype(dtype).itemsize
+        self._data = group.create_array(
+            "0",
+            shape=tuple(shape),
+            dtype=dtype,
+            chunks=(max(1, min(shape[0], CHUNK_BYTES // frame_bytes)), *shape[1:]),
+            compressors=BloscCodec(cname="zstd", clevel=3, shuffle="bitshuffle"),
+            dimension_names=("t", "y", "x"),
+        )
+        self._next = 0
+
+    @classmethod
+    def reopen(cls, path) -> OmeZarrWriter:
+        """A writer over an existing image, to overwrite frames with :meth:`write_at`."""
+        self = cls.__new__(cls)
+        self.path = Path(path)
+        self._data = _zarr(path).open_group(str(self.path), mode="r+")["0"]
+        self._next = self._data.shape[0]
+        return self
+
+    def write(self, block: np.ndarray) -> None:
+        self.write_at(self._next, block)
+        self._next += len(block)
+
+    def write_at(self, index: int, block: np.ndarray) -> None:
+        """Write frames ``block`` (n, Y, X) starting at frame ``index``."""
+        self._data[index : index + len(block)] = np.asarray(block, self._data.dtype)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def _in(value: float, unit: str | None, units: dict[str, float]) -> float | None:

@@ -52,9 +52,7 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
     roi_ids = np.arange(1, int(labels.max()) + 1)
     px = rec["pixel_size_um"]
     pixel = None
-    with open_movie(
-        EVENTS.input(out, "motion/corrected.tif"), frame_rate_hz=fs, pixel_size_um=px
-    ) as movie:
+    with open_movie(EVENTS.corrected_movie(out), frame_rate_hz=fs, pixel_size_um=px) as movie:
         movie.progress_label = "events"
         coverage = motion_coverage(out, movie.shape[1:], EVENTS)
         masks = tifffile.imread(EVENTS.input(out, "segmentation/compartments.tif"))

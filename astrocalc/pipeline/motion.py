@@ -1,4 +1,4 @@
-"""Stage 1, motion: raw movie -> motion/ (corrected.tif, shifts.csv, reference.tif, qc.png)."""
+"""Stage 1, motion: raw movie -> motion/ (corrected movie, shifts.csv, reference.tif, qc.png)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..io.outputs import write_csv
-from ..io.tiff import MovieWriter, open_movie, write_image
-from ..layout import MOTION
+from ..io.tiff import movie_writer, open_movie, reopen_movie, write_image
+from ..layout import CORRECTED, MOTION
 from ..motion import crispness, register_movie, rescaled_frame_by_frame, sample_frames
 from ..settings import stream_frames
 from ._common import StageClock, backend, sha256, stage_output, write_stage_record
@@ -23,7 +23,7 @@ NORMALIZE_SAMPLE = 20
 
 
 def interpolate_frames(path: Path, frames) -> list[int]:
-    """Replace ``frames`` of the movie at ``path`` (a finished float32 TIFF) by linear
+    """Replace ``frames`` of the movie at ``path`` (a finished float32 movie) by linear
     interpolation between the nearest frames that are not replaced (the nearest one at
     the ends). Returns the replaced frame indices. Used to keep flagged frames (z-motion,
     artefacts) out of segmentation, events and correlation without changing the time
@@ -47,7 +47,7 @@ def interpolate_frames(path: Path, frames) -> list[int]:
                     a * movie.read(before, before + 1)[0]
                     + (1 - a) * movie.read(after, after + 1)[0]
                 )
-    with MovieWriter.reopen(path) as writer:
+    with reopen_movie(path) as writer:
         for i, frame in new.items():
             writer.write_at(i, frame[None])
     return bad
@@ -115,8 +115,9 @@ def run_motion(
                 "max_shift_px": mc["block_max_shift_um"] / movie.pixel_size_um,
             }
         with stage_output(MOTION, out, config, overwrite=overwrite) as tmp:
-            with MovieWriter(
-                tmp / "corrected.tif",
+            corrected = tmp / Path(CORRECTED[mc["corrected_format"]]).name
+            with movie_writer(
+                corrected,
                 movie.shape,
                 np.float32,
                 frame_rate_hz=movie.frame_rate_hz,
@@ -148,7 +149,7 @@ def run_motion(
             replaced = []
             if mc["flagged_frames"] == "interpolate":
                 replaced = interpolate_frames(
-                    tmp / "corrected.tif", np.flatnonzero(result.shifts.flagged.to_numpy())
+                    corrected, np.flatnonzero(result.shifts.flagged.to_numpy())
                 )
                 result.shifts["interpolated"] = np.isin(result.shifts.frame, replaced)
             write_csv(tmp / "shifts.csv", result.shifts)

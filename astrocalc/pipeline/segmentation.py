@@ -49,9 +49,7 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
     xp = backend(config)
     clock = StageClock("segmentation", config, xp)
     fs, px = rec["frame_rate_hz"], rec["pixel_size_um"]
-    with open_movie(
-        SEGMENTATION.input(out, "motion/corrected.tif"), frame_rate_hz=fs, pixel_size_um=px
-    ) as movie:
+    with open_movie(SEGMENTATION.corrected_movie(out), frame_rate_hz=fs, pixel_size_um=px) as movie:
         movie.progress_label = "segmentation"
         coverage = motion_coverage(out, movie.shape[1:], SEGMENTATION)
         seg = segment_movie(

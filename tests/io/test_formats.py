@@ -198,3 +198,50 @@ def test_ome_zarr_channels_and_what_is_not_a_movie(small_movie, tmp_path, monkey
     monkeypatch.setitem(sys.modules, "zarr", None)
     with pytest.raises(InputError, match=r"pip install 'astrocalc\[formats\]'"):
         open_movie(path, channel=0)
+
+
+def test_corrected_movie_as_ome_zarr(small_movie, tmp_path):
+    """motion.corrected_format: ome-zarr writes the corrected movie as an OME-Zarr image
+    that ome-zarr-py reads as one (its frames, scales and units), from which segmentation
+    and events give the TIFF's ROIs and events; flagged frames are interpolated in it."""
+    pytest.importorskip("ome_zarr")
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Multiscales, Reader
+
+    from astrocalc.pipeline import run_events
+
+    path, _ = small_movie
+    runs = {}
+    for fmt in ("tiff", "ome-zarr"):
+        cfg = config.defaults()
+        cfg["motion"].update(corrected_format=fmt, flagged_frames="interpolate")
+        cfg["pixel_events"]["enabled"] = False
+        out = tmp_path / fmt
+        run_motion(path, out, config=cfg, frame_rate_hz=FS, pixel_size_um=PX)
+        run_segmentation(out, config=cfg)
+        run_events(out, config=cfg)
+        runs[fmt] = out
+    store = layout.path(runs["ome-zarr"], "motion/corrected.ome.zarr")
+    assert store.is_dir() and not layout.path(runs["ome-zarr"], "motion/corrected.tif").exists()
+    (image,) = [
+        n for n in Reader(parse_url(store))() if any(isinstance(x, Multiscales) for x in n.specs)
+    ]
+    with open_movie(layout.path(runs["tiff"], "motion/corrected.tif")) as tif:
+        frames = tif.read(0, tif.n_frames)
+    np.testing.assert_array_equal(np.asarray(image.data[0]), frames)
+    axes = image.metadata["axes"]
+    assert [(a["name"], a.get("unit")) for a in axes] == [
+        ("t", "second"),
+        ("y", "micrometer"),
+        ("x", "micrometer"),
+    ]
+    scale = image.metadata["coordinateTransformations"][0][0]["scale"]
+    assert scale == pytest.approx([1 / FS, PX, PX])
+    for rel in ("segmentation/rois.tif", "events/traces.csv"):
+        a, b = (layout.path(runs[f], rel) for f in ("tiff", "ome-zarr"))
+        assert a.read_bytes() == b.read_bytes(), rel
+    for rel in ("motion/shifts.csv", "events/events.csv"):
+        pd.testing.assert_frame_equal(
+            pd.read_csv(layout.path(runs["tiff"], rel)),
+            pd.read_csv(layout.path(runs["ome-zarr"], rel)),
+        )

@@ -70,8 +70,13 @@ def _key(rel):
 
 
 def stage_inputs(stage):
-    """The files of earlier stages that ``stage`` reads, as named inputs (astrocalc/layout.py)."""
-    return {_key(rel): f"results/{{sample}}/{rel}" for rel in layout.STAGES[stage].reads}
+    """The files of earlier stages that ``stage`` reads and this config has them write, as
+    named inputs (astrocalc/layout.py)."""
+    return {
+        _key(rel): f"results/{{sample}}/{rel}"
+        for rel in layout.STAGES[stage].reads
+        if layout.written(rel, config)
+    }
 
 
 def stage_outputs(stage, folder="results/{sample}"):
@@ -80,6 +85,8 @@ def stage_outputs(stage, folder="results/{sample}"):
     outputs = {}
     for f in layout.STAGES[stage].files(config):
         path = f"{folder}/{f.path}"
+        if f.directory:
+            path = directory(path)
         if f.figure:
             sub = {"subcategory": "{sample}"} if "{sample}" in folder else {}
             path = report(
