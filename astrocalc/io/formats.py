@@ -92,7 +92,7 @@ def input_files(path: str | Path) -> list[Path]:
         folder = file if file.is_dir() else file.parent
         return [folder / "data.bin", folder / "ops.npy"]
     if k == "ome-zarr":
-        return sorted((p for p in file.rglob("*") if p.is_file()), key=lambda p: p.parts)
+        return sorted(p for p in file.rglob("*") if p.is_file())
     return [file]
 
 

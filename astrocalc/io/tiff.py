@@ -545,16 +545,16 @@ def movie_writer(path: str | Path, shape, dtype=np.float32, **calibration):
     """A frame-chunk writer of a (T, Y, X) movie in the format ``path`` names: OME-Zarr
     for ``*.zarr`` (:class:`astrocalc.io.formats.OmeZarrWriter`), else TIFF
     (:class:`MovieWriter`). ``calibration``: frame_rate_hz, pixel_size_um."""
-    if Path(path).suffix.lower() == ".zarr":
-        return formats.OmeZarrWriter(path, shape, dtype, **calibration)
-    return MovieWriter(path, shape, dtype, **calibration)
+    return _writer_class(path)(path, shape, dtype, **calibration)
 
 
 def reopen_movie(path: str | Path):
     """A writer over a movie :func:`movie_writer` wrote, to overwrite frames in place."""
-    if Path(path).suffix.lower() == ".zarr":
-        return formats.OmeZarrWriter.reopen(path)
-    return MovieWriter.reopen(path)
+    return _writer_class(path).reopen(path)
+
+
+def _writer_class(path: str | Path):
+    return formats.OmeZarrWriter if Path(path).suffix.lower() == ".zarr" else MovieWriter
 
 
 def _calibration_kwargs(frame_rate_hz, pixel_size_um, *, imagej: bool) -> dict:
