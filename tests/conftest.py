@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,18 @@ SHORT_FIT = {
     "fit": {"n_astrocytes": 4, "max_iterations": 2, "predictive_recordings": 39},
     "model": {"duration_s": 60.0, "posterior_runs": 3},
 }
+
+
+# The SLURM executor plugin (extra 'slurm') is imported whenever Snakemake starts and asks
+# `scontrol show config` for MinJobAge; where SLURM is installed but no controller runs (as
+# on the CI machine outside the SLURM test) scontrol retries for 9 s. Snakemake runs that
+# do not use SLURM put a stand-in that fails at once first on their PATH.
+NO_SLURM = ROOT / "tests" / "no_slurm"
+
+
+def local_snakemake_env() -> dict[str, str]:
+    """The environment for a Snakemake run without SLURM."""
+    return {**os.environ, "PATH": f"{NO_SLURM}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
 def short_fit(cfg: dict) -> dict:

@@ -19,9 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import local_snakemake_env
+
 ROOT = Path(__file__).resolve().parents[1]
 SLURM_TOOLS = ROOT.parent / "shared" / "tools" / "slurm"
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
+LOCAL = local_snakemake_env()  # the runs that do not use SLURM
 
 SAMPLES = "sample\tpath\tframe_rate_hz\tpixel_size_um\tcondition\n" + "".join(
     f"{name}\tdemo/{name}.tif\t10\t0.4\t{name.split('_')[0]}\n" for name in ("young_1", "old_1")
@@ -62,6 +65,10 @@ def snakemake_cmd(path: Path, *extra: str) -> list[str]:
     return [*SNAKEMAKE, "--directory", str(path), "--configfile", str(path / "small.yaml"), *extra]
 
 
+def run_locally(path: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(snakemake_cmd(path, *extra), capture_output=True, text=True, env=LOCAL)
+
+
 def tables(path: Path) -> dict[str, bytes]:
     """Every CSV the workflow wrote, by path relative to results/."""
     found = {
@@ -81,7 +88,7 @@ def assert_same_tables(a: Path, b: Path) -> None:
 @pytest.fixture(scope="module")
 def local_run(tmp_path_factory):
     path = workflow_dir(tmp_path_factory.mktemp("local"))
-    r = subprocess.run(snakemake_cmd(path, "--cores", "2"), capture_output=True, text=True)
+    r = run_locally(path, "--cores", "2")
     assert r.returncode == 0, r.stderr[-3000:]
     return path
 
@@ -134,6 +141,7 @@ def test_gpu_profile_runs_array_stages_on_cupy(tmp_path):
         snakemake_cmd(path, "--workflow-profile", profile, "-n", "-p"),
         capture_output=True,
         text=True,
+        env=LOCAL,
     )
     assert r.returncode == 0, r.stderr[-3000:]
     jobs = (r.stdout + r.stderr).split("\nrule ")[1:]
@@ -164,6 +172,7 @@ def test_killed_run_reruns_to_the_same_tables(local_run, tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env=LOCAL,
     )
     try:
         deadline = time.monotonic() + 600
@@ -176,11 +185,11 @@ def test_killed_run_reruns_to_the_same_tables(local_run, tmp_path):
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     assert _stage_in_progress(path)
     # what a user does after a crash: Snakemake's lock of the dead run stays until --unlock
-    locked = subprocess.run(snakemake_cmd(path, "--cores", "2"), capture_output=True, text=True)
+    locked = run_locally(path, "--cores", "2")
     assert locked.returncode != 0 and "--unlock" in locked.stderr
-    unlock = subprocess.run(snakemake_cmd(path, "--unlock"), capture_output=True, text=True)
+    unlock = run_locally(path, "--unlock")
     assert unlock.returncode == 0, unlock.stderr[-3000:]
-    r = subprocess.run(snakemake_cmd(path, "--cores", "2"), capture_output=True, text=True)
+    r = run_locally(path, "--cores", "2")
     assert r.returncode == 0, r.stderr[-3000:]
     assert not _stage_in_progress(path), list(path.glob("results/*/.*"))
     assert_same_tables(local_run, path)

@@ -12,9 +12,11 @@ import pytest
 import yaml
 
 from astrocalc.pipeline import STAGES
+from tests.conftest import local_snakemake_env
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+LOCAL = local_snakemake_env()  # no SLURM here
 
 # the workflow's test data set: the demo's eight recordings made small, a short fit
 TEST_DATA = ROOT / ".test"
@@ -30,6 +32,7 @@ def test_lint_is_clean():
         cwd=ROOT,
         capture_output=True,
         text=True,
+        env=LOCAL,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Lints for" not in r.stdout + r.stderr
@@ -39,7 +42,7 @@ def test_lint_is_clean():
 def test_demo_workflow_end_to_end(tmp_path):
     shutil.copytree(TEST_DATA, tmp_path, dirs_exist_ok=True)
     cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "--cores", "2"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=LOCAL)
     assert r.returncode == 0, r.stderr[-3000:]
     samples = SAMPLES
     for sample in samples:
@@ -74,7 +77,7 @@ def test_demo_workflow_end_to_end(tmp_path):
     # figures keep their text as text (editable in Illustrator or Inkscape)
     for svg in ("compare/compare.svg", "young_1/correlation/panel.svg"):
         assert "<text" in (tmp_path / "results" / svg).read_text(), svg
-    again = subprocess.run([*cmd, "-n"], capture_output=True, text=True)
+    again = subprocess.run([*cmd, "-n"], capture_output=True, text=True, env=LOCAL)
     assert "Nothing to be done" in again.stdout + again.stderr
     # every file a stage writes is an output of its rule, every file it reads an input
     declared = _declared_files(cmd, "young_1")
@@ -102,7 +105,7 @@ def test_demo_workflow_end_to_end(tmp_path):
     ):
         (tmp_path / "change.yaml").write_text(change + "\n")
         dry = [*cmd, "--configfile", str(tmp_path / "change.yaml"), "-n"]
-        r = subprocess.run(dry, capture_output=True, text=True)
+        r = subprocess.run(dry, capture_output=True, text=True, env=LOCAL)
         assert r.returncode == 0, r.stderr[-3000:]
         jobs = re.findall(r"^(?:local)?rule (\w+):", r.stdout + r.stderr, flags=re.M)
         assert set(jobs) == expected | after, (change, sorted(set(jobs)), r.stdout[-2000:])
@@ -141,7 +144,7 @@ print("\\n".join(sorted(reads)))
 def _declared_files(cmd, sample):
     """{rule: {"input": [...], "output": [...]}} of one sample's jobs, as a dry run of the
     whole workflow lists them (paths relative to the working directory)."""
-    r = subprocess.run([*cmd, "-n", "--forceall"], capture_output=True, text=True)
+    r = subprocess.run([*cmd, "-n", "--forceall"], capture_output=True, text=True, env=LOCAL)
     assert r.returncode == 0, r.stderr[-3000:]
     declared = {}
     for job in re.split(r"^(?:local)?rule ", r.stdout + r.stderr, flags=re.M)[1:]:
@@ -214,7 +217,7 @@ def test_bad_sample_sheet_or_config_is_reported(tmp_path, sheet, config, needle)
     if config:
         (tmp_path / "extra.yaml").write_text(config)
         cmd += ["--configfile", str(tmp_path / "extra.yaml")]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=LOCAL)
     assert r.returncode != 0
     lines = [ln for ln in (r.stdout + r.stderr).splitlines() if needle in ln]
     assert len(lines) == 1, r.stdout + r.stderr
@@ -244,7 +247,7 @@ def test_movies_in_other_formats_are_workflow_inputs(tmp_path):
     )
     cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "-n", "-p"]
     r = subprocess.run([*cmd, "results/a/motion/stage.json", "results/b/motion/stage.json"],
-                       capture_output=True, text=True)  # fmt: skip
+                       capture_output=True, text=True, env=LOCAL)  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
     text = r.stdout + r.stderr
     assert "input: movies/rec_1.tif, movies/rec_2.tif, movies/rec_10.tif" in text
