@@ -50,8 +50,8 @@ def add_movie(p) -> None:
         "movie",
         metavar="MOVIE",
         help="movie (T, Y, X): TIFF file, folder or pattern of TIFFs, HDF5 "
-        "(file.h5[:dataset]), NWB (file.nwb[:series]), suite2p folder or OME-Zarr "
-        "(folder.zarr)",
+        "(file.h5[:dataset]), NWB (file.nwb[:series]), suite2p folder, OME-Zarr "
+        "(folder.zarr), or Zeiss, Nikon, Leica (file.czi, .nd2, .lif[:scene])",
     )
 
 

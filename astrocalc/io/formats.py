@@ -20,13 +20,20 @@
   the frame rate from the time axis' scale, the pixel size from the x axis' scale, each
   in its axis' unit.
 
-HDF5 and NWB need h5py (``pip install 'astrocalc[nwb]'``), OME-Zarr needs zarr
-(``pip install 'astrocalc[formats]'``).
+- Zeiss CZI, Nikon ND2, Leica LIF (``.czi``, ``.nd2``, ``.lif``): through bioio and its
+  plugin for the format; one scene (the file's only one, or the one named after a colon:
+  ``experiment.lif:Series003``), axes T, Y, X with a single Z plane and one channel
+  (``motion.channel``), read frame-chunk by frame-chunk; the pixel size and the frame
+  interval from the scene's metadata.
+
+HDF5 and NWB need h5py (``pip install 'astrocalc[nwb]'``), OME-Zarr and the vendor formats
+need zarr and bioio (``pip install 'astrocalc[formats]'``).
 """
 
 from __future__ import annotations
 
 import glob
+import importlib
 import re
 from pathlib import Path
 
@@ -37,6 +44,12 @@ from ..errors import InputError
 
 TIFF_SUFFIXES = (".tif", ".tiff")
 HDF5_SUFFIXES = (".h5", ".hdf5", ".he5")
+# the microscope vendors' formats: the bioio plugin that reads each, and its name
+VENDOR = {
+    ".czi": ("bioio_czi", "Zeiss CZI"),
+    ".nd2": ("bioio_nd2", "Nikon ND2"),
+    ".lif": ("bioio_lif", "Leica LIF"),
+}
 
 
 def _natural(path: Path):
@@ -44,9 +57,10 @@ def _natural(path: Path):
 
 
 def split_dataset(path: str | Path) -> tuple[Path, str | None]:
-    """``movie.h5:/data`` -> (``movie.h5``, ``/data``); other paths unchanged."""
+    """``movie.h5:/data`` -> (``movie.h5``, ``/data``), ``run.lif:Series003`` ->
+    (``run.lif``, ``Series003``); other paths unchanged."""
     text = str(path)
-    for suffix in (*HDF5_SUFFIXES, ".nwb"):
+    for suffix in (*HDF5_SUFFIXES, ".nwb", *VENDOR):
         i = text.lower().rfind(suffix + ":")
         if i >= 0:
             return Path(text[: i + len(suffix)]), text[i + len(suffix) + 1 :] or None
@@ -54,8 +68,8 @@ def split_dataset(path: str | Path) -> tuple[Path, str | None]:
 
 
 def kind(path: str | Path) -> str | None:
-    """Which reader opens ``path``: tiff-sequence, hdf5, suite2p, nwb, ome-zarr; None for
-    one TIFF file (or anything else, which the TIFF reader then refuses)."""
+    """Which reader opens ``path``: tiff-sequence, hdf5, suite2p, nwb, ome-zarr, vendor;
+    None for one TIFF file (or anything else, which the TIFF reader then refuses)."""
     file, _ = split_dataset(path)
     text = str(path)
     if any(c in text for c in "*?[") and not file.exists():
@@ -69,6 +83,8 @@ def kind(path: str | Path) -> str | None:
         return "hdf5"
     if suffix == ".nwb":
         return "nwb"
+    if suffix in VENDOR:
+        return "vendor"
     if suffix == ".bin" and (file.parent / "ops.npy").is_file():
         return "suite2p"
     return None
@@ -550,6 +566,82 @@ class OmeZarrWriter:
         self.close()
 
 
+class VendorMovie:
+    """One scene of a Zeiss CZI, Nikon ND2 or Leica LIF file through bioio (the Allen
+    Institute's successor of AICSImageIO) and the format's plugin: bioio-czi (on Zeiss'
+    libCZI), bioio-nd2 (on the nd2 package), bioio-lif. bioio gives every
+    scene as T, C, Z, Y, X, with the pixel size in micrometers and the interval between
+    time points where the file records them."""
+
+    CHANNELS = True
+
+    def __init__(self, path, channel: int | None = None):
+        self.path, scene = split_dataset(path)
+        suffix = self.path.suffix.lower()
+        plugin, name = VENDOR[suffix]
+        try:
+            from bioio import BioImage
+
+            reader = importlib.import_module(plugin).Reader
+        except ImportError:
+            raise InputError(
+                f"{self.path}: reading {name} needs bioio and {plugin.replace('_', '-')}; "
+                "install them with: pip install 'astrocalc[formats]'"
+            ) from None
+        try:
+            image = BioImage(self.path, reader=reader)
+            scenes = list(image.scenes)
+        except Exception as exc:
+            raise InputError(
+                f"{self.path}: not a readable {name} file ({type(exc).__name__}: {exc})"
+            ) from None
+        if scene is None and len(scenes) > 1:
+            raise InputError(
+                f"{self.path}: {len(scenes)} scenes ({_listed(scenes)}); name one after a "
+                f"colon, e.g. {self.path.name}:{scenes[0]}"
+            )
+        if scene is not None and scene not in scenes:
+            raise InputError(f"{self.path}: no scene '{scene}'; it has {_listed(scenes)}")
+        image.set_scene(scene if scene is not None else scenes[0])
+        dims = image.dims
+        if dims.Z > 1:
+            raise InputError(f"{self.path}: {dims.Z} planes (Z) per time point; expected one")
+        if channel is not None and not 0 <= channel < dims.C:
+            raise InputError(
+                f"{self.path}: channel {channel} asked for; the image has {dims.C} "
+                f"(0 to {dims.C - 1})"
+            )
+        if channel is None and dims.C > 1:
+            raise InputError(
+                f"{self.path}: {dims.C} channels; choose the calcium channel with "
+                "motion.channel (0-based) in the config"
+            )
+        self._image = image
+        self._frames = image.get_image_dask_data("TYX", C=channel or 0, Z=0)
+        self.shape = tuple(int(n) for n in self._frames.shape)
+        self.dtype = np.dtype(self._frames.dtype)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        return np.asarray(self._frames[start:stop].compute())
+
+    def metadata(self) -> tuple[float | None, float | None]:
+        from .tiff import _positive
+
+        interval = self._image.time_interval  # a timedelta, or None where not recorded
+        seconds = interval.total_seconds() if interval is not None else None
+        return (_positive(1.0 / seconds) if seconds else None), _positive(
+            self._image.physical_pixel_sizes.X
+        )
+
+    def close(self) -> None:
+        pass  # bioio's readers open the file for each read
+
+
+def _listed(names: list[str], most: int = 5) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def _in(value: float, unit: str | None, units: dict[str, float]) -> float | None:
     """``value`` in ``unit`` converted by ``units``; None where the unit is not given or
     known (a scale without a unit is no calibration)."""
@@ -562,4 +654,5 @@ READERS = {
     "nwb": NwbMovie,
     "suite2p": Suite2pBinary,
     "ome-zarr": OmeZarrMovie,
+    "vendor": VendorMovie,
 }

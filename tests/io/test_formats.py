@@ -14,7 +14,7 @@ from astrocalc.io import open_movie
 from astrocalc.pipeline import run_motion, run_segmentation
 
 FS, PX = 10.0, 0.4
-FORMATS = ("folder", "pattern", "hdf5", "suite2p", "nwb", "ome-zarr", "ome-zarr-0.4")
+FORMATS = ("folder", "pattern", "hdf5", "suite2p", "nwb", "ome-zarr", "ome-zarr-0.4", "czi")
 
 
 def _frames(small_movie):
@@ -53,7 +53,24 @@ def _write(fmt, frames, folder):
         return str(
             _write_ome_zarr(frames, folder / "movie.ome.zarr", "tyx", fmt.endswith("0.4"))
         ), True
+    if fmt == "czi":  # no frame interval: pylibCZIrw writes none
+        return str(_write_czi(frames[:, None], folder / "movie.czi")), "size only"
     raise AssertionError(fmt)
+
+
+def _write_czi(frames, path):
+    """(T, C, Y, X) ``frames`` as a Zeiss CZI written by Zeiss' libCZI (pylibCZIrw, the
+    reader bioio-czi uses), the pixel size in its metadata."""
+    pytest.importorskip("bioio_czi")
+    from pylibCZIrw import czi as pyczi
+
+    with pyczi.create_czi(str(path), exist_ok=True) as czi:
+        for t, channels in enumerate(frames):
+            for c, frame in enumerate(channels):
+                czi.write(data=frame, plane={"T": t, "Z": 0, "C": c})
+        # (in meters, as CZI's metadata stores lengths, whatever the docstring says)
+        czi.write_metadata(document_name="movie", scale_x=PX * 1e-6, scale_y=PX * 1e-6)
+    return path
 
 
 def _write_ome_zarr(frames, path, axes, v04=False):
@@ -123,8 +140,10 @@ def test_each_format_reads_the_frames_and_calibration(small_movie, tmp_path, fmt
         assert movie.shape == frames.shape
         np.testing.assert_array_equal(movie.read(0, movie.n_frames), frames)
         np.testing.assert_array_equal(movie.read(95, 205), frames[95:205])
-        assert movie.frame_rate_hz == (FS if calibrated else None)
-        assert movie.pixel_size_um == (pytest.approx(PX) if calibrated is True else None)
+        assert movie.frame_rate_hz == (FS if calibrated in (True, "rate only") else None)
+        assert movie.pixel_size_um == (
+            pytest.approx(PX) if calibrated in (True, "size only") else None
+        )
         assert all(f.is_file() for f in movie.files)
 
 
@@ -197,6 +216,31 @@ def test_ome_zarr_channels_and_what_is_not_a_movie(small_movie, tmp_path, monkey
         open_movie(tmp_path / "plain.zarr")
     monkeypatch.setitem(sys.modules, "zarr", None)
     with pytest.raises(InputError, match=r"pip install 'astrocalc\[formats\]'"):
+        open_movie(path, channel=0)
+
+
+def test_czi_channels_scenes_and_a_missing_reader(small_movie, tmp_path, monkeypatch):
+    """A CZI of two channels: the channel is chosen with ``channel``, a scene may be named
+    after a colon; without the channel, with a scene it lacks, or without bioio-czi, one
+    line says what to give or install. (bioio-czi sees one scene in a CZI of several that
+    pylibCZIrw writes, so the choice among several is not tested on a file.)"""
+    frames = _frames(small_movie)[:12]
+    path = _write_czi(np.stack([frames, frames // 2 + 7], axis=1), tmp_path / "two.czi")
+    with pytest.raises(InputError, match=r"two\.czi: 2 channels; choose the calcium channel"):
+        open_movie(path, frame_rate_hz=FS)
+    for name in (path, f"{path}:Image:0"):
+        with open_movie(name, channel=1, frame_rate_hz=FS) as movie:
+            assert movie.shape == frames.shape and movie.pixel_size_um == pytest.approx(PX)
+            np.testing.assert_array_equal(movie.read(3, 9), frames[3:9] // 2 + 7)
+            assert movie.files == (path,)
+    with pytest.raises(InputError, match="channel 2 asked for; the image has 2"):
+        open_movie(path, channel=2)
+    with pytest.raises(InputError, match="two\\.czi: no scene 'Image:1'; it has Image:0$"):
+        open_movie(f"{path}:Image:1", channel=0)
+    monkeypatch.setitem(sys.modules, "bioio_czi", None)
+    with pytest.raises(
+        InputError, match=r"two\.czi: reading Zeiss CZI needs bioio and bioio-czi.*\[formats\]"
+    ):
         open_movie(path, channel=0)
 
 
