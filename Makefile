@@ -11,7 +11,7 @@ $(BIN)/activate:
 
 $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[test,nest,slurm,nwb,formats]'
+	$(BIN)/python -m pip install -e '.[test,nest,slurm,nwb,formats,napari]'
 	touch $@
 
 demo: $(VENV)/.installed

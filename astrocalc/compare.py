@@ -13,6 +13,7 @@ from scipy import stats
 
 from .errors import InputError
 from .layout import COMPARE
+from .viewer import review_summary
 
 STATISTICS = (
     "mean_pairwise_r",
@@ -57,6 +58,7 @@ def recording_summary(results: Path, pairs: pd.DataFrame | None = None) -> dict:
         "co_permitted_share": _stage_value(results, "simulation/stage.json", "co_permitted_share"),
         "input_correlation": _fit_value(results, "input_correlation"),
         "model_predictive_p": _fit_value(results, "predictive_check", "p_value"),
+        **review_summary(results, events),
         "frame_rate_hz": run.get("frame_rate_hz"),
         "duration_s": (run.get("shape", [0])[0] / run["frame_rate_hz"])
         if run.get("frame_rate_hz")

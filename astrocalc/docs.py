@@ -52,6 +52,8 @@ def contract_markdown() -> str:
         lines.append(f"  {stage.folder}/")
         for f in stage.writes:
             lines += _entry(4, Path(f.path).name, _about(f))
+    folder, name = layout.EVENT_MARKS.path.split("/")
+    lines += [f"  {folder}/", *_entry(4, name, layout.EVENT_MARKS.about)]
     lines += ["```", "", "Across recordings (the workflow's `compare` job):", "", "```"]
     lines.append("results/compare/")
     for f in layout.COMPARE.writes:

@@ -467,7 +467,8 @@ COMPARE = Stage(
             "one row per recording: sample, group columns, n_rois, n_microdomains, "
             "n_events, event_rate_per_min, share_global_events, mean_pairwise_r, "
             "share_significant_pairs, mean_sttc, decay_length_um, co_permitted_share, "
-            "input_correlation, model_predictive_p, ...",
+            "input_correlation, model_predictive_p, n_events_reviewed, "
+            "n_events_marked_false, reviewed_precision (review/event_marks.csv), ...",
         ),
         File("tests.csv", "statistic, test, groups, value, p, n"),
         File(
@@ -482,6 +483,13 @@ COMPARE = Stage(
 )
 
 STAGES = {s.name: s for s in (*SCIENCE, PROVENANCE, EXPORT_NWB, COMPARE)}
+# written by a person, not by a stage: the events reviewed in napari (astrocalc.viewer),
+# which compare reads where present
+EVENT_MARKS = File(
+    "review/event_marks.csv",
+    "event_id, roi_id, peak_frame, mark (true | false): events of events.csv a person "
+    "marked in the napari viewer; optional (compare counts them where present)",
+)
 RECORDING_FILES = {f.path: s for s in (*SCIENCE, PROVENANCE, EXPORT_NWB) for f in s.writes}
 
 

@@ -4,6 +4,14 @@ rule compare:
         recordings=expand(
             "results/{sample}/{rel}", sample=SAMPLES["sample"], rel=layout.COMPARE.reads
         ),
+        # the events a person marked in napari, where any were (a new mark reruns compare)
+        marks=lambda w: [
+            f
+            for f in expand(
+                "results/{sample}/{rel}", sample=SAMPLES["sample"], rel=layout.EVENT_MARKS.path
+            )
+            if Path(f).is_file()
+        ],
     output:
         **stage_outputs("compare", folder="results/compare"),
     params:

@@ -1,0 +1,66 @@
+"""The marks a person gives events in the viewer: review/event_marks.csv (layout.EVENT_MARKS),
+one row per reviewed event, the last mark of each kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..io import write_csv
+from ..layout import EVENT_MARKS
+
+COLUMNS = ("event_id", "roi_id", "peak_frame", "mark")
+
+
+def marks_path(results: str | Path) -> Path:
+    return Path(results) / EVENT_MARKS.path
+
+
+def read_marks(results: str | Path) -> pd.DataFrame:
+    """The marks of a results folder (an empty table where none were given)."""
+    path = marks_path(results)
+    if not path.is_file():
+        return pd.DataFrame({c: pd.Series(dtype=bool if c == "mark" else int) for c in COLUMNS})
+    marks = pd.read_csv(path)
+    missing = [c for c in COLUMNS if c not in marks.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected {COLUMNS}")
+    if not marks["mark"].isin([True, False]).all():
+        raise InputError(f"{path}: column mark holds other values than true and false")
+    return marks[list(COLUMNS)].astype({"mark": bool})
+
+
+def set_mark(marks: pd.DataFrame, event: pd.Series, mark: bool) -> pd.DataFrame:
+    """``marks`` with ``event`` (a row of events.csv) marked true (a real event) or false."""
+    row = pd.DataFrame(
+        [{"event_id": int(event.event_id), "roi_id": int(event.roi_id),
+          "peak_frame": int(event.peak_frame), "mark": bool(mark)}]
+    )  # fmt: skip
+    kept = marks[marks.event_id != int(event.event_id)]
+    return pd.concat([kept, row] if len(kept) else [row]).sort_values("event_id", kind="stable")
+
+
+def write_marks(results: str | Path, marks: pd.DataFrame) -> Path:
+    """Write the marks (atomically: a crash leaves the previous table)."""
+    path = marks_path(results)
+    path.parent.mkdir(exist_ok=True)
+    out = marks[list(COLUMNS)].copy()
+    out["mark"] = out["mark"].map({True: "true", False: "false"})
+    write_csv(path, out.reset_index(drop=True))
+    return path
+
+
+def review_summary(results: str | Path, events: pd.DataFrame) -> dict:
+    """compare's review columns: how many of the recording's events were reviewed and
+    marked false, and the share of reviewed events marked true (NaN where none)."""
+    # only marks of these very events: a rerun of the events stage renumbers them
+    key = ["event_id", "roi_id", "peak_frame"]
+    marks = read_marks(results).merge(events[key], on=key)
+    n = len(marks)
+    return {
+        "n_events_reviewed": n,
+        "n_events_marked_false": int((~marks["mark"]).sum()),
+        "reviewed_precision": float(marks["mark"].mean()) if n else float("nan"),
+    }

@@ -1,0 +1,251 @@
+"""A results folder as napari layers: what the viewer shows, without napari or Qt (so that
+it can be tested, and used from a notebook with any viewer that takes arrays)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tifffile
+
+from .. import layout
+from ..errors import InputError
+from ..io import open_movie
+
+# ROI compartments (segmentation/rois.csv) in the order their layers are listed, each with
+# its colour (the ROI figure's: segmentation/rois.png)
+COMPARTMENTS = {
+    "soma": "#e41a1c",
+    "process": "#377eb8",
+    "microdomain": "#4daf4a",
+    "unknown": "#999999",
+}
+
+
+class LazyFrames:
+    """A (T, Y, X) movie for napari: frames read from the file when napari shows them."""
+
+    def __init__(self, movie):
+        self._movie = movie
+        self.shape = tuple(movie.shape)
+        self.dtype = np.dtype(movie.dtype)
+        self.ndim = 3
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def close(self) -> None:
+        self._movie.close()
+
+    def __del__(self):  # the layer holding it is gone: the file is no longer needed
+        self.close()
+
+    def __getitem__(self, key) -> np.ndarray:
+        key = key if isinstance(key, tuple) else (key,)
+        t, rest = key[0], key[1:]
+        if isinstance(t, (int, np.integer)):
+            t = int(t) % self.shape[0]
+            return self._movie.read(t, t + 1)[0][rest]
+        start, stop, step = (t if isinstance(t, slice) else slice(None)).indices(self.shape[0])
+        return self._movie.read(start, stop)[::step][(slice(None), *rest)]
+
+    def __array__(self, dtype=None, copy=None):
+        frames = self[:]
+        return frames if dtype is None else frames.astype(dtype)
+
+
+class ActiveEvents:
+    """(T, Y, X) labels of the events in progress at each frame: each event's pixels carry
+    its event_id from its onset to its end. ``footprints`` are rows (event_id, y, x, first,
+    last): the frames over which that pixel belongs to that event."""
+
+    def __init__(self, footprints: np.ndarray, shape: tuple[int, int, int]):
+        self.shape = tuple(int(n) for n in shape)
+        self.dtype = np.dtype(np.int32)
+        self.ndim = 3
+        order = np.argsort(footprints[:, 3], kind="stable")
+        self._rows = np.asarray(footprints, np.int64)[order]
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def frame(self, t: int) -> np.ndarray:
+        rows = self._rows[self._rows[:, 3] <= t]
+        rows = rows[rows[:, 4] >= t]
+        out = np.zeros(self.shape[1:], self.dtype)
+        out[rows[:, 1], rows[:, 2]] = rows[:, 0]
+        return out
+
+    def __getitem__(self, key) -> np.ndarray:
+        key = key if isinstance(key, tuple) else (key,)
+        t, rest = key[0], key[1:]
+        if isinstance(t, (int, np.integer)):
+            return self.frame(int(t) % self.shape[0])[rest]
+        frames = range(*(t if isinstance(t, slice) else slice(None)).indices(self.shape[0]))
+        stack = np.zeros((len(frames), *self.shape[1:]), self.dtype)
+        for i, f in enumerate(frames):
+            stack[i] = self.frame(f)
+        return stack[(slice(None), *rest)]
+
+    def __array__(self, dtype=None, copy=None):
+        frames = self[:]
+        return frames if dtype is None else frames.astype(dtype)
+
+
+@dataclass
+class Results:
+    """One recording's results folder, read for viewing (tables whole, the movie lazily)."""
+
+    folder: Path
+    frame_rate_hz: float
+    pixel_size_um: float
+    movie: LazyFrames
+    rois: np.ndarray  # (Y, X) labels: roi_id, 0 outside
+    roi_table: pd.DataFrame  # segmentation/rois.csv
+    events: pd.DataFrame  # events/events.csv
+    traces: pd.DataFrame  # events/traces.csv
+    pixel_footprints: pd.DataFrame | None  # events/pixel_footprints.csv, where written
+    correlation: np.ndarray | None = None  # (N, N), ROIs in correlation_ids' order
+    correlation_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+
+    @classmethod
+    def read(cls, folder: str | Path) -> Results:
+        folder = Path(folder)
+        stage = layout.path(folder, "motion/stage.json")
+        if not stage.is_file():
+            raise InputError(
+                f"{folder}: no motion/stage.json; expected an astrocalc results folder "
+                "(astrocalc run ... --out FOLDER)"
+            )
+        recording = json.loads(stage.read_text())["recording"]
+        movie = open_movie(
+            layout.STAGES["segmentation"].corrected_movie(folder),
+            frame_rate_hz=recording["frame_rate_hz"],
+            pixel_size_um=recording["pixel_size_um"],
+        )
+
+        def table(rel, required=True):
+            f = layout.path(folder, rel)
+            if not f.is_file():
+                if required:
+                    raise InputError(f"{folder}: no {rel}; run the stage that writes it first")
+                return None
+            return pd.read_csv(f)
+
+        correlation, ids = None, np.zeros(0, int)
+        matrix = layout.path(folder, "correlation/correlation.npy")
+        if matrix.is_file():
+            with open(layout.path(folder, "correlation/correlation.csv")) as f:
+                ids = np.array(f.readline().strip().split(",")[1:], int)
+            correlation = np.load(matrix)
+        return cls(
+            folder=folder,
+            frame_rate_hz=float(movie.frame_rate_hz),
+            pixel_size_um=float(movie.pixel_size_um),
+            movie=LazyFrames(movie),
+            rois=tifffile.imread(layout.path(folder, "segmentation/rois.tif")),
+            roi_table=table("segmentation/rois.csv"),
+            events=table("events/events.csv"),
+            traces=table("events/traces.csv"),
+            pixel_footprints=table("events/pixel_footprints.csv", required=False),
+            correlation=correlation,
+            correlation_ids=ids,
+        )
+
+    def close(self) -> None:
+        self.movie.close()
+
+    def __enter__(self) -> Results:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def trace(self, roi_id: int) -> np.ndarray:
+        """dF/F of one ROI."""
+        return self.traces[f"roi_{roi_id}"].to_numpy()
+
+    def roi_events(self) -> ActiveEvents:
+        """ROI events over time: each event's ROI, labelled by event_id, from its onset
+        frame to its end frame."""
+        pixels = {
+            rid: np.argwhere(self.rois == rid) for rid in np.unique(self.events.roi_id.to_numpy())
+        }
+        rows = [
+            np.column_stack(
+                [np.full(len(p), e.event_id), p, np.full((len(p), 2), [e.onset_frame, e.end_frame])]
+            )
+            for e in self.events.itertuples()
+            if len(p := pixels[e.roi_id])
+        ]
+        return ActiveEvents(_rows(rows), self.movie.shape)
+
+    def pixel_events(self) -> ActiveEvents | None:
+        """Pixel events over time: each pixel of an event's footprint from its own onset to
+        the event's end there (pixel_footprints.csv); None where pixel events are off."""
+        fp = self.pixel_footprints
+        if fp is None:
+            return None
+        first = np.floor(fp.onset_s.to_numpy() * self.frame_rate_hz).astype(np.int64)
+        last = np.ceil(fp.end_s.to_numpy() * self.frame_rate_hz).astype(np.int64)
+        rows = np.column_stack([fp.event_id, fp.y, fp.x, first, last])
+        return ActiveEvents(rows, self.movie.shape)
+
+    def correlation_map(self, roi_id: int) -> np.ndarray:
+        """(Y, X) float32: each ROI's pixels at its r with ``roi_id`` (NaN elsewhere)."""
+        out = np.full(self.rois.shape, np.nan, np.float32)
+        if self.correlation is None or roi_id not in self.correlation_ids:
+            return out
+        row = self.correlation[int(np.flatnonzero(self.correlation_ids == roi_id)[0])]
+        lookup = np.full(int(self.rois.max()) + 1, np.nan, np.float32)
+        lookup[self.correlation_ids] = row
+        inside = self.rois > 0
+        out[inside] = lookup[self.rois[inside]]
+        return out
+
+    def layers(self) -> list[tuple]:
+        """napari's layer data tuples (data, keyword arguments, layer type): the corrected
+        movie, the ROIs by compartment, the events in progress at each frame."""
+        scale = (self.pixel_size_um, self.pixel_size_um)
+        meta = {"astrocalc_results": str(self.folder)}
+        out = [
+            (self.movie, {"name": "corrected movie", "scale": (1, *scale), "metadata": meta},
+             "image"),
+        ]  # fmt: skip
+        compartment = dict(zip(self.roi_table.roi_id, self.roi_table.compartment, strict=True))
+        for name, colour in COMPARTMENTS.items():
+            ids = [rid for rid, c in compartment.items() if c == name]
+            if not ids:
+                continue
+            labels = np.where(np.isin(self.rois, ids), self.rois, 0)
+            out.append(
+                (
+                    labels,
+                    {
+                        "name": f"ROIs: {name}",
+                        "scale": scale,
+                        "opacity": 0.5,
+                        "colormap": {None: "transparent", **dict.fromkeys(ids, colour)},
+                        "metadata": {**meta, "compartment": name},
+                    },
+                    "labels",
+                )
+            )
+        out.append(
+            (self.roi_events(), {"name": "ROI events", "scale": (1, *scale), "metadata": meta},
+             "labels"),
+        )  # fmt: skip
+        pixel = self.pixel_events()
+        if pixel is not None:
+            out.append(
+                (pixel, {"name": "pixel events", "scale": (1, *scale), "metadata": meta,
+                         "visible": False}, "labels"),
+            )  # fmt: skip
+        return out
+
+
+def _rows(rows: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 5), np.int64)
