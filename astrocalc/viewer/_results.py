@@ -66,14 +66,14 @@ class ActiveEvents:
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(np.int32)
         self.ndim = 3
-        order = np.argsort(footprints[:, 3], kind="stable")
-        self._rows = np.asarray(footprints, np.int64)[order]
+        rows = np.asarray(footprints, np.int64)
+        self._rows = rows[np.argsort(rows[:, 3], kind="stable")]  # by first frame
 
     def __len__(self) -> int:
         return self.shape[0]
 
     def frame(self, t: int) -> np.ndarray:
-        rows = self._rows[self._rows[:, 3] <= t]
+        rows = self._rows[: np.searchsorted(self._rows[:, 3], t, side="right")]
         rows = rows[rows[:, 4] >= t]
         out = np.zeros(self.shape[1:], self.dtype)
         out[rows[:, 1], rows[:, 2]] = rows[:, 0]
@@ -121,11 +121,6 @@ class Results:
                 "(astrocalc run ... --out FOLDER)"
             )
         recording = json.loads(stage.read_text())["recording"]
-        movie = open_movie(
-            layout.STAGES["segmentation"].corrected_movie(folder),
-            frame_rate_hz=recording["frame_rate_hz"],
-            pixel_size_um=recording["pixel_size_um"],
-        )
 
         def table(rel, required=True):
             f = layout.path(folder, rel)
@@ -135,24 +130,33 @@ class Results:
                 return None
             return pd.read_csv(f)
 
+        tables = {
+            "roi_table": table("segmentation/rois.csv"),
+            "events": table("events/events.csv"),
+            "traces": table("events/traces.csv"),
+            "pixel_footprints": table("events/pixel_footprints.csv", required=False),
+        }
         correlation, ids = None, np.zeros(0, int)
         matrix = layout.path(folder, "correlation/correlation.npy")
         if matrix.is_file():
             with open(layout.path(folder, "correlation/correlation.csv")) as f:
                 ids = np.array(f.readline().strip().split(",")[1:], int)
             correlation = np.load(matrix)
+        rois = tifffile.imread(layout.path(folder, "segmentation/rois.tif"))
+        movie = open_movie(  # last: nothing after it can fail and leave it open
+            layout.STAGES["segmentation"].corrected_movie(folder),
+            frame_rate_hz=recording["frame_rate_hz"],
+            pixel_size_um=recording["pixel_size_um"],
+        )
         return cls(
             folder=folder,
             frame_rate_hz=float(movie.frame_rate_hz),
             pixel_size_um=float(movie.pixel_size_um),
             movie=LazyFrames(movie),
-            rois=tifffile.imread(layout.path(folder, "segmentation/rois.tif")),
-            roi_table=table("segmentation/rois.csv"),
-            events=table("events/events.csv"),
-            traces=table("events/traces.csv"),
-            pixel_footprints=table("events/pixel_footprints.csv", required=False),
+            rois=rois,
             correlation=correlation,
             correlation_ids=ids,
+            **tables,
         )
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ from astrocalc.io import open_movie
 from astrocalc.pipeline import run_motion, run_segmentation
 
 FS, PX = 10.0, 0.4
-FORMATS = ("folder", "pattern", "hdf5", "suite2p", "nwb", "ome-zarr", "ome-zarr-0.4", "czi")
+FORMATS = ("folder", "pattern", "hdf5", "suite2p", "nwb", "ome-zarr", "ome-zarr-0.4", "czi", "lif")
 
 
 def _frames(small_movie):
@@ -55,6 +55,8 @@ def _write(fmt, frames, folder):
         ), True
     if fmt == "czi":  # no frame interval: pylibCZIrw writes none
         return str(_write_czi(frames[:, None], folder / "movie.czi")), "size only"
+    if fmt == "lif":  # bioio-lif gives no frame interval
+        return str(_write_lif(frames, folder / "movie.lif")), "size only"
     raise AssertionError(fmt)
 
 
@@ -130,6 +132,69 @@ def _write_nwb(frames, path):
     with pynwb.NWBHDF5IO(str(path), "w") as io:
         io.write(nwb)
     return path
+
+
+def _write_lif(frames, path):
+    """(T, Y, X) uint16 ``frames`` (or {name: frames} for several images) as a Leica LIF
+    (version 2) made here, Leica's reader libraries having no writer: a binary header
+    (0x70, size, 0x2A, length) before the UTF-16 XML that describes each image (one
+    channel; X, Y and T with their extents in m and s and the bytes between neighbours),
+    then one memory block per image (0x70, 0, 0x2A, size, 0x2A, length, its UTF-16 id)
+    holding its pixels in that order."""
+    pytest.importorskip("bioio_lif")
+    import struct
+
+    images = frames if isinstance(frames, dict) else {"movie": frames}
+    elements = []
+    for k, (name, movie) in enumerate(images.items()):
+        t, y, x = movie.shape
+        dims = "".join(
+            f'<DimensionDescription DimID="{dim}" NumberOfElements="{n}" Origin="0" '
+            f'Length="{length!r}" Unit="{unit}" BitInc="0" BytesInc="{inc}"/>'
+            for dim, n, length, unit, inc in (
+                (1, x, (x - 1) * PX * 1e-6, "m", 2),
+                (2, y, (y - 1) * PX * 1e-6, "m", 2 * x),
+                (4, t, (t - 1) / FS, "s", 2 * x * y),
+            )
+        )
+        elements.append(
+            f'<Element Name="{name}" UniqueID="{k + 2}"><Data><Image><ImageDescription>'
+            '<Channels><ChannelDescription DataType="0" ChannelTag="0" Resolution="16" '
+            'NameOfMeasuredQuantity="" Min="0" Max="65535" Unit="" LUTName="Green" '
+            'IsLUTInverted="0" BytesInc="0" BitInc="0"/></Channels>'
+            f"<Dimensions>{dims}</Dimensions></ImageDescription></Image></Data>"
+            f'<Memory Size="{movie.nbytes}" MemoryBlockID="MemBlock_{k + 2}"/><Children/>'
+            "</Element>"
+        )
+    xml = (
+        '<LMSDataContainerHeader Version="2"><Element Name="project" UniqueID="1"><Data/>'
+        '<Memory Size="0" MemoryBlockID="MemBlock_1"/>'
+        f"<Children>{''.join(elements)}</Children></Element></LMSDataContainerHeader>"
+    )
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IIBI", 0x70, 2 * len(xml) + 5, 0x2A, len(xml)))
+        f.write(xml.encode("utf-16-le"))
+        blocks = [("MemBlock_1", b"")]
+        blocks += [
+            (f"MemBlock_{k + 2}", m.astype("<u2").tobytes()) for k, m in enumerate(images.values())
+        ]
+        for block, data in blocks:
+            f.write(struct.pack("<IIBQBI", 0x70, 0, 0x2A, len(data), 0x2A, len(block)))
+            f.write(block.encode("utf-16-le"))
+            f.write(data)
+    return path
+
+
+def test_lif_scenes(small_movie, tmp_path):
+    """A LIF project of two recordings: one is named after a colon; without a name, one
+    line lists them."""
+    frames = _frames(small_movie)[:20]
+    path = _write_lif({"Series001": frames, "Series002": frames // 2 + 3}, tmp_path / "p.lif")
+    with pytest.raises(InputError, match=r"p\.lif: 2 scenes \(Series001, Series002\); name one"):
+        open_movie(path, frame_rate_hz=FS)
+    with open_movie(f"{path}:Series002", frame_rate_hz=FS) as movie:
+        assert movie.shape == frames.shape and movie.pixel_size_um == pytest.approx(PX)
+        np.testing.assert_array_equal(movie.read(0, 20), frames // 2 + 3)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
