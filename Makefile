@@ -25,10 +25,12 @@ demo: $(VENV)/.installed
 
 # everything (CI), one worker per core, a module's tests in one worker (its module
 # fixtures, a whole-pipeline run or a recovery, are made once); the longest files first
-# (tests/conftest.py LONGEST_FIRST), in that order, so that none starts near the end
+# (tests/conftest.py LONGEST_FIRST), in that order, so that none starts near the end; a
+# worker that crashes ends the run (xdist's replacement worker was left without tests and
+# the run hung)
 test: $(VENV)/.installed
 	$(BIN)/ruff check astrocalc tests benchmarks
-	$(BIN)/python -m pytest -n $(CORES) --dist loadfile --no-loadscope-reorder --durations=15
+	$(BIN)/python -m pytest -n $(CORES) --dist loadfile --no-loadscope-reorder --max-worker-restart 0 --durations=15
 
 # the fast tier for development: all but the whole-pipeline, workflow and real-data tests
 check: $(VENV)/.installed
