@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ._results import Results
 
 
 def get_reader(path):
     if isinstance(path, list):
         path = path[0] if len(path) == 1 else None
-    if path is None or not (Path(path) / "motion" / "stage.json").is_file():
+    if path is None or not Results.is_results(path):
         return None
     return lambda p: Results.read(p[0] if isinstance(p, list) else p).layers()

@@ -25,17 +25,44 @@ COMPARTMENTS = {
 }
 
 
-class LazyFrames:
-    """A (T, Y, X) movie for napari: frames read from the file when napari shows them."""
+class _Frames:
+    """A lazy (T, Y, X) array for napari: :meth:`frames` makes frames start..stop when
+    napari shows them."""
+
+    shape: tuple[int, int, int]
+    dtype: np.dtype
+    ndim = 3
+
+    def frames(self, start: int, stop: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key) -> np.ndarray:
+        key = key if isinstance(key, tuple) else (key,)
+        t, rest = key[0], key[1:]
+        if isinstance(t, (int, np.integer)):
+            t = int(t) % self.shape[0]
+            return self.frames(t, t + 1)[0][rest]
+        start, stop, step = (t if isinstance(t, slice) else slice(None)).indices(self.shape[0])
+        return self.frames(start, stop)[::step][(slice(None), *rest)]
+
+    def __array__(self, dtype=None, copy=None):
+        frames = self[:]
+        return frames if dtype is None else frames.astype(dtype)
+
+
+class LazyFrames(_Frames):
+    """The corrected movie, read from its file."""
 
     def __init__(self, movie):
         self._movie = movie
         self.shape = tuple(movie.shape)
         self.dtype = np.dtype(movie.dtype)
-        self.ndim = 3
 
-    def __len__(self) -> int:
-        return self.shape[0]
+    def frames(self, start: int, stop: int) -> np.ndarray:
+        return self._movie.read(start, stop)
 
     def close(self) -> None:
         self._movie.close()
@@ -43,34 +70,17 @@ class LazyFrames:
     def __del__(self):  # the layer holding it is gone: the file is no longer needed
         self.close()
 
-    def __getitem__(self, key) -> np.ndarray:
-        key = key if isinstance(key, tuple) else (key,)
-        t, rest = key[0], key[1:]
-        if isinstance(t, (int, np.integer)):
-            t = int(t) % self.shape[0]
-            return self._movie.read(t, t + 1)[0][rest]
-        start, stop, step = (t if isinstance(t, slice) else slice(None)).indices(self.shape[0])
-        return self._movie.read(start, stop)[::step][(slice(None), *rest)]
 
-    def __array__(self, dtype=None, copy=None):
-        frames = self[:]
-        return frames if dtype is None else frames.astype(dtype)
-
-
-class ActiveEvents:
-    """(T, Y, X) labels of the events in progress at each frame: each event's pixels carry
-    its event_id from its onset to its end. ``footprints`` are rows (event_id, y, x, first,
+class ActiveEvents(_Frames):
+    """Labels of the events in progress at each frame: each event's pixels carry its
+    event_id from its onset to its end. ``footprints`` are rows (event_id, y, x, first,
     last): the frames over which that pixel belongs to that event."""
 
     def __init__(self, footprints: np.ndarray, shape: tuple[int, int, int]):
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(np.int32)
-        self.ndim = 3
         rows = np.asarray(footprints, np.int64)
         self._rows = rows[np.argsort(rows[:, 3], kind="stable")]  # by first frame
-
-    def __len__(self) -> int:
-        return self.shape[0]
 
     def frame(self, t: int) -> np.ndarray:
         rows = self._rows[: np.searchsorted(self._rows[:, 3], t, side="right")]
@@ -79,20 +89,11 @@ class ActiveEvents:
         out[rows[:, 1], rows[:, 2]] = rows[:, 0]
         return out
 
-    def __getitem__(self, key) -> np.ndarray:
-        key = key if isinstance(key, tuple) else (key,)
-        t, rest = key[0], key[1:]
-        if isinstance(t, (int, np.integer)):
-            return self.frame(int(t) % self.shape[0])[rest]
-        frames = range(*(t if isinstance(t, slice) else slice(None)).indices(self.shape[0]))
-        stack = np.zeros((len(frames), *self.shape[1:]), self.dtype)
-        for i, f in enumerate(frames):
-            stack[i] = self.frame(f)
-        return stack[(slice(None), *rest)]
-
-    def __array__(self, dtype=None, copy=None):
-        frames = self[:]
-        return frames if dtype is None else frames.astype(dtype)
+    def frames(self, start: int, stop: int) -> np.ndarray:
+        out = np.zeros((max(stop - start, 0), *self.shape[1:]), self.dtype)
+        for i, t in enumerate(range(start, stop)):
+            out[i] = self.frame(t)
+        return out
 
 
 @dataclass
@@ -111,11 +112,16 @@ class Results:
     correlation: np.ndarray | None = None  # (N, N), ROIs in correlation_ids' order
     correlation_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
 
+    @staticmethod
+    def is_results(folder: str | Path) -> bool:
+        """Whether ``folder`` is a recording's results folder (motion has run in it)."""
+        return layout.path(folder, "motion/stage.json").is_file()
+
     @classmethod
     def read(cls, folder: str | Path) -> Results:
         folder = Path(folder)
         stage = layout.path(folder, "motion/stage.json")
-        if not stage.is_file():
+        if not cls.is_results(folder):
             raise InputError(
                 f"{folder}: no motion/stage.json; expected an astrocalc results folder "
                 "(astrocalc run ... --out FOLDER)"
@@ -214,7 +220,7 @@ class Results:
         """napari's layer data tuples (data, keyword arguments, layer type): the corrected
         movie, the ROIs by compartment, the events in progress at each frame."""
         scale = (self.pixel_size_um, self.pixel_size_um)
-        meta = {"astrocalc_results": str(self.folder)}
+        meta = {"astrocalc_results": self}  # (the review widget reads it from here)
         out = [
             (self.movie, {"name": "corrected movie", "scale": (1, *scale), "metadata": meta},
              "image"),

@@ -22,8 +22,10 @@ class EventReview(QWidget):
     def __init__(self, napari_viewer, results: str | Path | None = None):
         super().__init__()
         self.viewer = napari_viewer
-        if results is None:
-            results = next(
+        if results is not None:
+            self.results = Results.read(results)
+        else:  # the folder the plugin's reader opened, read once
+            self.results = next(
                 (
                     layer.metadata["astrocalc_results"]
                     for layer in napari_viewer.layers
@@ -31,9 +33,8 @@ class EventReview(QWidget):
                 ),
                 None,
             )
-        if results is None:
-            raise ValueError("open an astrocalc results folder first (File > Open Folder)")
-        self.results = Results.read(results)
+            if self.results is None:
+                raise ValueError("open an astrocalc results folder first (File > Open Folder)")
         self.events = self.results.events.sort_values(["onset_frame", "roi_id"]).reset_index(
             drop=True
         )
