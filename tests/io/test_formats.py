@@ -15,7 +15,18 @@ from astrocalc.io import open_movie
 from astrocalc.pipeline import run_motion, run_segmentation
 
 FS, PX = 10.0, 0.4
-FORMATS = ("folder", "pattern", "hdf5", "suite2p", "nwb", "ome-zarr", "ome-zarr-0.4", "czi", "lif")
+FORMATS = (
+    "folder",
+    "pattern",
+    "hdf5",
+    "suite2p",
+    "nwb",
+    "ome-zarr",
+    "ome-zarr-0.4",
+    "czi",
+    "lif",
+    "nd2",
+)
 
 
 def _frames(small_movie):
@@ -58,6 +69,8 @@ def _write(fmt, frames, folder):
         return str(_write_czi(frames[:, None], folder / "movie.czi")), "size only"
     if fmt == "lif":  # bioio-lif gives no frame interval
         return str(_write_lif(frames, folder / "movie.lif")), "size only"
+    if fmt == "nd2":
+        return str(_write_nd2(frames, folder / "movie.nd2")), True
     raise AssertionError(fmt)
 
 
@@ -197,6 +210,88 @@ def _write_lif(frames, path):
             f.write(struct.pack("<IIBQBI", 0x70, 0, 0x2A, len(data), 0x2A, len(block)))
             f.write(block.encode("utf-16-le"))
             f.write(data)
+    return path
+
+
+def _clx_lite(name, value):
+    """``value`` as one record of Nikon's binary CLX Lite encoding (the ND2 metadata's):
+    type code, name length and UTF-16 name, then the value; a dict is a level, its records
+    followed by a table of 8 bytes per item."""
+    import struct
+
+    def head(kind):
+        return bytes([kind, len(name) + 1]) + (name + "\0").encode("utf-16-le")
+
+    if isinstance(value, dict):
+        items = b"".join(_clx_lite(k, v) for k, v in value.items())
+        size = len(head(11)) + 12 + len(items)
+        return head(11) + struct.pack("<IQ", len(value), size) + items + bytes(8 * len(value))
+    if isinstance(value, bool):
+        return head(1) + struct.pack("<B", value)
+    if isinstance(value, int):
+        return head(3) + struct.pack("<I", value)
+    if isinstance(value, float):
+        return head(6) + struct.pack("<d", value)
+    return head(8) + (value + "\0").encode("utf-16-le")
+
+
+def _write_nd2(frames, path):
+    """(T, Y, X) uint16 ``frames`` as a Nikon ND2 (version 3) made here, no ND2 writer
+    existing outside Nikon's SDK: chunks (magic 0x0ABECEDA, name and data lengths, name,
+    data) holding the image attributes, the picture metadata (pixel size, one channel) and
+    the experiment (a time loop with its period) in CLX Lite, then one chunk per frame (its
+    time in ms, then its pixels, 4,096 bytes after the chunk's start), and at the end the
+    map of the chunks' offsets."""
+    pytest.importorskip("bioio_nd2")
+    import struct
+
+    t, y, x = frames.shape
+    times = np.arange(t) * 1000.0 / FS
+
+    def spectrum(nm):
+        return {"uiCount": 1, "pPoint": {"Point0": {"dTValue": 1.0, "dWavelength": nm}}}
+
+    attributes = {
+        "uiWidth": x, "uiWidthBytes": 2 * x, "uiHeight": y, "uiComp": 1, "uiBpcInMemory": 16,
+        "uiBpcSignificant": 16, "uiSequenceCount": t, "eCompression": 2,
+    }  # fmt: skip
+    channel = {
+        "sDescription": "GCaMP", "uiCompCount": 1, "pFluorescentProbe": {
+            "m_sName": "GCaMP6f", "m_ExcitationSpectrum": spectrum(488.0),
+            "m_EmissionSpectrum": spectrum(510.0),
+        },
+    }  # fmt: skip
+    picture = {
+        "bCalibrated": True, "dCalibration": PX,
+        "sPicturePlanes": {"uiCount": 1, "sPlaneNew": {"a0": channel}},
+    }  # fmt: skip
+    time_loop = {"uiCount": t, "dStart": 0.0, "dPeriod": 1000.0 / FS, "dDuration": 0.0}
+    chunks = [
+        (b"ImageAttributesLV!", _clx_lite("SLxImageAttributes", attributes)),
+        (b"ImageMetadataSeqLV|0!", _clx_lite("SLxPictureMetadata", picture)),
+        (b"ImageMetadataLV!", _clx_lite("SLxExperiment", {"eType": 1, "uLoopPars": time_loop})),
+        (b"CustomData|AcqTimesCache!", times.tobytes()),
+    ]
+    chunks += [
+        (f"ImageDataSeq|{i}!".encode(), struct.pack("<d", ms) + frame.astype("<u2").tobytes())
+        for i, (ms, frame) in enumerate(zip(times, frames, strict=True))
+    ]
+
+    def chunk(name, data, name_length):
+        return (
+            struct.pack("<IIQ", 0x0ABECEDA, name_length, len(data))
+            + name.ljust(name_length, b"\0")
+            + data
+        )
+
+    with open(path, "wb") as f:
+        f.write(chunk(b"ND2 FILE SIGNATURE CHUNK NAME01!", b"Ver3.0".ljust(64, b"\0"), 32))
+        table = b""
+        for name, data in chunks:
+            table += name + struct.pack("<QQ", f.tell(), len(data))
+            f.write(chunk(name, data, 4072 if name.startswith(b"ImageDataSeq|") else len(name)))
+        table += b"ND2 CHUNK MAP SIGNATURE 0000001!" + struct.pack("<Q", f.tell())
+        f.write(chunk(b"ND2 FILEMAP SIGNATURE NAME 0001!", table, 32))
     return path
 
 
