@@ -13,7 +13,7 @@ from scipy import stats
 
 from .errors import InputError
 from .layout import COMPARE
-from .viewer import review_summary
+from .viewer import marked_false, review_summary
 
 STATISTICS = (
     "mean_pairwise_r",
@@ -42,6 +42,8 @@ def recording_summary(results: Path, pairs: pd.DataFrame | None = None) -> dict:
     rois, per_roi = read("segmentation/rois.csv"), read("events/events_per_roi.csv")
     pairs = summary_pairs(results) if pairs is None else pairs
     events = read("events/events.csv")
+    review = review_summary(results, events)
+    events, per_roi = without_marked_false(events, per_roi, marked_false(results, events))
     run = _json(results, "run.json") or {}
     return {
         "n_rois": len(rois),
@@ -58,12 +60,29 @@ def recording_summary(results: Path, pairs: pd.DataFrame | None = None) -> dict:
         "co_permitted_share": _stage_value(results, "simulation/stage.json", "co_permitted_share"),
         "input_correlation": _fit_value(results, "input_correlation"),
         "model_predictive_p": _fit_value(results, "predictive_check", "p_value"),
-        **review_summary(results, events),
+        **review,
         "frame_rate_hz": run.get("frame_rate_hz"),
         "duration_s": (run.get("shape", [0])[0] / run["frame_rate_hz"])
         if run.get("frame_rate_hz")
         else None,
     }
+
+
+def without_marked_false(
+    events: pd.DataFrame, per_roi: pd.DataFrame, false: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """events.csv and events_per_roi.csv without the events a person marked false in the
+    viewer (``false``, a mask over ``events``): each ROI's rate scaled by the share of its
+    events kept. The correlation statistics come from the traces and keep them."""
+    if not false.any():
+        return events, per_roi
+    n_false = events[false].groupby("roi_id").size()
+    n_false = n_false.reindex(per_roi.roi_id, fill_value=0).to_numpy()
+    kept = 1.0 - n_false / per_roi.n_events.clip(lower=1).to_numpy()
+    per_roi = per_roi.assign(
+        n_events=per_roi.n_events - n_false, rate_per_min=per_roi.rate_per_min * kept
+    )
+    return events[~false], per_roi
 
 
 def summary_pairs(results: Path) -> pd.DataFrame:

@@ -465,7 +465,8 @@ COMPARE = Stage(
         File(
             "summary.csv",
             "one row per recording: sample, group columns, n_rois, n_microdomains, "
-            "n_events, event_rate_per_min, share_global_events, mean_pairwise_r, "
+            "n_events, event_rate_per_min, share_global_events (without the events "
+            "marked false in review/event_marks.csv), mean_pairwise_r, "
             "share_significant_pairs, mean_sttc, decay_length_um, co_permitted_share, "
             "input_correlation, model_predictive_p, n_events_reviewed, "
             "n_events_marked_false, reviewed_precision (review/event_marks.csv), ...",
@@ -488,7 +489,8 @@ STAGES = {s.name: s for s in (*SCIENCE, PROVENANCE, EXPORT_NWB, COMPARE)}
 EVENT_MARKS = File(
     "review/event_marks.csv",
     "event_id, roi_id, peak_frame, mark (true | false): events of events.csv a person "
-    "marked in the napari viewer; optional (compare counts them where present)",
+    "marked in the napari viewer; optional (where present, compare leaves the events "
+    "marked false out of its event statistics and counts the marks)",
 )
 RECORDING_FILES = {f.path: s for s in (*SCIENCE, PROVENANCE, EXPORT_NWB) for f in s.writes}
 

@@ -88,7 +88,7 @@ def _overlapped(events, e):
     return ((same.onset_frame <= e.peak_frame) & (same.end_frame >= e.peak_frame)).any()
 
 
-def test_marks_are_kept_and_counted_by_compare(results, tmp_path):
+def test_marks_are_kept_and_used_by_compare(results, tmp_path):
     folder = tmp_path / "rec"
     shutil.copytree(results, folder)
     events = pd.read_csv(layout.path(folder, "events/events.csv"))
@@ -107,9 +107,19 @@ def test_marks_are_kept_and_counted_by_compare(results, tmp_path):
         "n_events_marked_false": 1,
         "reviewed_precision": 0.75,
     }
-    # the compare step's row of this recording carries the same counts
+    # the compare step's row of this recording carries the same counts, and its event
+    # statistics leave out the event marked false (ROI's rate scaled by the share kept)
     row = recording_summary(folder)
     assert {k: row[k] for k in summary} == summary
+    false = events.iloc[3]
+    per_roi = pd.read_csv(layout.path(folder, "events/events_per_roi.csv")).set_index("roi_id")
+    rate = per_roi.rate_per_min.copy()
+    n = per_roi.n_events[false.roi_id]
+    rate[false.roi_id] *= (n - 1) / n
+    assert row["n_events"] == len(events) - 1
+    assert row["event_rate_per_min"] == pytest.approx(rate.mean(), rel=1e-12)
+    kept = events.drop(index=3)
+    assert row["share_global_events"] == pytest.approx((kept.kind == "global").mean())
     # a mark whose event no longer exists as marked (the events stage was rerun) is not
     # counted; a table that is not a marks table gives one line naming it
     shifted = events.assign(peak_frame=events.peak_frame + 1)
@@ -198,6 +208,16 @@ def test_napari_opens_results_and_reviews_events(display, results, tmp_path):
         click = type("Click", (), {"position": (y * 0.4, x * 0.4)})()
         widget._clicked(layer, click)
         assert widget.roi_id == other and f"ROI {other}" in widget.label.text()
+        # the correlation matrix marks the selected ROI; a click on a column selects its ROI
+        with Results.read(folder) as r:
+            ids = r.correlation_ids
+        row, column = widget._selected_lines
+        k = int(np.flatnonzero(ids == other)[0])
+        assert row.get_ydata()[0] == column.get_xdata()[0] == k
+        matrix_ax = widget.matrix_figure.axes[0]
+        press = type("Press", (), {"inaxes": matrix_ax, "xdata": 0.2, "ydata": k})()
+        widget._matrix_clicked(press)
+        assert widget.roi_id == ids[0] and column.get_xdata()[0] == 0
         shot = viewer.screenshot(canvas_only=False, flash=False)
         assert shot.shape[2] == 4 and shot[..., :3].std() > 10  # drawn, not blank
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -12,6 +13,8 @@ from ..io import write_csv
 from ..layout import EVENT_MARKS
 
 COLUMNS = ("event_id", "roi_id", "peak_frame", "mark")
+# what names an event: its id, ROI and peak frame (a rerun of the events stage renumbers)
+KEY = ["event_id", "roi_id", "peak_frame"]
 
 
 def marks_path(results: str | Path) -> Path:
@@ -52,12 +55,18 @@ def write_marks(results: str | Path, marks: pd.DataFrame) -> Path:
     return path
 
 
+def marked_false(results: str | Path, events: pd.DataFrame) -> np.ndarray:
+    """Which rows of ``events`` (events.csv) a person marked false; a mark whose event id,
+    ROI and peak frame match no event (the events stage was rerun since) is ignored."""
+    false = read_marks(results).loc[lambda m: ~m["mark"], KEY]
+    merged = events[KEY].merge(false, on=KEY, how="left", indicator=True)
+    return merged["_merge"].eq("both").to_numpy()
+
+
 def review_summary(results: str | Path, events: pd.DataFrame) -> dict:
     """compare's review columns: how many of the recording's events were reviewed and
     marked false, and the share of reviewed events marked true (NaN where none)."""
-    # only marks of these very events: a rerun of the events stage renumbers them
-    key = ["event_id", "roi_id", "peak_frame"]
-    marks = read_marks(results).merge(events[key], on=key)
+    marks = read_marks(results).merge(events[KEY], on=KEY)
     n = len(marks)
     return {
         "n_events_reviewed": n,

@@ -1,5 +1,6 @@
 """The event review dock widget: step through a recording's events, see the dF/F trace of
-the ROI under review (or of a clicked ROI) and its r with every other ROI, mark events."""
+the ROI under review (or of a clicked ROI), its r with every other ROI on the image and
+in the correlation matrix (a click on the matrix selects that column's ROI), mark events."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ._marks import read_marks, set_mark, write_marks
@@ -62,6 +64,12 @@ class EventReview(QWidget):
         box.addWidget(self.label)
         box.addLayout(row)
         box.addWidget(self.canvas)
+        self.matrix_figure = Figure(figsize=(4, 3.4), dpi=100, layout="constrained")
+        self.matrix_canvas = FigureCanvasQTAgg(self.matrix_figure)
+        self._selected_lines = self._draw_matrix()
+        if self._selected_lines is not None:
+            self.matrix_canvas.mpl_connect("button_press_event", self._matrix_clicked)
+            box.addWidget(self.matrix_canvas)
 
         for layer in self._roi_layers():
             layer.mouse_drag_callbacks.append(self._clicked)
@@ -105,6 +113,7 @@ class EventReview(QWidget):
             )  # fmt: skip
         self._describe()
         self._plot()
+        self._show_in_matrix()
 
     def _roi_layers(self):
         return [
@@ -117,6 +126,14 @@ class EventReview(QWidget):
         value = layer.get_value(event.position, world=True)
         if value:
             self.select_roi(int(value))
+
+    def _matrix_clicked(self, event) -> None:
+        ids = self.results.correlation_ids
+        if event.inaxes is not self.matrix_figure.axes[0] or event.xdata is None:
+            return
+        k = int(round(event.xdata))
+        if 0 <= k < len(ids):
+            self.select_roi(int(ids[k]))
 
     def _frame_changed(self, _event=None) -> None:
         if self.roi_id is not None:
@@ -150,3 +167,32 @@ class EventReview(QWidget):
         ax.set_xlabel("time (s)")
         ax.set_ylabel(f"ROI {self.roi_id} dF/F")
         self.canvas.draw_idle()
+
+    # -- the correlation matrix
+    def _draw_matrix(self):
+        """The matrix of r between ROI traces (in correlation.csv's order, axes labelled
+        by ROI id), drawn once; returns the two lines that mark the selected ROI's row and
+        column (None where the recording has no correlation stage's matrix)."""
+        matrix, ids = self.results.correlation, self.results.correlation_ids
+        if matrix is None or not len(ids):
+            return None
+        ax = self.matrix_figure.add_subplot()
+        image = ax.imshow(matrix, cmap="coolwarm", vmin=-1, vmax=1, interpolation="nearest")
+        self.matrix_figure.colorbar(image, ax=ax, label="r", shrink=0.8)
+        by_id = FuncFormatter(lambda v, _: str(ids[int(v)]) if 0 <= v < len(ids) else "")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(MaxNLocator(6, integer=True))
+            axis.set_major_formatter(by_id)
+        ax.set_xlabel("ROI (click a column to select it)")
+        ax.set_ylabel("ROI")
+        return ax.axhline(np.nan, color="k", lw=0.8), ax.axvline(np.nan, color="k", lw=0.8)
+
+    def _show_in_matrix(self) -> None:
+        if self._selected_lines is None:
+            return
+        at = np.flatnonzero(self.results.correlation_ids == self.roi_id)
+        k = float(at[0]) if len(at) else np.nan
+        row, column = self._selected_lines
+        row.set_ydata([k, k])
+        column.set_xdata([k, k])
+        self.matrix_canvas.draw_idle()
