@@ -322,6 +322,9 @@ def test_each_format_reads_the_frames_and_calibration(small_movie, tmp_path, fmt
         assert all(f.is_file() for f in movie.files)
 
 
+# the frames read equal the TIFF's (above, in make check); this end-to-end check of the
+# stages on each format is in the full tier
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_motion_and_rois_as_on_the_tiff(small_movie, tmp_path, fmt):
     """`astrocalc run`'s first stages on each format: the shifts and ROIs of the TIFF."""
