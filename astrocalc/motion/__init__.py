@@ -14,7 +14,7 @@ from ._register import (
     register_movie,
     sample_frames,
 )
-from ._shift import roll_frames, shift_frames
+from ._shift import shift_frames
 from ._steps import StepFinder, Steps
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "phase_correlation",
     "register_movie",
     "robust_affine",
-    "roll_frames",
     "sample_frames",
     "StepFinder",
     "Steps",

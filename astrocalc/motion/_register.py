@@ -25,7 +25,7 @@ from ._piecewise import (
     shift_field,
 )
 from ._reference import frame_correlation, make_reference
-from ._shift import roll_frames, shift_frames
+from ._shift import shift_frames
 from ._steps import STEP_WINDOW_S, StepFinder
 
 
@@ -223,35 +223,40 @@ def register_movie(
     block_frames = max(1, min(chunk_frames, BATCH_PIXELS // (h * w)))
     shifts = np.zeros((t, 2), np.float32)
     remove_steps = remove_steps and not normalize_intensity
-    finder = None
-    if remove_steps:
-        # integer alignment leaves at most half a pixel between frames; the wrapped band
-        # of the roll is left out of the fits
-        if movie.frame_rate_hz is None:
-            raise ValueError("remove_steps needs the movie's frame rate")
-        window = int(round(STEP_WINDOW_S * movie.frame_rate_hz))
-        finder = StepFinder(t, window_frames=window, border_px=int(np.ceil(max_shift_px)) + 1)
+    if remove_steps and movie.frame_rate_hz is None:
+        raise ValueError("remove_steps needs the movie's frame rate")
     if enabled:
         # pass 1: every frame's rigid shift; the reference is then moved to the median
         # position of the whole recording (the sample's median can be off by 0.1 px)
         for start, stop, _, block in (movie if guide is None else guide).chunks(block_frames):
-            frames = xp.asarray(block)
             shifts[start:stop] = to_numpy(
-                phase_correlation(frames, template, max_shift_px=max_shift_px)
+                phase_correlation(xp.asarray(block), template, max_shift_px=max_shift_px)
             )
-            if finder is not None and guide is None:
-                finder.add(roll_frames(frames, shifts[start:stop]))
-    if finder is not None and (guide is not None or not enabled):
-        for start, stop, _, block in movie.chunks(block_frames):
-            finder.add(roll_frames(xp.asarray(block), shifts[start:stop]))
-    steps = finder.result() if finder is not None else None
-    if enabled:
         centre = np.median(shifts, axis=0).astype(np.float32)
         shifts -= centre
         reference = shift_frames(reference[None], -xp.asarray(centre)[None])[0]
         template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
         if piecewise is not None:
             piece = Piecewise.build(reference, smooth_sigma_px=smooth_sigma_px, **piecewise)
+    steps = None
+    if remove_steps:
+        # steps are sought on frames aligned to a fraction of a pixel, away from the band
+        # the actual shifts leave without data: frames aligned to whole pixels keep the
+        # edges of bright structures moving by up to half a pixel, and the band of the
+        # largest shift allowed (max_shift_px) left a small field few pixels; either made
+        # the frame-wide fits noisy enough that a wave's onset passed for a step and a
+        # step under a wave was missed (development seeds of the evaluation generator)
+        finder = StepFinder(
+            t,
+            window_frames=int(round(STEP_WINDOW_S * movie.frame_rate_hz)),
+            border_px=int(np.ceil(np.abs(shifts).max())) + 1,
+        )
+        for start, stop, _, block in movie.chunks(block_frames):
+            frames = xp.asarray(block)
+            if enabled:
+                frames = shift_frames(frames, xp.asarray(shifts[start:stop]))
+            finder.add(frames)
+        steps = finder.result()
     block_table = piece.blocks.table() if piece is not None else None
     all_block_shifts = (
         np.zeros((t, *piece.blocks.grid, 2), np.float32) if piece is not None else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from scipy.fft import next_fast_len
 
 from ..backend import array_namespace, fft_options, map_batches, scipy_module
@@ -62,15 +61,3 @@ def _shift_batch(frames, shifts):
     spec *= ramp_x[:, None, :]
     out = fft.irfft2(spec, s=(ph, pw), **fft_options(xp))
     return out[:, pad : pad + h, pad : pad + w]
-
-
-def roll_frames(frames, shifts):
-    """Frames (n, Y, X) moved by ``-shifts`` (n, 2) rounded to whole pixels, wrapping
-    around the edges: a cheap alignment to within half a pixel, for measures that leave
-    out an edge band as wide as the largest shift."""
-    xp = array_namespace(frames)
-    whole = np.rint(np.asarray(shifts)).astype(int)
-    out = xp.empty_like(frames)
-    for i, (dy, dx) in enumerate(whole):
-        out[i] = xp.roll(frames[i], (-dy, -dx), axis=(0, 1))
-    return out
