@@ -39,6 +39,12 @@ its own environment (Python 3.10; it pins llvmlite < 0.40):
     python3.10 -m venv ASTROCAST_VENV
     ASTROCAST_VENV/bin/pip install <astroCaST's detection dependencies, numpy < 2, scipy < 1.14>
     ASTROCAST_VENV/bin/pip install --no-deps astrocast==0.4.2
+
+Speed beside the peer (``--only peer-speed --peer-python astrocast=PYTHON``
+``[--peer-speed-sizes 192 512] [--peer-speed-frames 1000]``): for each size a synthetic
+recording goes through motion correction, then astrocalc's segmentation and events
+stages and astroCaST's detection (serial and parallel) run on the same corrected movie;
+prints seconds per 1,000 frames of each and astrocalc's time over the peer's.
 """
 
 from __future__ import annotations
@@ -143,10 +149,11 @@ import json, sys, time
 import numpy as np
 from astrocast.detection import Detector
 movie, out, prominence, border = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+parallel = sys.argv[5] == "parallel"
 t0 = time.perf_counter()
 res = Detector(input_path=movie, output=out).run(
     temporal_prominence=prominence, threshold=None, use_smoothing=True, smooth_sigma=2,
-    min_size=20, exclude_border=border, parallel=False)
+    min_size=20, exclude_border=border, parallel=parallel)
 seconds = time.perf_counter() - t0
 events = np.load(res / "events.npy", allow_pickle=True)[()]
 rows = []
@@ -190,14 +197,24 @@ def movie_noise(path: Path) -> float:
     return float(np.median(1.4826 * np.median(np.abs(d - np.median(d, 0)), 0) / np.sqrt(2)))
 
 
-def astrocast(python: str, movie: Path, work: Path, prominence: float, border: int, truth):
+def astrocast(
+    python: str,
+    movie: Path,
+    work: Path,
+    prominence: float,
+    border: int,
+    truth,
+    *,
+    parallel: bool = False,
+):
     """Run astroCaST on ``movie``; its F1 by the ROI-free rule and seconds per 1,000 frames."""
-    out = work / f"astrocast_{movie.parent.parent.name}_{prominence:g}_{border}"
+    mode = "parallel" if parallel else "serial"
+    out = work / f"astrocast_{movie.parent.parent.name}_{prominence:g}_{border}_{mode}"
     shutil.rmtree(out, ignore_errors=True)  # the peer refuses an existing output folder
     runner = work / "astrocast_runner.py"
     runner.write_text(ASTROCAST_RUNNER)
     subprocess.run(
-        [python, str(runner), str(movie), str(out), str(prominence), str(border)],
+        [python, str(runner), str(movie), str(out), str(prominence), str(border), mode],
         check=True,
         capture_output=True,
     )
@@ -276,6 +293,53 @@ def side_by_side(workdir: Path, peer_python: str | None) -> pd.DataFrame:
         table["f1_ratio"] = best / table.astrocast_f1
         table["speed_ratio"] = table.astrocast_s_per_1k / table.astrocalc_s_per_1k
     return table
+
+
+def peer_speed(sizes, n_frames: int, workdir: Path, peer_python: str) -> pd.DataFrame:
+    """Seconds per 1,000 frames of astrocalc's segmentation and both event levels (the
+    stages as a user runs them) against astroCaST's detection, serial and parallel, on the
+    same motion-corrected S x S movies of ``astrocalc.synth`` (the peer at the prominence
+    tuned in the side-by-side, 2 x the movie's noise SD; time does not depend much on it)."""
+    conf = config.defaults()
+    rows = []
+    for size in sizes:
+        movie = workdir / f"speed_{size}.tif"
+        n_domains = min(120, round(30 * (size / 128) ** 2))
+        truth = synth.write(
+            movie, shape=(size, size), n_frames=n_frames, n_domains=n_domains, seed=3
+        )
+        out = workdir / movie.stem
+        out.mkdir()
+        run_motion(movie, out, config=conf)
+        t0 = time.perf_counter()
+        run_segmentation(out, config=conf)
+        t1 = time.perf_counter()
+        run_events(out, config=conf)
+        t2 = time.perf_counter()
+        corrected = layout.path(out, "motion/corrected.tif")
+        prominence = 2 * movie_noise(corrected)
+        serial, parallel = (
+            astrocast(peer_python, corrected, workdir, prominence, 0, truth, parallel=p)[1]
+            for p in (False, True)
+        )
+        per_k = 1000.0 / n_frames
+        ours_s = (t2 - t0) * per_k
+        rows.append(
+            {
+                "size": size,
+                "frames": n_frames,
+                "segmentation_s_per_1k": (t1 - t0) * per_k,
+                "events_s_per_1k": (t2 - t1) * per_k,
+                "astrocalc_s_per_1k": ours_s,
+                "astrocast_serial_s_per_1k": serial,
+                "astrocast_parallel_s_per_1k": parallel,
+                # issue 19 asks for at most 0.5 and at most 1
+                "ours_over_serial": ours_s / serial,
+                "ours_over_parallel": ours_s / parallel,
+            }
+        )
+        print(pd.DataFrame(rows[-1:]).round(2).to_string(index=False), flush=True)
+    return pd.DataFrame(rows)
 
 
 def speed(n_frames: int, workdir: Path) -> pd.DataFrame:
@@ -390,7 +454,13 @@ def main() -> None:
         metavar="astrocast=PYTHON",
         help="interpreter of astroCaST's own environment",
     )
-    parser.add_argument("--only", choices=["generators", "sweep"], help="run one part only")
+    parser.add_argument(
+        "--only",
+        choices=["generators", "sweep", "peer-speed"],
+        help="run one part only; peer-speed (needs --peer-python) only with it",
+    )
+    parser.add_argument("--peer-speed-sizes", type=int, nargs="+", default=[192, 512])
+    parser.add_argument("--peer-speed-frames", type=int, default=1000)
     args = parser.parse_args()
     peers = dict(p.split("=", 1) for p in args.peer_python)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -398,6 +468,17 @@ def main() -> None:
         tempfile.TemporaryDirectory() as tmp,
         pd.option_context("display.width", 250, "display.max_columns", 30),
     ):
+        if args.only == "peer-speed":
+            if "astrocast" not in peers:
+                parser.error("--only peer-speed needs --peer-python astrocast=PYTHON")
+            work = Path(tmp) / "peer_speed"
+            work.mkdir()
+            table = peer_speed(
+                args.peer_speed_sizes, args.peer_speed_frames, work, peers["astrocast"]
+            )
+            table.to_csv(args.out / "detection_peer_speed.csv", index=False)
+            print(table.round(2).to_string(index=False))
+            return
         if args.only != "sweep":
             work = Path(tmp) / "generators"
             work.mkdir()
