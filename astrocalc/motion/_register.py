@@ -244,7 +244,7 @@ def register_movie(
         # the actual shifts leave without data: frames aligned to whole pixels keep the
         # edges of bright structures moving by up to half a pixel, and the band of the
         # largest shift allowed (max_shift_px) left a small field few pixels; either made
-        # the frame-wide fits noisy enough that a wave's onset passed for a step and a
+        # the frame-wide fits noisy enough that an event's onset passed for a step and a
         # step under a wave was missed (development seeds of the evaluation generator)
         finder = StepFinder(
             t,
