@@ -13,7 +13,7 @@ from scipy import stats
 
 from .errors import InputError
 from .layout import COMPARE
-from .viewer import marked_false, review_summary
+from .viewer import event_marks, review_summary
 
 STATISTICS = (
     "mean_pairwise_r",
@@ -42,8 +42,10 @@ def recording_summary(results: Path, pairs: pd.DataFrame | None = None) -> dict:
     rois, per_roi = read("segmentation/rois.csv"), read("events/events_per_roi.csv")
     pairs = summary_pairs(results) if pairs is None else pairs
     events = read("events/events.csv")
-    review = review_summary(results, events)
-    events, per_roi = without_marked_false(events, per_roi, marked_false(results, events))
+    marks = event_marks(results, events)
+    review = review_summary(marks)
+    false = marks.eq(False).to_numpy(bool, na_value=False)
+    events, per_roi = without_marked_false(events, per_roi, false)
     run = _json(results, "run.json") or {}
     return {
         "n_rois": len(rois),

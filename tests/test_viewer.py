@@ -18,7 +18,14 @@ from astrocalc import config, layout
 from astrocalc.compare import recording_summary
 from astrocalc.errors import InputError
 from astrocalc.pipeline import run_correlation, run_events, run_motion, run_segmentation
-from astrocalc.viewer import Results, read_marks, review_summary, set_mark, write_marks
+from astrocalc.viewer import (
+    Results,
+    event_marks,
+    read_marks,
+    review_summary,
+    set_mark,
+    write_marks,
+)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +99,7 @@ def test_marks_are_kept_and_used_by_compare(results, tmp_path):
     folder = tmp_path / "rec"
     shutil.copytree(results, folder)
     events = pd.read_csv(layout.path(folder, "events/events.csv"))
-    before = review_summary(folder, events)
+    before = review_summary(event_marks(folder, events))
     assert before["n_events_reviewed"] == 0 and np.isnan(before["reviewed_precision"])
     marks = read_marks(folder)
     for k, real in ((0, False), (1, True), (2, True), (0, True), (3, False)):
@@ -101,7 +108,7 @@ def test_marks_are_kept_and_used_by_compare(results, tmp_path):
     again = read_marks(folder)
     assert again.event_id.tolist() == events.event_id[:4].tolist()
     assert again["mark"].tolist() == [True, True, True, False]
-    summary = review_summary(folder, events)
+    summary = review_summary(event_marks(folder, events))
     assert summary == {
         "n_events_reviewed": 4,
         "n_events_marked_false": 1,
@@ -123,7 +130,7 @@ def test_marks_are_kept_and_used_by_compare(results, tmp_path):
     # a mark whose event no longer exists as marked (the events stage was rerun) is not
     # counted; a table that is not a marks table gives one line naming it
     shifted = events.assign(peak_frame=events.peak_frame + 1)
-    assert review_summary(folder, shifted)["n_events_reviewed"] == 0
+    assert review_summary(event_marks(folder, shifted))["n_events_reviewed"] == 0
     (folder / layout.EVENT_MARKS.path).write_text("event_id,mark\n1,maybe\n")
     with pytest.raises(InputError, match=r"event_marks\.csv: missing column\(s\) roi_id"):
         read_marks(folder)

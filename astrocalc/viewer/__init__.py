@@ -11,14 +11,14 @@ out of its event statistics and counts the marks.
 :class:`Results` and the marks functions need neither napari nor Qt.
 """
 
-from ._marks import marked_false, read_marks, review_summary, set_mark, write_marks
+from ._marks import event_marks, read_marks, review_summary, set_mark, write_marks
 from ._results import ActiveEvents, LazyFrames, Results
 
 __all__ = [
     "ActiveEvents",
     "LazyFrames",
     "Results",
-    "marked_false",
+    "event_marks",
     "read_marks",
     "review_summary",
     "set_mark",

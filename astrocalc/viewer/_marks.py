@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -55,21 +54,22 @@ def write_marks(results: str | Path, marks: pd.DataFrame) -> Path:
     return path
 
 
-def marked_false(results: str | Path, events: pd.DataFrame) -> np.ndarray:
-    """Which rows of ``events`` (events.csv) a person marked false; a mark whose event id,
-    ROI and peak frame match no event (the events stage was rerun since) is ignored."""
-    false = read_marks(results).loc[lambda m: ~m["mark"], KEY]
-    merged = events[KEY].merge(false, on=KEY, how="left", indicator=True)
-    return merged["_merge"].eq("both").to_numpy()
+def event_marks(results: str | Path, events: pd.DataFrame) -> pd.Series:
+    """The mark of each row of ``events`` (events.csv): true, false, or <NA> where not
+    reviewed; a mark whose event id, ROI and peak frame match no event (the events stage
+    was rerun since) is ignored."""
+    merged = events[KEY].merge(read_marks(results), on=KEY, how="left")
+    return merged["mark"].astype("boolean").set_axis(events.index)
 
 
-def review_summary(results: str | Path, events: pd.DataFrame) -> dict:
-    """compare's review columns: how many of the recording's events were reviewed and
-    marked false, and the share of reviewed events marked true (NaN where none)."""
-    marks = read_marks(results).merge(events[KEY], on=KEY)
-    n = len(marks)
+def review_summary(marks: pd.Series) -> dict:
+    """compare's review columns from :func:`event_marks`: how many of the recording's
+    events were reviewed and marked false, and the share of reviewed events marked true
+    (NaN where none)."""
+    reviewed = marks.dropna().astype(bool)
+    n = len(reviewed)
     return {
         "n_events_reviewed": n,
-        "n_events_marked_false": int((~marks["mark"]).sum()),
-        "reviewed_precision": float(marks["mark"].mean()) if n else float("nan"),
+        "n_events_marked_false": int((~reviewed).sum()),
+        "reviewed_precision": float(reviewed.mean()) if n else float("nan"),
     }
