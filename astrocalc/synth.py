@@ -416,8 +416,11 @@ def simulate(
     column) the soma, replaces the drawn events: a model's activity, e.g. GCaMP dF/F of
     :func:`astrocalc.models.simulate_astrocytes` calcium, rendered on the scene's
     footprints. Where the cell has room for fewer microdomains than ``n_domains``, the
-    first columns are used (``truth.traces`` holds those rendered). The truth's event and
-    wave tables are then empty.
+    first columns are used (``truth.traces`` holds those rendered). It may instead be a
+    function of the placed microdomains' centres, (n, 2) (x, y) in um in the field,
+    returning
+    (n_frames, n + 1): a model whose microdomains lie where they are drawn. The truth's
+    event and wave tables are then empty.
 
     Examples
     --------
@@ -441,11 +444,15 @@ def simulate(
         events, waves = _events(rng, p, centers, soma_center, um)
         traces = _latent_traces(p, events, len(centers))
     else:
+        n_columns = p.n_domains + 1
+        if callable(domain_traces):
+            xy_um = np.array([(x - pad, y - pad) for y, x in centers], float).reshape(-1, 2) / um
+            domain_traces, n_columns = domain_traces(xy_um), len(centers) + 1
         given = np.asarray(domain_traces, np.float32)
-        if given.shape != (p.n_frames, p.n_domains + 1):
+        if given.shape != (p.n_frames, n_columns):
             raise ValueError(
-                f"domain_traces has shape {given.shape}; expected (n_frames, n_domains + 1) "
-                f"= ({p.n_frames}, {p.n_domains + 1})"
+                f"domain_traces has shape {given.shape}; expected (n_frames, microdomains "
+                f"+ 1) = ({p.n_frames}, {n_columns})"
             )
         traces = np.concatenate([given[:, : len(centers)], given[:, -1:]], axis=1)
         events, waves = _no_events()

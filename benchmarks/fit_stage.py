@@ -4,8 +4,10 @@ laptop's 2 cores for a demo recording).
     python benchmarks/fit_stage.py results/young_1 results/old_1 [--repeat 1]
 
 Copies each results folder (without its fit and simulation), runs the fit stage with the
-default config and prints its seconds, the simulated recording's size and the posterior
-predictive p. ``make demo`` makes the folders.
+default config and prints its seconds, the simulated recording's size, the posterior
+predictive p, the mean pairwise r (observed, the model's at the fit and its predictive
+median), the fitted wave speed and the global events' onset SD (observed, predictive
+median). ``make demo`` makes the folders.
 """
 
 from __future__ import annotations
@@ -29,7 +31,19 @@ def main() -> None:
     from astrocalc.pipeline import run_fit
 
     conf = config.defaults()
-    header = ("recording", "seconds", "domains", "duration s", "predictive p")
+    header = (
+        "recording",
+        "seconds",
+        "domains",
+        "duration s",
+        "predictive p",
+        "r observed",
+        "r at fit",
+        "r predictive",
+        "wave um/s",
+        "onset SD obs",
+        "onset SD pred",
+    )
     print(f"{header[0]:<14} " + " ".join(f"{h:>12}" for h in header[1:]))
     with tempfile.TemporaryDirectory() as tmp:
         for folder in args.folders:
@@ -42,10 +56,27 @@ def main() -> None:
                 seconds = time.perf_counter() - t0
                 params = json.loads(layout.path(out, "fit/parameters.json").read_text())
                 sim = params["simulated_recording"]
+                check = params["predictive_check"]
+                r = check["statistics"]["mean_pairwise_r"]
+                sd = check["statistics"]["global_onset_sd_s"]
+                at_fit = params["fit"]["statistics"]["mean_pairwise_r"]["simulated"]
+                numbers = (
+                    r["observed"],
+                    at_fit,
+                    r["predictive_median"],
+                    params["wave_speed_um_s"]["value"],
+                    sd["observed"],
+                    sd["predictive_median"],
+                )
                 print(
                     f"{folder.name:<14} {seconds:>12.1f} {sim['n_domains']:>12} "
-                    f"{sim['duration_s']:>12.0f} {params['predictive_check']['p_value']:>12.3f}"
+                    f"{sim['duration_s']:>12.0f} {check['p_value']:>12.3f} "
+                    + " ".join(f"{_num(x):>12}" for x in numbers)
                 )
+
+
+def _num(x) -> str:
+    return "-" if x is None else f"{x:.3f}"
 
 
 if __name__ == "__main__":

@@ -25,8 +25,30 @@ def test_given_traces_light_up_their_microdomains_only():
 
 
 def test_traces_of_the_wrong_shape_are_refused():
-    with pytest.raises(ValueError, match="n_domains \\+ 1"):
+    with pytest.raises(ValueError, match="microdomains \\+ 1"):
         synth.simulate(n_frames=10, n_domains=4, domain_traces=np.zeros((10, 4)))
+
+
+def test_traces_made_for_the_placed_microdomains():
+    """A function of the microdomains' positions gets each placed microdomain's centre in
+    um (those of the truth's labels), and its traces are rendered there."""
+    seen = []
+
+    def traces(xy_um):
+        seen.append(xy_um)
+        out = np.zeros((40, len(xy_um) + 1), np.float32)
+        out[20:, 0] = 1.5
+        return out
+
+    kw = dict(shape=(96, 96), n_frames=40, n_domains=5, motion_px=0.0, noise=0.2, seed=4)
+    movie, truth = synth.make_movie(domain_traces=traces, **kw)
+    (xy,) = seen
+    assert xy.shape == (int(truth.labels.max()), 2)
+    y, x = np.nonzero(truth.labels == 1)
+    um = truth.params.pixel_size_um
+    assert np.hypot(x.mean() * um - xy[0, 0], y.mean() * um - xy[0, 1]) < 3 * um
+    lit = truth.labels == 1
+    assert movie[20:][:, lit].mean() > 1.3 * movie[:20][:, lit].mean()
 
 
 def test_a_movie_too_short_for_any_event():

@@ -47,6 +47,8 @@ BOUNDS = {
     "pulse_cv": (0.02, 3.0),
     "speed_cv": (0.02, 2.0),
     "gain_cv": (0.02, 2.0),
+    # from a crawl to all but at once across a cell of 50 um (published waves: 5-30 um/s)
+    "wave_speed_um_s": (0.5, 500.0),
 }
 MAX_LOG_STEP = 0.7  # at most a factor of 2 per iteration
 # the prior on every log-parameter around its starting value: 95 % within a factor of 4

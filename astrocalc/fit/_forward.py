@@ -35,7 +35,9 @@ from ..settings import EventSettings, ModelSettings
 # event amplitudes); the CV of the kinetic speed across microdomains (microdomains differ
 # in size and ER content: the spread of durations); the CV of the dF/F gain across
 # microdomain ROIs (how much of its ROI a microdomain fills, out-of-focus blur: the spread
-# of amplitudes between ROIs)
+# of amplitudes between ROIs); the speed at which a shared input spreads from the
+# microdomain where it starts to the others (a wave: reaching them up to seconds apart, it
+# makes co-active events with less zero-lag correlation than one reaching all at once)
 PARAMETERS = (
     "local_rate_per_min",
     "shared_rate_per_min",
@@ -45,6 +47,7 @@ PARAMETERS = (
     "pulse_cv",
     "speed_cv",
     "gain_cv",
+    "wave_speed_um_s",
 )
 # events per microdomain per minute that are local and that are global (rather than the
 # total rate and the share of global events: the count of shared input events, small in
@@ -52,7 +55,9 @@ PARAMETERS = (
 # Then the distributions: duration quartiles, the amplitudes' spread (interquartile range
 # over median: free of the indicator's brightness), the coefficient of variation of the
 # intervals between a microdomain's events (1 for Poisson, above for bursts) and the share
-# of events that another microdomain joins within the co-activity window.
+# of events that another microdomain joins within the co-activity window; how far apart in
+# time the microdomains join a global event (the median over global events of the SD of the
+# onsets within the co-activity window around it: the wave's transit across the cell).
 STATISTICS = (
     "local_rate_per_min",
     "global_rate_per_min",
@@ -63,6 +68,7 @@ STATISTICS = (
     "amplitude_spread",
     "interval_cv",
     "coactive_share",
+    "global_onset_sd_s",
 )
 # what forward_statistics measures: the fitted statistics, then the median event amplitude,
 # which scales with the indicator's brightness and calibrates it instead of being fitted
@@ -77,6 +83,7 @@ JSON_KEYS = {
     "pulse_cv": "ip3_pulse_cv",
     "speed_cv": "speed_cv",
     "gain_cv": "gain_cv",
+    "wave_speed_um_s": "wave_speed_um_s",
 }
 # units of the parameters, for reports
 UNITS = {
@@ -88,6 +95,7 @@ UNITS = {
     "pulse_cv": "",
     "speed_cv": "",
     "gain_cv": "",
+    "wave_speed_um_s": "um/s",
 }
 
 
@@ -102,6 +110,9 @@ class Recording:
     # share of the (white) noise common to all microdomains (shot noise of a shared
     # background, a frame-wide rescaling): see astrocalc.fit.shared_noise
     noise_shared: float = 0.0
+    # where the microdomain ROIs lie (um), one (x, y) per microdomain: a shared input
+    # spreads over them at the wave speed; empty: it reaches them all at once
+    positions_um: tuple = ()
 
 
 def event_statistics(
@@ -127,11 +138,14 @@ def event_statistics(
     onset_s = np.asarray(onset_s, float)
     duration_s = np.asarray(duration_s, float)
     amplitude_dff = np.asarray(amplitude_dff, float)
-    n_global, coactive = 0, np.nan
+    n_global, coactive, onset_sd = 0, np.nan, np.nan
     if len(roi):
         n_active = coactive_rois(roi, onset_s, window_s=coactive_window_s)
-        n_global = int((n_active >= global_fraction * n_rois).sum())
+        is_global = n_active >= global_fraction * n_rois
+        n_global = int(is_global.sum())
         coactive = float((n_active >= 2).mean()) if n_rois > 1 else np.nan
+        if n_global:
+            onset_sd = _onset_sd_around(onset_s, onset_s[is_global], coactive_window_s)
     per_min = 1.0 / max(n_rois, 1) / (recording_s / 60.0)
     r = np.asarray(pairwise_r, float)
     r = r[np.isfinite(r)]
@@ -148,9 +162,23 @@ def event_statistics(
             (aq[2] - aq[0]) / aq[1] if aq[1] > 0 else np.nan,
             _interval_cv(roi, onset_s),
             coactive,
+            onset_sd,
             aq[1],
         ]
     )
+
+
+def _onset_sd_around(onset_s: np.ndarray, centres_s: np.ndarray, window_s: float) -> float:
+    """Median over ``centres_s`` of the SD of the onsets within ``window_s`` of each."""
+    t = np.sort(onset_s)
+    lo = np.searchsorted(t, centres_s - window_s, side="left")
+    hi = np.searchsorted(t, centres_s + window_s, side="right")
+    rel = np.concatenate([[0.0], np.cumsum(t - t[0])])
+    rel2 = np.concatenate([[0.0], np.cumsum((t - t[0]) ** 2)])
+    m = hi - lo
+    mean = (rel[hi] - rel[lo]) / m
+    var = np.maximum((rel2[hi] - rel2[lo]) / m - mean**2, 0.0)
+    return float(np.median(np.sqrt(var)))
 
 
 def _interval_cv(roi: np.ndarray, onset_s: np.ndarray) -> float:
@@ -163,12 +191,14 @@ def _interval_cv(roi: np.ndarray, onset_s: np.ndarray) -> float:
     return float(gaps.std(ddof=1) / gaps.mean())
 
 
-def model_input(local_rate_per_min, shared_rate_per_min) -> AstrocyteInput:
-    """The model's input as a rate per microdomain and the share of it common to all."""
+def model_input(local_rate_per_min, shared_rate_per_min, wave_speed_um_s=np.inf) -> AstrocyteInput:
+    """The model's input as a rate per microdomain, the share of it common to all, and
+    the speed at which that shared input spreads over the microdomains."""
     local = np.atleast_1d(np.asarray(local_rate_per_min, float))
     shared = np.atleast_1d(np.asarray(shared_rate_per_min, float))
     rate = local + shared
-    return AstrocyteInput(rate, shared / rate)
+    speed = np.broadcast_to(np.asarray(wave_speed_um_s, float), rate.shape).copy()
+    return AstrocyteInput(rate, shared / rate, wave_speed_um_s=speed)
 
 
 def forward_statistics(
@@ -214,7 +244,11 @@ def forward_statistics(
     z_gain = np.tile(np.random.default_rng([seed, 4]).standard_normal((a, n)), (k, 1))
     rec = simulate_input(
         np.random.default_rng([seed, 0]),
-        model_input(column["local_rate_per_min"], column["shared_rate_per_min"]),
+        model_input(
+            column["local_rate_per_min"],
+            column["shared_rate_per_min"],
+            column["wave_speed_um_s"],
+        ),
         n_domains=n,
         n_steps=n_frames * every,
         model=model,
@@ -225,6 +259,7 @@ def forward_statistics(
         speed_factors=heterogeneity(column["speed_cv"], z_speed),
         pulse_cv=column["pulse_cv"],
         replicate=np.tile(np.arange(a), k),
+        positions_um=np.asarray(recording.positions_um, float) if recording.positions_um else None,
         xp=xp,
     )
     dff = indicator.dff(rec["ca"][:, :, :n], resting_ca(), dt_s=1.0 / fs)

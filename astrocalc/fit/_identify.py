@@ -141,11 +141,18 @@ def simulated_size(
     """The recording the model imitates, at most ``max_domains`` microdomains and
     ``max_duration_s`` long, and the factor, sqrt(simulated size / observed size), by
     which a statistic's spread over such smaller recordings exceeds the observed one's
-    (statistics averaged over microdomains and time)."""
+    (statistics averaged over microdomains and time). Fewer microdomains are taken evenly
+    over the recording's (every k-th position: spread over the cell as they are)."""
+    n = int(min(recording.n_domains, max_domains))
+    positions = recording.positions_um
+    if len(positions) > n:
+        keep = np.rint(np.linspace(0, len(positions) - 1, n)).astype(int)
+        positions = tuple(positions[i] for i in keep)
     small = replace(
         recording,
-        n_domains=int(min(recording.n_domains, max_domains)),
+        n_domains=n,
         duration_s=float(min(recording.duration_s, max_duration_s)),
+        positions_um=positions,
     )
     size = small.n_domains * small.duration_s / (recording.n_domains * recording.duration_s)
     return small, float(np.sqrt(size))

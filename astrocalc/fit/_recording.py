@@ -26,6 +26,7 @@ from ._statistics import microdomain_ids, observed_recording, observed_statistic
 
 POSTERIOR_SAMPLES = 200  # rows of fit/posterior.csv
 SHARED_NOISE_ROIS = 100  # microdomain traces used to measure the noise's shared share
+WAVE_SPEED_PRIOR_UM_S = 15.0  # the wave speed's prior centre (fit_recording)
 
 
 @dataclass
@@ -111,6 +112,9 @@ def fit_recording(
         "pulse_cv": 0.5,
         "speed_cv": 0.3,
         "gain_cv": 0.3,
+        # the middle of published astrocyte calcium wave speeds, 5-30 um/s (Bazargani &
+        # Attwell 2016 Nat Neurosci 19:182)
+        "wave_speed_um_s": WAVE_SPEED_PRIOR_UM_S,
     }
     forward = ForwardModel(
         sim_rec,
@@ -143,11 +147,14 @@ def fit_recording(
     draws = posterior_draws(result, POSTERIOR_SAMPLES, np.random.default_rng([seed, 5]))
     posterior = pd.DataFrame({JSON_KEYS[p]: [d[p] for d in draws] for p in JSON_KEYS})
     model_in = model_input(
-        result.values["local_rate_per_min"], result.values["shared_rate_per_min"]
+        result.values["local_rate_per_min"],
+        result.values["shared_rate_per_min"],
+        result.values["wave_speed_um_s"],
     )
     identified = result.final.report()["identifiable"]
     params = {
-        "model": "Li-Rinzel microdomains + soma, IP3 coupling (astrocalc.models)",
+        "model": "Li-Rinzel microdomains + soma, IP3 coupling, shared input spreading as "
+        "a wave (astrocalc.models)",
         **{key: _parameter(result, name, identified[name]) for name, key in JSON_KEYS.items()},
         # the model's input as the simulation stage uses it
         "input_rate_per_min": {"value": float(model_in.rate_per_min[0]), "unit": "events/min"},
@@ -168,6 +175,9 @@ def fit_recording(
             "frame_rate_hz": sim_rec.frame_rate_hz,
             "n_astrocytes": fit_cfg.n_astrocytes,
             "se_scale": se_scale,
+            # where its microdomains lie (the recording's, evenly thinned to n_domains):
+            # the shared input spreads over them; the simulation stage uses them too
+            "positions_um": [list(xy) for xy in sim_rec.positions_um],
         },
         "fit": {
             **result.report(),
@@ -206,6 +216,7 @@ def _parameter(result, name: str, identified: bool) -> dict:
         if identified
         else "mostly the prior (95 % within a factor of 4 of its centre: the configured "
         "value; for the rates the observed event rates, for the kinetic speed the one "
-        "giving the observed median duration): these statistics, for a recording of "
+        "giving the observed median duration, for the wave speed 15 um/s, the middle of "
+        "published astrocyte waves): these statistics, for a recording of "
         "this size, pin it only loosely",
     }

@@ -22,9 +22,12 @@ def model_dff(
     model: ModelSettings | dict | None,
     seed: int,
     indicator: Indicator = GCAMP6F,
+    positions_um: np.ndarray | None = None,
 ) -> np.ndarray:
     """GCaMP dF/F (n_frames, n_domains + 1) of one model astrocyte with parameters
-    ``theta`` (see :data:`PARAMETERS`): its microdomains, then the soma."""
+    ``theta`` (see :data:`PARAMETERS`): its microdomains, then the soma. The shared input
+    spreads over microdomains at ``positions_um`` (n_domains, 2) at ``theta``'s wave
+    speed; without positions it reaches them all at once."""
     dt = ModelSettings.of(model).dt_s
     every = int(round(1.0 / (frame_rate_hz * dt)))
     if abs(every * dt * frame_rate_hz - 1) > 1e-9:
@@ -33,7 +36,11 @@ def model_dff(
     z_speed, z_gain = rng.standard_normal((2, 1, n_domains))
     rec = simulate_input(
         rng,
-        model_input(theta["local_rate_per_min"], theta["shared_rate_per_min"]),
+        model_input(
+            theta["local_rate_per_min"],
+            theta["shared_rate_per_min"],
+            theta.get("wave_speed_um_s", np.inf),
+        ),
         n_domains=n_domains,
         n_steps=n_frames * every,
         model=model,
@@ -43,6 +50,7 @@ def model_dff(
         kinetic_speed=theta.get("kinetic_speed", 1.0),
         speed_factors=heterogeneity(theta.get("speed_cv", 0.0), z_speed),
         pulse_cv=theta.get("pulse_cv", 0.0),
+        positions_um=positions_um,
     )
     ca = rec["ca"][:, 0]
     dff = indicator.dff(
@@ -64,16 +72,21 @@ def write_model_movie(
     **scene,
 ) -> synth.SynthTruth:
     """Write a synthetic movie whose microdomains and soma show the model astrocyte's
-    activity (:func:`model_dff`) on the scene of :func:`astrocalc.synth.simulate` with
-    parameters ``scene`` (shape, n_frames, frame_rate_hz, n_domains, noise, motion ...)."""
+    activity (:func:`model_dff`, its microdomains where the scene places them) on the
+    scene of :func:`astrocalc.synth.simulate` with parameters ``scene`` (shape, n_frames,
+    frame_rate_hz, n_domains, noise, motion ...)."""
     p = synth.SynthParams(**{**synth.SynthParams().__dict__, **scene, "seed": seed})
-    dff = model_dff(
-        theta,
-        n_domains=p.n_domains,
-        n_frames=p.n_frames,
-        frame_rate_hz=p.frame_rate_hz,
-        model=model,
-        seed=seed,
-        indicator=indicator,
-    )
+
+    def dff(positions_um):
+        return model_dff(
+            theta,
+            n_domains=len(positions_um),
+            n_frames=p.n_frames,
+            frame_rate_hz=p.frame_rate_hz,
+            model=model,
+            seed=seed,
+            indicator=indicator,
+            positions_um=positions_um,
+        )
+
     return synth.write(path, p, domain_traces=dff)

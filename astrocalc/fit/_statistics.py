@@ -123,7 +123,8 @@ def observed_recording(
 ) -> Recording:
     """The :class:`Recording` the forward model imitates: microdomain count, length, frame
     rate, each microdomain's noise SD (events_per_roi.csv ``noise_sd_dff``) and the
-    share of the noise common to them (:func:`shared_noise`)."""
+    share of the noise common to them (:func:`shared_noise`), and where they lie
+    (rois.csv centroids in um: the pixel size is area_um2 over area_px)."""
     md = microdomain_ids(rois)
     noise = per_roi.set_index("roi_id").loc[md, "noise_sd_dff"].to_numpy(float)
     return Recording(
@@ -132,4 +133,15 @@ def observed_recording(
         frame_rate_hz=float(frame_rate_hz),
         noise_sd_dff=tuple(float(x) for x in noise[np.isfinite(noise)]) or (0.05,),
         noise_shared=float(noise_shared),
+        positions_um=roi_positions_um(rois.set_index("roi_id").loc[md]),
     )
+
+
+def roi_positions_um(rois: pd.DataFrame) -> tuple:
+    """(x, y) of each ROI's centroid in um, from rois.csv columns (x, y, area_px,
+    area_um2); empty where the table lacks them."""
+    if not {"x", "y", "area_px", "area_um2"} <= set(rois.columns) or rois.empty:
+        return ()
+    um = np.sqrt(rois.area_um2.to_numpy(float) / rois.area_px.to_numpy(float))
+    xy = np.column_stack([rois.x.to_numpy(float) * um, rois.y.to_numpy(float) * um])
+    return tuple((round(float(x), 2), round(float(y), 2)) for x, y in xy)

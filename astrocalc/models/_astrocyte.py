@@ -3,12 +3,17 @@
 Each compartment follows Li-Rinzel calcium dynamics with its own IP3. Microdomains
 receive synaptic glutamate as Poisson events, each adding an IP3 pulse; a share of the
 events is common to all microdomains of a cell (correlated input), the rest independent.
-IP3 (and, optionally, calcium) is exchanged along the tree's edges: each microdomain with
-its branch (or with the soma when there are no branches: a star), each branch with the
-soma, the flux proportional to the concentration difference. Volumes: a microdomain 1, a
-branch as large as its microdomains together, the soma as large as all microdomains. Many
-astrocytes and parameter candidates are integrated at once along the leading array axis,
-RK4 with a fixed step between input events, on the NumPy or CuPy backend.
+A shared event reaches the microdomains as a wave: where their positions are given, it
+starts at one of them (drawn per event) and reaches each other after its distance over the
+wave speed (astrocyte calcium waves travel at about 5-30 um/s, Bazargani & Attwell 2016
+Nat Neurosci 19:182); without positions, or at an infinite speed, every microdomain
+receives it in the same step. IP3 (and, optionally, calcium) is exchanged along the
+tree's edges: each microdomain with its branch (or with the soma when there are no
+branches: a star), each branch with the soma, the flux proportional to the concentration
+difference. Volumes: a microdomain 1, a branch as large as its microdomains together, the
+soma as large as all microdomains. Many astrocytes and parameter candidates are integrated
+at once along the leading array axis, RK4 with a fixed step between input events, on the
+NumPy or CuPy backend.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ class AstrocyteInput:
     rate_per_min: np.ndarray  # (B,) one rate per batch row (candidate x astrocyte)
     correlation: np.ndarray  # (B,) share of events common to all microdomains of a cell
     ip3_pulse_uM: float = 0.6
+    # (B,) speed (um/s) at which a shared event spreads from the microdomain where it starts
+    # (inf: all at once); used where poisson_drive is given the microdomains' positions
+    wave_speed_um_s: np.ndarray | None = None
 
 
 def poisson_drive(
@@ -42,12 +50,18 @@ def poisson_drive(
     n_steps: int,
     dt_s: float,
     replicate: np.ndarray | None = None,
+    positions_um: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Input event counts (n_steps, B, n_domains) as uint8.
+    """Input events (n_steps, B, n_domains) as uint8 (1: an event in that step).
 
     Common random numbers: batch rows with the same ``replicate`` index (default: all
     different) thin the same underlying uniform draws, so candidates that differ only in
     rate see nested inputs and the simulated statistics are smooth in the rate.
+
+    ``positions_um`` (n_domains, 2): where the microdomains lie. A shared event then starts
+    at one of them (drawn per event, common to rows of a replicate) and reaches microdomain
+    i ``distance / inputs.wave_speed_um_s`` later (rounded to the step; arrivals after the
+    last step are lost, as a recording misses what comes after it).
     """
     b = len(inputs.rate_per_min)
     replicate = np.arange(b) if replicate is None else np.asarray(replicate)
@@ -59,11 +73,27 @@ def poisson_drive(
     u_shared = rng.random((n_steps, n_rep, 1), dtype=np.float32)
     c = inputs.correlation.astype(np.float32)
     lam_private, lam_shared = lam * (1 - c), lam * c
+    delay = np.zeros((b, n_domains, n_domains), np.int64)  # [row, origin, microdomain] steps
+    origin = np.zeros((n_steps, n_rep), np.int64)
+    if positions_um is not None and inputs.wave_speed_um_s is not None:
+        pos = np.asarray(positions_um, float)
+        if pos.shape != (n_domains, 2):
+            raise ValueError(f"positions_um has shape {pos.shape}; expected ({n_domains}, 2)")
+        distance = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1))
+        with np.errstate(divide="ignore"):
+            steps_per_um = 1.0 / (np.asarray(inputs.wave_speed_um_s, float) * dt_s)
+        delay = np.rint(steps_per_um[:, None, None] * distance[None]).astype(np.int64)
+        origin = rng.integers(0, n_domains, (n_steps, n_rep))
     if _numba.available():
-        return _numba.thin(u_private, u_shared, replicate, lam_private, lam_shared)
+        return _numba.thin(u_private, u_shared, replicate, lam_private, lam_shared, origin, delay)
     private = u_private[:, replicate] < lam_private[None, :, None]
-    shared = u_shared[:, replicate] < lam_shared[None, :, None]
-    return (private | shared).astype(np.uint8)
+    shared = u_shared[:, replicate, 0] < lam_shared[None, :]
+    out = private.astype(np.uint8)
+    for t, row in zip(*np.nonzero(shared), strict=True):
+        arrive = t + delay[row, origin[t, replicate[row]]]
+        hit = arrive < n_steps
+        out[arrive[hit], row, np.flatnonzero(hit)] = 1
+    return out
 
 
 SIZE_LEVELS = 255  # pulse sizes are drawn as one of this many quantiles
@@ -300,14 +330,23 @@ def simulate_input(
     speed_factors: np.ndarray | None = None,
     pulse_cv=0.0,
     replicate: np.ndarray | None = None,
+    positions_um: np.ndarray | None = None,
     xp=np,
 ) -> dict:
-    """Poisson synaptic input (:func:`poisson_drive`) into a batch of astrocytes integrated
-    with the step and tree of the ``model`` config section (dt_s, n_branches,
-    ca_coupling_per_s; :func:`simulate_astrocytes`, whose recordings it returns)."""
+    """Poisson synaptic input (:func:`poisson_drive`, shared events spreading from
+    microdomain to microdomain where ``positions_um`` are given) into a batch of
+    astrocytes integrated with the step and tree of the ``model`` config section (dt_s,
+    n_branches, ca_coupling_per_s; :func:`simulate_astrocytes`, whose recordings it
+    returns)."""
     model = ModelSettings.of(model)
     drive = poisson_drive(
-        rng, inputs, n_domains=n_domains, n_steps=n_steps, dt_s=model.dt_s, replicate=replicate
+        rng,
+        inputs,
+        n_domains=n_domains,
+        n_steps=n_steps,
+        dt_s=model.dt_s,
+        replicate=replicate,
+        positions_um=positions_um,
     )
     sizes = None
     if np.any(np.asarray(pulse_cv) > 0):

@@ -18,21 +18,30 @@ __all__ = ["available", "simulate", "thin"]
 
 
 @_jit(parallel=True)
-def thin(u_private, u_shared, replicate, lam_private, lam_shared):  # pragma: no cover
+def thin(
+    u_private, u_shared, replicate, lam_private, lam_shared, origin, delay
+):  # pragma: no cover
     """Input events (n_steps, B, n_domains) uint8 of :func:`poisson_drive`: row b takes
     replicate ``replicate[b]``'s uniforms, an event where the private one falls below
-    ``lam_private[b]`` or the shared one below ``lam_shared[b]`` (no (n_steps, B, n)
-    float temporaries: those, not the draws, took the time)."""
+    ``lam_private[b]``; where the shared one falls below ``lam_shared[b]`` every
+    microdomain i gets one ``delay[b, origin[t, r], i]`` steps later (no (n_steps, B, n)
+    float temporaries: those, not the draws, took the time). Threads write only ones, so
+    a delayed arrival landing in another thread's steps is safe."""
     n_steps, _, n = u_private.shape
     b_rows = replicate.shape[0]
     out = np.zeros((n_steps, b_rows, n), np.uint8)
     for t in prange(n_steps):
         for b in range(b_rows):
             r = replicate[b]
-            shared = u_shared[t, r, 0] < lam_shared[b]
             for i in range(n):
-                if shared or u_private[t, r, i] < lam_private[b]:
+                if u_private[t, r, i] < lam_private[b]:
                     out[t, b, i] = 1
+            if u_shared[t, r, 0] < lam_shared[b]:
+                o = origin[t, r]
+                for i in range(n):
+                    arrive = t + delay[b, o, i]
+                    if arrive < n_steps:
+                        out[arrive, b, i] = 1
     return out
 
 

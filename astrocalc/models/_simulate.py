@@ -73,6 +73,8 @@ def simulate_plasticity(
     correlation: float,
     seed: int,
     model: ModelSettings | dict | None,
+    wave_speed_um_s: float = np.inf,
+    positions_um: np.ndarray | None = None,
     record_hz: float = 10.0,
     kinetic_speed: float = 1.0,
     speed_cv: float = 0.0,
@@ -90,6 +92,10 @@ def simulate_plasticity(
         Synaptic input events per microdomain per minute.
     correlation : float
         Share of input events common to all microdomains (0..1).
+    wave_speed_um_s, positions_um : float, array (n_domains, 2)
+        A shared input event spreads from the microdomain where it starts to the others at
+        this speed (um/s), the microdomains lying at these positions (um); without
+        positions every microdomain receives it in the same step.
     seed : int
         Seed of every random draw.
     model : ModelSettings or mapping
@@ -113,7 +119,11 @@ def simulate_plasticity(
     every = max(1, int(round(1.0 / (record_hz * dt))))
     rec = simulate_input(
         rng,
-        AstrocyteInput(np.array([rate_per_min]), np.array([correlation])),
+        AstrocyteInput(
+            np.array([rate_per_min]),
+            np.array([correlation]),
+            wave_speed_um_s=np.array([float(wave_speed_um_s)]),
+        ),
         n_domains=n_domains,
         n_steps=n_steps,
         model=model,
@@ -123,6 +133,7 @@ def simulate_plasticity(
         kinetic_speed=kinetic_speed,
         speed_factors=heterogeneity(speed_cv, rng.standard_normal((1, n_domains))),
         pulse_cv=pulse_cv,
+        positions_um=None if positions_um is None else np.asarray(positions_um, float),
         xp=xp,
     )
     ca, ip3 = rec["ca"][:, 0], rec["ip3"][:, 0]  # (n_rec, compartments)

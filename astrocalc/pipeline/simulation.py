@@ -23,13 +23,16 @@ log = logging.getLogger(__name__)
 OUTCOMES = ("co_permitted_share", "mean_dw", "mean_gate_open_fraction")
 
 
-def _simulate(values: dict, *, n_domains: int, seed: int, config: dict, xp):
-    """One plasticity simulation at parameter ``values`` (parameters.json keys)."""
+def _simulate(values: dict, *, n_domains: int, positions_um, seed: int, config: dict, xp):
+    """One plasticity simulation at parameter ``values`` (parameters.json keys), the
+    microdomains at ``positions_um`` (None: a shared input reaches them all at once)."""
     model_in = model_input(values["local_rate_per_min"], values["shared_rate_per_min"])
     return simulate_plasticity(
         n_domains=n_domains,
         rate_per_min=float(model_in.rate_per_min[0]),
         correlation=float(model_in.correlation[0]),
+        wave_speed_um_s=values.get("wave_speed_um_s", np.inf),
+        positions_um=positions_um,
         seed=seed,
         kinetic_speed=values["kinetic_speed"],
         speed_cv=values["speed_cv"],
@@ -61,12 +64,16 @@ def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) ->
     params = json.loads(SIMULATION.input(out, "fit/parameters.json").read_text())
     draws = pd.read_csv(SIMULATION.input(out, "fit/posterior.csv"))
     fitted = {k: v["value"] for k, v in params.items() if isinstance(v, dict) and "value" in v}
-    n = params["n_microdomains"]
-    result = _simulate(fitted, n_domains=n, seed=config["seed"], config=config, xp=xp)
+    # the fit's model astrocyte: its microdomains where they lie (fits before the wave
+    # speed have no positions)
+    positions = params.get("simulated_recording", {}).get("positions_um") or None
+    n = len(positions) if positions else params["n_microdomains"]
+    layout = {"n_domains": n, "positions_um": positions, "config": config, "xp": xp}
+    result = _simulate(fitted, seed=config["seed"], **layout)
     draws = draws.head(config["model"]["posterior_runs"]).to_dict("records")
     runs = pd.DataFrame(
         [
-            _outcome(_simulate(row, n_domains=n, seed=config["seed"] + 1 + k, config=config, xp=xp))
+            _outcome(_simulate(row, seed=config["seed"] + 1 + k, **layout))
             for k, row in enumerate(draws)
         ],
         columns=list(OUTCOMES),

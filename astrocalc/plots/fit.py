@@ -17,6 +17,7 @@ LABELS = {
     "amplitude_spread": "amplitude\nIQR / median",
     "interval_cv": "inter-event\ninterval CV",
     "coactive_share": "share of events\nwith a partner",
+    "global_onset_sd_s": "onset SD in\nglobal events (s)",
 }
 
 

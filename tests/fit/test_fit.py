@@ -33,6 +33,7 @@ TRUE = {
     "pulse_cv": 0.3,
     "speed_cv": 0.3,
     "gain_cv": 0.2,
+    "wave_speed_um_s": 10.0,
 }
 
 
@@ -61,6 +62,7 @@ def test_event_statistics_global_rule():
             "amplitude_spread": 0.75,  # (1.5 - 0.75) / 1
             "interval_cv": np.nan,  # no microdomain has two events
             "coactive_share": 2 / 3,  # the events at 10 and 11 s have a partner
+            "global_onset_sd_s": 0.5,  # around either global event: onsets 10, 11 s
             "median_amplitude_dff": 1.0,
         },
         nan_ok=True,
@@ -129,8 +131,17 @@ def test_indicator_calibration_matches_the_amplitude():
 def recovered():
     """One model recording of known parameters (its own seed) is fitted from a start
     off by 1.6x in local rate, 0.6x in shared rate, 1.4x in pulse, 1.5x in kinetic speed
-    and 2x in the three CVs (the prior's centre as well)."""
-    rec = Recording(n_domains=20, duration_s=300.0, frame_rate_hz=5.0, noise_sd_dff=(0.05,))
+    and 2x in the three CVs (the prior's centre as well) and in the wave speed; its 20
+    microdomains lie in a disc 25 um across."""
+    angle, radius = np.random.default_rng(7).uniform(0, 1, (2, 20))
+    xy = 12.5 * np.sqrt(radius) * np.array([np.cos(2 * np.pi * angle), np.sin(2 * np.pi * angle)])
+    rec = Recording(
+        n_domains=20,
+        duration_s=300.0,
+        frame_rate_hz=5.0,
+        noise_sd_dff=(0.05,),
+        positions_um=tuple(map(tuple, xy.T)),
+    )
     observed = forward_statistics([TRUE], rec, n_astrocytes=1, seed=99, **KW)[0, 0]
     start = dict(
         TRUE,
@@ -141,6 +152,7 @@ def recovered():
         pulse_cv=0.6,
         speed_cv=0.6,
         gain_cv=0.4,
+        wave_speed_um_s=20.0,
     )
     forward = ForwardModel(rec, 6, seed=0, **KW)
     return fit_parameters(observed[: len(STATISTICS)], forward, start), forward

@@ -25,6 +25,7 @@ THETA = {
     "pulse_cv": 0.3,
     "speed_cv": 0.3,
     "gain_cv": 0.2,
+    "wave_speed_um_s": 10.0,
 }
 RECORDING = Recording(n_domains=12, duration_s=120.0, frame_rate_hz=5.0, noise_sd_dff=(0.05,))
 KW = dict(model=C["model"], events=C["events"])

@@ -28,6 +28,7 @@ TRUE = {
     "pulse_cv": 0.3,
     "speed_cv": 0.3,
     "gain_cv": 0.2,
+    "wave_speed_um_s": 10.0,
 }
 SEEDS = (1, 2, 3, 4, 5)
 

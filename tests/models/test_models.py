@@ -119,3 +119,29 @@ def test_simulation_tables():
     assert (res.plasticity.gate_open_fraction.between(0, 1)).all()
     again = simulate_plasticity(n_domains=3, rate_per_min=6, correlation=0.2, seed=1, model=model)
     assert res.plasticity.equals(again.plasticity)
+
+
+def test_shared_input_spreads_at_the_wave_speed(monkeypatch):
+    """Three microdomains on a line at 0, 30 and 45 um, every input shared, 10 um/s:
+    each shared event reaches the others 3.0, 4.5 or 1.5 s after the one where it starts
+    (never two in the same step, as without positions); the compiled and the NumPy
+    thinning give the same events."""
+    from astrocalc.models import _astrocyte_numba
+
+    dt, steps = 0.05, 40000
+    inputs = AstrocyteInput(np.array([2.0]), np.array([1.0]), wave_speed_um_s=np.array([10.0]))
+    xy = np.array([[0.0, 0.0], [30.0, 0.0], [45.0, 0.0]])
+    kw = dict(n_domains=3, n_steps=steps, dt_s=dt, positions_um=xy)
+    drive = poisson_drive(np.random.default_rng(3), inputs, **kw)[:, 0]
+    monkeypatch.setattr(_astrocyte_numba, "available", lambda: False)
+    assert np.array_equal(drive[:, None], poisson_drive(np.random.default_rng(3), inputs, **kw))
+    t = [set(np.flatnonzero(drive[:, i])) for i in range(3)]
+    assert min(map(len, t)) > 40
+    # wherever the wave starts, microdomains 0 and 1 are 30 um (60 steps) apart in time,
+    # 0 and 2 either 15 um or 45 um (30 or 90 steps)
+    assert all({a - 60, a + 60} & t[1] for a in t[0])
+    assert all({a - 90, a - 30, a + 30, a + 90} & t[2] for a in t[0])
+    assert not t[0] & t[1] and not t[0] & t[2]
+    plain = AstrocyteInput(inputs.rate_per_min, inputs.correlation)
+    instant = poisson_drive(np.random.default_rng(3), plain, **kw)[:, 0]
+    assert np.array_equal(instant[:, 0], instant[:, 1])
