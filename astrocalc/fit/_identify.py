@@ -118,13 +118,16 @@ def identify(
     sensitivity = np.asarray(sensitivity, float).reshape(-1, len(parameters))
     if not len(sensitivity):
         sensitivity = np.zeros((1, len(parameters)))
-    _, sv, vt = np.linalg.svd(sensitivity, full_matrices=False)
+    # full: with fewer statistics than parameters the last rows span the null space,
+    # the sloppiest directions
+    _, sv, vt = np.linalg.svd(sensitivity, full_matrices=True)
     free = list(range(len(parameters)))
     log_se = np.full(len(parameters), np.inf)
     while free:
         sub = sensitivity[:, free]
-        _, sub_sv, sub_vt = np.linalg.svd(sub, full_matrices=False)
-        if sub_sv.min() > 1e-9 * max(sub_sv.max(), 1e-300):
+        _, sub_sv, sub_vt = np.linalg.svd(sub, full_matrices=True)
+        full_rank = len(sub_sv) == len(free)  # no more parameters than statistics
+        if full_rank and sub_sv.min() > 1e-9 * max(sub_sv.max(), 1e-300):
             par_se = np.sqrt(np.clip(np.diag(np.linalg.inv(sub.T @ sub)), 0, None))
             if (1.96 * par_se < np.log(1 + tolerance)).all():
                 log_se[free] = par_se

@@ -17,7 +17,7 @@ LABELS = {
     "amplitude_spread": "amplitude\nIQR / median",
     "interval_cv": "inter-event\ninterval CV",
     "coactive_share": "share of events\nwith a partner",
-    "global_onset_sd_s": "onset SD in\nglobal events (s)",
+    "global_onset_sd_s": "onset SD, global\nevents (s)",
 }
 
 
@@ -27,7 +27,7 @@ def plot_fit(result, check, path):
     the band); fitted parameters and the check's verdict in the title."""
     from ..fit import STATISTICS
 
-    fig = new_figure(9.0, 3.4)
+    fig = new_figure(1.15 * len(STATISTICS), 3.4)  # room for each panel's two-line title
     axes = fig.subplots(1, len(STATISTICS))
     for k, (ax, name) in enumerate(zip(axes, STATISTICS, strict=True)):
         sims = check.simulated[:, k]

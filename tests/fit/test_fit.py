@@ -88,7 +88,16 @@ def test_event_statistics_intervals():
 
 
 def test_observed_statistics_use_microdomains_only():
-    rois = pd.DataFrame({"roi_id": [1, 2, 3, 4, 5], "compartment": ["microdomain"] * 4 + ["soma"]})
+    rois = pd.DataFrame(
+        {
+            "roi_id": [1, 2, 3, 4, 5],
+            "compartment": ["microdomain"] * 4 + ["soma"],
+            "y": [0.0, 0.0, 10.0, 10.0, 5.0],
+            "x": [0.0, 8.0, 0.0, 8.0, 4.0],
+            "area_px": [4, 4, 4, 4, 40],
+            "area_um2": [1.0, 1.0, 1.0, 1.0, 10.0],  # 0.5 um pixels
+        }
+    )
     per_roi = pd.DataFrame(
         {
             "roi_id": [1, 2, 3, 4, 5],
@@ -116,7 +125,8 @@ def test_observed_statistics_use_microdomains_only():
     assert s["mean_pairwise_r"] == pytest.approx(0.2)
     assert s["median_amplitude_dff"] == pytest.approx(2.0)
     rec = observed_recording(per_roi, rois, duration_s=60.0, frame_rate_hz=5.0)
-    assert rec == Recording(4, 60.0, 5.0, (0.1, 0.2, 0.1, 0.1))
+    xy = ((0.0, 0.0), (4.0, 0.0), (0.0, 5.0), (4.0, 5.0))  # (x, y) in um, the soma left out
+    assert rec == Recording(4, 60.0, 5.0, (0.1, 0.2, 0.1, 0.1), positions_um=xy)
 
 
 def test_indicator_calibration_matches_the_amplitude():

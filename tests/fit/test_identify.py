@@ -80,6 +80,16 @@ def test_identify_drops_a_weakly_pinned_parameter():
     assert identify(sens, PARAMETERS[:4]).identifiable.tolist() == [True, True, False, True]
 
 
+def test_identify_with_fewer_statistics_than_parameters():
+    """Two statistics for three parameters (a recording without global events leaves one
+    undefined): one parameter is always set aside, the one the statistics do not tell
+    from the others; the two left are identifiable."""
+    sens = np.array([[40.0, 0.0, 40.0], [0.0, 30.0, 0.0]])
+    result = identify(sens, PARAMETERS[:3])
+    assert result.identifiable.sum() == 2 and result.identifiable[1]
+    assert abs(result.report()["sloppiest_direction"][PARAMETERS[1]]) < 1e-9
+
+
 def test_simulated_size_scales_the_spread():
     small, scale = simulated_size(
         Recording(80, 1200.0, 10.0, (0.1,)), max_domains=40, max_duration_s=600.0
