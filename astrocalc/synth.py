@@ -418,9 +418,8 @@ def simulate(
     footprints. Where the cell has room for fewer microdomains than ``n_domains``, the
     first columns are used (``truth.traces`` holds those rendered). It may instead be a
     function of the placed microdomains' centres, (n, 2) (x, y) in um in the field,
-    returning
-    (n_frames, n + 1): a model whose microdomains lie where they are drawn. The truth's
-    event and wave tables are then empty.
+    returning (n_frames, n + 1): a model whose microdomains lie where they are drawn. The
+    truth's event and wave tables are then empty.
 
     Examples
     --------
