@@ -128,7 +128,8 @@ def identify(
         _, sub_sv, sub_vt = np.linalg.svd(sub, full_matrices=True)
         full_rank = len(sub_sv) == len(free)  # no more parameters than statistics
         if full_rank and sub_sv.min() > 1e-9 * max(sub_sv.max(), 1e-300):
-            par_se = np.sqrt(np.clip(np.diag(np.linalg.inv(sub.T @ sub)), 0, None))
+            # diag((S^T S)^-1) from the SVD: inverting S^T S squares the condition number
+            par_se = np.sqrt(((sub_vt.T / sub_sv) ** 2).sum(axis=1))
             if (1.96 * par_se < np.log(1 + tolerance)).all():
                 log_se[free] = par_se
                 break
