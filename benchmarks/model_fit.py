@@ -38,18 +38,18 @@ def run(movie: Path, out: Path, frame_rate_hz: float | None = None) -> float:
     return time.perf_counter() - t0
 
 
-def row(name: str, out: Path, seconds: float) -> dict:
+def fit_summary(out: Path) -> dict:
+    """What a results folder's fit/parameters.json says of the model's match: predictive
+    p, mean r (observed, at the fit, predictive median, how far the last is off), the
+    fitted wave speed, the onset SD within global events and the identified parameters."""
     params = json.loads(layout.path(out, "fit/parameters.json").read_text())
-    stage = json.loads(layout.path(out, "fit/stage.json").read_text())
     check = params["predictive_check"]
     r = check["statistics"]["mean_pairwise_r"]
     sd = check["statistics"]["global_onset_sd_s"]
-    fitted = params["fit"]["statistics"]["mean_pairwise_r"]["simulated"]
     return {
-        "recording": name,
         "predictive p": check["p_value"],
         "r observed": r["observed"],
-        "r at fit": fitted,
+        "r at fit": params["fit"]["statistics"]["mean_pairwise_r"]["simulated"],
         "r predictive": r["predictive_median"],
         "r off": None if r["observed"] is None else abs(r["predictive_median"] - r["observed"]),
         "wave um/s": params["wave_speed_um_s"]["value"],
@@ -58,6 +58,14 @@ def row(name: str, out: Path, seconds: float) -> dict:
         "identified": " ".join(
             k for k, v in params["identifiability"]["identifiable"].items() if v
         ),
+    }
+
+
+def row(name: str, out: Path, seconds: float) -> dict:
+    stage = json.loads(layout.path(out, "fit/stage.json").read_text())
+    return {
+        "recording": name,
+        **fit_summary(out),
         "fit s": stage.get("seconds"),
         "run s": seconds,
     }
@@ -88,17 +96,17 @@ def main() -> None:
         print("| " + " | ".join(rows[0]) + " |")
         print("|" + "---|" * len(rows[0]))
         for r in rows:
-            print("| " + " | ".join(_cell(v) for v in r.values()) + " |")
+            print("| " + " | ".join(cell(v) for v in r.values()) + " |")
 
 
-def _cell(v) -> str:
+def cell(v) -> str:
     if v is None:
         return "-"
     return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
 def _line(r: dict) -> str:
-    return ", ".join(f"{k} {_cell(v)}" for k, v in r.items())
+    return ", ".join(f"{k} {cell(v)}" for k, v in r.items())
 
 
 if __name__ == "__main__":
