@@ -11,7 +11,7 @@ from ..fit import fit_recording, noise_rois
 from ..io.outputs import write_csv, write_json
 from ..layout import FIT
 from ..settings import EventSettings, FitSettings, ModelSettings
-from ._common import StageClock, backend, recording, stage_output, write_stage_record
+from ._common import StageClock, model_backend, recording, stage_output, write_stage_record
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
     from ..plots import plot_fit  # deferred: matplotlib is slow to import
 
     out = Path(out)
-    xp = backend(config)
+    xp = model_backend(config, "fit")
     clock = StageClock("fit", config, xp)
     rec = recording(out, FIT)
     rois = pd.read_csv(FIT.input(out, "segmentation/rois.csv"))

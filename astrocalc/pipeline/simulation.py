@@ -16,7 +16,7 @@ from ..io.outputs import write_csv
 from ..layout import SIMULATION
 from ..models import simulate_plasticity
 from ..settings import ModelSettings
-from ._common import StageClock, backend, stage_output, write_stage_record
+from ._common import StageClock, model_backend, stage_output, write_stage_record
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) ->
     from ..plots import plot_simulation  # deferred: matplotlib is slow to import
 
     out = Path(out)
-    xp = backend(config)
+    xp = model_backend(config, "simulation")
     clock = StageClock("simulation", config, xp)
     params = json.loads(SIMULATION.input(out, "fit/parameters.json").read_text())
     draws = pd.read_csv(SIMULATION.input(out, "fit/posterior.csv"))
