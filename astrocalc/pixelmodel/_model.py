@@ -75,20 +75,28 @@ def smooth_covered(frames, sigma_px: float, xp, rows, cols, *, level, level_smoo
     r, c = rows.astype(xp.float32), cols.astype(xp.float32)
     if bool(r.all()) and bool(c.all()):
         return smooth_space(frames, sigma_px, xp)
-    out = smooth_space((frames - level) * (r[:, :, None] * c[:, None, :]), sigma_px, xp)
 
     # smoothed coverage of a separable mask: the product of smoothed rows and columns
     def spread(a, sigma):
         return ndimage.gaussian_filter1d(a, sigma, axis=1, mode="nearest")
 
-    norm = spread(r, sigma_px)[:, :, None] * spread(c, sigma_px)[:, None, :]
-    # the squared Gaussian is a Gaussian of sigma / sqrt(2)
-    r2, c2 = spread(r, sigma_px / 2**0.5), spread(c, sigma_px / 2**0.5)
-    noise = xp.sqrt(r2[:, :, None] * c2[:, None, :])
-    reached = norm > 0.01
-    out /= xp.where(reached, noise, 1)
-    out += level_smooth
-    return xp.where(reached, out, level_smooth)
+    out = xp.empty(frames.shape, xp.float32)
+
+    def batch(s):  # every frame on its own: batches of frames on one thread per core
+        r_s, c_s = r[s], c[s]
+        covered = r_s[:, :, None] * c_s[:, None, :]
+        change = smooth_space((frames[s] - level) * covered, sigma_px, xp)
+        norm = spread(r_s, sigma_px)[:, :, None] * spread(c_s, sigma_px)[:, None, :]
+        # the squared Gaussian is a Gaussian of sigma / sqrt(2)
+        r2, c2 = spread(r_s, sigma_px / 2**0.5), spread(c_s, sigma_px / 2**0.5)
+        noise = xp.sqrt(r2[:, :, None] * c2[:, None, :])
+        reached = norm > 0.01
+        change /= xp.where(reached, noise, 1)
+        change += level_smooth
+        out[s] = xp.where(reached, change, level_smooth)
+
+    map_batches(batch, len(frames), int(np.prod(frames.shape[1:])), xp)
+    return out
 
 
 @dataclass
