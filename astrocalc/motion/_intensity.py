@@ -3,11 +3,11 @@ gain and an offset, robust to the pixels that change on their own (events)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..backend import array_namespace
+from ..backend import array_namespace, map_batches
 
 # pixels binned for the global intensity fit, and its least-squares passes on the lower
 # 60 % of residuals before the robust reweighting
@@ -67,7 +67,25 @@ def robust_affine(
     each frame's fit is from no change, in standard errors (from the robust residual
     spread): the fitted line's level at the weighted mean reference intensity and its
     slope are independent, so their squared z-scores add to a chi-square with 2 degrees
-    of freedom under no change."""
+    of freedom under no change. Every frame is fitted on its own, batches of frames on
+    one thread per core (:func:`astrocalc.backend.map_batches`)."""
+    xp = array_namespace(frames)
+    n, h, w = frames.shape
+    per_frame = reference.ndim == 3
+
+    def fit(s):
+        ref = reference[s] if per_frame else reference
+        return _robust_affine(frames[s], ref, border_px, iterations, max_bins)
+
+    parts = map_batches(fit, n, h * w, xp) if n else [fit(slice(None))]
+    if len(parts) == 1:
+        return parts[0]
+    return AffineFit(
+        **{f.name: xp.concatenate([getattr(p, f.name) for p in parts]) for f in fields(AffineFit)}
+    )
+
+
+def _robust_affine(frames, reference, border_px, iterations, max_bins) -> AffineFit:
     xp = array_namespace(frames)
     h, w = reference.shape[-2:]
     b = int(min(max(border_px, 0), (min(h, w) - 2) // 2))
