@@ -22,11 +22,11 @@ from ..io.outputs import StageOutput, write_json
 if TYPE_CHECKING:
     from ..motion import Coverage
 
+log = logging.getLogger(__name__)
+
 # The config sections each stage reads (declared in astrocalc/layout.py), in the order the
 # stages run. A stage is given (and records in its stage.json) these and no others, so
 # that a workflow reruns a stage when one of them changes, and only then.
-log = logging.getLogger(__name__)
-
 STAGE_SECTIONS = {s.name: s.sections for s in layout.SCIENCE}
 STAGES = tuple(STAGE_SECTIONS)
 
