@@ -1,7 +1,7 @@
 """Every stage, its time, the bytes it moves and its bound; on CuPy beside NumPy.
 
     python benchmarks/stage_profile.py [--size 512] [--frames 1000] [--backends numpy cupy]
-        [--stages motion segment ...] [--timeout S] [--workdir DIR]
+        [--stages motion segment ...] [--timeout S] [--workdir DIR] [--json FILE] [--top N]
 
 Writes one synthetic movie (``astrocalc.synth``, as benchmarks/memory.py), then runs the
 stages in turn on the first backend, each in a fresh process as the workflow does. A
@@ -18,6 +18,10 @@ the same inputs, so its outputs are compared file by file with the first backend
 (tables: largest absolute difference of numeric columns and the share of equal values;
 images: the same, the corrected movie chunk by chunk; JSON: every number). A stage agrees
 when its key outputs are within the tolerances of :data:`AGREE`.
+
+``--top N`` runs each stage of the first backend under cProfile and prints its N functions
+with the most time of their own; run it on one core (``taskset -c 0``) so that the work
+of the batch threads is seen.
 """
 
 from __future__ import annotations
@@ -50,12 +54,13 @@ STAGES = {
     "simulate": layout.SIMULATION,
 }
 
-# What "the same result" means per stage: (file, kind, tolerance). kind 'max_abs' bounds
-# the largest absolute difference of the numbers; 'equal_share' asks at least this share
-# of values (labels, table cells) to be identical; 'rel' bounds the largest relative
-# difference of a JSON file's numbers. Shifts to a hundredth of a pixel; dF/F to 1e-3;
-# ROI labels on 99.9 % of pixels; the fit (an optimisation whose path float rounding can
-# move) to 5 % on its fitted values.
+# What "the same result" means per stage: (file, measure, tolerance). 'max_abs' bounds the
+# largest absolute difference of the numbers, 'rel_range' the same over the reference's
+# range, 'rel_median' the median relative difference; 'equal_share' and 'equal_rows' ask
+# at least this share of values (labels) or table rows to be identical. Shifts to a
+# hundredth of a pixel; the corrected movie to 1e-4 of its range; dF/F to 1e-3; ROI labels
+# on 99.9 % of pixels; the fit (an optimisation whose path float rounding can move) and
+# the plasticity outcome to 5 % in the median.
 AGREE = {
     "motion": [("shifts.csv", "max_abs", 0.01), ("corrected.tif", "rel_range", 1e-4)],
     "segment": [("rois.tif", "equal_share", 0.999), ("global.csv", "max_abs", 1e-3)],
