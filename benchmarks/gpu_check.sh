@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The GPU checks (issue 19), for a machine with CuPy and an NVIDIA GPU, in one command
-# under 8 minutes: the gpu-marked tests (CuPy against NumPy), the motion benchmark on
+# The GPU checks (issue 19), for a machine with CuPy and an NVIDIA GPU, in one command of
+# about 8 minutes on an H200: the gpu-marked tests (CuPy against NumPy), the motion benchmark on
 # CuPy against its FFT bound, and every stage on CuPy beside NumPy on the same inputs
 # (benchmarks/stage_profile.py: seconds, agreement of the outputs, bytes moved and bound).
 # Logs go to $OUT (default /tmp).
