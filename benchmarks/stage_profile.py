@@ -71,7 +71,7 @@ AGREE = {
 }
 
 WRAPPER = """
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 from astrocalc.io import tiff
 moved = {'read': 0, 'written': 0}
@@ -308,8 +308,8 @@ def main() -> None:
         first, *others = args.backends
         ref = work / first
         report = {"rates": rates, "size": args.size, "frames": args.frames, "stages": {}}
+        stats = work / "stats.json"
         for stage in args.stages:
-            stats = work / "stats.json"
             row = [(first, run_stage(stage, movie, ref, first, stats, args.timeout, args.top))]
             for backend in others:
                 copy = work / f"{backend}_on_{first}_inputs"
