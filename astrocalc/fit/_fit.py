@@ -8,16 +8,21 @@ units of their standard error for a recording of this size (the spread over mode
 astrocytes). With a weak log-normal prior on every parameter, the posterior mode is
 found by Levenberg-Marquardt over the log-parameters with the Jacobian from central
 differences (each iteration is one batch of model astrocytes), and the posterior is
-approximated by the Gaussian with the curvature there (Laplace: covariance (J^T J +
-prior precision)^-1, which includes the simulation's Monte-Carlo error through the
-standard errors). :func:`posterior_draws` samples it; :func:`predictive_check` checks
-the model against the recording with recordings simulated at those draws. Which
-parameters the statistics pin down, rather than the prior, is reported by
-:func:`identify` (95 % interval within +-20 %, :data:`RELATIVE_TOLERANCE`).
+approximated by a Gaussian there. The residuals treat the statistics as independent,
+while several move with the same few events (the global rate, pairwise r, the co-active
+share and the onset spread all with the number of waves); the covariance is therefore
+the sandwich A^-1 B A^-1 (:func:`_sandwich`), A = J^T J + prior precision, B = J^T R J +
+prior precision, with R the statistics' correlation over model recordings at the mode:
+with R = I it is the Laplace approximation (J^T J + prior precision)^-1. Both include
+the simulation's Monte-Carlo error through the standard errors. :func:`posterior_draws`
+samples it; :func:`predictive_check` checks the model against the recording with
+recordings simulated at those draws. A parameter is identified where the statistics pin
+it (:func:`identify`) and its 95 % interval is within +-20 %
+(:data:`RELATIVE_TOLERANCE`).
 
 A full sampler over the synthetic likelihood (MCMC, ABC-SMC) would need about a hundred
 times the simulations of this fit, beyond the two minutes a fit may take on a laptop;
-the Laplace approximation is checked by the model-recovery benchmark (do the 95 %
+the Gaussian approximation is checked by the model-recovery benchmark (do the 95 %
 intervals cover the truth?).
 """
 
@@ -30,9 +35,11 @@ import numpy as np
 
 from ._forward import MEASURES, PARAMETERS, STATISTICS, ForwardModel
 from ._identify import (
+    RELATIVE_TOLERANCE,
     Identifiability,
     Sensitivity,
     design,
+    finite_correlation,
     finite_mean,
     identify,
 )
@@ -53,6 +60,9 @@ BOUNDS = {
 MAX_LOG_STEP = 0.7  # at most a factor of 2 per iteration
 # the prior on every log-parameter around its starting value: 95 % within a factor of 4
 PRIOR_SD = float(np.log(4.0) / 1.96)
+# model recordings at the fit for the statistics' correlation (its sampling error about
+# 1 / sqrt(64) = 0.13; one parameter set: a third of one iteration's simulations)
+CORRELATION_ASTROCYTES = 64
 CHI2_TOLERANCE = 0.01  # chi-square units: a hundredth of one standard error squared
 
 
@@ -73,7 +83,7 @@ class ParameterFit:
     history: list = field(default_factory=list)  # (objective, values) per accepted step
     covariance: np.ndarray | None = None  # posterior covariance of the log-parameters
     prior_centre: dict = field(default_factory=dict)  # every parameter's prior median
-    prior_sd: float = PRIOR_SD  # the prior's SD of each log-parameter
+    prior_sd: dict = field(default_factory=dict)  # every parameter's prior SD (natural log)
 
     def report(self) -> dict:
         from scipy.stats import chi2
@@ -107,6 +117,30 @@ class ParameterFit:
         }
 
 
+def _statistic_correlation(forward: ForwardModel, theta: dict, used: np.ndarray) -> np.ndarray:
+    """Correlation between the ``used`` statistics over model recordings at ``theta``
+    (:data:`CORRELATION_ASTROCYTES` of them, random numbers of their own)."""
+    sims = replace(forward, n_astrocytes=CORRELATION_ASTROCYTES, seed=forward.seed + 104729)(
+        [theta]
+    )[0, :, : len(STATISTICS)]
+    return finite_correlation(sims[:, used])
+
+
+def _sandwich(sensitivity: np.ndarray, prior_jac: np.ndarray, correlation: np.ndarray):
+    """Covariance of the log-parameters at the mode of the fit's objective, whose residuals
+    are the statistics each in its own standard errors (``sensitivity``: d residual / d
+    log parameter), while the statistics are correlated (``correlation``). A^-1 B A^-1 with
+    A = S'S + P'P, B = S'RS + P'P (the estimating-equation sandwich: Godambe 1960;
+    White 1982 Econometrica 50:1): with R = I it is the Laplace (S'S + P'P)^-1; statistics
+    moved by the same few events (the global rate, r, co-active share and onset spread all
+    by the wave count) add less than independent ones would, and the intervals widen."""
+    a = sensitivity.T @ sensitivity + prior_jac.T @ prior_jac
+    b = sensitivity.T @ correlation @ sensitivity + prior_jac.T @ prior_jac
+    a_inv = np.linalg.inv(a)
+    cov = a_inv @ b @ a_inv
+    return (cov + cov.T) / 2
+
+
 def _num(x) -> float | None:
     return float(x) if np.isfinite(x) else None
 
@@ -124,16 +158,19 @@ def fit_parameters(
     rel_step: float = 0.1,
     tolerance: float = 0.01,
     se_scale: float = 1.0,
-    prior_sd: float = PRIOR_SD,
+    prior_sd: float | dict = PRIOR_SD,
 ) -> ParameterFit:
     """Fit :data:`PARAMETERS` to ``observed`` :data:`STATISTICS` (NaN: not used).
 
     Every parameter is fitted, with a weak log-normal prior centred on its starting value
-    (SD ``prior_sd`` in natural log: at the default, 95 % within a factor of 4 either
-    way): where the statistics pin a parameter the prior does not matter; where they do
-    not (the report's identifiability says which), the fit and its interval stay near the
-    prior instead of wandering along a flat direction. The fit is the posterior mode
-    under the Gaussian synthetic likelihood; the intervals come from the curvature there.
+    (SD ``prior_sd`` in natural log, one for all or one per parameter: at the default,
+    95 % within a factor of 4 either way): where the statistics pin a parameter the prior
+    does not matter; where they do not (the report's identifiability says which), the fit
+    and its interval stay near the prior instead of wandering along a flat direction. The
+    fit is the posterior mode under the Gaussian synthetic likelihood; the intervals come
+    from the curvature there, widened where the statistics are correlated
+    (:func:`_sandwich`). A parameter counts as identified where the statistics pin it
+    (:func:`identify`) and its 95 % interval is within +-20 %.
 
     Parameters
     ----------
@@ -153,6 +190,10 @@ def fit_parameters(
     used = np.isfinite(observed)
     theta = _clip(dict(start))
     centre = np.log([theta[p] for p in PARAMETERS])
+    if not isinstance(prior_sd, dict):
+        prior_sd = dict.fromkeys(PARAMETERS, prior_sd)
+    prior_sd = {p: float(prior_sd[p]) for p in PARAMETERS}
+    prior_scale = np.array([prior_sd[p] for p in PARAMETERS])
     if not used.any():  # nothing observed: nothing to simulate, nothing identifiable
         nothing = identify(np.zeros((0, len(PARAMETERS))))
         blank = np.full(len(STATISTICS), np.nan)
@@ -164,7 +205,7 @@ def fit_parameters(
     def batch(theta):
         sens = Sensitivity.from_batch(forward(design(theta, rel_step)), rel_step, se_scale)
         resid = np.nan_to_num(np.where(used, (sens.mean - observed) / sens.se, 0.0))
-        prior = (np.log([theta[p] for p in PARAMETERS]) - centre) / prior_sd
+        prior = (np.log([theta[p] for p in PARAMETERS]) - centre) / prior_scale
         return sens, resid, prior
 
     def objective(resid, prior):
@@ -175,7 +216,7 @@ def fit_parameters(
     value = objective(resid, prior)
     lam, converged, iterations = 1e-2, False, 0
     history = [(value, dict(theta))]
-    prior_jac = np.eye(len(PARAMETERS)) / prior_sd
+    prior_jac = np.diag(1.0 / prior_scale)
     while not converged and iterations < max_iterations:
         iterations += 1
         jac = np.vstack([sens.matrix * used[:, None], prior_jac])
@@ -201,9 +242,10 @@ def fit_parameters(
             lam = max(lam / 3, 1e-4)
         else:
             lam *= 4
-    jac = np.vstack([sens.matrix * used[:, None], prior_jac])
-    cov = np.linalg.inv(jac.T @ jac)
+    cov = _sandwich(sens.matrix[used], prior_jac, _statistic_correlation(forward, theta, used))
     log_se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    final = identify(sens.matrix[used])
+    pinned = 1.96 * log_se < np.log(1 + RELATIVE_TOLERANCE)
     ci = {
         p: (theta[p] * float(np.exp(-1.96 * s)), theta[p] * float(np.exp(1.96 * s)))
         for p, s in zip(PARAMETERS, log_se, strict=True)
@@ -220,7 +262,11 @@ def fit_parameters(
         iterations=iterations,
         converged=converged,
         start=first,
-        final=identify(sens.matrix[used]),
+        final=replace(
+            final,
+            identifiable=final.identifiable & pinned,
+            log_se=np.where(pinned, final.log_se, np.inf),
+        ),
         history=history,
         covariance=cov,
         prior_centre={p: float(np.exp(c)) for p, c in zip(PARAMETERS, centre, strict=True)},
@@ -311,7 +357,7 @@ class PredictiveCheck:
             },
             "method": "posterior predictive check: model recordings the size of this one, "
             "each at parameters drawn from the fit's posterior (Gaussian in log-parameters, "
-            "its Laplace covariance), fresh random numbers; discrepancy = sum over "
+            "its sandwich covariance), fresh random numbers; discrepancy = sum over "
             "statistics of ((x - predictive median) / (1.4826 MAD))^2; p = share of the "
             "simulated recordings (plus the observed one) at least as discrepant; per "
             "statistic the same, two-sided, on its own rank",

@@ -55,6 +55,25 @@ def finite_sd(x: np.ndarray, axis: int = 0) -> np.ndarray:
     return np.where(n > 1, np.sqrt((dev**2).sum(axis=axis) / np.maximum(n - 1, 1)), np.nan)
 
 
+def finite_correlation(x: np.ndarray) -> np.ndarray:
+    """Correlation matrix of the columns of ``x`` (samples, n), each pair over the samples
+    where both are finite (0 where fewer than three; 1 on the diagonal), made positive
+    semi-definite (negative eigenvalues, which pairwise estimates can have, set to 0)."""
+    x = np.asarray(x, float)
+    ok = np.isfinite(x)
+    sd = finite_sd(x)
+    z = np.where(ok & (sd > 0), (x - finite_mean(x)) / np.where(sd > 0, sd, 1.0), 0.0)
+    m = ok.astype(float)
+    n = m.T @ m
+    r = np.where(n >= 3, (z.T @ z) / np.maximum(n - 1, 1), 0.0)
+    np.fill_diagonal(r, 1.0)
+    r = np.clip(r, -1.0, 1.0)
+    w, v = np.linalg.eigh(r)
+    r = (v * np.clip(w, 0, None)) @ v.T
+    d = np.sqrt(np.clip(np.diag(r), 1e-12, None))
+    return r / d[:, None] / d[None, :]
+
+
 @dataclass
 class Sensitivity:
     """Simulated statistics around one parameter set (from a :func:`design` batch)."""

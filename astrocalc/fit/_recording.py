@@ -12,6 +12,7 @@ import pandas as pd
 from ..models import indicator
 from ..settings import EventSettings, FitSettings, ModelSettings
 from ._fit import (
+    PRIOR_SD,
     ParameterFit,
     PredictiveCheck,
     calibrate_indicator,
@@ -130,12 +131,21 @@ def fit_recording(
     observed = np.array([np.nan if stats[s] is None else stats[s] for s in STATISTICS])
     if stats["n_microdomains"] < 2 or stats["n_events"] == 0:
         observed[:] = np.nan  # nothing to fit: every parameter keeps its configured value
+    minutes = duration_s / 60.0
     result = fit_parameters(
         observed,
         forward,
         start,
         max_iterations=fit_cfg.max_iterations,
         se_scale=se_scale,
+        prior_sd={
+            **dict.fromkeys(JSON_KEYS, PRIOR_SD),
+            "local_rate_per_min": rate_prior_sd(
+                (stats["local_rate_per_min"] or 0.0) * minutes * stats["n_microdomains"]
+            ),
+            # a wave joined by every microdomain counts once: at least this many waves
+            "shared_rate_per_min": rate_prior_sd((stats["global_rate_per_min"] or 0.0) * minutes),
+        },
     )
     check = predictive_check(
         result,
@@ -183,9 +193,12 @@ def fit_recording(
             **result.report(),
             "method": "posterior mode under a Gaussian synthetic likelihood of the statistics "
             "((simulated mean - observed) / SE, common random numbers) and a log-normal "
-            "prior on every parameter (95 % within a factor of 4 of its start), "
-            "Levenberg-Marquardt on log-parameters, Jacobian by central differences; 95 % "
-            "credible intervals from the Laplace approximation at the mode; posterior "
+            "prior on every parameter (95 % within a factor of 4 of its start; for the "
+            "rates, whose start is an observed rate, widened by that rate's Poisson "
+            "error), Levenberg-Marquardt on log-parameters, Jacobian by central "
+            "differences; 95 % credible intervals from the curvature at the mode, widened "
+            "for the correlation between the statistics (sandwich covariance, the "
+            "statistics' correlation over 64 model recordings at the fit); posterior "
             "samples in fit/posterior.csv (astrocalc.fit.fit_parameters)",
         },
         "predictive_check": {**check.report(), "verdict": check.sentence()},
@@ -203,6 +216,16 @@ def fit_recording(
     return RecordingFit(stats, result, check, posterior, params)
 
 
+def rate_prior_sd(count: float) -> float:
+    """The prior SD (natural log) of a rate whose prior centre is an observed rate from
+    ``count`` events: :data:`PRIOR_SD` widened by that estimate's own Poisson error, the
+    log-SD of the Jeffreys posterior of a count, about 1 / sqrt(count + 1/2). With no
+    global event observed in a short recording the shared rate's prior then reaches the
+    rates at which none would be seen by chance (three expected, 5 %), which a prior of
+    fixed width around the floor of 0.1 per minute did not."""
+    return float(np.sqrt(PRIOR_SD**2 + 1.0 / (max(count, 0.0) + 0.5)))
+
+
 def _parameter(result, name: str, identified: bool) -> dict:
     ci = result.ci95.get(name)
     return {
@@ -211,12 +234,13 @@ def _parameter(result, name: str, identified: bool) -> dict:
         "ci95": None if ci is None else list(ci),
         "level": "recording",
         "identified": identified,
-        "prior": {"centre": result.prior_centre[name], "sd_log": result.prior_sd},
+        "prior": {"centre": result.prior_centre[name], "sd_log": result.prior_sd[name]},
         "source": "the recording's statistics (95 % interval within +-20 %)"
         if identified
-        else "mostly the prior (95 % within a factor of 4 of its centre: the configured "
-        "value; for the rates the observed event rates, for the kinetic speed the one "
-        "giving the observed median duration, for the wave speed 15 um/s, the middle of "
-        "published astrocyte waves): these statistics, for a recording of "
-        "this size, pin it only loosely",
+        else "the recording's statistics and the prior together (95 % within a factor of 4 "
+        "of its centre: the configured value; for the rates the observed event rates, "
+        "widened by their Poisson error; for the kinetic speed the one giving the "
+        "observed median duration; for the wave speed 15 um/s, the middle of published "
+        "astrocyte waves): these statistics, for a recording of this size, do not pin it "
+        "within +-20 %",
     }
