@@ -86,7 +86,15 @@ class Piecewise:
 
 
 def correct_batch(
-    frames, template: Template, reference, *, max_shift_px, piecewise=None, guide=None, shifts=None
+    frames,
+    template: Template,
+    reference,
+    *,
+    max_shift_px,
+    piecewise=None,
+    guide=None,
+    shifts=None,
+    pad_px=None,
 ):
     """Register a batch of frames (n, Y, X): the rigid shift of each frame, undone by a
     Fourier shift; with ``piecewise``, block shifts are measured on that rigidly
@@ -95,7 +103,7 @@ def correct_batch(
     ``guide`` (n, Y, X), the same frames in a structural channel, is what the shifts are
     measured on (and what the QC correlations use) when given; they are applied to
     ``frames``. ``shifts`` (n, 2), when given, are the rigid shifts (measured earlier)
-    and are not measured again.
+    and are not measured again. ``pad_px``: see :func:`shift_frames`.
 
     Returns a dict: shifts (n, 2), block_shifts (n, nby, nbx, 2) or None, corrected
     (n, Y, X) float32, corr_before and corr_after (n,) with the reference.
@@ -105,7 +113,7 @@ def correct_batch(
         est, _ = estimate_batch(measured, template, max_shift_px=max_shift_px)
     else:
         est = shifts
-    moved = shift_frames(measured, est)
+    moved = shift_frames(measured, est, pad_px=pad_px)
     total = None
     if piecewise is not None:
         local = block_shifts(
@@ -117,7 +125,7 @@ def correct_batch(
         if guide is not None:
             moved = remap(guide, field)
     else:
-        corrected = moved if guide is None else shift_frames(frames, est)
+        corrected = moved if guide is None else shift_frames(frames, est, pad_px=pad_px)
     return {
         "shifts": est,
         "block_shifts": total,
@@ -234,6 +242,7 @@ def register_movie(
             )
         centre = np.median(shifts, axis=0).astype(np.float32)
         shifts -= centre
+        pad = int(np.ceil(np.abs(shifts).max())) + 2  # one FFT shape for every batch
         reference = shift_frames(reference[None], -xp.asarray(centre)[None])[0]
         template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
         if piecewise is not None:
@@ -254,7 +263,7 @@ def register_movie(
         for start, stop, _, block in movie.chunks(block_frames):
             frames = xp.asarray(block)
             if enabled:
-                frames = shift_frames(frames, xp.asarray(shifts[start:stop]))
+                frames = shift_frames(frames, xp.asarray(shifts[start:stop]), pad_px=pad)
             finder.add(frames)
         steps = finder.result()
     block_table = piece.blocks.table() if piece is not None else None
@@ -283,6 +292,7 @@ def register_movie(
                     piecewise=piece,
                     guide=None if structural is None else structural[sl],
                     shifts=known[sl],
+                    pad_px=pad,
                 ),
                 len(frames),
                 h * w,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
+import numpy as np
 from scipy.fft import next_fast_len
 
-from ..backend import array_namespace, fft_options, map_batches, scipy_module
+from ..backend import array_namespace, fft_options, map_batches, scipy_module, to_numpy
 
 
-def shift_frames(frames, shifts):
+def shift_frames(frames, shifts, *, pad_px: int | None = None):
     """Move each frame's content by ``-shifts`` (undo a displacement ``(dy, dx)``), in
     batches of frames (see :func:`astrocalc.backend.map_batches`).
 
@@ -18,6 +17,11 @@ def shift_frames(frames, shifts):
     frames : array (n, Y, X)
     shifts : array (n, 2)
         Displacement (dy, dx) in pixels per frame, as estimated by ``phase_correlation``.
+    pad_px : int or None
+        Edge padding on each side for every frame (the registration passes its recording's
+        largest shift + 2, so that every batch has one FFT shape); a frame whose shift
+        needs more, and every frame when None, is padded by its own ``ceil(|shift|) + 2``.
+        A frame's result depends on its padding, never on the frames batched with it.
 
     Returns
     -------
@@ -33,19 +37,39 @@ def shift_frames(frames, shifts):
     out = xp.empty((n, h, w), dtype=xp.float32)
 
     def run(sl):
-        out[sl] = _shift_batch(frames[sl], shifts[sl])
+        out[sl] = _shift_batch(frames[sl], shifts[sl], pad_px)
 
     map_batches(run, n, h * w, xp)
     return out
 
 
-def _shift_batch(frames, shifts):
+def _shift_batch(frames, shifts, pad_px):
+    """Frames with the same padding go through one FFT. The padding changes the Fourier
+    interpolation of every pixel a little; one chosen per batch (its largest shift) made
+    the corrected movie depend on the batches, which follow the number of cores, the
+    chunk size and the backend (up to 0.7 % of the range between 1 and 2 cores)."""
     xp = array_namespace(frames, shifts)
-    fft = scipy_module(xp, "fft")
     shifts = xp.asarray(shifts, dtype=xp.float32)
     n, h, w = frames.shape
-    pad = int(math.ceil(float(xp.abs(shifts).max()))) + 2 if n else 2
-    pad = min(pad, h - 1, w - 1)
+    if n == 0:
+        return xp.empty((0, h, w), dtype=xp.float32)
+    pads = np.ceil(to_numpy(xp.abs(shifts).max(axis=1))).astype(int) + 2
+    if pad_px is not None:
+        pads = np.maximum(pads, pad_px)
+    pads = np.minimum(pads, min(h, w) - 1)
+    if (pads == pads[0]).all():
+        return _shift_padded(frames, shifts, int(pads[0]))
+    out = xp.empty((n, h, w), dtype=xp.float32)
+    for pad in np.unique(pads):
+        idx = xp.asarray(np.flatnonzero(pads == pad))
+        out[idx] = _shift_padded(frames[idx], shifts[idx], int(pad))
+    return out
+
+
+def _shift_padded(frames, shifts, pad: int):
+    xp = array_namespace(frames, shifts)
+    fft = scipy_module(xp, "fft")
+    n, h, w = frames.shape
     ph, pw = next_fast_len(h + 2 * pad, real=True), next_fast_len(w + 2 * pad, real=True)
     frames = xp.asarray(frames, dtype=xp.float32)
     # at least `pad` on each side, up to a length the FFT handles fast
