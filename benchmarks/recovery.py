@@ -12,7 +12,8 @@ switched off, the fit does not use them) with the default config and a seed of i
 Prints, per seed and parameter, the true and fitted values, the 95 % credible interval,
 whether the fit's report calls the parameter identified (95 % interval within +-20 %),
 whether it is within 20 % of the truth and whether the interval covers it; the posterior
-predictive p per seed; then, per parameter, in how many seeds each holds. ``--pair``
+predictive p per seed; then, per parameter, in how many seeds each holds, and the seeds
+pooled as one condition (compare's condition level). ``--pair``
 instead fits two model astrocytes, a synchronous one (most input shared) and an
 asynchronous one (most input local), and prints their fitted rates and how many synapses
 the fitted model lets change together (co_permitted_share of the simulation stage).
@@ -26,7 +27,11 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from astrocalc import layout
+from astrocalc.compare import condition_estimates, posterior_rows
 from astrocalc.fit import JSON_KEYS
 
 TRUE = {
@@ -145,6 +150,27 @@ def main() -> None:
         print(
             f"{name:<20} within 20 % in {within[name]} of {n} seeds, identified in "
             f"{identified[name]}, 95 % interval covers the truth in {covered[name]}"
+        )
+    print_condition_level(args.seeds, results)
+
+
+def print_condition_level(seeds, results) -> None:
+    """The seeds pooled as the recordings of one condition (compare's random-effects
+    condition level): each pooled parameter's value, 95 % interval, whether that interval
+    is within +-20 % and whether it covers the truth."""
+    rows = [
+        {"sample": f"seed_{seed}", "condition": "model", **row}
+        for seed, params in zip(seeds, results, strict=True)
+        for row in posterior_rows(params)
+    ]
+    est = condition_estimates(pd.DataFrame(rows), "condition")
+    for r in est[est.level == "condition"].itertuples():
+        truth = TRUE[r.parameter]
+        print(
+            f"condition level {r.parameter:<20} {r.value:.3g} ({r.ci95_low:.3g}-"
+            f"{r.ci95_high:.3g}), true {truth:.3g}: off by {r.value / truth - 1:+.0%}, "
+            f"interval within +-20 % {np.log(r.ci95_high / r.ci95_low) / 2 < np.log(1.2)}, "
+            f"covers the truth {r.ci95_low <= truth <= r.ci95_high}"
         )
 
 
