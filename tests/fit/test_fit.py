@@ -239,3 +239,26 @@ def test_nothing_observed_is_neither_fitted_nor_checked():
     assert np.isnan(check.p_value) and not check.describes
     assert check.report()["describes_recording"] is None
     assert check.sentence().startswith("nothing to check")
+
+
+def test_correlated_statistics_do_not_narrow_the_interval():
+    """A statistic counted twice (the same events behind both: correlation 1) leaves the
+    sandwich variance where one copy puts it, while the independent-statistics (Laplace)
+    variance halves; with uncorrelated statistics the sandwich is the Laplace. The
+    correlation is estimated pairwise over finite values and is positive semi-definite."""
+    from astrocalc.fit._fit import _sandwich
+    from astrocalc.fit._identify import finite_correlation
+
+    prior = np.array([[1.0]])
+    one = _sandwich(np.array([[3.0]]), prior, np.eye(1))[0, 0]
+    assert one == pytest.approx(1 / (9 + 1))
+    twice = np.array([[3.0], [3.0]])
+    assert _sandwich(twice, prior, np.eye(2))[0, 0] == pytest.approx(1 / (18 + 1))
+    assert _sandwich(twice, prior, np.ones((2, 2)))[0, 0] == pytest.approx(one, rel=0.05)
+
+    x = np.random.default_rng(0).standard_normal((64, 3))
+    x[:, 1] = 2 * x[:, 0] + 1
+    x[::5, 0] = np.nan
+    r = finite_correlation(x)
+    assert r[0, 1] == pytest.approx(1.0, abs=2e-3) and abs(r[0, 2]) < 0.35
+    assert np.allclose(np.diag(r), 1.0) and np.linalg.eigvalsh(r).min() > -1e-9
