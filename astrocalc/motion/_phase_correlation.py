@@ -145,6 +145,42 @@ def phase_correlation(frames, template: Template, *, max_shift_px: float, return
     return (shifts, peak) if return_peak else shifts
 
 
+def frame_spectra(frames, template: Template):
+    """:func:`estimation_spectrum` of every frame (n, ch, cw // 2 + 1), in batches on
+    every core. It does not depend on the reference (only the window and the crop, which
+    follow the frame shape), so frames registered against a changing reference need it
+    once (:func:`shifts_of_spectra`)."""
+    xp = array_namespace(frames)
+    n, h, w = frames.shape
+    ch, cw = template.crop
+    out = xp.empty((n, ch, cw // 2 + 1), xp.complex64)
+
+    def batch(sl):
+        out[sl] = estimation_spectrum(
+            frames[sl], template.window, template.window_spectrum, template.crop
+        )
+
+    map_batches(batch, n, h * w, xp)
+    return out
+
+
+def shifts_of_spectra(spec, template: Template, *, max_shift_px: float):
+    """Shifts (n, 2) and peak heights (n,) of frames from their :func:`frame_spectra`, in
+    the batches of :func:`phase_correlation` (the same results as it gives on the
+    frames)."""
+    xp = array_namespace(spec)
+    n = len(spec)
+    h, w = template.shape
+    shifts = xp.empty((n, 2), xp.float32)
+    peak = xp.empty(n, xp.float32)
+
+    def batch(sl):
+        shifts[sl], peak[sl] = shifts_from_spectrum(spec[sl], template, max_shift_px=max_shift_px)
+
+    map_batches(batch, n, h * w, xp)
+    return shifts, peak
+
+
 def estimate_batch(frames, template: Template, *, max_shift_px: float):
     """Shifts (n, 2) and peak heights (n,) of a batch of frames, in the calling thread."""
     spec = estimation_spectrum(frames, template.window, template.window_spectrum, template.crop)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backend import array_namespace, batch_slices, map_batches
-from ._phase_correlation import make_template, phase_correlation
+from ._phase_correlation import frame_spectra, make_template, shifts_of_spectra
 from ._shift import shift_frames
 
 
@@ -79,11 +79,14 @@ def make_reference(
     seed = int(xp.argmax(top))
     best = xp.argsort(cc[seed])[-k:]
     reference = frames[best].mean(axis=0)
+    template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
+    # the frames' spectra do not change with the reference: one FFT of each frame serves
+    # every round (memory: about one more copy of the sample)
+    spectra = frame_spectra(frames, template)
     for i in range(iterations + 2):
-        template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
-        shifts, peak = phase_correlation(
-            frames, template, max_shift_px=max_shift_px, return_peak=True
-        )
+        if i:
+            template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
+        shifts, peak = shifts_of_spectra(spectra, template, max_shift_px=max_shift_px)
         keep = xp.flatnonzero(peak >= xp.median(peak))
         if i < iterations:  # whole-pixel shifts while refining (cheap)
             reference = _mean_rolled(frames, xp.round(shifts).astype(xp.int64), keep)
