@@ -66,3 +66,16 @@ def test_a_frame_is_shifted_alike_whatever_it_is_batched_with(texture, xp):
     if xp is not np:
         on_cpu = shift_frames(to_numpy(frames), to_numpy(shifts))
         np.testing.assert_allclose(together, on_cpu, atol=1e-4 * float(texture.max()))
+
+
+def test_reference_from_kept_spectra_equals_recomputed(texture, monkeypatch):
+    """The reference's rounds reuse each sampled frame's spectrum where it fits in
+    memory, else recompute it: the reference is the same either way."""
+    from astrocalc.motion import _reference
+
+    rng = np.random.default_rng(0)
+    shifts = rng.uniform(-3, 3, (16, 2)).astype(np.float32)
+    frames = _displace(texture, shifts) + rng.normal(0, 0.02, (16, 80, 80)).astype(np.float32)
+    kept = _reference.make_reference(frames, max_shift_px=6)
+    monkeypatch.setattr(_reference, "SPECTRA_CACHE_BYTES", 0)
+    np.testing.assert_array_equal(_reference.make_reference(frames, max_shift_px=6), kept)
