@@ -13,6 +13,7 @@ from ._fit import (
     start_kinetic_speed,
 )
 from ._forward import (
+    CELL_WIDE,
     JSON_KEYS,
     MEASURES,
     PARAMETERS,
@@ -43,6 +44,7 @@ __all__ = [
     "posterior_draws",
     "predictive_check",
     "start_kinetic_speed",
+    "CELL_WIDE",
     "JSON_KEYS",
     "ForwardModel",
     "MEASURES",

@@ -157,7 +157,7 @@ def fit_parameters(
     max_iterations: int = 8,
     rel_step: float = 0.1,
     tolerance: float = 0.01,
-    se_scale: float = 1.0,
+    se_scale: float | np.ndarray = 1.0,
     prior_sd: float | dict = PRIOR_SD,
 ) -> ParameterFit:
     """Fit :data:`PARAMETERS` to ``observed`` :data:`STATISTICS` (NaN: not used).
@@ -183,7 +183,7 @@ def fit_parameters(
     tolerance : float
         Stop when no log-parameter moves more than this (or when a step lowers the
         objective by less than :data:`CHI2_TOLERANCE`).
-    se_scale : float
+    se_scale : float or array (n_stat,)
         See :func:`simulated_size`.
     """
     observed = np.asarray(observed, float)
@@ -406,7 +406,7 @@ def predictive_check(
     *,
     n: int = 199,
     per_draw: int = 8,
-    se_scale: float = 1.0,
+    se_scale: float | np.ndarray = 1.0,
     seed: int = 0,
 ) -> PredictiveCheck:
     """Simulate ``n`` recordings, ``per_draw`` at each of n / per_draw posterior draws

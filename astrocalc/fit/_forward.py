@@ -70,6 +70,10 @@ STATISTICS = (
     "coactive_share",
     "global_onset_sd_s",
 )
+# the statistics set by the cell's shared events (the waves: their count, the correlation
+# and co-activity they bring, their transit): a recording with more microdomains sees the
+# same waves, so their spread between recordings falls with its length alone
+CELL_WIDE = ("global_rate_per_min", "mean_pairwise_r", "coactive_share", "global_onset_sd_s")
 # what forward_statistics measures: the fitted statistics, then the median event amplitude,
 # which scales with the indicator's brightness and calibrates it instead of being fitted
 MEASURES = (*STATISTICS, "median_amplitude_dff")

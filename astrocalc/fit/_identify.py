@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._forward import PARAMETERS, STATISTICS, ForwardModel, Recording
+from ._forward import CELL_WIDE, PARAMETERS, STATISTICS, ForwardModel, Recording
 
 RELATIVE_TOLERANCE = 0.2  # an identifiable parameter's 95 % interval is within +-20 %
 
@@ -83,10 +83,13 @@ class Sensitivity:
     matrix: np.ndarray  # (n_stat, n_par): d(stat / se) / d log(parameter)
 
     @classmethod
-    def from_batch(cls, stats: np.ndarray, rel_step: float, se_scale: float = 1.0) -> Sensitivity:
+    def from_batch(
+        cls, stats: np.ndarray, rel_step: float, se_scale: float | np.ndarray = 1.0
+    ) -> Sensitivity:
         """``stats`` (1 + 2 n_par, A, n_measures) from :func:`forward_statistics` on a
-        :func:`design`; ``se_scale`` scales the spread over model astrocytes to the
-        observed recording's size where they are smaller (see :func:`simulated_size`)."""
+        :func:`design`; ``se_scale`` (one for all or one per statistic) scales the spread
+        over model astrocytes to the observed recording's size where they are smaller
+        (see :func:`simulated_size`)."""
         stats = stats[..., : len(STATISTICS)]
         means = finite_mean(stats, axis=1)
         n_ast = stats.shape[1]
@@ -160,12 +163,14 @@ def identify(
 
 def simulated_size(
     recording: Recording, *, max_domains: int, max_duration_s: float
-) -> tuple[Recording, float]:
+) -> tuple[Recording, np.ndarray]:
     """The recording the model imitates, at most ``max_domains`` microdomains and
-    ``max_duration_s`` long, and the factor, sqrt(simulated size / observed size), by
-    which a statistic's spread over such smaller recordings exceeds the observed one's
-    (statistics averaged over microdomains and time). Fewer microdomains are taken evenly
-    over the recording's (every k-th position: spread over the cell as they are)."""
+    ``max_duration_s`` long, and per statistic (:data:`STATISTICS`) the factor by which
+    its spread over such smaller recordings exceeds the observed one's: sqrt(simulated
+    size / observed size) for statistics averaged over microdomains and time, sqrt(of the
+    durations) for those the cell's shared events set (:data:`CELL_WIDE`: more
+    microdomains see the same waves). Fewer microdomains are taken evenly over the
+    recording's (every k-th position: spread over the cell as they are)."""
     n = int(min(recording.n_domains, max_domains))
     positions = recording.positions_um
     if len(positions) > n:
@@ -177,12 +182,14 @@ def simulated_size(
         duration_s=float(min(recording.duration_s, max_duration_s)),
         positions_um=positions,
     )
-    size = small.n_domains * small.duration_s / (recording.n_domains * recording.duration_s)
-    return small, float(np.sqrt(size))
+    duration = small.duration_s / recording.duration_s
+    size = small.n_domains * duration / recording.n_domains
+    scale = [np.sqrt(duration if s in CELL_WIDE else size) for s in STATISTICS]
+    return small, np.array(scale)
 
 
 def local_identifiability(
-    theta: dict, forward: ForwardModel, *, rel_step: float = 0.1, se_scale: float = 1.0
+    theta: dict, forward: ForwardModel, *, rel_step: float = 0.1, se_scale: float | np.ndarray = 1.0
 ) -> Identifiability:
     """Identifiability of :data:`PARAMETERS` around ``theta`` for the recording ``forward``
     imitates (one batch of model astrocytes)."""

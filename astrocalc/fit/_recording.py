@@ -184,7 +184,9 @@ def fit_recording(
             "duration_s": sim_rec.duration_s,
             "frame_rate_hz": sim_rec.frame_rate_hz,
             "n_astrocytes": fit_cfg.n_astrocytes,
-            "se_scale": se_scale,
+            # per statistic: how much wider a statistic spreads over the simulated
+            # recordings than over recordings of the observed one's size
+            "se_scale": {s: float(v) for s, v in zip(STATISTICS, se_scale, strict=True)},
             # where its microdomains lie (the recording's, evenly thinned to n_domains):
             # the shared input spreads over them; the simulation stage uses them too
             "positions_um": [list(xy) for xy in sim_rec.positions_um],

@@ -5,6 +5,7 @@ import pytest
 
 from astrocalc import config
 from astrocalc.fit import (
+    CELL_WIDE,
     PARAMETERS,
     STATISTICS,
     ForwardModel,
@@ -91,13 +92,19 @@ def test_identify_with_fewer_statistics_than_parameters():
 
 
 def test_simulated_size_scales_the_spread():
+    """Half the microdomains for half the time: statistics averaged over microdomains and
+    time spread twice as wide as the observed recording's, those the cell's waves set
+    (the same waves reach every microdomain) sqrt(2) as wide."""
     small, scale = simulated_size(
         Recording(80, 1200.0, 10.0, (0.1,)), max_domains=40, max_duration_s=600.0
     )
     assert (small.n_domains, small.duration_s) == (40, 600.0)
-    assert scale == pytest.approx(0.5)
+    cell_wide = np.isin(STATISTICS, CELL_WIDE)
+    assert cell_wide.sum() == 4
+    assert scale[~cell_wide] == pytest.approx(0.5)
+    assert scale[cell_wide] == pytest.approx(np.sqrt(0.5))
     same, one = simulated_size(RECORDING, max_domains=40, max_duration_s=600.0)
-    assert same == RECORDING and one == 1.0
+    assert same == RECORDING and (one == 1.0).all()
 
 
 @pytest.fixture(scope="module")
