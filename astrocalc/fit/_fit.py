@@ -163,14 +163,14 @@ def fit_parameters(
     """Fit :data:`PARAMETERS` to ``observed`` :data:`STATISTICS` (NaN: not used).
 
     Every parameter is fitted, with a weak log-normal prior centred on its starting value
-    (SD ``prior_sd`` in natural log, one for all or one per parameter: at the default,
-    95 % within a factor of 4 either way): where the statistics pin a parameter the prior
-    does not matter; where they do not (the report's identifiability says which), the fit
-    and its interval stay near the prior instead of wandering along a flat direction. The
-    fit is the posterior mode under the Gaussian synthetic likelihood; the intervals come
-    from the curvature there, widened where the statistics are correlated
-    (:func:`_sandwich`). A parameter counts as identified where the statistics pin it
-    (:func:`identify`) and its 95 % interval is within +-20 %.
+    (SD ``prior_sd`` in natural log, one for all or per parameter, :data:`PRIOR_SD` for
+    those a mapping leaves out: 95 % within a factor of 4 either way): where the
+    statistics pin a parameter the prior does not matter; where they do not (the report's
+    identifiability says which), the fit and its interval stay near the prior instead of
+    wandering along a flat direction. The fit is the posterior mode under the Gaussian
+    synthetic likelihood; the intervals come from the curvature there, widened where the
+    statistics are correlated (:func:`_sandwich`). A parameter counts as identified where
+    the statistics pin it (:func:`identify`) and its 95 % interval is within +-20 %.
 
     Parameters
     ----------
@@ -192,7 +192,7 @@ def fit_parameters(
     centre = np.log([theta[p] for p in PARAMETERS])
     if not isinstance(prior_sd, dict):
         prior_sd = dict.fromkeys(PARAMETERS, prior_sd)
-    prior_sd = {p: float(prior_sd[p]) for p in PARAMETERS}
+    prior_sd = {p: float(prior_sd.get(p, PRIOR_SD)) for p in PARAMETERS}
     prior_scale = np.array([prior_sd[p] for p in PARAMETERS])
     if not used.any():  # nothing observed: nothing to simulate, nothing identifiable
         nothing = identify(np.zeros((0, len(PARAMETERS))))

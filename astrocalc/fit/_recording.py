@@ -139,7 +139,6 @@ def fit_recording(
         max_iterations=fit_cfg.max_iterations,
         se_scale=se_scale,
         prior_sd={
-            **dict.fromkeys(JSON_KEYS, PRIOR_SD),
             "local_rate_per_min": rate_prior_sd(
                 (stats["local_rate_per_min"] or 0.0) * minutes * stats["n_microdomains"]
             ),
