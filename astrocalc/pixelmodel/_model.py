@@ -15,6 +15,7 @@ import numpy as np
 
 from ..backend import map_batches, scipy_module
 from ..settings import Sampling, SegmentationSettings
+from . import _gaussian
 from ._baseline import RunningBaseline, bin_means, bin_size, fill_excluded
 
 _NOISE_SAMPLE_FRAMES = 256
@@ -23,17 +24,21 @@ NEUROPIL_MIN_WEIGHT = 0.05
 
 
 def smooth_space(frames, sigma_px: float, xp):
-    """Gaussian smoothing of each frame (n, Y, X), sigma in pixels; batches of frames on
-    one thread per core (:func:`map_batches`)."""
+    """Gaussian smoothing of each frame (n, Y, X), sigma in pixels, the edges extended by
+    their pixels; batches of frames on one thread per core (:func:`map_batches`), float32
+    on NumPy by a compiled loop (:mod:`._gaussian`), else by ``ndimage.gaussian_filter``."""
     if sigma_px <= 0:
         return frames
     ndimage = scipy_module(xp, "ndimage")
     out = xp.empty(frames.shape, xp.result_type(frames.dtype, xp.float32))
 
     def batch(s):
-        ndimage.gaussian_filter(
-            frames[s], sigma=(0, sigma_px, sigma_px), mode="nearest", output=out[s]
-        )
+        if _gaussian.compiled(frames, out):
+            _gaussian.smooth_frames(frames[s], sigma_px, out[s])
+        else:
+            ndimage.gaussian_filter(
+                frames[s], sigma=(0, sigma_px, sigma_px), mode="nearest", output=out[s]
+            )
 
     map_batches(batch, len(frames), int(np.prod(frames.shape[1:])), xp)
     return out
