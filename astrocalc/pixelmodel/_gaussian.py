@@ -28,46 +28,94 @@ def half_kernel(sigma: float) -> np.ndarray:
 
 
 @jit(nogil=True, fastmath={"contract"})
+def _along_row(row, w, acc):  # pragma: no cover - compiled
+    """acc[x] = sum_j w[|j|] row[r + x + j]: one row, padded by r = len(w) - 1 each side."""
+    r, n = w.shape[0] - 1, acc.shape[0]
+    mid = row[r : r + n]
+    for x in range(n):
+        acc[x] = w[0] * mid[x]
+    for j in range(1, r + 1):
+        a = w[j]
+        lo = row[r - j : r - j + n]
+        hi = row[r + j : r + j + n]
+        for x in range(n):
+            acc[x] += a * (lo[x] + hi[x])
+
+
+@jit(nogil=True, fastmath={"contract"})
+def _across_rows(rows, y, w, acc):  # pragma: no cover - compiled
+    """acc[x] = sum_j w[|j|] rows[r + y + j, x]: output row y of rows padded by r rows."""
+    r, n = w.shape[0] - 1, acc.shape[0]
+    mid = rows[r + y]
+    for x in range(n):
+        acc[x] = w[0] * mid[x]
+    for j in range(1, r + 1):
+        a = w[j]
+        lo = rows[r + y - j]
+        hi = rows[r + y + j]
+        for x in range(n):
+            acc[x] += a * (lo[x] + hi[x])
+
+
+@jit(nogil=True, fastmath={"contract"})
+def _pad_edges(row, r, n):  # pragma: no cover - compiled
+    """Repeat the first and last of the n values at row[r:r + n] into the r before and after."""
+    for x in range(r):
+        row[x] = row[r]
+        row[r + n + x] = row[r + n - 1]
+
+
+@jit(nogil=True, fastmath={"contract"})
 def _smooth_frames(frames, w, out):  # pragma: no cover - compiled
     n, h, wd = frames.shape
     r = w.shape[0] - 1
     row = np.empty(wd + 2 * r, np.float32)
     rows = np.empty((h + 2 * r, wd), np.float32)  # the frame smoothed along its rows
-    w0 = w[0]
     for f in range(n):
-        frame = frames[f]
         for y in range(h):
-            src = frame[y]
-            for x in range(wd):
-                row[r + x] = src[x]
-            for x in range(r):
-                row[x] = src[0]
-                row[r + wd + x] = src[wd - 1]
-            acc = rows[r + y]
-            mid = row[r : r + wd]
-            for x in range(wd):
-                acc[x] = w0 * mid[x]
-            for j in range(1, r + 1):
-                a = w[j]
-                lo = row[r - j : r - j + wd]
-                hi = row[r + j : r + j + wd]
-                for x in range(wd):
-                    acc[x] += a * (lo[x] + hi[x])
-        for y in range(r):
-            rows[y] = rows[r]
-            rows[r + h + y] = rows[r + h - 1]
-        frame_out = out[f]
+            row[r : r + wd] = frames[f, y]
+            _pad_edges(row, r, wd)
+            _along_row(row, w, rows[r + y])
+        _pad_edges(rows, r, h)
         for y in range(h):
-            acc = frame_out[y]
-            mid = rows[r + y]
+            _across_rows(rows, y, w, out[f, y])
+    return out
+
+
+@jit(nogil=True, fastmath={"contract"})
+def _smooth_covered_frames(
+    frames, level, level_smooth, rows_in, cols_in, spread, spread_sq, w, out
+):  # pragma: no cover - compiled
+    """:func:`astrocalc.pixelmodel.smooth_covered` frame by frame: the change from
+    ``level`` over the covered pixels (rows_in[f, y] * cols_in[f, x]) smoothed, divided
+    by the root of the squared weights' sum, on ``level_smooth``; ``spread`` and
+    ``spread_sq`` are (rows (n, Y), cols (n, X)) of the coverage smoothed by sigma and by
+    sigma / sqrt(2)."""
+    n, h, wd = frames.shape
+    r = w.shape[0] - 1
+    row = np.empty(wd + 2 * r, np.float32)
+    rows = np.empty((h + 2 * r, wd), np.float32)
+    acc = np.empty(wd, np.float32)
+    spread_r, spread_c = spread
+    sq_r, sq_c = spread_sq
+    for f in range(n):
+        c = cols_in[f]
+        for y in range(h):
+            ry = rows_in[f, y]
+            src, lev = frames[f, y], level[y]
             for x in range(wd):
-                acc[x] = w0 * mid[x]
-            for j in range(1, r + 1):
-                a = w[j]
-                lo = rows[r + y - j]
-                hi = rows[r + y + j]
-                for x in range(wd):
-                    acc[x] += a * (lo[x] + hi[x])
+                row[r + x] = (src[x] - lev[x]) * (ry * c[x])
+            _pad_edges(row, r, wd)
+            _along_row(row, w, rows[r + y])
+        _pad_edges(rows, r, h)
+        for y in range(h):
+            _across_rows(rows, y, w, acc)
+            o, rest = out[f, y], level_smooth[y]
+            for x in range(wd):
+                if spread_r[f, y] * spread_c[f, x] > 0.01:
+                    o[x] = acc[x] / np.sqrt(sq_r[f, y] * sq_c[f, x]) + rest[x]
+                else:
+                    o[x] = rest[x]
     return out
 
 
@@ -81,6 +129,18 @@ def compiled(frames, out) -> bool:
         and out.dtype == np.float32
         and frames.ndim == 3
     )
+
+
+def smooth_covered_frames(
+    frames, sigma_px: float, out, *, level, level_smooth, rows, cols, spread, spread_sq
+) -> np.ndarray:
+    """:func:`astrocalc.pixelmodel.smooth_covered` of float32 ``frames`` (n, Y, X) into
+    ``out``, all arrays NumPy float32; ``spread`` and ``spread_sq`` as the compiled loop
+    takes them."""
+    return _smooth_covered_frames(
+        np.ascontiguousarray(frames), level, level_smooth, rows, cols, spread, spread_sq,
+        half_kernel(sigma_px), out,
+    )  # fmt: skip
 
 
 def smooth_frames(frames: np.ndarray, sigma_px: float, out: np.ndarray) -> np.ndarray:

@@ -89,6 +89,14 @@ def smooth_covered(frames, sigma_px: float, xp, rows, cols, *, level, level_smoo
 
     def batch(s):  # every frame on its own: batches of frames on one thread per core
         r_s, c_s = r[s], c[s]
+        if _gaussian.compiled(frames, out):  # the same steps in one compiled loop
+            _gaussian.smooth_covered_frames(
+                frames[s], sigma_px, out[s], level=level, level_smooth=level_smooth,
+                rows=r_s, cols=c_s,
+                spread=(spread(r_s, sigma_px), spread(c_s, sigma_px)),
+                spread_sq=(spread(r_s, sigma_px / 2**0.5), spread(c_s, sigma_px / 2**0.5)),
+            )  # fmt: skip
+            return
         covered = r_s[:, :, None] * c_s[:, None, :]
         change = smooth_space((frames[s] - level) * covered, sigma_px, xp)
         norm = spread(r_s, sigma_px)[:, :, None] * spread(c_s, sigma_px)[:, None, :]

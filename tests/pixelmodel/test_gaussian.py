@@ -21,3 +21,25 @@ def test_compiled_smoothing_is_scipys_gaussian(sigma):
     np.testing.assert_array_equal(smooth_frames(frames, sigma, frames.copy()), out)
     same = frames.copy()
     np.testing.assert_array_equal(smooth_frames(same, sigma, same), out)
+
+
+def test_compiled_covered_smoothing_is_the_array_steps(monkeypatch):
+    """Smoothing over the covered pixels in one compiled loop gives what the array steps
+    (the CuPy path, here on NumPy with scipy's filter) give, to float32 rounding: frames
+    with a band uncovered at the top, at the left, both, and none."""
+    from astrocalc.pixelmodel import _gaussian, smooth_covered
+
+    rng = np.random.default_rng(1)
+    n, h, w = 4, 30, 36
+    frames = (100 + 10 * rng.standard_normal((n, h, w))).astype(np.float32)
+    level = frames.mean(axis=0)
+    rows, cols = np.ones((n, h), bool), np.ones((n, w), bool)
+    rows[0, :4] = rows[2, :6] = False
+    cols[1, :3] = cols[2, :2] = False
+    level_smooth = smooth_space(level[None], 1.5, np)[0]
+    kw = dict(level=level, level_smooth=level_smooth)
+    compiled = smooth_covered(frames, 1.5, np, rows, cols, **kw)
+    monkeypatch.setattr(_gaussian, "compiled", lambda *a: False)
+    arrays = smooth_covered(frames, 1.5, np, rows, cols, **kw)
+    np.testing.assert_allclose(compiled, arrays, rtol=0, atol=1e-4)
+    assert not np.allclose(compiled[0], smooth_space(frames[:1], 1.5, np)[0], atol=1e-2)
