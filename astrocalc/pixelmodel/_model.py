@@ -15,7 +15,7 @@ import numpy as np
 
 from ..backend import map_batches, scipy_module
 from ..settings import Sampling, SegmentationSettings
-from . import _gaussian
+from . import _smoothing
 from ._baseline import RunningBaseline, bin_means, bin_size, fill_excluded
 
 _NOISE_SAMPLE_FRAMES = 256
@@ -26,15 +26,15 @@ NEUROPIL_MIN_WEIGHT = 0.05
 def smooth_space(frames, sigma_px: float, xp):
     """Gaussian smoothing of each frame (n, Y, X), sigma in pixels, the edges extended by
     their pixels; batches of frames on one thread per core (:func:`map_batches`), float32
-    on NumPy by a compiled loop (:mod:`._gaussian`), else by ``ndimage.gaussian_filter``."""
+    on NumPy by a compiled loop (:mod:`._smoothing`), else by ``ndimage.gaussian_filter``."""
     if sigma_px <= 0:
         return frames
     ndimage = scipy_module(xp, "ndimage")
     out = xp.empty(frames.shape, xp.result_type(frames.dtype, xp.float32))
 
     def batch(s):
-        if _gaussian.compiled(frames, out):
-            _gaussian.smooth_frames(frames[s], sigma_px, out[s])
+        if _smoothing.compiled(frames, out):
+            _smoothing.smooth_frames(frames[s], sigma_px, out[s])
         else:
             ndimage.gaussian_filter(
                 frames[s], sigma=(0, sigma_px, sigma_px), mode="nearest", output=out[s]
@@ -89,8 +89,8 @@ def smooth_covered(frames, sigma_px: float, xp, rows, cols, *, level, level_smoo
 
     def batch(s):  # every frame on its own: batches of frames on one thread per core
         r_s, c_s = r[s], c[s]
-        if _gaussian.compiled(frames, out):  # the same steps in one compiled loop
-            _gaussian.smooth_covered_frames(
+        if _smoothing.compiled(frames, out):  # the same steps in one compiled loop
+            _smoothing.smooth_covered_frames(
                 frames[s], sigma_px, out[s], level=level, level_smooth=level_smooth,
                 rows=r_s, cols=c_s,
                 spread=(spread(r_s, sigma_px), spread(c_s, sigma_px)),
@@ -156,10 +156,20 @@ def smooth_time(block, k: int, xp):
     """Box mean over ``k`` frames along axis 0, the ends extended by their edge frames (the
     window of ``scipy.ndimage.uniform_filter1d``). Summed frame by frame in a fixed order
     (not a running sum), so each output frame is computed the same way wherever the block
-    starts; shifted slices are also much faster than a filter along the frame axis."""
+    starts; shifted slices are also much faster than a filter along the frame axis (on
+    NumPy float32 a compiled loop does the same sums, :mod:`._smoothing`)."""
     if k <= 1:
         return block
     n = block.shape[0]
+    if _smoothing.compiled(block, block):  # the same sums, without the padded copy
+        out = np.empty_like(block)
+        map_batches(
+            lambda s: _smoothing.box_frames(block, k, s.start, out[s]),
+            n,
+            int(np.prod(block.shape[1:])),
+            xp,
+        )
+        return out
     head, tail = k // 2, k - 1 - k // 2
     padded = xp.concatenate(
         [xp.repeat(block[:1], head, axis=0), block, xp.repeat(block[-1:], tail, axis=0)]

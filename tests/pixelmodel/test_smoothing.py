@@ -3,7 +3,7 @@ import pytest
 from scipy import ndimage
 
 from astrocalc.pixelmodel import smooth_space
-from astrocalc.pixelmodel._gaussian import smooth_frames
+from astrocalc.pixelmodel._smoothing import smooth_frames
 
 
 @pytest.mark.parametrize("sigma", [0.4, 1.5, 7.5])
@@ -27,7 +27,7 @@ def test_compiled_covered_smoothing_is_the_array_steps(monkeypatch):
     """Smoothing over the covered pixels in one compiled loop gives what the array steps
     (the CuPy path, here on NumPy with scipy's filter) give, to float32 rounding: frames
     with a band uncovered at the top, at the left, both, and none."""
-    from astrocalc.pixelmodel import _gaussian, smooth_covered
+    from astrocalc.pixelmodel import _smoothing, smooth_covered
 
     rng = np.random.default_rng(1)
     n, h, w = 4, 30, 36
@@ -39,7 +39,25 @@ def test_compiled_covered_smoothing_is_the_array_steps(monkeypatch):
     level_smooth = smooth_space(level[None], 1.5, np)[0]
     kw = dict(level=level, level_smooth=level_smooth)
     compiled = smooth_covered(frames, 1.5, np, rows, cols, **kw)
-    monkeypatch.setattr(_gaussian, "compiled", lambda *a: False)
+    monkeypatch.setattr(_smoothing, "compiled", lambda *a: False)
     arrays = smooth_covered(frames, 1.5, np, rows, cols, **kw)
     np.testing.assert_allclose(compiled, arrays, rtol=0, atol=1e-4)
     assert not np.allclose(compiled[0], smooth_space(frames[:1], 1.5, np)[0], atol=1e-2)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_compiled_box_mean_in_time_is_the_array_sums(monkeypatch, k):
+    """The compiled box mean over k frames gives the array code's result bit for bit (the
+    same sums in the same order), blocks shorter than the box included."""
+    from astrocalc.pixelmodel import _smoothing, smooth_time
+
+    rng = np.random.default_rng(2)
+    for n in (1, 4, 40):
+        block = rng.standard_normal((n, 7, 9)).astype(np.float32)
+        compiled = smooth_time(block, k, np)
+        with monkeypatch.context() as m:
+            m.setattr(_smoothing, "compiled", lambda *a: False)
+            arrays = smooth_time(block, k, np)
+        np.testing.assert_array_equal(compiled, arrays)
+    ref = ndimage.uniform_filter1d(block.astype(np.float64), k, axis=0, mode="nearest")
+    np.testing.assert_allclose(compiled, ref, atol=1e-5)
