@@ -291,3 +291,24 @@ def test_correlated_statistics_do_not_narrow_the_interval():
     r = finite_correlation(x)
     assert r[0, 1] == pytest.approx(1.0, abs=2e-3) and abs(r[0, 2]) < 0.35
     assert np.allclose(np.diag(r), 1.0) and np.linalg.eigvalsh(r).min() > -1e-9
+
+
+def test_parameter_sets_see_the_same_draws_in_any_batch():
+    """A parameter set's simulated statistics do not depend on which other sets share its
+    batch (common random numbers per model recording), so the fit may simulate a design
+    a few sets at a time to bound its memory."""
+    from astrocalc.fit._identify import design
+
+    rec = Recording(
+        n_domains=6,
+        duration_s=60.0,
+        frame_rate_hz=5.0,
+        noise_sd_dff=(0.05,),
+        positions_um=tuple((float(i), 0.0) for i in range(6)),
+    )
+    forward = ForwardModel(rec, 4, seed=3, **KW)
+    sets = design(TRUE, 0.25)
+    whole = forward(sets)
+    parts = np.concatenate([forward(sets[i : i + 5]) for i in range(0, len(sets), 5)])
+    assert np.isfinite(whole).any()
+    np.testing.assert_array_equal(whole, parts)
