@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import array_namespace, scipy_module
+from . import _rank
 
 
 def bin_size(
@@ -68,8 +69,9 @@ def _end_lines(x, n: int, xp):
     return head.astype(x.dtype), tail.astype(x.dtype)
 
 
-# bins of the baseline filtered at once (and kept: RunningBaseline.values)
-BLOCK_BINS = 32
+# bins of the baseline filtered at once (and kept: RunningBaseline.values): about this
+# many bytes of float32, at least MIN_BLOCK_BINS bins
+BLOCK_BYTES, MIN_BLOCK_BINS = 1 << 25, 16
 # RunningBaseline.at interpolates a range of up to this many values (frames x series) in
 # one go, with two temporaries as large; larger ones (pixels) bin by bin
 GATHER_ELEMENTS = 1 << 21
@@ -91,14 +93,15 @@ class RunningBaseline:
     percentile : float
         Percentile (0-100).
 
-    The rank filters run on blocks of ``BLOCK_BINS`` bins (plus a window either side), not
-    on the whole recording: a per-pixel baseline of a long movie then holds one array of
-    bin means, not several (memory stays near the chunk's size). The last block computed
-    is kept, so the calls of a pass in time order (every streamed chunk, the noise sample)
-    filter each bin once; filtering each call's own bins plus a window either side, as
-    before, filtered most bins again for every chunk (a 512 x 512 movie: 184 of the 201 s
-    of its per-pixel model). Rank filters are exact order statistics, so every value
-    equals that of one pass over all bins, whatever the blocks.
+    The rank filters run on blocks of about ``BLOCK_BYTES`` (plus a window either side),
+    not on the whole recording: a per-pixel baseline of a long movie then holds one array
+    of bin means, not several (memory stays near the chunk's size). The last two blocks
+    computed are kept, so the calls of a pass in time order (every streamed chunk with its
+    overlap, the noise sample) filter each bin once, also where a call straddles two
+    blocks; filtering each call's own bins plus a window either side, as before, filtered
+    most bins again for every chunk (a 512 x 512 movie: 184 of the 201 s of its per-pixel
+    model). Rank filters are exact order statistics, so every value equals that of one
+    pass over all bins, whatever the blocks.
     """
 
     def __init__(
@@ -122,20 +125,25 @@ class RunningBaseline:
         ends = np.minimum(starts + bin_frames, n_frames)
         self.centres = (starts + ends - 1) / 2.0  # host array: index arithmetic only
         self.n_frames = n_frames
-        self._block = (None, None)  # (index, values) of the last block filtered
+        series_bytes = 4 * int(np.prod(binned.shape[1:], dtype=np.int64))
+        self.block_bins = max(MIN_BLOCK_BINS, BLOCK_BYTES // max(series_bytes, 1))
+        self._blocks = {}  # block index -> values, the last two filtered
 
     def values(self, j0: int, j1: int, pixels=None):
         """Baseline at bins ``j0:j1``, shape (j1 - j0, ...) (or (j1 - j0, len(pixels)))."""
-        if pixels is not None or self.level is not None or j1 - j0 > BLOCK_BINS:
+        b = self.block_bins
+        if pixels is not None or self.level is not None or j1 - j0 > b:
             # a long range at once (a whole trace) costs least filtered in one piece
             return self._filtered(j0, j1, pixels)
         nb = self.binned.shape[0]
         parts = []
-        for k in range(j0 // BLOCK_BINS, (j1 - 1) // BLOCK_BINS + 1):
-            if self._block[0] != k:
-                self._block = (k, self._filtered(k * BLOCK_BINS, min(nb, (k + 1) * BLOCK_BINS)))
-            a = max(j0 - k * BLOCK_BINS, 0)
-            parts.append(self._block[1][a : j1 - k * BLOCK_BINS])
+        for k in range(j0 // b, (j1 - 1) // b + 1):
+            if k not in self._blocks:
+                if len(self._blocks) == 2:
+                    del self._blocks[next(iter(self._blocks))]  # the older one
+                self._blocks[k] = self._filtered(k * b, min(nb, (k + 1) * b))
+            a = max(j0 - k * b, 0)
+            parts.append(self._blocks[k][a : j1 - k * b])
         return parts[0] if len(parts) == 1 else self.xp.concatenate(parts)
 
     def _filtered(self, j0: int, j1: int, pixels=None):
@@ -162,6 +170,8 @@ class RunningBaseline:
         if hi > nb:
             parts.append(series(self.tail)[: hi - nb])
         window = xp.concatenate(parts) if len(parts) > 1 else parts[0]
+        if _rank.compiled(window):
+            return _rank.rank_opening(window, w, self.rank)
         ndimage = scipy_module(xp, "ndimage")
         size = (w,) + (1,) * (window.ndim - 1)
         low = ndimage.rank_filter(window, self.rank, size=size, mode="nearest")
