@@ -6,10 +6,10 @@ memory follows the chunk and the activity, not the recording's length:
 
 1. the per-pixel baseline and noise (:func:`fit_pixel_model`; one more pass first, for
    the resting image of the covered frames, where motion left some pixels of some frames
-   without data: :func:`covered_field`), refitted without the
-   events of pass 2 where one is long enough to lift it (:meth:`PixelModel.excluding`,
-   one more pass 2 each time); the background's rise, read off the astrocyte, is taken
-   out of every pixel's dF (:class:`Neuropil`);
+   without data: :func:`covered_field`), refitted without the events of pass 2 where
+   one is long enough to lift it (:meth:`PixelModel.excluding`, one more pass 2 each
+   time, until the long events stop growing); the background's rise, read off the
+   astrocyte, is taken out of every pixel's dF (:class:`Neuropil`);
 2. active voxels (denoised dF above ``threshold_sd`` noise SD for ``min_active_s``) and
    their connected components (:class:`ComponentTracker`); components whose peak reaches
    ``seed_sd`` and whose footprint is large enough are events, split by
@@ -74,7 +74,10 @@ PRE_S, POST_S = 2.0, 5.0  # trace kept before onset (baseline) and after the end
 # becomes active (GCaMP rise times are a few hundred ms to ~1 s)
 RISE_WINDOW_S, RISE_WINDOW_MAX_FRAMES = 2.0, 32
 # when a pixel stays active for this share of the baseline window, the baseline is refitted
-# without the events found (at most this many times): prolonged events are not eaten
+# without the events found (at most this many times): prolonged events are not eaten.
+# Refits stop once the long events reach no baseline bin that is not left out already
+# (all of a long event's bins are out of its baseline, what the refits are for): before,
+# a recording with one long event anywhere made all of them, each a pass over the movie
 LONG_FRACTION, MAX_BASELINE_REFITS = 0.2, 4
 # the background's change under a pixel (events.neuropil_coefficient times it is taken
 # out): pixels this far off the astrocyte's structure, weighted by a Gaussian of this
@@ -185,15 +188,20 @@ def detect_pixel_events(
         )
 
     components = components_of(model)
-    first_fit, excluded = model, []
+    first_fit, excluded, long_bins = model, [], np.zeros(0, np.int64)
+    pad = sampling.frames(PRE_S, at_least=0)
     for _ in range(MAX_BASELINE_REFITS):
         # an event lasting a good part of the baseline window lifts the running percentile
-        # under it: refit the baseline without everything found so far, and look again
+        # under it: refit the baseline without everything found so far, and look again,
+        # while the long events reach bins that were not left out yet
         length = _component_span(components)
-        if not (length >= LONG_FRACTION * model.window_frames).any():
+        ranges = (components.pixel, components.first - pad, components.last + pad + length)
+        long = length >= LONG_FRACTION * model.window_frames
+        bins = _bin_keys(*(r[long] for r in ranges), model.bin_frames, model.bins.shape[0])
+        if not len(np.setdiff1d(bins, long_bins)):
             break
-        pad = sampling.frames(PRE_S, at_least=0)
-        excluded.append((components.pixel, components.first - pad, components.last + pad + length))
+        long_bins = np.union1d(long_bins, bins)
+        excluded.append(ranges)
         model = first_fit.excluding(*(np.concatenate(a) for a in zip(*excluded, strict=True)))
         components = components_of(model)
     min_area = sampling.min_area_px(c.min_area_um2, c.min_area_px)
@@ -265,6 +273,16 @@ def _component_span(comps: PixelComponents) -> np.ndarray:
     np.minimum.at(first, comps.component, comps.first)
     np.maximum.at(last, comps.component, comps.last)
     return (last - first)[comps.component]
+
+
+def _bin_keys(pixel, first, last, bin_frames: int, n_bins: int) -> np.ndarray:
+    """Sorted unique keys ``pixel * n_bins + bin`` of the baseline bins that frames
+    ``first[i]..last[i]`` of pixel ``pixel[i]`` fall in."""
+    lo = np.clip(first // bin_frames, 0, n_bins - 1)
+    n = np.clip(last // bin_frames, 0, n_bins - 1) - lo + 1
+    n = np.maximum(n, 0)
+    run = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)  # 0, 1, .. within each row
+    return np.unique(np.repeat(pixel * n_bins + lo, n) + run)
 
 
 def _core(ys, xs, peak, *, radius_px: float, fraction: float) -> np.ndarray:

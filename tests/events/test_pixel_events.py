@@ -6,8 +6,10 @@ import pytest
 
 from astrocalc import config, synth
 from astrocalc.events import detect_pixel_events, find_events
+from astrocalc.events._pixel_events import MAX_BASELINE_REFITS
 from astrocalc.events._propagation import propagation, split_by_onset
 from astrocalc.io import MovieWriter, open_movie
+from astrocalc.pixelmodel import PixelModel
 from astrocalc.settings import Sampling
 
 CONF = config.defaults()
@@ -112,6 +114,28 @@ def test_successive_events_in_one_place_are_split(tmp_path):
     ev = _detect(_write(tmp_path, movie.astype(np.uint16))).events
     assert len(ev) == 2, ev
     assert ev.onset_s.to_numpy() == pytest.approx([10.0, 14.0], abs=0.5)
+
+
+def test_baseline_refits_stop_when_the_long_event_stops_growing(tmp_path, monkeypatch):
+    """A 30 s plateau (half the 60 s baseline window) lifts the running percentile under it:
+    the baseline is refitted without it, so the event keeps its length, and the refits stop
+    once the event reaches no new bins instead of running to the limit (each is a pass)."""
+    rng = np.random.default_rng(8)
+    t = np.arange(1500) / FS
+    trace = np.clip((t - 50.0) / 0.5, 0, 1) * np.exp(-np.clip(t - 80.0, 0, None) / 2.0)
+    movie = np.full((len(t), 40, 40), 200.0)
+    movie[:, 12:28, 12:28] *= 1 + trace[:, None, None]
+    movie = np.clip(rng.poisson(movie) + rng.normal(0, 2, movie.shape), 0, None)
+    refits = []
+    excluding = PixelModel.excluding
+    monkeypatch.setattr(
+        PixelModel, "excluding", lambda self, *a, **k: refits.append(1) or excluding(self, *a, **k)
+    )
+    ev = _detect(_write(tmp_path, movie.astype(np.uint16))).events
+    assert 1 <= len(refits) < MAX_BASELINE_REFITS
+    assert len(ev) == 1, ev
+    assert ev.onset_s[0] == pytest.approx(50.0, abs=0.5)
+    assert ev.duration_s[0] == pytest.approx(30.0 + 2.0 * np.log(2), rel=0.15)  # FWHM
 
 
 def test_a_front_crossing_both_patches_is_one_event_with_its_speed(tmp_path):
