@@ -141,11 +141,7 @@ def _precise_sensitivity(
     :data:`COVARIANCE_ASTROCYTES` model recordings per parameter set (random numbers of
     their own), steps of :data:`COVARIANCE_STEP` in log."""
     more = replace(forward, n_astrocytes=COVARIANCE_ASTROCYTES, seed=forward.seed + 7919)
-    thetas = design(theta, COVARIANCE_STEP)
-    # a few sets at a time, as many model recordings as one step of the search, so that
-    # the fit's memory stays the search's; every set sees the same random numbers anyway
-    per = max(1, -(-len(thetas) * forward.n_astrocytes // COVARIANCE_ASTROCYTES))
-    stats = np.concatenate([more(thetas[i : i + per]) for i in range(0, len(thetas), per)])
+    stats = more(design(theta, COVARIANCE_STEP))
     return Sensitivity.from_batch(stats, COVARIANCE_STEP, se_scale)
 
 

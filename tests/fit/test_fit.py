@@ -11,6 +11,7 @@ from astrocalc.fit import (
     STATISTICS,
     ForwardModel,
     Recording,
+    _forward,
     calibrate_indicator,
     event_statistics,
     fit_parameters,
@@ -293,7 +294,7 @@ def test_correlated_statistics_do_not_narrow_the_interval():
     assert np.allclose(np.diag(r), 1.0) and np.linalg.eigvalsh(r).min() > -1e-9
 
 
-def test_parameter_sets_see_the_same_draws_in_any_batch():
+def test_parameter_sets_see_the_same_draws_in_any_batch(monkeypatch):
     """A parameter set's simulated statistics do not depend on which other sets share its
     batch (common random numbers per model recording), so the fit may simulate a design
     a few sets at a time to bound its memory."""
@@ -309,6 +310,10 @@ def test_parameter_sets_see_the_same_draws_in_any_batch():
     forward = ForwardModel(rec, 4, seed=3, **KW)
     sets = design(TRUE, 0.25)
     whole = forward(sets)
+    assert forward.batch_sets() >= len(sets)
     parts = np.concatenate([forward(sets[i : i + 5]) for i in range(0, len(sets), 5)])
     assert np.isfinite(whole).any()
     np.testing.assert_array_equal(whole, parts)
+    monkeypatch.setattr(_forward, "BATCH_BYTES", 1)  # one set at a time, as for long ones
+    assert forward.batch_sets() == 1
+    np.testing.assert_array_equal(forward(sets), whole)
