@@ -202,6 +202,7 @@ def detect_pixel_events(
             break
         long_bins = np.union1d(long_bins, bins)
         excluded.append(ranges)
+        model = None  # the last refit's bin means go before the next ones are made
         model = first_fit.excluding(*(np.concatenate(a) for a in zip(*excluded, strict=True)))
         components = components_of(model)
     min_area = sampling.min_area_px(c.min_area_um2, c.min_area_px)
