@@ -28,6 +28,13 @@ from ..models import (
 )
 from ..settings import EventSettings, ModelSettings
 
+# model traces (float64) simulated at once: the simulation and the event detection on them
+# hold several arrays as large, so this bounds the fit's memory whatever the recording's
+# length. A 600 s model astrocyte of 40 microdomains at 10 Hz is 15 MB of them; all of a
+# search step's 19 parameter sets x 8 astrocytes at once took the fit of a 1,000 s
+# recording to 3.4 GB, this 1.8 GB (and 389 s instead of 461 s, the same posterior)
+BATCH_BYTES = 1 << 26
+
 # synaptic input events per minute that reach one microdomain alone, and that reach every
 # microdomain of the cell at once; IP3 per input event; IP3 exchange along the tree; the
 # speed of the cell's own calcium and IP3 kinetics (1: Li-Rinzel's; sets event durations);
@@ -38,13 +45,6 @@ from ..settings import EventSettings, ModelSettings
 # of amplitudes between ROIs); the speed at which a shared input spreads from the
 # microdomain where it starts to the others (a wave: reaching them up to seconds apart, it
 # makes co-active events with less zero-lag correlation than one reaching all at once)
-# model traces (float64) simulated at once: the simulation and the event detection on them
-# hold several arrays as large, so this bounds the fit's memory whatever the recording's
-# length. A 600 s model astrocyte of 40 microdomains at 10 Hz is 15 MB of them; all of a
-# search step's 19 parameter sets x 8 astrocytes at once took the fit of a 1,000 s
-# recording to 3.4 GB, this 1.8 GB (and 389 s instead of 461 s, the same posterior)
-BATCH_BYTES = 1 << 26
-
 PARAMETERS = (
     "local_rate_per_min",
     "shared_rate_per_min",
