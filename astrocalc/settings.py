@@ -55,14 +55,17 @@ WORKING_FRAMES = 8
 MAX_CHUNK_FRAMES = 256
 
 
-def stream_frames(config: dict, frame_shape: tuple[int, ...]) -> int:
+def stream_frames(config: dict, frame_shape: tuple[int, ...], *, state_frames: int = 0) -> int:
     """Frames a stage streams at once: the config's ``chunk_frames`` where set, else as
-    many as ``memory_mb`` holds for frames of ``frame_shape`` (16 to ``MAX_CHUNK_FRAMES``),
-    so that a larger field takes shorter chunks instead of more memory."""
+    many as ``memory_mb`` holds for frames of ``frame_shape`` (16 to ``MAX_CHUNK_FRAMES``)
+    once ``state_frames`` frame-sized float32 arrays of per-pixel state (the baselines a
+    stage keeps for the whole recording) are set aside, so that neither a larger field nor
+    a longer recording takes more memory, only shorter chunks."""
     if config["chunk_frames"] is not None:
         return int(config["chunk_frames"])
-    frame_bytes = WORKING_FRAMES * 4 * math.prod(frame_shape)
-    return int(min(max(config["memory_mb"] * 2**20 // frame_bytes, 16), MAX_CHUNK_FRAMES))
+    pixels = math.prod(frame_shape)
+    budget = config["memory_mb"] * 2**20 - state_frames * 4 * pixels
+    return int(min(max(budget // (WORKING_FRAMES * 4 * pixels), 16), MAX_CHUNK_FRAMES))
 
 
 class Section:

@@ -14,6 +14,7 @@ from ..events import detect_pixel_events, find_events
 from ..io.outputs import write_csv
 from ..io.tiff import open_movie
 from ..layout import EVENTS
+from ..pixelmodel import state_frames
 from ..segment import astrocyte_mask, corrected_traces
 from ..settings import (
     EventSettings,
@@ -73,14 +74,16 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
                 margin_um=config["segmentation"]["structure_margin_um"],
                 pixel_size_um=px,
             )
+            sampling, segmentation = Sampling(fs, px), SegmentationSettings.from_config(config)
+            state = state_frames(movie.shape[0], segmentation, sampling)
             pixel = detect_pixel_events(
                 movie,
                 xp,
-                sampling=Sampling(fs, px),
+                sampling=sampling,
                 settings=PixelEventSettings.from_config(config),
-                segmentation=SegmentationSettings.from_config(config),
+                segmentation=segmentation,
                 events=EventSettings.from_config(config),
-                chunk_frames=stream_frames(config, movie.shape[1:]),
+                chunk_frames=stream_frames(config, movie.shape[1:], state_frames=state),
                 labels=labels,
                 coverage=coverage,
                 structure=astrocyte if config["pixel_events"]["structure_only"] else None,

@@ -12,6 +12,7 @@ from ..io.imagej_rois import write_roi_zip
 from ..io.outputs import write_csv
 from ..io.tiff import open_movie, write_image
 from ..layout import SEGMENTATION
+from ..pixelmodel import state_frames
 from ..segment import roi_table, segment_movie
 from ..settings import EventSettings, Sampling, SegmentationSettings, stream_frames
 from ._common import (
@@ -52,13 +53,15 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
     with open_movie(SEGMENTATION.corrected_movie(out), frame_rate_hz=fs, pixel_size_um=px) as movie:
         movie.progress_label = "segmentation"
         coverage = motion_coverage(out, movie.shape[1:], SEGMENTATION)
+        sampling, settings = Sampling(fs, px), SegmentationSettings.from_config(config)
+        state = state_frames(movie.shape[0], settings, sampling)
         seg = segment_movie(
             movie,
             xp,
-            sampling=Sampling(fs, px),
-            settings=SegmentationSettings.from_config(config),
+            sampling=sampling,
+            settings=settings,
             events=EventSettings.from_config(config),
-            chunk_frames=stream_frames(config, movie.shape[1:]),
+            chunk_frames=stream_frames(config, movie.shape[1:], state_frames=state),
             coverage=coverage,
             source=rec["input"],
         )

@@ -18,6 +18,7 @@ from ._model import (
     smooth_covered,
     smooth_space,
     smooth_time,
+    state_frames,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "smooth_covered",
     "smooth_space",
     "smooth_time",
+    "state_frames",
 ]

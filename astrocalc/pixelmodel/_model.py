@@ -485,3 +485,14 @@ def model_settings(segmentation: SegmentationSettings, sampling: Sampling) -> di
         "baseline_window_frames": sampling.frame_span(c.baseline_window_s),
         "baseline_percentile": c.baseline_percentile,
     }
+
+
+def state_frames(n_frames: int, segmentation: SegmentationSettings, sampling: Sampling) -> int:
+    """Frame-sized float32 arrays of per-pixel state that a stage fitting the pixel model
+    of an ``n_frames`` movie keeps for the whole recording (to be set aside from the
+    memory budget: :func:`astrocalc.settings.stream_frames`): the baseline's bin means,
+    twice, for pixel events refit the baseline beside the model they replace (and
+    segmentation's peak grew by 1.5 such arrays per bin, 1,000 to 10,000 frames of
+    512 x 512)."""
+    window = model_settings(segmentation, sampling)["baseline_window_frames"]
+    return 2 * -(-n_frames // bin_size(window, n_frames=n_frames))
