@@ -62,7 +62,7 @@ def scipy_module(xp: ModuleType, name: str) -> ModuleType:
     return importlib.import_module(f"cupyx.scipy.{name}")
 
 
-_thread = threading.local()  # .in_pool: this thread is one of map_batches' workers
+_thread = threading.local()  # .in_pool: this thread is one of map_threads' workers
 _pool: ThreadPoolExecutor | None = None
 _blas: ThreadpoolController | None = None
 
@@ -77,7 +77,7 @@ def cpu_count() -> int:
 
 def fft_options(xp: ModuleType) -> dict:
     """Keyword arguments for ``fft`` calls: every core on NumPy, one inside a worker of
-    :func:`map_batches` (the cores are then busy with other batches); ``cupyx.scipy.fft``
+    :func:`map_threads` (the cores are then busy with other batches); ``cupyx.scipy.fft``
     runs on the GPU and takes no ``workers``."""
     if xp is not np:
         return {}
@@ -99,27 +99,34 @@ def batch_slices(n_frames: int, frame_pixels: int, *, pixels: int = BATCH_PIXELS
 
 def map_batches(fn, n_frames: int, frame_pixels: int, xp: ModuleType) -> list:
     """``[fn(s) for s in batch slices]``, in order; on NumPy the batches run on a pool of
-    one thread per core.
+    one thread per core (:func:`map_threads`).
 
     NumPy's element-wise operations use one core, and both they and the FFTs release the
     GIL, so batches in threads keep every core busy where ``workers=-1`` would parallelise
-    only the FFTs. On CuPy (one device queue) and inside a worker, batches run in turn.
+    only the FFTs. On CuPy (one device queue), batches run in turn.
     """
     threads = cpu_count() if xp is np else 1
     pixels = BATCH_PIXELS
     if threads > 1:  # at least one batch per thread
         pixels = min(pixels, -(-n_frames // threads) * max(frame_pixels, 1))
-    slices = batch_slices(n_frames, frame_pixels, pixels=pixels)
-    if threads == 1 or len(slices) == 1 or getattr(_thread, "in_pool", False):
-        return [fn(s) for s in slices]
+    return map_threads(fn, batch_slices(n_frames, frame_pixels, pixels=pixels), xp)
+
+
+def map_threads(fn, items: list, xp: ModuleType = np) -> list:
+    """``[fn(x) for x in items]``, in order, on a pool of one thread per core, for work
+    that releases the GIL (NumPy, SciPy, compiled loops); in turn on CuPy, with one core,
+    one item, or inside a worker of the pool."""
+    serial = xp is not np or cpu_count() == 1 or len(items) < 2
+    if serial or getattr(_thread, "in_pool", False):
+        return [fn(x) for x in items]
     global _pool, _blas
     if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="astrocalc")
+        _pool = ThreadPoolExecutor(max_workers=cpu_count(), thread_name_prefix="astrocalc")
         _blas = ThreadpoolController()
     # one BLAS thread per batch thread: small matrix products with a BLAS thread pool of
     # their own in every batch thread oversubscribe the cores (60x slower seen here)
     with _blas.limit(limits=1, user_api="blas"):
-        return list(_pool.map(_in_pool(fn), slices))
+        return list(_pool.map(_in_pool(fn), items))
 
 
 def _in_pool(fn):

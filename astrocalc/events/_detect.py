@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ._columns import column_median, column_percentiles
 from ._kernels import runs
 
 SPLIT_RELATIVE_DIP = 0.25
@@ -33,7 +34,7 @@ def robust_noise(smoothed: np.ndarray, raw: np.ndarray, sigma_frames: float) -> 
     the baseline's level), and the white-noise SD from first differences of the raw trace
     scaled by the smoothing gain.
     """
-    low, mid = np.percentile(smoothed, [15.87, 50], axis=0)
+    low, mid = column_percentiles(smoothed, [15.87, 50])
     return np.maximum(mid - low, white_noise(raw, sigma_frames)) + 1e-12
 
 
@@ -41,7 +42,8 @@ def white_noise(raw: np.ndarray, sigma_frames: float) -> np.ndarray:
     """White-noise SD of traces (T, ...) after Gaussian smoothing by ``sigma_frames``, from
     their frame-to-frame differences (MAD): events, being slow, barely enter it."""
     d = np.diff(raw, axis=0)
-    mad = np.median(np.abs(d - np.median(d, axis=0)), axis=0)
+    columns = d.reshape(d.shape[0], int(np.prod(d.shape[1:])))
+    mad = column_median(np.abs(columns - column_median(columns))).reshape(d.shape[1:])
     return 1.4826 * mad / np.sqrt(2) * smoothing_gain(sigma_frames)
 
 

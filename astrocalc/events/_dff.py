@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..pixelmodel import running_baseline
+from ._columns import column_median
 
 
 def delta_f_over_f(
@@ -51,6 +52,6 @@ def relative_change(
     """(F - F0) / F0 and the F0 used, float32, for F and its baseline F0 (T, N), with F0
     held at or above ``f0_floor`` (see :func:`delta_f_over_f`)."""
     if f0_floor is None:
-        f0_floor = 0.05 * max(float(np.median(f0, axis=0).max(initial=0.0)), 1e-12)
+        f0_floor = 0.05 * max(float(column_median(f0).max(initial=0.0)), 1e-12)
     f0 = np.maximum(f0, f0_floor)
     return ((f - f0) / f0).astype(np.float32), f0.astype(np.float32)

@@ -14,7 +14,7 @@ from ..models._li_rinzel_numba import jit
 FEATURES = ("amplitude_dff", "rise_s", "decay_s", "duration_s", "auc_dff_s", "rise_start_frame")
 
 
-@jit()
+@jit(nogil=True)
 def _local_maxima(x):  # pragma: no cover - compiled
     """Indices of the local maxima of ``x`` (not its ends); a flat top counts once, at its
     middle (rounded down) - the definition of scipy.signal.find_peaks."""
@@ -33,7 +33,7 @@ def _local_maxima(x):  # pragma: no cover - compiled
     return out[:k]
 
 
-@jit()
+@jit(nogil=True)
 def _prominence(x, peak):  # pragma: no cover - compiled
     """Height of ``x[peak]`` above the higher of the lowest points on either side before
     ``x`` rises above the peak (or ends): scipy.signal.peak_prominences without a window."""
@@ -51,7 +51,7 @@ def _prominence(x, peak):  # pragma: no cover - compiled
     return top - max(left, right)
 
 
-@jit()
+@jit(nogil=True)
 def _runs(trace, column, high, low, min_frames, split, rel_dip, out, k):  # pragma: no cover
     """Append the events of one trace to ``out`` (rows: ``column``, onset, peak, end) from
     row ``k``; returns the new row count and ``out`` (grown as needed)."""
@@ -101,7 +101,7 @@ def _runs(trace, column, high, low, min_frames, split, rel_dip, out, k):  # prag
     return k, out
 
 
-@jit()
+@jit(nogil=True)
 def runs(sm, high, low, min_frames, split, rel_dip):  # pragma: no cover - compiled
     """Events (K, 4) int64 of every column of ``sm`` (T, N): column, onset, peak, end
     (frames, end inclusive), by column then time; thresholds per column."""
@@ -113,7 +113,7 @@ def runs(sm, high, low, min_frames, split, rel_dip):  # pragma: no cover - compi
     return out[:k].copy()
 
 
-@jit()
+@jit(nogil=True)
 def _crossing(x, level, start, stop, step):  # pragma: no cover - compiled
     """Fractional index where ``x`` first crosses ``level`` walking from ``start`` towards
     ``stop`` (exclusive) by ``step``; linear interpolation between samples."""
@@ -129,7 +129,7 @@ def _crossing(x, level, start, stop, step):  # pragma: no cover - compiled
     return float(i)
 
 
-@jit()
+@jit(nogil=True)
 def measure(sm, raw, events, frame_rate_hz, pre_frames, post_frames):  # pragma: no cover
     """:data:`FEATURES` (K, 6) of events (K, 4: column, onset, peak, end) on the smoothed
     ``sm`` and raw ``raw`` dF/F (T, N); see :func:`astrocalc.events.event_features`."""
@@ -185,7 +185,7 @@ def measure(sm, raw, events, frame_rate_hz, pre_frames, post_frames):  # pragma:
     return out
 
 
-@jit()
+@jit(nogil=True)
 def distinct_in_windows(codes, lo, hi):  # pragma: no cover - compiled
     """For each window ``lo[k]:hi[k]`` of ``codes`` (non-negative ints), how many distinct
     codes it holds."""
@@ -201,7 +201,7 @@ def distinct_in_windows(codes, lo, hi):  # pragma: no cover - compiled
     return out
 
 
-@jit()
+@jit(nogil=True)
 def cover(n_frames, n_columns, column, start, stop):  # pragma: no cover - compiled
     """Bool (n_frames, n_columns): True on frames ``start[k]:stop[k]`` of column
     ``column[k]`` for every k (a cumulative sum of +1/-1 edges over the whole array took

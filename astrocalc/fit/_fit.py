@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..backend import map_threads
 from ._forward import MEASURES, PARAMETERS, STATISTICS, ForwardModel
 from ._identify import (
     RELATIVE_TOLERANCE,
@@ -444,15 +445,13 @@ def predictive_check(
         none = np.full((0, len(STATISTICS)), np.nan)
         return PredictiveCheck(observed, none, np.nan, np.nan, blank)
     rng = np.random.default_rng([seed, 17])
-    n_draws = -(-n // per_draw)
-    sims = np.concatenate(
-        [
-            replace(forward, n_astrocytes=per_draw, seed=forward.seed + 7919 * (k + 1))([theta])[
-                0, :, : len(STATISTICS)
-            ]
-            for k, theta in enumerate(posterior_draws(fit, n_draws, rng))
-        ]
-    )[:n]
+    draws = posterior_draws(fit, -(-n // per_draw), rng)
+
+    def simulate(k: int) -> np.ndarray:
+        at = replace(forward, n_astrocytes=per_draw, seed=forward.seed + 7919 * (k + 1))
+        return at([draws[k]])[0, :, : len(STATISTICS)]
+
+    sims = np.concatenate(map_threads(simulate, list(range(len(draws))), forward.xp))[:n]
     with warnings.catch_warnings():  # a statistic no simulated recording has: NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         centre = np.nanmedian(sims, axis=0)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..backend import map_threads
 from ..events import coactive_rois, find_events_side_by_side, smoothing_gain
 from ..models import (
     GCAMP6F,
@@ -324,24 +325,24 @@ class ForwardModel:
 
     def __call__(self, thetas: list[dict]) -> np.ndarray:
         """Statistics (len(thetas), n_astrocytes, len(MEASURES)), simulated a few parameter
-        sets at a time (:meth:`batch_sets`); each set sees the same random numbers in any
-        batch, so the result does not depend on the batches."""
+        sets at a time (:meth:`batch_sets`), the batches on every core (the model's event
+        detection runs on one); each set sees the same random numbers in any batch, so the
+        result depends neither on the batches nor on the cores."""
         per = self.batch_sets()
-        return np.concatenate(
-            [
-                forward_statistics(
-                    thetas[i : i + per],
-                    self.recording,
-                    n_astrocytes=self.n_astrocytes,
-                    model=self.model,
-                    events=self.events,
-                    seed=self.seed,
-                    indicator=self.indicator,
-                    xp=self.xp,
-                )
-                for i in range(0, len(thetas), per)
-            ]
-        )
+
+        def batch(i: int) -> np.ndarray:
+            return forward_statistics(
+                thetas[i : i + per],
+                self.recording,
+                n_astrocytes=self.n_astrocytes,
+                model=self.model,
+                events=self.events,
+                seed=self.seed,
+                indicator=self.indicator,
+                xp=self.xp,
+            )
+
+        return np.concatenate(map_threads(batch, list(range(0, len(thetas), per)), self.xp))
 
     def batch_sets(self) -> int:
         """Parameter sets simulated at once: their model traces (float64, one per

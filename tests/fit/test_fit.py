@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from astrocalc import config
+from astrocalc import backend, config
 from astrocalc.fit import (
     MEASURES,
     PARAMETERS,
@@ -316,4 +316,6 @@ def test_parameter_sets_see_the_same_draws_in_any_batch(monkeypatch):
     np.testing.assert_array_equal(whole, parts)
     monkeypatch.setattr(_forward, "BATCH_BYTES", 1)  # one set at a time, as for long ones
     assert forward.batch_sets() == 1
-    np.testing.assert_array_equal(forward(sets), whole)
+    for cores in (2, 1):  # the batches on a pool of threads, then in turn
+        monkeypatch.setattr(backend, "cpu_count", lambda cores=cores: cores)
+        np.testing.assert_array_equal(forward(sets), whole)
