@@ -8,6 +8,7 @@ arrives, so nothing here needs it installed.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
 import sys
@@ -127,6 +128,22 @@ def map_threads(fn, items: list, xp: ModuleType = np) -> list:
     # their own in every batch thread oversubscribe the cores (60x slower seen here)
     with _blas.limit(limits=1, user_api="blas"):
         return list(_pool.map(_in_pool(fn), items))
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+
+
+def map_large_allocations(threshold_bytes: int = 4 << 20) -> bool:
+    """Have glibc's malloc map every allocation above ``threshold_bytes`` afresh and give
+    it back when freed. By default glibc raises that threshold, up to 32 MB, each time a
+    mapped array is freed; arrays below it then come from heaps that keep freed memory,
+    one heap per thread, so work in :func:`map_threads` holds far more than it uses (the
+    fit of a 1,000 s recording: 2.34 GB, 1.62 GB with this). Costs page faults on every
+    large array. False where the C library is not glibc."""
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, int(threshold_bytes)))
+    except (OSError, AttributeError):
+        return False
 
 
 def _in_pool(fn):

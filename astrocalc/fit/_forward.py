@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend import map_threads
+from ..backend import cpu_count, map_threads
 from ..events import coactive_rois, find_events_side_by_side, smoothing_gain
 from ..models import (
     GCAMP6F,
@@ -345,11 +345,13 @@ class ForwardModel:
         return np.concatenate(map_threads(batch, list(range(0, len(thetas), per)), self.xp))
 
     def batch_sets(self) -> int:
-        """Parameter sets simulated at once: their model traces (float64, one per
-        microdomain, astrocyte and frame) within :data:`BATCH_BYTES`, at least one set."""
+        """Parameter sets simulated at once: the model traces (float64, one per
+        microdomain, astrocyte and frame) of the batches in flight (one per core on NumPy:
+        :func:`map_threads`) within :data:`BATCH_BYTES`, at least one set."""
         rec = self.recording
         per_set = 8 * self.n_astrocytes * rec.n_domains * rec.duration_s * rec.frame_rate_hz
-        return max(1, int(BATCH_BYTES // max(per_set, 1)))
+        in_flight = cpu_count() if self.xp is np else 1
+        return max(1, int(BATCH_BYTES // max(per_set * in_flight, 1)))
 
 
 @functools.cache
