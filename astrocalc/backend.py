@@ -76,6 +76,11 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def worker_threads(xp: ModuleType = np) -> int:
+    """Threads :func:`map_threads` runs at once: one per core on NumPy, one on CuPy."""
+    return cpu_count() if xp is np else 1
+
+
 def fft_options(xp: ModuleType) -> dict:
     """Keyword arguments for ``fft`` calls: every core on NumPy, one inside a worker of
     :func:`map_threads` (the cores are then busy with other batches); ``cupyx.scipy.fft``
@@ -106,7 +111,7 @@ def map_batches(fn, n_frames: int, frame_pixels: int, xp: ModuleType) -> list:
     GIL, so batches in threads keep every core busy where ``workers=-1`` would parallelise
     only the FFTs. On CuPy (one device queue), batches run in turn.
     """
-    threads = cpu_count() if xp is np else 1
+    threads = worker_threads(xp)
     pixels = BATCH_PIXELS
     if threads > 1:  # at least one batch per thread
         pixels = min(pixels, -(-n_frames // threads) * max(frame_pixels, 1))
@@ -117,8 +122,7 @@ def map_threads(fn, items: list, xp: ModuleType = np) -> list:
     """``[fn(x) for x in items]``, in order, on a pool of one thread per core, for work
     that releases the GIL (NumPy, SciPy, compiled loops); in turn on CuPy, with one core,
     one item, or inside a worker of the pool."""
-    serial = xp is not np or cpu_count() == 1 or len(items) < 2
-    if serial or getattr(_thread, "in_pool", False):
+    if worker_threads(xp) == 1 or len(items) < 2 or getattr(_thread, "in_pool", False):
         return [fn(x) for x in items]
     global _pool, _blas
     if _pool is None:

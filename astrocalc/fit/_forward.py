@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend import cpu_count, map_threads
+from ..backend import map_threads, worker_threads
 from ..events import coactive_rois, find_events_side_by_side, smoothing_gain
 from ..models import (
     GCAMP6F,
@@ -350,8 +350,7 @@ class ForwardModel:
         :func:`map_threads`) within :data:`BATCH_BYTES`, at least one set."""
         rec = self.recording
         per_set = 8 * self.n_astrocytes * rec.n_domains * rec.duration_s * rec.frame_rate_hz
-        in_flight = cpu_count() if self.xp is np else 1
-        return max(1, int(BATCH_BYTES // max(per_set * in_flight, 1)))
+        return max(1, int(BATCH_BYTES // max(per_set * worker_threads(self.xp), 1)))
 
 
 @functools.cache
