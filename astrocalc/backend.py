@@ -134,7 +134,20 @@ def map_threads(fn, items: list, xp: ModuleType = np) -> list:
         return list(_pool.map(_in_pool(fn), items))
 
 
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+_M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # glibc's mallopt parameters
+
+
+def one_heap() -> bool:
+    """Have every thread allocate from glibc's one main heap. By default each thread of
+    :func:`map_threads` gets a heap of its own, which keeps what that thread freed for
+    that thread alone; with one heap, what one frees the next reuses (``astrocalc run``
+    of 2,000 frames of 512 x 512 on 2 cores: peak 1.97-1.99 GB -> 1.84-1.87 GB, the same
+    time; the arrays are few and large, so threads seldom wait on the heap's lock). To be
+    called before the threads start. False where the C library is not glibc."""
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 1))
+    except (OSError, AttributeError):
+        return False
 
 
 def map_large_allocations(threshold_bytes: int = 4 << 20) -> bool:

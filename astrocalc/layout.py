@@ -416,7 +416,8 @@ PROVENANCE = Stage(
             "run.json",
             "provenance: astrocalc version, the resolved config (each stage's sections), "
             "input path and sha256, shape, frame_rate_hz, pixel_size_um, backend, seed, "
-            "start and end, seconds per stage, motion qc",
+            "start and end, seconds and peak memory (MB, the run's so far) per stage, "
+            "motion qc",
         ),
     ),
 )

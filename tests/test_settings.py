@@ -5,6 +5,7 @@ import pytest
 from astrocalc.config import defaults, load_schema
 from astrocalc.errors import InputError
 from astrocalc.pixelmodel import state_frames
+from astrocalc.pixelmodel._store import SPILL_BYTES
 from astrocalc.settings import (
     MAX_CHUNK_FRAMES,
     SECTIONS,
@@ -57,13 +58,17 @@ def test_chunks_are_sized_by_memory_unless_set():
 
 def test_per_pixel_state_is_set_aside_from_the_memory_budget():
     config = defaults()
-    # 10,000 frames of 512 x 512: the baselines' 500 frames (2 x 250 bins of 40 frames)
-    # leave 524 MB for chunks of 8 working frames each
-    state = state_frames(10000, SegmentationSettings.from_config(config), Sampling(10.0, 0.4))
-    assert state == 500
+    seg, sampling = SegmentationSettings.from_config(config), Sampling(10.0, 0.4)
+    # 4,000 frames of 512 x 512: the baselines' 200 frames (2 x 100 bins of 40 frames)
+    # leave 824 MB for chunks of 8 working frames each
+    state = state_frames((4000, 512, 512), seg, sampling)
+    assert state == 200
     chunk = stream_frames(config, (512, 512), state_frames=state)
-    assert chunk == 65
+    assert chunk == 103
     assert (state + chunk * WORKING_FRAMES) * 512 * 512 * 4 <= config["memory_mb"] * 2**20
+    # 10,000 frames: 250 bins (262 MB) go to a temporary file, none is set aside
+    assert 250 * 512 * 512 * 4 > SPILL_BYTES >= 100 * 512 * 512 * 4
+    assert state_frames((10000, 512, 512), seg, sampling) == 0
     # state beyond the budget: the shortest chunks, not none
     assert stream_frames(config, (1024, 1024), state_frames=2000) == 16
     assert stream_frames({**config, "chunk_frames": 100}, (512, 512), state_frames=state) == 100

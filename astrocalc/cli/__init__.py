@@ -12,6 +12,7 @@ import signal
 import sys
 
 from .. import __version__
+from ..backend import one_heap
 from ..errors import InputError
 from . import compare, export, protocols, run, stages, synth
 
@@ -48,6 +49,7 @@ def _on_sigterm(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
+    one_heap()  # before any thread starts: the process is ours
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -29,6 +29,7 @@ thresholds are in units of each pixel's own noise.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,8 @@ from ._components import ComponentTracker, PixelComponents
 from ._detect import hysteresis_runs, smooth, white_noise
 from ._features import event_features
 from ._propagation import propagation, split_by_onset
+
+log = logging.getLogger(__name__)
 
 PIXEL_EVENT_COLUMNS = [
     "event_id",
@@ -205,6 +208,7 @@ def detect_pixel_events(
         model = None  # the last refit's bin means go before the next ones are made
         model = first_fit.excluding(*(np.concatenate(a) for a in zip(*excluded, strict=True)))
         components = components_of(model)
+    log.info("pixel events: baseline refitted %d times without long events", len(excluded))
     min_area = sampling.min_area_px(c.min_area_um2, c.min_area_px)
     found = _split_events(
         components,

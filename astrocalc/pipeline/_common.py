@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import platform
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,10 +86,23 @@ class StageClock:
             "started": self.started,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "seconds": round(time.perf_counter() - self.t0, 3),
+            "peak_memory_mb": peak_memory_mb(),
             "python": platform.python_version(),
             **extra,
             "config": stage_settings(self.config, self.name),
         }
+
+
+def peak_memory_mb() -> float | None:
+    """The process's peak resident memory so far, in MB (None where the system does not
+    say): a stage's own peak when it ran in its own process, the run's peak up to that
+    stage under ``astrocalc run``."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(kb / (1 << 20 if sys.platform == "darwin" else 1 << 10), 1)
 
 
 def write_stage_record(folder: Path, record: dict) -> None:

@@ -75,7 +75,7 @@ def run_events(out: str | Path, *, config: dict, overwrite: bool = False) -> Pat
                 pixel_size_um=px,
             )
             sampling, segmentation = Sampling(fs, px), SegmentationSettings.from_config(config)
-            state = state_frames(movie.shape[0], segmentation, sampling)
+            state = state_frames(movie.shape, segmentation, sampling)
             pixel = detect_pixel_events(
                 movie,
                 xp,

@@ -40,6 +40,7 @@ def write_run_json(out: str | Path, *, overwrite: bool = False) -> Path:
             "start": min(r["started"] for r in records.values()),
             "end": max(r["finished"] for r in records.values()),
             "stage_seconds": {s: r["seconds"] for s, r in records.items()},
+            "stage_peak_memory_mb": {s: r.get("peak_memory_mb") for s, r in records.items()},
             "qc": {"motion": records["motion"].get("qc", {})},
         },
     )

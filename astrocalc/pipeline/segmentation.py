@@ -54,7 +54,7 @@ def run_segmentation(out: str | Path, *, config: dict, overwrite: bool = False) 
         movie.progress_label = "segmentation"
         coverage = motion_coverage(out, movie.shape[1:], SEGMENTATION)
         sampling, settings = Sampling(fs, px), SegmentationSettings.from_config(config)
-        state = state_frames(movie.shape[0], settings, sampling)
+        state = state_frames(movie.shape, settings, sampling)
         seg = segment_movie(
             movie,
             xp,

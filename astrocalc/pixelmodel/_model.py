@@ -17,6 +17,7 @@ from ..backend import map_batches, scipy_module
 from ..settings import Sampling, SegmentationSettings
 from . import _smoothing
 from ._baseline import RunningBaseline, bin_means, bin_size, fill_excluded
+from ._store import SpilledArray, bin_array, kept_in_memory
 
 _NOISE_SAMPLE_FRAMES = 256
 # where the background's weights, smoothed, fall under this, no background is taken out
@@ -303,22 +304,31 @@ class PixelModel:
         nb = self.bins.shape[0]
         block_pixels = max(64, block_elements // nb)
         flat = self.bins.reshape(nb, -1).copy()
+        spilled = isinstance(flat, SpilledArray)
         lo = np.clip(np.asarray(first) // self.bin_frames, 0, nb - 1)
         hi = np.clip(np.asarray(last) // self.bin_frames, 0, nb - 1)
         pixel = np.asarray(pixel)
         order = np.argsort(pixel, kind="stable")
         pixel, lo, hi = pixel[order], lo[order], hi[order]
         touched = np.unique(pixel)
-        for i in range(0, len(touched), block_pixels):
-            cols = touched[i : i + block_pixels]
+        # blocks of neighbouring pixels, so that bins kept in a file are read and written
+        # once, a contiguous run of each bin at a time (each pixel is filled on its own)
+        for c0 in range(0, flat.shape[1], block_pixels):
+            c1 = c0 + block_pixels
+            cols = touched[np.searchsorted(touched, c0) : np.searchsorted(touched, c1)]
+            if not len(cols):
+                continue
             a, b = np.searchsorted(pixel, [cols[0], cols[-1] + 1])
             col = np.searchsorted(cols, pixel[a:b])
             steps = np.zeros((nb + 1, len(cols)), np.int32)
             np.add.at(steps, (lo[a:b], col), 1)
             np.add.at(steps, (hi[a:b] + 1, col), -1)
             mask = xp.asarray(np.cumsum(steps[:nb], axis=0) > 0)
-            idx = xp.asarray(cols)
-            flat[:, idx] = fill_excluded(flat[:, idx], mask)
+            part = flat[:, c0:c1]
+            idx = xp.asarray(cols - c0)
+            part[:, idx] = fill_excluded(part[:, idx], mask)
+            if spilled:
+                flat[:, c0:c1] = part
         baseline = RunningBaseline(
             flat.reshape(self.bins.shape),
             bin_frames=self.bin_frames,
@@ -361,7 +371,7 @@ def _stream_bins(movie, xp, *, chunk_frames, sigma_px, b, covered=None):
     images. Bins are aligned to multiples of ``b`` frames whatever the chunk size, and the
     means are summed bin by bin in order, so every result is the same for any chunking."""
     t, h, w = movie.shape
-    bins = xp.empty((-(-t // b), h, w), xp.float32)
+    bins = bin_array((-(-t // b), h, w), xp)
     filled, carry = 0, None
     total = xp.zeros((h, w), xp.float64)
     total_raw = xp.zeros((h, w), xp.float64)
@@ -487,12 +497,17 @@ def model_settings(segmentation: SegmentationSettings, sampling: Sampling) -> di
     }
 
 
-def state_frames(n_frames: int, segmentation: SegmentationSettings, sampling: Sampling) -> int:
+def state_frames(
+    shape: tuple[int, int, int], segmentation: SegmentationSettings, sampling: Sampling
+) -> int:
     """Frame-sized float32 arrays of per-pixel state that a stage fitting the pixel model
-    of an ``n_frames`` movie keeps for the whole recording (to be set aside from the
-    memory budget: :func:`astrocalc.settings.stream_frames`): the baseline's bin means,
-    twice, for pixel events refit the baseline beside the model they replace (and
-    segmentation's peak grew by 1.5 such arrays per bin, 1,000 to 10,000 frames of
-    512 x 512)."""
+    of a movie of ``shape`` (T, Y, X) keeps in memory for the whole recording (to be set
+    aside from the memory budget: :func:`astrocalc.settings.stream_frames`): the
+    baseline's bin means, twice, for pixel events refit the baseline beside the model they
+    replace (and segmentation's peak grew by 1.5 such arrays per bin, 1,000 to 10,000
+    frames of 512 x 512); none where they are too large and go to a temporary file
+    (:mod:`astrocalc.pixelmodel._store`)."""
+    t, h, w = shape
     window = model_settings(segmentation, sampling)["baseline_window_frames"]
-    return 2 * -(-n_frames // bin_size(window, n_frames=n_frames))
+    n_bins = -(-t // bin_size(window, n_frames=t))
+    return 2 * n_bins if kept_in_memory((n_bins, h, w)) else 0

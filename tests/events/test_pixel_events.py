@@ -9,7 +9,7 @@ from astrocalc.events import detect_pixel_events, find_events
 from astrocalc.events._pixel_events import MAX_BASELINE_REFITS
 from astrocalc.events._propagation import propagation, split_by_onset
 from astrocalc.io import MovieWriter, open_movie
-from astrocalc.pixelmodel import PixelModel
+from astrocalc.pixelmodel import PixelModel, _store
 from astrocalc.settings import Sampling
 
 CONF = config.defaults()
@@ -170,6 +170,33 @@ def test_wave_speed_of_synthetic_astrocyte(tmp_path, speed):
         assert (np.abs(truth.waves.onset_s - row.onset_s) < 2.0).any(), row
         assert row.speed_um_s == pytest.approx(speed, rel=0.2), row
         assert row.kind == "global"
+
+
+def test_bins_kept_in_a_file_give_the_same_events(tmp_path, monkeypatch):
+    """Bin means too large for memory go to a temporary file: the events, their footprints
+    and the baseline refit without a long plateau (read and written a block of pixels at a
+    time) are those of the bins in memory, value for value."""
+    rng = np.random.default_rng(8)
+    t = np.arange(1500) / FS
+    trace = np.clip((t - 50.0) / 0.5, 0, 1) * np.exp(-np.clip(t - 80.0, 0, None) / 2.0)
+    movie = np.full((len(t), 40, 40), 200.0)
+    movie[:, 12:28, 12:28] *= 1 + trace[:, None, None]
+    movie[:, 30:36, 4:10] *= 1 + _kernel(t, 20.0)[:, None, None]
+    movie = np.clip(rng.poisson(movie) + rng.normal(0, 2, movie.shape), 0, None)
+    path = _write(tmp_path, movie.astype(np.uint16))
+    in_memory = _detect(path, chunk_frames=200)
+    files = []
+    monkeypatch.setattr(_store, "SPILL_BYTES", 0)
+    monkeypatch.setattr(
+        _store.SpilledArray,
+        "copy",
+        lambda self, c=_store.SpilledArray.copy: files.append(1) or c(self),
+    )
+    spilled = _detect(path, chunk_frames=200)
+    assert files  # the refit copied bins kept in a file
+    assert len(in_memory.events) == 2
+    pd.testing.assert_frame_equal(spilled.events, in_memory.events, check_exact=True)
+    pd.testing.assert_frame_equal(spilled.footprints, in_memory.footprints, check_exact=True)
 
 
 def test_chunked_equals_unchunked(tmp_path):
