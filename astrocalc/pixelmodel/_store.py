@@ -18,7 +18,7 @@ import weakref
 import numpy as np
 
 # Bin means above this many bytes go to a temporary file (on NumPy; device arrays stay on
-# the device): 128 MB holds 5,000 frames of 512 x 512 at the default bins.
+# the device): 128 MB holds 5,120 frames of 512 x 512 at the default bins (40 frames).
 SPILL_BYTES = 1 << 27
 _COPY_BYTES = 1 << 25
 
