@@ -137,6 +137,14 @@ def map_threads(fn, items: list, xp: ModuleType = np) -> list:
 _M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # glibc's mallopt parameters
 
 
+def _mallopt(param: int, value: int) -> bool:
+    """glibc's ``mallopt``; False where the C library is not glibc."""
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(param, int(value)))
+    except (OSError, AttributeError):
+        return False
+
+
 def one_heap() -> bool:
     """Have every thread allocate from glibc's one main heap. By default each thread of
     :func:`map_threads` gets a heap of its own, which keeps what that thread freed for
@@ -144,10 +152,7 @@ def one_heap() -> bool:
     of 2,000 frames of 512 x 512 on 2 cores: peak 1.97-1.99 GB -> 1.84-1.87 GB, the same
     time; the arrays are few and large, so threads seldom wait on the heap's lock). To be
     called before the threads start. False where the C library is not glibc."""
-    try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 1))
-    except (OSError, AttributeError):
-        return False
+    return _mallopt(_M_ARENA_MAX, 1)
 
 
 def map_large_allocations(threshold_bytes: int = 4 << 20) -> bool:
@@ -157,10 +162,7 @@ def map_large_allocations(threshold_bytes: int = 4 << 20) -> bool:
     one heap per thread, so work in :func:`map_threads` holds far more than it uses (the
     fit of a 1,000 s recording: 2.34 GB, 1.62 GB with this). Costs page faults on every
     large array. False where the C library is not glibc."""
-    try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, int(threshold_bytes)))
-    except (OSError, AttributeError):
-        return False
+    return _mallopt(_M_MMAP_THRESHOLD, threshold_bytes)
 
 
 def _in_pool(fn):

@@ -34,7 +34,6 @@ class SpilledArray:
     def __init__(self, shape: tuple[int, ...], *, _backing: _Backing | None = None):
         self.shape = tuple(int(n) for n in shape)
         self._backing = _Backing(self.nbytes) if _backing is None else _backing
-        self._file = self._backing.file
 
     @property
     def ndim(self) -> int:
@@ -50,7 +49,7 @@ class SpilledArray:
     def _map(self) -> np.memmap:
         # a mapping per access: once it is dropped, the pages it read no longer count
         # in the process's resident memory
-        return np.memmap(self._file, dtype=self.dtype, mode="r+", shape=self.shape)
+        return np.memmap(self._backing.file, dtype=self.dtype, mode="r+", shape=self.shape)
 
     def __getitem__(self, key) -> np.ndarray:
         mm = self._map()
@@ -83,11 +82,12 @@ class SpilledArray:
     def copy(self) -> SpilledArray:
         """The values in a new file, copied a piece at a time."""
         out = SpilledArray(self.shape)
-        self._file.seek(0)
-        out._file.seek(0)
-        while piece := self._file.read(_COPY_BYTES):
-            out._file.write(piece)
-        out._file.flush()
+        src, dst = self._backing.file, out._backing.file
+        src.seek(0)
+        dst.seek(0)
+        while piece := src.read(_COPY_BYTES):
+            dst.write(piece)
+        dst.flush()
         return out
 
 
@@ -104,7 +104,7 @@ class _Backing:
 def bin_array(shape: tuple[int, ...], xp):
     """An empty float32 array of ``shape`` for bin means: in memory up to ``SPILL_BYTES``
     (or on a device), in a :class:`SpilledArray` beyond."""
-    if xp is np and math.prod(shape) * 4 > SPILL_BYTES:
+    if xp is np and not kept_in_memory(shape):
         return SpilledArray(shape)
     return xp.empty(shape, xp.float32)
 
