@@ -40,6 +40,19 @@ class PixelComponents:
     n: int
 
 
+@dataclass
+class ChunkLabels:
+    """The components of one chunk's active voxels, numbered 1..n within the chunk
+    (:meth:`ComponentTracker.label`): what :meth:`ComponentTracker.join` needs to add the
+    chunk, so that a later pass over chunks whose voxels did not change takes them from
+    here instead of computing them again."""
+
+    n: int
+    head: tuple[np.ndarray, np.ndarray]  # (flat pixel, label) active in the first core frame
+    tail: tuple[np.ndarray, np.ndarray]  # the same for the last core frame
+    records: tuple[np.ndarray, ...] | None  # label, pixel, first, onset, last, peak_z
+
+
 class ComponentTracker:
     """Accumulates the components of active voxels over consecutive chunks of frames.
 
@@ -72,8 +85,9 @@ class ComponentTracker:
             i = parent[i]
         return int(i)
 
-    def add(self, active, z, *, core: slice, start: int) -> None:
-        """Add one chunk.
+    def add(self, active, z, *, core: slice, start: int) -> ChunkLabels:
+        """Add one chunk; returns its :class:`ChunkLabels`, which :meth:`join` takes again
+        in a later pass over the same chunks where the chunk's ``z`` is unchanged.
 
         Parameters
         ----------
@@ -86,31 +100,27 @@ class ComponentTracker:
         start : int
             Movie frame of the first core frame.
         """
+        chunk = self.label(active, z, core=core, start=start)
+        self.join(chunk)
+        return chunk
+
+    def label(self, active, z, *, core: slice, start: int) -> ChunkLabels:
+        """The components of one chunk on their own (arguments as :meth:`add`)."""
         xp = self.xp
         ndimage = scipy_module(xp, "ndimage")
         labels, n_new = ndimage.label(active, structure=self.structure)
         n_new = int(n_new)
-        offset = len(self.parent) - 1  # chunk label k is component k + offset
 
-        def global_ids(frame):
-            return xp.where(frame > 0, frame.astype(xp.int64) + offset, 0)
+        def sparse(frame):
+            idx = xp.flatnonzero(frame)
+            return to_numpy(idx).astype(np.int64), to_numpy(frame.ravel()[idx]).astype(np.int64)
 
-        self.parent = np.concatenate([self.parent, offset + 1 + np.arange(n_new)])
-        if self.prev_last is not None and n_new:
-            current = global_ids(labels[0])
-            both = (self.prev_last > 0) & (current > 0)
-            pairs = to_numpy(xp.stack([self.prev_last[both], current[both]]))
-            for a, b in np.unique(pairs, axis=1).T:
-                ra, rb = self._root(int(a)), self._root(int(b))
-                if ra != rb:
-                    self.parent[max(ra, rb)] = min(ra, rb)
-        if len(labels):
-            self.prev_last = global_ids(labels[-1])
         if not n_new:
-            return
+            empty = np.zeros(0, np.int64)
+            return ChunkLabels(0, (empty, empty), (empty, empty), None)
         idx = xp.flatnonzero(labels)
         t, pixel = idx // self.npx, idx % self.npx
-        comp = labels.ravel()[idx].astype(xp.int64) + offset
+        comp = labels.ravel()[idx].astype(xp.int64)
         z_flat = z.reshape(len(z), -1)
         zc = z_flat[t + core.start, pixel]
         t, pixel, comp, zc = (to_numpy(a) for a in (t, pixel, comp, zc))
@@ -119,16 +129,37 @@ class ComponentTracker:
         key, t, zc = key[order], t[order], zc[order]
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
         first, pixel = t[starts], key[starts] % self.npx
-        self.records.append(
-            (
-                key[starts] // self.npx,
-                pixel,
-                start + first,
-                self._half_rise(z_flat, first + core.start, pixel, start + first),
-                start + np.maximum.reduceat(t, starts),
-                np.maximum.reduceat(zc, starts).astype(np.float32),
-            )
+        records = (
+            key[starts] // self.npx,
+            pixel,
+            start + first,
+            self._half_rise(z_flat, first + core.start, pixel, start + first),
+            start + np.maximum.reduceat(t, starts),
+            np.maximum.reduceat(zc, starts).astype(np.float32),
         )
+        return ChunkLabels(n_new, sparse(labels[0]), sparse(labels[-1]), records)
+
+    def join(self, chunk: ChunkLabels) -> None:
+        """Add one chunk's components, joined to those of the chunk before it where they
+        touch across the seam (the chunks in order of time)."""
+        offset = len(self.parent) - 1  # chunk label k is component k + offset
+        n_new = chunk.n
+        self.parent = np.concatenate([self.parent, offset + 1 + np.arange(n_new)])
+        if self.prev_last is not None and n_new:
+            last_px, last_id = self.prev_last
+            head_px, head_id = chunk.head
+            _, i, j = np.intersect1d(last_px, head_px, assume_unique=True, return_indices=True)
+            if len(i):
+                pairs = np.unique(np.stack([last_id[i], head_id[j] + offset]), axis=1)
+                for a, b in pairs.T:
+                    ra, rb = self._root(int(a)), self._root(int(b))
+                    if ra != rb:
+                        self.parent[max(ra, rb)] = min(ra, rb)
+        self.prev_last = (chunk.tail[0], chunk.tail[1] + offset)
+        if not n_new:
+            return
+        comp, *rest = chunk.records
+        self.records.append((comp + offset, *rest))
 
     def _half_rise(self, z_flat, rows, pixel, frames) -> np.ndarray:
         """Fractional movie frame at which each pixel's z crosses half of its peak over the

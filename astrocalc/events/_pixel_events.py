@@ -42,7 +42,7 @@ from ..backend import scipy_module, to_numpy
 from ..pixelmodel import PixelModel, fit_pixel_model, model_settings, neuropil_field, open_runs
 from ..settings import EventSettings, PixelEventSettings, Sampling, SegmentationSettings
 from ._classify import classify
-from ._components import ComponentTracker, PixelComponents
+from ._components import ChunkLabels, ComponentTracker, PixelComponents
 from ._detect import hysteresis_runs, smooth, white_noise
 from ._features import event_features
 from ._propagation import propagation, split_by_onset
@@ -178,7 +178,7 @@ def detect_pixel_events(
         **model_settings(seg, sampling),
     )
 
-    def components_of(model):
+    def components_of(model, previous=None, changed=None):
         return active_components(
             movie,
             model,
@@ -188,9 +188,12 @@ def detect_pixel_events(
             min_active_frames=sampling.frames(c.min_active_s),
             coverage=coverage,
             allowed=structure,
+            previous=previous,
+            changed=changed,
         )
 
-    components = components_of(model)
+    found = components_of(model)
+    components = found.components
     first_fit, excluded, long_bins = model, [], np.zeros(0, np.int64)
     pad = sampling.frames(PRE_S, at_least=0)
     for _ in range(MAX_BASELINE_REFITS):
@@ -205,9 +208,19 @@ def detect_pixel_events(
             break
         long_bins = np.union1d(long_bins, bins)
         excluded.append(ranges)
-        model = None  # the last refit's bin means go before the next ones are made
-        model = first_fit.excluding(*(np.concatenate(a) for a in zip(*excluded, strict=True)))
-        components = components_of(model)
+        # the last refit's bin means stay until the new ones are compared with them (3
+        # arrays of bin means for a moment, before the pass's chunks take their memory)
+        refit = first_fit.excluding(*(np.concatenate(a) for a in zip(*excluded, strict=True)))
+        changed = refit.changed_frames(model)
+        model = refit
+        log.info(
+            "pixel events: the refitted baseline changes %d of %d frames",
+            changed.sum(),
+            len(changed),
+        )
+        found = components_of(model, previous=found, changed=changed)
+        components = found.components
+    found = None  # each chunk's labels: only the next refit takes them
     log.info("pixel events: baseline refitted %d times without long events", len(excluded))
     min_area = sampling.min_area_px(c.min_area_um2, c.min_area_px)
     found = _split_events(
@@ -235,6 +248,16 @@ def detect_pixel_events(
     return PixelEvents(table, footprints, model)
 
 
+@dataclass
+class ComponentPass:
+    """The active components of one pass (:func:`active_components`) and each chunk's
+    labels, which a later pass under a refitted baseline takes where nothing changed."""
+
+    components: PixelComponents
+    chunks: list[ChunkLabels]
+    chunk_frames: int
+
+
 def active_components(
     movie,
     model: PixelModel,
@@ -245,10 +268,19 @@ def active_components(
     min_active_frames: int,
     coverage=None,
     allowed: np.ndarray | None = None,
-) -> PixelComponents:
+    previous: ComponentPass | None = None,
+    changed: np.ndarray | None = None,
+) -> ComponentPass:
     """Connected components of active voxels, streamed (pass 2); voxels outside
     ``allowed`` (Y, X), where given, and those ``coverage`` says hold no recorded data (or
-    whose pixel is covered in under half the frames) are never active."""
+    whose pixel is covered in under half the frames) are never active.
+
+    With the ``previous`` pass of the same movie under a model that ``model`` refits
+    (:meth:`PixelModel.excluding`) and the frames whose dF the refit ``changed``
+    (:meth:`PixelModel.changed_frames`, bool (T,)), chunks none of whose frames changed
+    are neither read nor computed again: their labels are the previous pass's (the same
+    voxels, so the same components as a full pass, value for value). A refit changes the
+    baseline only around long events, and each later refit only around the few it adds."""
     xp = model.xp
     t, h, w = movie.shape
     rise = min(RISE_WINDOW_MAX_FRAMES, max(4, int(round(RISE_WINDOW_S * fs))))
@@ -259,14 +291,28 @@ def active_components(
     if allowed is not None:
         inside &= xp.asarray(allowed)
     overlap = model.overlap + min_active_frames + rise
-    for start, stop, lo, block in movie.chunks(chunk_frames, overlap=overlap):
-        z = model.dff(block, lo) / model.sd
-        core = slice(start - lo, stop - lo)
-        active = open_runs(z > threshold_sd, min_active_frames, xp)[core] & inside
-        if coverage is not None:
-            active &= coverage.frames(start, stop, xp)
-        tracker.add(active, z, core=core, start=start)
-    return tracker.finish()
+    skip = None
+    if previous is not None and changed is not None and previous.chunk_frames == chunk_frames:
+
+        def skip(lo, hi):
+            return not changed[lo:hi].any()
+
+    chunks = []
+    for i, (start, stop, lo, block) in enumerate(
+        movie.chunks(chunk_frames, overlap=overlap, skip=skip)
+    ):
+        if block is None:
+            chunk = previous.chunks[i]
+            tracker.join(chunk)
+        else:
+            z = model.dff(block, lo) / model.sd
+            core = slice(start - lo, stop - lo)
+            active = open_runs(z > threshold_sd, min_active_frames, xp)[core] & inside
+            if coverage is not None:
+                active &= coverage.frames(start, stop, xp)
+            chunk = tracker.add(active, z, core=core, start=start)
+        chunks.append(chunk)
+    return ComponentPass(tracker.finish(), chunks, chunk_frames)
 
 
 def _component_span(comps: PixelComponents) -> np.ndarray:

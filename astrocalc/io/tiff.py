@@ -143,9 +143,10 @@ class Movie:
         """(smallest, largest) intensity of every frame read since ``track_range`` was set."""
         return self._lo, self._hi
 
-    def chunks(self, chunk_frames: int, *, overlap: int = 0, dtype=np.float32):
-        """Yield ``(start, stop, block)`` covering the movie; block includes ``overlap`` extra
-        frames on each side where available (``start``/``stop`` are the core range)."""
+    def chunks(self, chunk_frames: int, *, overlap: int = 0, dtype=np.float32, skip=None):
+        """Yield ``(start, stop, lo, block)`` covering the movie; block holds frames
+        ``lo:hi``, the core range ``start:stop`` with ``overlap`` extra frames on each side
+        where available. Where ``skip(lo, hi)`` is true the block is not read: None."""
         report = None
         if self.progress_label is not None:
             self._passes += 1
@@ -153,7 +154,8 @@ class Movie:
         for start in range(0, self.n_frames, chunk_frames):
             stop = min(start + chunk_frames, self.n_frames)
             lo, hi = max(0, start - overlap), min(self.n_frames, stop + overlap)
-            yield start, stop, lo, self.read(lo, hi, dtype=dtype)
+            needed = skip is None or not skip(lo, hi)
+            yield start, stop, lo, self.read(lo, hi, dtype=dtype) if needed else None
             if report is not None:
                 report(stop, self.n_frames)
 

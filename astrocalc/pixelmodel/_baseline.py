@@ -151,11 +151,12 @@ class RunningBaseline:
         side."""
         xp = self.xp
 
-        def series(a):
-            return a if pixels is None else a.reshape(a.shape[0], -1)[:, pixels]
+        def series(a, rows):
+            # rows and pixels in one selection: bins kept in a file read only those
+            return a[rows] if pixels is None else a.reshape(a.shape[0], -1)[rows, pixels]
 
         if self.level is not None:
-            level = series(self.level[None])[0]
+            level = series(self.level[None], 0)
             return xp.broadcast_to(level, (j1 - j0,) + level.shape)
         w, nb = self.w, self.binned.shape[0]
         # rank opening: the low percentile removes events, the complementary high
@@ -165,10 +166,10 @@ class RunningBaseline:
         lo, hi = j0 - w, j1 + w
         parts = []
         if lo < 0:
-            parts.append(series(self.head)[w + lo :])
-        parts.append(series(self.binned[max(lo, 0) : min(hi, nb)]))
+            parts.append(series(self.head, slice(w + lo, None)))
+        parts.append(series(self.binned, slice(max(lo, 0), min(hi, nb))))
         if hi > nb:
-            parts.append(series(self.tail)[: hi - nb])
+            parts.append(series(self.tail, slice(None, hi - nb)))
         window = xp.concatenate(parts) if len(parts) > 1 else parts[0]
         if _rank.compiled(window):
             return _rank.rank_opening(window, w, self.rank)
@@ -197,9 +198,7 @@ class RunningBaseline:
         if nb == 1:
             values = self.values(0, 1, pixels)
             return xp.broadcast_to(values[0], (n,) + values.shape[1:]).copy()
-        t = np.arange(start, stop, dtype=np.float64)
-        i = np.clip(np.searchsorted(self.centres, t) - 1, 0, nb - 2)
-        frac = (t - self.centres[i]) / (self.centres[i + 1] - self.centres[i])
+        i, frac = self._between(start, stop)
         j0 = int(i.min()) if n else 0
         values = self.values(j0, int(i.max()) + 2 if n else 1, pixels)
         expand = (slice(None),) + (None,) * (values.ndim - 1)
@@ -217,6 +216,24 @@ class RunningBaseline:
             f = xp.asarray(frac[sl].astype(np.float32))[expand]
             out[sl] = low + step * f
         return out
+
+    def _between(self, start: int, stop: int):
+        """For frames ``start:stop``: the bin whose centre is at or before each (the
+        first bin before the first centre, the last but one past the last) and the
+        fraction of the way to the next bin's centre."""
+        nb = self.binned.shape[0]
+        t = np.arange(start, stop, dtype=np.float64)
+        i = np.clip(np.searchsorted(self.centres, t) - 1, 0, nb - 2)
+        return i, (t - self.centres[i]) / (self.centres[i + 1] - self.centres[i])
+
+    def frames_of(self, bins) -> np.ndarray:
+        """Bool (n_frames,): the frames whose value :meth:`at` takes from any of the bins
+        marked in ``bins`` (bool, n_bins)."""
+        bins = np.asarray(bins, bool)
+        if len(bins) == 1:
+            return np.full(self.n_frames, bool(bins[0]))
+        i, _ = self._between(0, self.n_frames)
+        return bins[i] | bins[i + 1]
 
 
 def fill_excluded(binned, excluded, *, min_valid_fraction: float = 0.25):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backend import map_batches, scipy_module
+from ..backend import map_batches, scipy_module, to_numpy
 from ..settings import Sampling, SegmentationSettings
 from . import _smoothing
 from ._baseline import RunningBaseline, bin_means, bin_size, fill_excluded
@@ -270,6 +270,7 @@ class PixelModel:
     xp: object
     neuropil: Neuropil | None = None
     covered: CoveredField | None = None  # frames smoothed over the pixels they cover
+    refitted: np.ndarray | None = None  # flat pixels whose bins :meth:`excluding` bridged
 
     @property
     def overlap(self) -> int:
@@ -336,7 +337,30 @@ class PixelModel:
             window_frames=self.window_frames,
             percentile=self.percentile,
         )
-        return replace(self, baseline=baseline)
+        return replace(self, baseline=baseline, refitted=touched)
+
+    def changed_frames(self, other: PixelModel, *, block_elements: int = 2**22) -> np.ndarray:
+        """Bool (T,): the frames at which the dF of this model may differ from that of
+        ``other``, where both come from one fit (the same noise, smoothing and background,
+        baselines refitted from the same bin means by :meth:`excluding`): the frames
+        whose baseline takes a bin that differs at some pixel. Only pixels that either
+        refit bridged can differ; their baselines are compared bin by bin, a block of
+        pixels (about ``block_elements`` bins) at a time. Where the two do not share a fit,
+        every frame."""
+        n = self.baseline.n_frames
+        shared = (self.sd is other.sd) and (self.bins.shape == other.bins.shape)
+        if not shared:
+            return np.ones(n, bool)
+        pixels = np.union1d(*(_refitted(m) for m in (self, other)))
+        nb = self.bins.shape[0]
+        differs = np.zeros(nb, bool)
+        step = max(1, block_elements // nb)
+        for a in range(0, len(pixels), step):
+            idx = self.xp.asarray(pixels[a : a + step])
+            ours = self.baseline.values(0, nb, pixels=idx)
+            theirs = other.baseline.values(0, nb, pixels=idx)
+            differs |= np.asarray(to_numpy((ours != theirs).any(axis=1)))
+        return self.baseline.frames_of(differs)
 
 
 def frame_wide_change(dff, level):
@@ -356,6 +380,10 @@ def less_global(dff, level):
     """dF frames (n, Y, X) less their frame-wide change (:func:`frame_wide_change`)."""
     gain, offset = frame_wide_change(dff, level)
     return dff - ((gain - 1)[:, None, None] * level + offset[:, None, None])
+
+
+def _refitted(model: PixelModel) -> np.ndarray:
+    return np.zeros(0, np.int64) if model.refitted is None else model.refitted
 
 
 def _smooth(frames, lo: int, sigma_px: float, covered: CoveredField | None, xp):

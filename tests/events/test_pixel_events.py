@@ -6,11 +6,11 @@ import pytest
 
 from astrocalc import config, synth
 from astrocalc.events import detect_pixel_events, find_events
-from astrocalc.events._pixel_events import MAX_BASELINE_REFITS
+from astrocalc.events._pixel_events import MAX_BASELINE_REFITS, active_components
 from astrocalc.events._propagation import propagation, split_by_onset
 from astrocalc.io import MovieWriter, open_movie
-from astrocalc.pixelmodel import PixelModel, _store
-from astrocalc.settings import Sampling
+from astrocalc.pixelmodel import PixelModel, _store, fit_pixel_model, model_settings
+from astrocalc.settings import Sampling, SegmentationSettings
 
 CONF = config.defaults()
 FS, PX = 10.0, 0.4
@@ -197,6 +197,46 @@ def test_bins_kept_in_a_file_give_the_same_events(tmp_path, monkeypatch):
     assert len(in_memory.events) == 2
     pd.testing.assert_frame_equal(spilled.events, in_memory.events, check_exact=True)
     pd.testing.assert_frame_equal(spilled.footprints, in_memory.footprints, check_exact=True)
+
+
+def test_a_refit_pass_recomputes_only_the_frames_whose_baseline_changed(tmp_path, monkeypatch):
+    """A refit of the baseline without a long plateau changes it only within a baseline
+    window or so of the plateau: the refit's pass reads only the chunks around it and takes
+    the others' labels from the pass before, and its components are those of a full pass,
+    value for value (events later in the recording, one across a chunk's seam, included)."""
+    rng = np.random.default_rng(4)
+    t = np.arange(3000) / FS
+    plateau = np.clip((t - 20.0) / 0.5, 0, 1) * np.exp(-np.clip(t - 45.0, 0, None) / 2.0)
+    movie = np.full((len(t), 24, 24), 200.0)
+    movie[:, 4:12, 4:12] *= 1 + plateau[:, None, None]
+    for onset in (150.0, 199.0, 260.0):  # 199 s: active across the seam at frame 2000
+        movie[:, 14:20, 14:20] *= 1 + _kernel(t, onset)[:, None, None]
+    movie = np.clip(rng.poisson(movie) + rng.normal(0, 2, movie.shape), 0, None)
+    path = _write(tmp_path, movie.astype(np.uint16))
+    sampling = Sampling(FS, PX)
+    settings = model_settings(SegmentationSettings.of(CONF["segmentation"]), sampling)
+    kw = dict(chunk_frames=100, fs=FS, threshold_sd=3.0, min_active_frames=3)
+    with open_movie(path) as mv:
+        model = fit_pixel_model(mv, np, chunk_frames=100, **settings)
+        first = active_components(mv, model, **kw)
+        comps = first.components
+        on = comps.last - comps.first > 100  # the plateau's pixels
+        refit = model.excluding(comps.pixel[on], comps.first[on] - 20, comps.last[on] + 20)
+        changed = refit.changed_frames(model)
+        differs = (refit.baseline.at(0, len(t)) != model.baseline.at(0, len(t))).any(axis=(1, 2))
+        assert differs.any() and not (differs & ~changed).any()
+        assert changed.sum() < 0.6 * len(t)
+        full = active_components(mv, refit, **kw).components
+        reads = []
+        read = type(mv).read
+        monkeypatch.setattr(
+            type(mv), "read", lambda self, *a, **k: reads.append(a) or read(self, *a, **k)
+        )
+        reused = active_components(mv, refit, previous=first, changed=changed, **kw).components
+    assert 0 < len(reads) < 0.7 * len(first.chunks)
+    assert full.n == comps.n >= 4
+    for name in ("component", "pixel", "first", "onset", "last", "peak_z"):
+        np.testing.assert_array_equal(getattr(reused, name), getattr(full, name), err_msg=name)
 
 
 def test_chunked_equals_unchunked(tmp_path):
