@@ -14,6 +14,8 @@ import numpy as np
 
 from ..backend import to_numpy
 from ..pixelmodel import PixelModel, frame_wide_change, open_runs, smooth_time
+from . import _local_sums as local_sums
+from ._local_sums import NEIGHBOURS
 
 
 @dataclass
@@ -29,9 +31,6 @@ class ActivityMaps:
     noise: np.ndarray  # SD of the denoised dF
     n_frames: int
     frame_wide: np.ndarray  # (T, 2) gain, offset of each frame's frame-wide change
-
-
-_NEIGHBOURS = ((0, 1), (1, -1), (1, 0), (1, 1))  # the other four follow by symmetry
 
 
 def activity_maps(
@@ -73,7 +72,7 @@ def activity_maps(
     negative = xp.zeros((h, w), xp.int64)
     s1 = xp.zeros((h, w), xp.float64)
     s2 = xp.zeros((h, w), xp.float64)
-    cross = [xp.zeros((h, w), xp.float64) for _ in _NEIGHBOURS]
+    cross = xp.zeros((len(NEIGHBOURS), h, w), xp.float64)
     overlap = max(smooth_frames, min_active_frames) + 1
     previous_last = xp.zeros((h, w), bool)
     frame_wide = np.zeros((t, 2), np.float32)
@@ -104,18 +103,15 @@ def activity_maps(
         if hits is not None:
             # frames filled by motion correction (edge padding) carry no event
             hits.feed(core if coverage is None else xp.where(covered, core, 0), up, down)
-        s1 += hp.sum(axis=0)
-        s2 += (hp * hp).sum(axis=0)
-        for c, (dy, dx) in zip(cross, _NEIGHBOURS, strict=True):
-            c += (hp * _roll(hp, dy, dx, xp)).sum(axis=0)
+        local_sums.accumulate(hp, s1, s2, cross, xp)
     mu, var = s1 / t, s2 / t - (s1 / t) ** 2
     var = xp.maximum(var, 1e-20)
     total_r = xp.zeros((h, w), xp.float64)
     count = xp.zeros((h, w), xp.float64)
-    for c, (dy, dx) in zip(cross, _NEIGHBOURS, strict=True):
+    for c, (dy, dx) in zip(cross, NEIGHBOURS, strict=True):
         cov = c / t - mu * _roll(mu, dy, dx, xp)
         r = cov / xp.sqrt(var * _roll(var, dy, dx, xp))
-        valid = _valid(h, w, dy, dx, xp)
+        valid = local_sums.inside(h, w, dy, dx, xp)
         total_r += xp.where(valid, r, 0)
         count += valid
         # the same pair seen from the neighbour's side
@@ -136,11 +132,5 @@ def activity_maps(
 
 
 def _roll(a, dy, dx, xp):
-    """``out[y, x] = a[y + dy, x + dx]`` (wrapping; wrapped pixels are masked by _valid)."""
+    """``out[y, x] = a[y + dy, x + dx]`` (wrapping; the pairs that wrap are masked by local_sums.inside)."""
     return xp.roll(a, shift=(-dy, -dx), axis=(-2, -1))
-
-
-def _valid(h, w, dy, dx, xp):
-    yy = xp.arange(h)[:, None] + dy
-    xx = xp.arange(w)[None, :] + dx
-    return (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)

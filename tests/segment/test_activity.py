@@ -95,3 +95,23 @@ def test_the_neuropil_is_taken_out_and_a_step_in_laser_power_reported(tmp_path):
         assert abs(rise / planted - 1) < 0.05, (onset, rise, planted)
     quiet = slice(120, 195)
     assert trace[quiet].std() < 0.5 * plain[quiet].std()
+
+
+def test_compiled_local_sums_are_the_array_sums(monkeypatch):
+    """The local correlation's sums in one compiled loop (rows shared among threads) are
+    those of the array operations (the CuPy path) in float64, to float32 rounding: each
+    pixel's sum, sum of squares, and products with its four forward neighbours, the pairs
+    off the frame's edge left at 0; frames that are not square, a row block per thread."""
+    from astrocalc.segment import _local_sums
+
+    rng = np.random.default_rng(3)
+    hp = rng.standard_normal((7, 13, 10)).astype(np.float32)
+    sums = [np.zeros((13, 10)), np.zeros((13, 10)), np.zeros((4, 13, 10))]
+    _local_sums.accumulate(hp, *sums, np)
+    ref = [np.zeros((13, 10)), np.zeros((13, 10)), np.zeros((4, 13, 10))]
+    _local_sums.accumulate(hp.astype(np.float64), *ref, np)  # not float32: the array path
+    for got, want in zip(sums, ref, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-5)
+    # the pair below and to the right of pixel (2, 3) by hand; the right edge has none
+    np.testing.assert_allclose(sums[2][3, 2, 3], (hp[:, 2, 3] * hp[:, 3, 4]).sum(), rtol=1e-5)
+    assert (sums[2][0, :, -1] == 0).all() and (sums[2][2, -1] == 0).all()
