@@ -39,7 +39,14 @@ from scipy.sparse import csr_matrix
 from skimage.morphology import disk
 
 from ..backend import scipy_module, to_numpy
-from ..pixelmodel import PixelModel, fit_pixel_model, model_settings, neuropil_field, open_runs
+from ..pixelmodel import (
+    PixelModel,
+    StoredDenoised,
+    fit_pixel_model,
+    model_settings,
+    neuropil_field,
+    open_runs,
+)
 from ..settings import EventSettings, PixelEventSettings, Sampling, SegmentationSettings
 from ._classify import classify
 from ._components import ChunkLabels, ComponentTracker, PixelComponents
@@ -178,7 +185,9 @@ def detect_pixel_events(
         **model_settings(seg, sampling),
     )
 
-    def components_of(model, previous=None, changed=None):
+    h, w = movie.shape[1:]
+
+    def components_of(model, previous=None, changed=None, keep=None):
         return active_components(
             movie,
             model,
@@ -190,10 +199,18 @@ def detect_pixel_events(
             allowed=structure,
             previous=previous,
             changed=changed,
+            keep=keep,
         )
 
-    found = components_of(model)
-    components = found.components
+    latest = components_of(model)
+    components = latest.components
+    # the first refit's pass stores the denoised frames at the pixels active in the first
+    # pass, where the later refits' passes take them from: under a refit only the refitted
+    # pixels' dF changes, and every refit leaves out pixels of events found before, so no
+    # pixel that was never active becomes active (and the store is no larger than the
+    # motion-corrected movie)
+    active_px = np.unique(components.pixel)
+    keep = active_px if len(active_px) * (1 + (neuropil is not None)) <= h * w else None
     first_fit, excluded, long_bins = model, [], np.zeros(0, np.int64)
     pad = sampling.frames(PRE_S, at_least=0)
     for _ in range(MAX_BASELINE_REFITS):
@@ -218,9 +235,9 @@ def detect_pixel_events(
             changed.sum(),
             len(changed),
         )
-        found = components_of(model, previous=found, changed=changed)
-        components = found.components
-    found = None  # each chunk's labels: only the next refit takes them
+        latest = components_of(model, previous=latest, changed=changed, keep=keep)
+        components = latest.components
+    latest = None  # each chunk's labels and the stored frames: only a refit takes them
     log.info("pixel events: baseline refitted %d times without long events", len(excluded))
     min_area = sampling.min_area_px(c.min_area_um2, c.min_area_px)
     found = _split_events(
@@ -256,6 +273,7 @@ class ComponentPass:
     components: PixelComponents
     chunks: list[ChunkLabels]
     chunk_frames: int
+    stored: StoredDenoised | None = None
 
 
 def active_components(
@@ -270,17 +288,25 @@ def active_components(
     allowed: np.ndarray | None = None,
     previous: ComponentPass | None = None,
     changed: np.ndarray | None = None,
+    keep: np.ndarray | None = None,
 ) -> ComponentPass:
     """Connected components of active voxels, streamed (pass 2); voxels outside
     ``allowed`` (Y, X), where given, and those ``coverage`` says hold no recorded data (or
     whose pixel is covered in under half the frames) are never active.
 
-    With the ``previous`` pass of the same movie under a model that ``model`` refits
-    (:meth:`PixelModel.excluding`) and the frames whose dF the refit ``changed``
-    (:meth:`PixelModel.changed_frames`, bool (T,)), chunks none of whose frames changed
-    are neither read nor computed again: their labels are the previous pass's (the same
-    voxels, so the same components as a full pass, value for value). A refit changes the
-    baseline only around long events, and each later refit only around the few it adds."""
+    A refit of the baseline (:meth:`PixelModel.excluding`) changes the dF only where
+    the baseline changed, so the pass under it takes what it can from the ``previous``
+    pass of the same movie:
+
+    - with ``keep`` (flat pixels, on NumPy), a pass stores its denoised frames at those
+      pixels (:class:`StoredDenoised`, a temporary file), and the passes after it compute
+      their dF from there instead of reading and smoothing the movie again, where that
+      gives their dF (:meth:`StoredDenoised.serves`) at every pixel that can be active;
+    - with the frames whose dF the refit ``changed`` (:meth:`PixelModel.changed_frames`,
+      bool (T,)), chunks none of whose frames changed take their labels from the
+      previous pass.
+
+    Either way the components are those of a full pass, value for value."""
     xp = model.xp
     t, h, w = movie.shape
     rise = min(RISE_WINDOW_MAX_FRAMES, max(4, int(round(RISE_WINDOW_S * fs))))
@@ -291,28 +317,42 @@ def active_components(
     if allowed is not None:
         inside &= xp.asarray(allowed)
     overlap = model.overlap + min_active_frames + rise
-    skip = None
-    if previous is not None and changed is not None and previous.chunk_frames == chunk_frames:
-
-        def skip(lo, hi):
-            return not changed[lo:hi].any()
-
+    bounds = movie.chunk_bounds(chunk_frames, overlap=overlap)
+    same_chunks = previous is not None and previous.chunk_frames == chunk_frames
+    unchanged = np.zeros(len(bounds), bool)
+    if same_chunks and changed is not None:
+        unchanged = np.array([not changed[lo:hi].any() for _, _, lo, hi in bounds], bool)
+    stored = previous.stored if previous is not None else None
+    if stored is not None and not stored.serves(model):
+        stored = None
+    storing = None
+    if stored is None and keep is not None and xp is np:
+        stored = storing = StoredDenoised(t, keep, background=model.neuropil is not None)
+    if storing is not None:
+        unchanged[:] = False  # the store takes every frame
+    from_store = stored is not None and storing is None
+    sd = model.sd.reshape(-1)[stored.pixels] if from_store else model.sd
+    blocks = movie.chunks(chunk_frames, overlap=overlap, skip=unchanged | from_store)
     chunks = []
-    for i, (start, stop, lo, block) in enumerate(
-        movie.chunks(chunk_frames, overlap=overlap, skip=skip)
-    ):
-        if block is None:
+    for i, ((start, stop, lo, block), (_, _, _, hi)) in enumerate(zip(blocks, bounds, strict=True)):
+        if unchanged[i]:
             chunk = previous.chunks[i]
             tracker.join(chunk)
+            chunks.append(chunk)
+            continue
+        if from_store:
+            z = xp.zeros((hi - lo, h * w), xp.float32)
+            z[:, stored.pixels] = stored.dff(model, lo, hi) / sd
+            z = z.reshape(hi - lo, h, w)
         else:
-            z = model.dff(block, lo) / model.sd
-            core = slice(start - lo, stop - lo)
-            active = open_runs(z > threshold_sd, min_active_frames, xp)[core] & inside
-            if coverage is not None:
-                active &= coverage.frames(start, stop, xp)
-            chunk = tracker.add(active, z, core=core, start=start)
-        chunks.append(chunk)
-    return ComponentPass(tracker.finish(), chunks, chunk_frames)
+            z = model.dff(block, lo, keep=None if storing is None else (storing, start, stop))
+            z /= sd
+        core = slice(start - lo, stop - lo)
+        active = open_runs(z > threshold_sd, min_active_frames, xp)[core] & inside
+        if coverage is not None:
+            active &= coverage.frames(start, stop, xp)
+        chunks.append(tracker.add(active, z, core=core, start=start))
+    return ComponentPass(tracker.finish(), chunks, chunk_frames, stored)
 
 
 def _component_span(comps: PixelComponents) -> np.ndarray:

@@ -143,18 +143,27 @@ class Movie:
         """(smallest, largest) intensity of every frame read since ``track_range`` was set."""
         return self._lo, self._hi
 
+    def chunk_bounds(self, chunk_frames: int, *, overlap: int = 0) -> list[tuple[int, ...]]:
+        """``(start, stop, lo, hi)`` of each chunk :meth:`chunks` yields: the core frames
+        ``start:stop`` and the frames ``lo:hi`` read, ``overlap`` more on each side where
+        the movie has them."""
+        out = []
+        for start in range(0, self.n_frames, chunk_frames):
+            stop = min(start + chunk_frames, self.n_frames)
+            out.append((start, stop, max(0, start - overlap), min(self.n_frames, stop + overlap)))
+        return out
+
     def chunks(self, chunk_frames: int, *, overlap: int = 0, dtype=np.float32, skip=None):
         """Yield ``(start, stop, lo, block)`` covering the movie; block holds frames
         ``lo:hi``, the core range ``start:stop`` with ``overlap`` extra frames on each side
-        where available. Where ``skip(lo, hi)`` is true the block is not read: None."""
+        where available. ``skip``, where given, is a bool per chunk (:meth:`chunk_bounds`):
+        the blocks of those true are not read, None."""
         report = None
         if self.progress_label is not None:
             self._passes += 1
             report = reporter(f"{self.progress_label}, pass {self._passes}")
-        for start in range(0, self.n_frames, chunk_frames):
-            stop = min(start + chunk_frames, self.n_frames)
-            lo, hi = max(0, start - overlap), min(self.n_frames, stop + overlap)
-            needed = skip is None or not skip(lo, hi)
+        for i, (start, stop, lo, hi) in enumerate(self.chunk_bounds(chunk_frames, overlap=overlap)):
+            needed = skip is None or not skip[i]
             yield start, stop, lo, self.read(lo, hi, dtype=dtype) if needed else None
             if report is not None:
                 report(stop, self.n_frames)

@@ -287,12 +287,20 @@ class PixelModel:
             xp,
         )
 
-    def dff(self, block, lo: int):
+    def dff(self, block, lo: int, *, keep: tuple[StoredDenoised, int, int] | None = None):
         """Denoised dF of frames ``lo:lo + len(block)`` (less the background's rise when
-        the model has a :class:`Neuropil`)."""
-        df = self.denoised(block, lo) - self.baseline.at(lo, lo + len(block))
+        the model has a :class:`Neuropil`). ``keep`` (store, start, stop), where given,
+        stores the denoised frames and the background's change of the core frames
+        ``start:stop`` (:meth:`StoredDenoised.put`)."""
+        denoised = self.denoised(block, lo)
+        df = denoised - self.baseline.at(lo, lo + len(block))
+        change = None
         if self.neuropil is not None:
-            df -= self.neuropil.change(df, self.xp)
+            change = self.neuropil.change(df, self.xp)
+            df -= change
+        if keep is not None:
+            store, start, stop = keep
+            store.put(start, stop, lo, denoised, change)
         return df
 
     def excluding(self, pixel, first, last, *, block_elements: int = 2**20) -> PixelModel:
@@ -361,6 +369,55 @@ class PixelModel:
             theirs = other.baseline.values(0, nb, pixels=idx)
             differs |= np.asarray(to_numpy((ours != theirs).any(axis=1)))
         return self.baseline.frames_of(differs)
+
+
+class StoredDenoised:
+    """The denoised frames of a movie at some pixels, and the background's change there
+    where the model has a :class:`Neuropil`, kept in a temporary file by a pass that
+    computes them (:meth:`PixelModel.dff` with ``keep``), so that the dF at those pixels
+    under a refitted baseline (:meth:`PixelModel.excluding`) comes without reading and
+    smoothing the movie again (:meth:`dff`), value for value. The background's change
+    stays that of the first model while no refit changes the baseline of a pixel it is
+    estimated from (:meth:`serves`): pixel events refit only pixels on the astrocyte,
+    whose background weight is 0."""
+
+    def __init__(self, n_frames: int, pixels: np.ndarray, *, background: bool):
+        self.pixels = np.asarray(pixels, np.int64)  # flat indices, sorted
+        self.values = SpilledArray((n_frames, 2 if background else 1, len(self.pixels)))
+        self.held = np.zeros(n_frames, bool)
+        self.background = background
+
+    def put(self, start: int, stop: int, lo: int, denoised, change) -> None:
+        """Keep frames ``start:stop`` (a chunk's core: exact, unlike the overlap's outer
+        frames) of ``denoised`` and ``change`` (n, Y, X, frames ``lo:lo + n``)."""
+        a, b = start - lo, stop - lo
+        parts = [denoised] if change is None else [denoised, change]
+        rows = np.stack([p[a:b].reshape(b - a, -1)[:, self.pixels] for p in parts], axis=1)
+        self.values[start:stop] = rows
+        self.held[start:stop] = True
+
+    def serves(self, model: PixelModel) -> bool:
+        """Whether :meth:`dff` gives ``model``'s dF at the stored pixels: the store holds
+        every frame and the background's change where the model takes it out, every
+        pixel the model refitted is stored, and none that the change is estimated from
+        was refitted (the caller knows that no other pixel can be active)."""
+        if not self.held.all() or self.background != (model.neuropil is not None):
+            return False
+        refitted = np.zeros(0, np.int64) if model.refitted is None else model.refitted
+        if not np.isin(refitted, self.pixels).all():
+            return False
+        if model.neuropil is None:
+            return True
+        return not to_numpy(model.neuropil.weights).ravel()[refitted].any()
+
+    def dff(self, model: PixelModel, lo: int, hi: int):
+        """``model``'s dF of frames ``lo:hi`` at the pixels, (hi - lo, n_pixels) float32:
+        the same operations as :meth:`PixelModel.dff`, on the stored values."""
+        parts = self.values[lo:hi]
+        df = parts[:, 0] - model.baseline.at(lo, hi, pixels=self.pixels)
+        if self.background:
+            df -= parts[:, 1]
+        return df
 
 
 def frame_wide_change(dff, level):

@@ -132,5 +132,5 @@ def activity_maps(
 
 
 def _roll(a, dy, dx, xp):
-    """``out[y, x] = a[y + dy, x + dx]`` (wrapping; the pairs that wrap are masked by local_sums.inside)."""
+    """``out[y, x] = a[y + dy, x + dx]`` (wrapping: mask with ``local_sums.inside``)."""
     return xp.roll(a, shift=(-dy, -dx), axis=(-2, -1))
