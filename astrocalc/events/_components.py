@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend import scipy_module, to_numpy
+from ..backend import array_namespace, scipy_module, to_numpy
 
 
 def voxel_structure() -> np.ndarray:
@@ -51,6 +51,21 @@ class ChunkLabels:
     head: tuple[np.ndarray, np.ndarray]  # (flat pixel, label) active in the first core frame
     tail: tuple[np.ndarray, np.ndarray]  # the same for the last core frame
     records: tuple[np.ndarray, ...] | None  # label, pixel, first, onset, last, peak_z
+
+
+class ZColumns:
+    """z of a block at some pixels only, indexed like the block's (n, Y * X) array at
+    those pixels: ``[rows, pixels]`` with flat pixel indices, all of them stored."""
+
+    def __init__(self, values, pixels: np.ndarray):
+        self.values = values  # (n, len(pixels))
+        self.pixels = pixels  # sorted flat indices
+        self.shape = values.shape
+
+    def __getitem__(self, key):
+        rows, pixels = key
+        xp = array_namespace(self.values)
+        return self.values[rows, xp.searchsorted(xp.asarray(self.pixels), pixels)]
 
 
 class ComponentTracker:
@@ -93,8 +108,9 @@ class ComponentTracker:
         ----------
         active : bool array (n_core, Y, X)
             Active voxels of the core frames ``start:start + n_core``.
-        z : array (n_block, Y, X)
-            z of the whole block read for the chunk (core plus overlap).
+        z : array (n_block, Y, X) or :class:`ZColumns`
+            z of the whole block read for the chunk (core plus overlap), at every pixel
+            or at the pixels that can be active.
         core : slice
             Position of the core frames within ``z``.
         start : int
@@ -121,7 +137,7 @@ class ComponentTracker:
         idx = xp.flatnonzero(labels)
         t, pixel = idx // self.npx, idx % self.npx
         comp = labels.ravel()[idx].astype(xp.int64)
-        z_flat = z.reshape(len(z), -1)
+        z_flat = z if isinstance(z, ZColumns) else z.reshape(len(z), -1)
         zc = z_flat[t + core.start, pixel]
         t, pixel, comp, zc = (to_numpy(a) for a in (t, pixel, comp, zc))
         key = comp * self.npx + pixel

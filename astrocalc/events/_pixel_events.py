@@ -49,7 +49,7 @@ from ..pixelmodel import (
 )
 from ..settings import EventSettings, PixelEventSettings, Sampling, SegmentationSettings
 from ._classify import classify
-from ._components import ChunkLabels, ComponentTracker, PixelComponents
+from ._components import ChunkLabels, ComponentTracker, PixelComponents, ZColumns
 from ._detect import hysteresis_runs, smooth, white_noise
 from ._features import event_features
 from ._propagation import propagation, split_by_onset
@@ -231,9 +231,10 @@ def detect_pixel_events(
         changed = refit.changed_frames(model)
         model = refit
         log.info(
-            "pixel events: the refitted baseline changes %d of %d frames",
+            "pixel events: the refitted baseline changes %d of %d frames (%s)",
             changed.sum(),
             len(changed),
+            "from the movie" if latest.stored is None else "from the stored frames",
         )
         latest = components_of(model, previous=latest, changed=changed, keep=keep)
         components = latest.components
@@ -332,6 +333,7 @@ def active_components(
         unchanged[:] = False  # the store takes every frame
     from_store = stored is not None and storing is None
     sd = model.sd.reshape(-1)[stored.pixels] if from_store else model.sd
+    inside_px = inside.reshape(-1)[stored.pixels] if from_store else None
     blocks = movie.chunks(chunk_frames, overlap=overlap, skip=unchanged | from_store)
     chunks = []
     for i, ((start, stop, lo, block), (_, _, _, hi)) in enumerate(zip(blocks, bounds, strict=True)):
@@ -340,17 +342,22 @@ def active_components(
             tracker.join(chunk)
             chunks.append(chunk)
             continue
-        if from_store:
-            z = xp.zeros((hi - lo, h * w), xp.float32)
-            z[:, stored.pixels] = stored.dff(model, lo, hi) / sd
-            z = z.reshape(hi - lo, h, w)
+        core = slice(start - lo, stop - lo)
+        if from_store:  # the same steps on the stored pixels' columns only
+            px = stored.pixels
+            z = stored.dff(model, lo, hi) / sd
+            columns = open_runs(z > threshold_sd, min_active_frames, xp)[core] & inside_px
+            if coverage is not None:
+                columns &= coverage.frames(start, stop, xp).reshape(stop - start, -1)[:, px]
+            active = xp.zeros((stop - start, h * w), bool)
+            active[:, px] = columns
+            active, z = active.reshape(stop - start, h, w), ZColumns(z, px)
         else:
             z = model.dff(block, lo, keep=None if storing is None else (storing, start, stop))
             z /= sd
-        core = slice(start - lo, stop - lo)
-        active = open_runs(z > threshold_sd, min_active_frames, xp)[core] & inside
-        if coverage is not None:
-            active &= coverage.frames(start, stop, xp)
+            active = open_runs(z > threshold_sd, min_active_frames, xp)[core] & inside
+            if coverage is not None:
+                active &= coverage.frames(start, stop, xp)
         chunks.append(tracker.add(active, z, core=core, start=start))
     return ComponentPass(tracker.finish(), chunks, chunk_frames, stored)
 
