@@ -231,10 +231,10 @@ def detect_pixel_events(
         changed = refit.changed_frames(model)
         model = refit
         log.info(
-            "pixel events: the refitted baseline changes %d of %d frames (%s)",
+            "pixel events: the refitted baseline changes %d of %d frames %s",
             changed.sum(),
             len(changed),
-            "from the movie" if latest.stored is None else "from the stored frames",
+            "from the stored frames" if latest.stored and latest.stored.serves(model) else "",
         )
         latest = components_of(model, previous=latest, changed=changed, keep=keep)
         components = latest.components
