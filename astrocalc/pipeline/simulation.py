@@ -86,6 +86,7 @@ def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) ->
         for name in OUTCOMES
     }
     pl = result.plasticity
+    ci = intervals["co_permitted_share_ci95"]
     log.info(
         "simulation: %d synapses, mean dw %.3g (ungated %.3g), synapses changing together "
         "%.2f (95 %% interval over %d posterior draws %s)",
@@ -94,7 +95,7 @@ def run_simulation(out: str | Path, *, config: dict, overwrite: bool = False) ->
         pl.dw_ungated.mean(),
         at_fit["co_permitted_share"],
         len(runs),
-        intervals["co_permitted_share_ci95"],
+        "not defined" if ci is None else f"{ci[0]:.2f}-{ci[1]:.2f}",
     )
     with stage_output(SIMULATION, out, config, overwrite=overwrite) as tmp:
         write_csv(tmp / "compartments.csv", result.compartments)
