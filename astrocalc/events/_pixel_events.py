@@ -299,10 +299,11 @@ def active_components(
     the baseline changed, so the pass under it takes what it can from the ``previous``
     pass of the same movie:
 
-    - with ``keep`` (flat pixels, on NumPy), a pass stores its denoised frames at those
-      pixels (:class:`StoredDenoised`, a temporary file), and the passes after it compute
-      their dF from there instead of reading and smoothing the movie again, where that
-      gives their dF (:meth:`StoredDenoised.serves`) at every pixel that can be active;
+    - with ``keep`` (flat pixels, on NumPy), a pass that must compute at least half of
+      its chunks stores its denoised frames at those pixels (:class:`StoredDenoised`, a
+      temporary file), and the passes after it compute their dF from there instead of
+      reading and smoothing the movie again, where that gives their dF
+      (:meth:`StoredDenoised.serves`) at every pixel that can be active;
     - with the frames whose dF the refit ``changed`` (:meth:`PixelModel.changed_frames`,
       bool (T,)), chunks none of whose frames changed take their labels from the
       previous pass.
@@ -327,7 +328,8 @@ def active_components(
     if stored is not None and not stored.serves(model):
         stored = None
     storing = None
-    if stored is None and keep is not None and xp is np:
+    # storing takes every chunk: where most are unchanged, their labels cost less
+    if stored is None and keep is not None and xp is np and unchanged.mean() <= 0.5:
         stored = storing = StoredDenoised(t, keep, background=model.neuropil is not None)
     if storing is not None:
         unchanged[:] = False  # the store takes every frame
