@@ -8,8 +8,10 @@ memory follows the chunk and the activity, not the recording's length:
    the resting image of the covered frames, where motion left some pixels of some frames
    without data: :func:`covered_field`), refitted without the events of pass 2 where
    one is long enough to lift it (:meth:`PixelModel.excluding`, one more pass 2 each
-   time, until the long events stop growing); the background's rise, read off the
-   astrocyte, is taken out of every pixel's dF (:class:`Neuropil`);
+   time, until the long events stop growing; each recomputes only what its refit
+   changed, the later ones from denoised frames the first stored:
+   :func:`active_components`); the background's rise, read off the astrocyte, is taken
+   out of every pixel's dF (:class:`Neuropil`);
 2. active voxels (denoised dF above ``threshold_sd`` noise SD for ``min_active_s``) and
    their connected components (:class:`ComponentTracker`); components whose peak reaches
    ``seed_sd`` and whose footprint is large enough are events, split by

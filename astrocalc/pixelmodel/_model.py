@@ -403,7 +403,7 @@ class StoredDenoised:
         was refitted (the caller knows that no other pixel can be active)."""
         if not self.held.all() or self.background != (model.neuropil is not None):
             return False
-        refitted = np.zeros(0, np.int64) if model.refitted is None else model.refitted
+        refitted = _refitted(model)
         if not np.isin(refitted, self.pixels).all():
             return False
         if model.neuropil is None:
