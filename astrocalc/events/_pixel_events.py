@@ -326,12 +326,12 @@ def active_components(
     unchanged = np.zeros(len(bounds), bool)
     if same_chunks and changed is not None:
         unchanged = np.array([not changed[lo:hi].any() for _, _, lo, hi in bounds], bool)
-    stored = previous.stored if previous is not None else None
-    if stored is not None and not stored.serves(model):
-        stored = None
+    earlier = previous.stored if previous is not None else None
+    stored = earlier if earlier is not None and earlier.serves(model) else None
     storing = None
-    # storing takes every chunk: where most are unchanged, their labels cost less
-    if stored is None and keep is not None and xp is np and unchanged.mean() <= 0.5:
+    # storing takes every chunk: where most are unchanged, their labels cost less; and a
+    # store is made once (one that does not serve this refit serves none after it)
+    if earlier is None and keep is not None and xp is np and unchanged.mean() <= 0.5:
         stored = storing = StoredDenoised(t, keep, background=model.neuropil is not None)
     if storing is not None:
         unchanged[:] = False  # the store takes every frame
@@ -363,7 +363,7 @@ def active_components(
             if coverage is not None:
                 active &= coverage.frames(start, stop, xp)
         chunks.append(tracker.add(active, z, core=core, start=start))
-    return ComponentPass(tracker.finish(), chunks, chunk_frames, stored)
+    return ComponentPass(tracker.finish(), chunks, chunk_frames, storing or earlier)
 
 
 def _component_span(comps: PixelComponents) -> np.ndarray:
