@@ -189,7 +189,7 @@ def detect_pixel_events(
 
     h, w = movie.shape[1:]
 
-    def components_of(model, previous=None, changed=None, keep=None):
+    def components_of(model, previous=None, changed=None, candidates=None):
         return active_components(
             movie,
             model,
@@ -201,18 +201,23 @@ def detect_pixel_events(
             allowed=structure,
             previous=previous,
             changed=changed,
-            keep=keep,
+            candidates=candidates,
         )
 
-    latest = components_of(model)
+    # the refits' passes take the denoised frames from a store, where it holds every pixel
+    # that can be active: under a refit only the refitted pixels' dF changes, and every
+    # refit leaves out pixels of events found before, so no pixel that was never active
+    # becomes active. The first pass stores the pixels that may be active (the structure)
+    # where they are at most half of the motion-corrected movie; else the first refit's
+    # pass stores those that were active
+    def small(pixels):
+        return len(pixels) * (1 + (neuropil is not None)) <= h * w // 2
+
+    may = np.flatnonzero(to_numpy(_may_be_active((h, w), coverage, structure, xp)))
+    latest = components_of(model, candidates=may if small(may) else None)
     components = latest.components
-    # the first refit's pass stores the denoised frames at the pixels active in the first
-    # pass, where the later refits' passes take them from: under a refit only the refitted
-    # pixels' dF changes, and every refit leaves out pixels of events found before, so no
-    # pixel that was never active becomes active (and the store is no larger than the
-    # motion-corrected movie)
     active_px = np.unique(components.pixel)
-    keep = active_px if len(active_px) * (1 + (neuropil is not None)) <= h * w else None
+    candidates = active_px if small(active_px) else None
     first_fit, excluded, long_bins = model, [], np.zeros(0, np.int64)
     pad = sampling.frames(PRE_S, at_least=0)
     for _ in range(MAX_BASELINE_REFITS):
@@ -238,7 +243,7 @@ def detect_pixel_events(
             len(changed),
             "from the stored frames" if latest.stored and latest.stored.serves(model) else "",
         )
-        latest = components_of(model, previous=latest, changed=changed, keep=keep)
+        latest = components_of(model, previous=latest, changed=changed, candidates=candidates)
         components = latest.components
     latest = None  # each chunk's labels and the stored frames: only a refit takes them
     log.info("pixel events: baseline refitted %d times without long events", len(excluded))
@@ -291,7 +296,7 @@ def active_components(
     allowed: np.ndarray | None = None,
     previous: ComponentPass | None = None,
     changed: np.ndarray | None = None,
-    keep: np.ndarray | None = None,
+    candidates: np.ndarray | None = None,
 ) -> ComponentPass:
     """Connected components of active voxels, streamed (pass 2); voxels outside
     ``allowed`` (Y, X), where given, and those ``coverage`` says hold no recorded data (or
@@ -301,11 +306,12 @@ def active_components(
     the baseline changed, so the pass under it takes what it can from the ``previous``
     pass of the same movie:
 
-    - with ``keep`` (flat pixels, on NumPy), a pass that must compute at least half of
-      its chunks stores its denoised frames at those pixels (:class:`StoredDenoised`, a
-      temporary file), and the passes after it compute their dF from there instead of
-      reading and smoothing the movie again, where that gives their dF
-      (:meth:`StoredDenoised.serves`) at every pixel that can be active;
+    - ``candidates`` (flat pixels, sorted) are those that can be active in this pass and
+      the later ones. On NumPy, a pass that must compute at least half of its chunks
+      stores its denoised frames there (:class:`StoredDenoised`, a temporary file), once;
+      a pass after it computes the dF of the candidates from the store instead of reading
+      and smoothing the movie, where the store holds them and gives this model's dF
+      (:meth:`StoredDenoised.serves`);
     - with the frames whose dF the refit ``changed`` (:meth:`PixelModel.changed_frames`,
       bool (T,)), chunks none of whose frames changed take their labels from the
       previous pass.
@@ -315,11 +321,7 @@ def active_components(
     t, h, w = movie.shape
     rise = min(RISE_WINDOW_MAX_FRAMES, max(4, int(round(RISE_WINDOW_S * fs))))
     tracker = ComponentTracker((h, w), threshold=threshold_sd, rise_frames=rise, xp=xp)
-    inside = xp.ones((h, w), bool)
-    if coverage is not None:
-        inside &= xp.asarray(coverage.usable())
-    if allowed is not None:
-        inside &= xp.asarray(allowed)
+    inside = _may_be_active((h, w), coverage, allowed, xp)
     overlap = model.overlap + min_active_frames + rise
     bounds = movie.chunk_bounds(chunk_frames, overlap=overlap)
     same_chunks = previous is not None and previous.chunk_frames == chunk_frames
@@ -327,17 +329,19 @@ def active_components(
     if same_chunks and changed is not None:
         unchanged = np.array([not changed[lo:hi].any() for _, _, lo, hi in bounds], bool)
     earlier = previous.stored if previous is not None else None
-    stored = earlier if earlier is not None and earlier.serves(model) else None
+    px = None  # the pixels whose dF comes from the store
+    if earlier is not None and earlier.serves(model):
+        px = earlier.pixels if candidates is None else candidates
+        px = px if np.isin(px, earlier.pixels).all() else None
     storing = None
     # storing takes every chunk: where most are unchanged, their labels cost less; and a
     # store is made once (one that does not serve this refit serves none after it)
-    if earlier is None and keep is not None and xp is np and unchanged.mean() <= 0.5:
-        stored = storing = StoredDenoised(t, keep, background=model.neuropil is not None)
-    if storing is not None:
-        unchanged[:] = False  # the store takes every frame
-    from_store = stored is not None and storing is None
-    sd = model.sd.reshape(-1)[stored.pixels] if from_store else model.sd
-    inside_px = inside.reshape(-1)[stored.pixels] if from_store else None
+    if earlier is None and candidates is not None and xp is np and unchanged.mean() <= 0.5:
+        storing = StoredDenoised(t, candidates, background=model.neuropil is not None)
+        unchanged[:] = False
+    from_store = px is not None
+    sd = model.sd.reshape(-1)[px] if from_store else model.sd
+    inside_px = inside.reshape(-1)[px] if from_store else None
     blocks = movie.chunks(chunk_frames, overlap=overlap, skip=unchanged | from_store)
     chunks = []
     for i, ((start, stop, lo, block), (_, _, _, hi)) in enumerate(zip(blocks, bounds, strict=True)):
@@ -347,9 +351,8 @@ def active_components(
             chunks.append(chunk)
             continue
         core = slice(start - lo, stop - lo)
-        if from_store:  # the same steps on the stored pixels' columns only
-            px = stored.pixels
-            z = stored.dff(model, lo, hi) / sd
+        if from_store:  # the same steps on those pixels' columns only
+            z = earlier.dff(model, lo, hi, px) / sd
             columns = open_runs(z > threshold_sd, min_active_frames, xp)[core] & inside_px
             if coverage is not None:
                 columns &= coverage.frames(start, stop, xp).reshape(stop - start, -1)[:, px]
@@ -364,6 +367,16 @@ def active_components(
                 active &= coverage.frames(start, stop, xp)
         chunks.append(tracker.add(active, z, core=core, start=start))
     return ComponentPass(tracker.finish(), chunks, chunk_frames, storing or earlier)
+
+
+def _may_be_active(frame_shape, coverage, allowed, xp):
+    """Bool (Y, X): the pixels whose voxels may be active (:func:`active_components`)."""
+    inside = xp.ones(frame_shape, bool)
+    if coverage is not None:
+        inside &= xp.asarray(coverage.usable())
+    if allowed is not None:
+        inside &= xp.asarray(allowed)
+    return inside
 
 
 def _component_span(comps: PixelComponents) -> np.ndarray:

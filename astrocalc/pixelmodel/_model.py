@@ -410,11 +410,13 @@ class StoredDenoised:
             return True
         return not to_numpy(model.neuropil.weights).ravel()[refitted].any()
 
-    def dff(self, model: PixelModel, lo: int, hi: int):
-        """``model``'s dF of frames ``lo:hi`` at the pixels, (hi - lo, n_pixels) float32:
-        the same operations as :meth:`PixelModel.dff`, on the stored values."""
-        parts = self.values[lo:hi]
-        df = parts[:, 0] - model.baseline.at(lo, hi, pixels=self.pixels)
+    def dff(self, model: PixelModel, lo: int, hi: int, pixels: np.ndarray | None = None):
+        """``model``'s dF of frames ``lo:hi`` at the stored ``pixels`` (sorted; default
+        all), (hi - lo, n_pixels) float32: the same operations as :meth:`PixelModel.dff`,
+        on the stored values."""
+        pixels = self.pixels if pixels is None else pixels
+        parts = self.values[lo:hi, :, np.searchsorted(self.pixels, pixels)]
+        df = parts[:, 0] - model.baseline.at(lo, hi, pixels=pixels)
         if self.background:
             df -= parts[:, 1]
         return df
