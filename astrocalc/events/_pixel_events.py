@@ -238,10 +238,9 @@ def detect_pixel_events(
         changed = refit.changed_frames(model)
         model = refit
         log.info(
-            "pixel events: the refitted baseline changes %d of %d frames %s",
+            "pixel events: the refitted baseline changes %d of %d frames",
             changed.sum(),
             len(changed),
-            "from the stored frames" if latest.stored and latest.stored.serves(model) else "",
         )
         latest = components_of(model, previous=latest, changed=changed, candidates=candidates)
         components = latest.components
@@ -340,6 +339,8 @@ def active_components(
         storing = StoredDenoised(t, candidates, background=model.neuropil is not None)
         unchanged[:] = False
     from_store = px is not None
+    if from_store:
+        log.info("pixel events: the dF of %d pixels from the stored frames", len(px))
     sd = model.sd.reshape(-1)[px] if from_store else model.sd
     inside_px = inside.reshape(-1)[px] if from_store else None
     blocks = movie.chunks(chunk_frames, overlap=overlap, skip=unchanged | from_store)

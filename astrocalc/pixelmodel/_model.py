@@ -9,7 +9,7 @@ overlap (:attr:`PixelModel.overlap`) equal those of one pass over the whole movi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -270,7 +270,8 @@ class PixelModel:
     xp: object
     neuropil: Neuropil | None = None
     covered: CoveredField | None = None  # frames smoothed over the pixels they cover
-    refitted: np.ndarray | None = None  # flat pixels whose bins :meth:`excluding` bridged
+    # flat pixels whose bins :meth:`excluding` bridged (none in a first fit)
+    refitted: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def overlap(self) -> int:
@@ -359,7 +360,7 @@ class PixelModel:
         shared = (self.sd is other.sd) and (self.bins.shape == other.bins.shape)
         if not shared:
             return np.ones(n, bool)
-        pixels = np.union1d(*(_refitted(m) for m in (self, other)))
+        pixels = np.union1d(self.refitted, other.refitted)
         nb = self.bins.shape[0]
         differs = np.zeros(nb, bool)
         step = max(1, block_elements // nb)
@@ -403,7 +404,7 @@ class StoredDenoised:
         was refitted (the caller knows that no other pixel can be active)."""
         if not self.held.all() or self.background != (model.neuropil is not None):
             return False
-        refitted = _refitted(model)
+        refitted = model.refitted
         if not np.isin(refitted, self.pixels).all():
             return False
         if model.neuropil is None:
@@ -439,10 +440,6 @@ def less_global(dff, level):
     """dF frames (n, Y, X) less their frame-wide change (:func:`frame_wide_change`)."""
     gain, offset = frame_wide_change(dff, level)
     return dff - ((gain - 1)[:, None, None] * level + offset[:, None, None])
-
-
-def _refitted(model: PixelModel) -> np.ndarray:
-    return np.zeros(0, np.int64) if model.refitted is None else model.refitted
 
 
 def _smooth(frames, lo: int, sigma_px: float, covered: CoveredField | None, xp):
