@@ -52,6 +52,26 @@ def relative_change(
     """(F - F0) / F0 and the F0 used, float32, for F and its baseline F0 (T, N), with F0
     held at or above ``f0_floor`` (see :func:`delta_f_over_f`)."""
     if f0_floor is None:
-        f0_floor = 0.05 * max(float(column_median(f0).max(initial=0.0)), 1e-12)
+        f0_floor = 0.05 * max(_largest_median(f0), 1e-12)
     f0 = np.maximum(f0, f0_floor)
     return ((f - f0) / f0).astype(np.float32), f0.astype(np.float32)
+
+
+def _largest_median(f0: np.ndarray, block: int = 64) -> float:
+    """``column_median(f0).max(initial=0.0)``, without the medians that cannot be the
+    largest: a column's median is at most its maximum, so the columns go in order of
+    their maxima, a block at a time, until the next maximum is below the largest median
+    found (the fit's model recordings: thousands of columns, a few medians)."""
+    if not f0.size:
+        return 0.0
+    top = f0.max(axis=0)
+    if np.isnan(top).any():  # NaN medians, as column_median gives them
+        return float(column_median(f0).max(initial=0.0))
+    order = np.argsort(-top, kind="stable")
+    best = 0.0
+    for start in range(0, len(order), block):
+        cols = order[start : start + block]
+        if top[cols[0]] <= best:
+            break
+        best = max(best, float(column_median(f0[:, cols]).max()))
+    return best

@@ -27,3 +27,37 @@ def test_column_statistics_are_numpys_value_for_value(t, dtype):
 def test_column_statistics_of_no_values_are_nan():
     assert np.isnan(column_median(np.zeros((0, 3), np.float32))).all()
     assert np.isnan(column_percentiles(np.zeros((0, 2)), [50])).all()
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_statistics_of_awkward_columns_are_numpys(order, dtype):
+    """Long columns with a heavy upper tail (events), constant columns, infinite values and
+    a span beyond float64's range give NumPy's values, from C- and F-ordered arrays."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3001, 40))
+    x[:, :20] += (rng.random((3001, 20)) < 0.05) * rng.exponential(30.0, (3001, 20))
+    x[:, 20] = 1.5
+    x[:, 21] = -0.0
+    x[7, 22], x[9, 23], x[11, 24] = np.inf, -np.inf, np.nan
+    if dtype == np.float64:
+        x[:, 25] *= 1e307  # hi - lo overflows
+    x = np.asarray(x.astype(dtype), order=order)
+    np.testing.assert_array_equal(column_median(x), np.median(x, axis=0))
+    q = [2.5, 15.87, 50.0, 60.0, 99.9]
+    np.testing.assert_array_equal(column_percentiles(x, q), np.percentile(x, q, axis=0))
+
+
+def test_largest_median_skips_only_columns_that_cannot_hold_it():
+    """dF/F's F0 floor takes the largest column median from the columns whose maxima can
+    reach it: the same value as all the medians' largest, NaN columns included."""
+    from astrocalc.events._dff import _largest_median
+
+    rng = np.random.default_rng(2)
+    for shift in (0.0, -10.0):  # medians above zero; all below (the floor's 0)
+        x = rng.standard_normal((200, 300)) + shift + rng.exponential(1.0, 300)
+        x[:150, 7] += 50.0  # the largest median, in a column not among the first maxima
+        x[0, 9] = 1e6
+        assert _largest_median(x, block=1) == float(column_median(x).max(initial=0.0))
+    x[3, 4] = np.nan
+    assert np.isnan(_largest_median(x))
