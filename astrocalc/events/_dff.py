@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..pixelmodel import running_baseline
+from ..models._li_rinzel_numba import jit
 from ._columns import column_median
 
 
@@ -50,28 +51,51 @@ def relative_change(
     f: np.ndarray, f0: np.ndarray, f0_floor: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(F - F0) / F0 and the F0 used, float32, for F and its baseline F0 (T, N), with F0
-    held at or above ``f0_floor`` (see :func:`delta_f_over_f`)."""
+    held at or above ``f0_floor`` (see :func:`delta_f_over_f`; default
+    :func:`default_floor`)."""
     if f0_floor is None:
-        f0_floor = 0.05 * max(_largest_median(f0), 1e-12)
-    f0 = np.maximum(f0, f0_floor)
+        f0_floor = default_floor(f0)
+    if f0_floor is not None:
+        f0 = np.maximum(f0, f0_floor)
     return ((f - f0) / f0).astype(np.float32), f0.astype(np.float32)
 
 
-def _largest_median(f0: np.ndarray, block: int = 64) -> float:
-    """``column_median(f0).max(initial=0.0)``, without the medians that cannot be the
-    largest: a column's median is at most its maximum, so the columns go in order of
-    their maxima, a block at a time, until the next maximum is below the largest median
-    found (the fit's model recordings: thousands of columns, a few medians)."""
+def default_floor(f0: np.ndarray) -> float | None:
+    """The default floor of F0: 5 % of the largest median F0 of a column (at least
+    5e-14), or None where it would change nothing. A median is at most the largest F0,
+    so where no F0 is below 5 % of that, none is below the floor either, and the medians
+    are not needed (the fit's model recordings: thousands of columns, all near 1)."""
     if not f0.size:
-        return 0.0
-    top = f0.max(axis=0)
-    if np.isnan(top).any():  # NaN medians, as column_median gives them
-        return float(column_median(f0).max(initial=0.0))
-    order = np.argsort(-top, kind="stable")
-    best = 0.0
-    for start in range(0, len(order), block):
-        cols = order[start : start + block]
-        if top[cols[0]] <= best:
-            break
-        best = max(best, float(column_median(f0[:, cols]).max()))
-    return best
+        return None
+    if f0.min() >= 0.05 * max(float(f0.max()), 1e-12):  # NaN: False
+        return None
+    return 0.05 * max(float(column_median(f0).max(initial=0.0)), 1e-12)
+
+
+def update_relative_change(
+    dff: np.ndarray, f: np.ndarray, f0: np.ndarray, f0_floor: float | None, columns
+) -> np.ndarray:
+    """Recompute ``columns`` of ``dff`` (float32 (T, N), in place) as
+    :func:`relative_change` of F (float64) and F0 (float32) gives them, F0 held at or
+    above ``f0_floor`` (None: as it is); returns the columns whose dF/F changed (bool
+    (N,)). One compiled pass, without :func:`relative_change`'s temporaries."""
+    columns = np.asarray(columns, np.int64)
+    changed = np.zeros(dff.shape[1], bool)
+    f0 = np.ascontiguousarray(f0, np.float32)
+    floor = np.float32(-np.inf if f0_floor is None else f0_floor)
+    _update(dff, np.ascontiguousarray(f, np.float64), f0, floor, columns, changed)
+    return changed
+
+
+@jit(nogil=True)
+def _update(dff, f, f0, floor, columns, changed):  # pragma: no cover - compiled
+    for i in range(f.shape[0]):
+        for c in columns:
+            g = f0[i, c]
+            if floor != floor or g < floor:  # np.maximum: a NaN floor gives NaN
+                g = floor
+            v = np.float32((f[i, c] - np.float64(g)) / np.float64(g))
+            old = dff[i, c]
+            if v != old and not (v != v and old != old):
+                changed[c] = True
+            dff[i, c] = v

@@ -12,7 +12,7 @@ from ..pixelmodel import running_baseline
 from ..settings import EventSettings, Sampling
 from ._classify import classify, coactive_rois
 from ._detect import detect
-from ._dff import relative_change
+from ._dff import default_floor, update_relative_change
 from ._features import POST_S, PRE_S
 from ._kernels import FEATURES, cover, measure
 
@@ -70,18 +70,16 @@ def detect_in_traces(
     # an all-False mask gives the same baseline)
     f0 = running_baseline(f, window_frames=window, percentile=c.baseline_percentile)
     exclude = np.zeros(f.shape, bool)
-    dff = sm = noise = found = None
+    every = np.arange(f.shape[1])
+    floor = default_floor(f0)
+    dff = np.empty(f.shape, np.float32)
+    update_relative_change(dff, f, f0, floor, every)
+    redo = np.ones(f.shape[1], bool)
+    sm = noise = found = None
     for n_pass in range(1, MAX_BASELINE_PASSES + 1):
-        new_dff, _ = relative_change(f, f0)
         # the detection of a column depends on that column's dF/F alone: a pass redoes
         # only the columns whose dF/F changed (bit for bit), its results those of a pass
         # over all of them
-        redo = (
-            np.ones(f.shape[1], bool)
-            if dff is None
-            else (new_dff.view(np.int32) != dff.view(np.int32)).any(axis=0)
-        )
-        dff = new_dff
         cols = np.flatnonzero(redo)
         if found is not None and not cols.size:
             break  # the new baselines gave the same dF/F: the same events again
@@ -113,6 +111,12 @@ def detect_in_traces(
             exclude=mask[:, cols],
         )
         exclude = mask
+        # the dF/F changes where the baseline did, unless the floor of F0 moved
+        new_floor = default_floor(f0)
+        redo = update_relative_change(
+            dff, f, f0, new_floor, cols if new_floor == floor else every
+        )
+        floor = new_floor
     return dff, found, sm, noise
 
 

@@ -47,17 +47,3 @@ def test_column_statistics_of_awkward_columns_are_numpys(order, dtype):
     q = [2.5, 15.87, 50.0, 60.0, 99.9]
     np.testing.assert_array_equal(column_percentiles(x, q), np.percentile(x, q, axis=0))
 
-
-def test_largest_median_skips_only_columns_that_cannot_hold_it():
-    """dF/F's F0 floor takes the largest column median from the columns whose maxima can
-    reach it: the same value as all the medians' largest, NaN columns included."""
-    from astrocalc.events._dff import _largest_median
-
-    rng = np.random.default_rng(2)
-    for shift in (0.0, -10.0):  # medians above zero; all below (the floor's 0)
-        x = rng.standard_normal((200, 300)) + shift + rng.exponential(1.0, 300)
-        x[:150, 7] += 50.0  # the largest median, in a column not among the first maxima
-        x[0, 9] = 1e6
-        assert _largest_median(x, block=1) == float(column_median(x).max(initial=0.0))
-    x[3, 4] = np.nan
-    assert np.isnan(_largest_median(x))

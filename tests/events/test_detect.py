@@ -14,7 +14,9 @@ from astrocalc.events import (
     find_events,
     find_events_side_by_side,
 )
+from astrocalc.events._dff import default_floor
 from astrocalc.events._events import MAX_BASELINE_PASSES, event_mask
+from astrocalc.pixelmodel import running_baseline
 from astrocalc.synth import _kernel_features, event_kernel
 
 FS = 10.0
@@ -131,15 +133,38 @@ def _mixed_traces():
     return np.stack(traces, axis=1)
 
 
-def test_passes_redo_only_changed_traces_with_the_same_results():
+@pytest.mark.parametrize("floored", [False, True])
+def test_passes_redo_only_changed_traces_with_the_same_results(floored):
     """dF/F, events, smoothed traces and noise of :func:`_mixed_traces` exactly as passes
-    over all traces give them."""
+    over all traces give them; also with one trace so dim that F0's floor (5 % of the
+    brightest median F0) holds it up, the brightest one's baseline, and so the floor,
+    moving between passes."""
     traces = _mixed_traces()
+    if floored:
+        traces[:, 1] *= 0.01
+        # the brightest, raised by overlapping events over most of the recording: its
+        # median F0 falls as they leave the baseline
+        traces[:, 3] = 300 * (1 + _trace(np.arange(20, 90, 6.0), amp=0.6, decay=25.0, seed=3))
+        f0 = running_baseline(traces, window_frames=CONF["events"]["baseline_window_s"] * FS,
+                              percentile=CONF["events"]["baseline_percentile"])
+        assert default_floor(f0) > f0[:, 1].max()
     got = detect_in_traces(traces, frame_rate_hz=FS, settings=CONF["events"])
     want = _all_columns_every_pass(traces, CONF["events"])
-    assert len(want[1]) >= 15
+    assert len(want[1]) >= 10
     for a, b in zip(got, want, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_default_floor_is_five_percent_of_the_brightest_median_where_it_matters():
+    rng = np.random.default_rng(3)
+    f0 = (1.0 + 0.1 * rng.random((50, 6))).astype(np.float32)
+    assert default_floor(f0) is None  # no F0 under 5 % of the largest: nothing to hold up
+    f0[:, 2] = 0.01
+    f0[:10, 4] = 9.0  # the largest F0, not the largest median
+    want = 0.05 * float(np.median(f0, axis=0).max())
+    assert default_floor(f0) == want
+    f0[3, 0] = np.nan
+    assert np.isnan(default_floor(f0))
 
 
 def test_recordings_detected_side_by_side_give_their_own_events():
