@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ._columns import column_median, column_percentiles
+from ..orderstats import column_median, column_percentiles
 from ._kernels import runs
 
 SPLIT_RELATIVE_DIP = 0.25

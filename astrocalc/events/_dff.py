@@ -6,7 +6,7 @@ import numpy as np
 
 from ..pixelmodel import running_baseline
 from ..models._li_rinzel_numba import jit
-from ._columns import column_median
+from ..orderstats import column_median
 
 
 def delta_f_over_f(

@@ -8,6 +8,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from ..backend import array_namespace, map_batches
+from ..models._li_rinzel_numba import jit
+from ..orderstats import column_median, column_percentiles
 
 # pixels binned for the global intensity fit, and its least-squares passes on the lower
 # 60 % of residuals before the robust reweighting
@@ -52,12 +54,39 @@ class AffineFit:
     z: object
 
 
-def _binned(images, b: int, k: int, hh: int, ww: int):
+def _binned(images, b: int, k: int, hh: int, ww: int, step: int = 1):
     """Means of ``k`` x ``k`` pixels of images (..., Y, X) inside a border of ``b``,
-    flattened to (..., P)."""
+    flattened to (..., P), every ``step``-th of them, float32. On NumPy one compiled pass
+    that reads only the pixels of the bins kept (no float32 copy of the frames); it adds
+    a bin's pixels in NumPy's order (each row of the bin, then the rows), so the means
+    are ``mean(axis=(-3, -1))``'s bit for bit."""
+    xp = array_namespace(images)
     lead = images.shape[:-2]
-    x = images[..., b : b + hh, b : b + ww]
-    return x.reshape(*lead, hh // k, k, ww // k, k).mean(axis=(-3, -1)).reshape(*lead, -1)
+    if xp is np:
+        flat = np.ascontiguousarray(images).reshape(-1, *images.shape[-2:])
+        ny, nx = hh // k, ww // k
+        out = np.empty((flat.shape[0], -(-ny * nx // step)), np.float32)
+        _block_means(flat, b, k, nx, step, out)
+        return out.reshape(*lead, -1)
+    x = images.astype(xp.float32)[..., b : b + hh, b : b + ww]
+    binned = x.reshape(*lead, hh // k, k, ww // k, k).mean(axis=(-3, -1))
+    return binned.reshape(*lead, -1)[..., ::step]
+
+
+@jit(nogil=True)
+def _block_means(images, b, k, nx, step, out):  # pragma: no cover - compiled
+    inv = np.float32(k * k)
+    for f in range(images.shape[0]):
+        for q in range(out.shape[1]):
+            p = q * step
+            y0, x0 = b + (p // nx) * k, b + (p % nx) * k
+            total = np.float32(0.0)
+            for dy in range(k):
+                row = np.float32(0.0)
+                for dx in range(k):
+                    row += np.float32(images[f, y0 + dy, x0 + dx])
+                total += row
+            out[f, q] = total / inv
 
 
 def robust_affine(
@@ -91,11 +120,10 @@ def _robust_affine(frames, reference, border_px, iterations, max_bins) -> Affine
     b = int(min(max(border_px, 0), (min(h, w) - 2) // 2))
     k = BIN_PX if min(h, w) - 2 * b >= 16 * BIN_PX else 1
     hh, ww = (h - 2 * b) // k * k, (w - 2 * b) // k * k
-    f = _binned(frames.astype(xp.float32), b, k, hh, ww)
-    r = _binned(reference.astype(xp.float32), b, k, hh, ww)
-    step = max(1, r.shape[-1] // max_bins)
-    f = f[:, ::step].astype(xp.float64)
-    r = r[..., ::step].astype(xp.float64).reshape(-1 if r.ndim > 1 else 1, f.shape[1])
+    step = max(1, (hh // k) * (ww // k) // max_bins)
+    f = _binned(frames, b, k, hh, ww, step).astype(xp.float64)
+    r = _binned(reference, b, k, hh, ww, step).astype(xp.float64)
+    r = r.reshape(-1 if r.ndim > 1 else 1, f.shape[1])
     weight = xp.ones(f.shape)
     for i in range(TRIM_PASSES + iterations + 1):
         total = weight.sum(axis=1, keepdims=True) + 1e-30
@@ -111,16 +139,16 @@ def _robust_affine(frames, reference, border_px, iterations, max_bins) -> Affine
         if i < TRIM_PASSES:
             # events only add light: a start from the lower residuals is not pulled by
             # them even when they cover a third of the field
-            weight = (res <= xp.percentile(res, 60.0, axis=1, keepdims=True)).astype(xp.float64)
+            weight = (res <= _row_percentile(res, 60.0, xp)).astype(xp.float64)
             continue
-        scale = 1.4826 * xp.median(xp.abs(res), axis=1, keepdims=True) + 1e-12
+        scale = 1.4826 * _row_median(xp.abs(res), xp) + 1e-12
         u = res / (4.685 * scale)
         weight = xp.where(xp.abs(u) < 1, (1 - u * u) ** 2, 0.0)
     # a reference without contrast (noise, or a flat field) cannot fix a slope, and a fit
     # there would only add its own error to every frame: such frames are left as they are
     # (intensity_affine) and their change is not counted (z = 0)
     res = f - gain * r - offset
-    spread = 1.4826 * xp.median(xp.abs(res), axis=1, keepdims=True)
+    spread = 1.4826 * _row_median(xp.abs(res), xp)
     slope_se = spread / xp.sqrt(var + 1e-30)
     level = (gain - 1) * mr + offset  # change at the weighted mean intensity
     wald = (level * level * total + (gain - 1) ** 2 * var) / (spread * spread + 1e-30)
@@ -132,6 +160,21 @@ def _robust_affine(frames, reference, border_px, iterations, max_bins) -> Affine
         fitted,
         xp.where(fitted, xp.sqrt(wald[:, 0]), 0.0).astype(xp.float32),
     )
+
+
+def _row_median(x, xp):
+    """``xp.median(x, axis=1, keepdims=True)`` of (n, P): on NumPy the compiled selection
+    of :mod:`astrocalc.orderstats` (the same values), each row read in place."""
+    if xp is np:
+        return column_median(x.T)[:, None]
+    return xp.median(x, axis=1, keepdims=True)
+
+
+def _row_percentile(x, q: float, xp):
+    """``xp.percentile(x, q, axis=1, keepdims=True)``, as :func:`_row_median`."""
+    if xp is np:
+        return column_percentiles(x.T, [q]).T
+    return xp.percentile(x, q, axis=1, keepdims=True)
 
 
 def rescaled_frame_by_frame(frames: np.ndarray) -> bool:

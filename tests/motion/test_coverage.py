@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from astrocalc.io import MovieWriter, open_movie
 from astrocalc.motion import Coverage, intensity_affine
@@ -116,3 +117,18 @@ def test_global_intensity_fit_ignores_a_wave():
     g, o = intensity_affine(frames, ref)
     np.testing.assert_allclose(g, gain, rtol=0.01)
     np.testing.assert_allclose(o, offset, atol=3.0)
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32, np.float64])
+def test_intensity_fit_bins_are_numpys_block_means(dtype):
+    """The compiled bin means behind the frame-wide intensity fit are NumPy's means of
+    4 x 4 blocks bit for bit (float32), inside a border, every third bin kept."""
+    from astrocalc.motion._intensity import _binned
+
+    rng = np.random.default_rng(1)
+    images = rng.gamma(2.0, 300.0, (3, 2, 45, 61)).astype(dtype)
+    b, k, hh, ww = 3, 4, 36, 52
+    x = images.astype(np.float32)[..., b : b + hh, b : b + ww]
+    want = x.reshape(3, 2, hh // k, k, ww // k, k).mean(axis=(-3, -1)).reshape(3, 2, -1)
+    np.testing.assert_array_equal(_binned(images, b, k, hh, ww), want)
+    np.testing.assert_array_equal(_binned(images, b, k, hh, ww, 3), want[..., ::3])

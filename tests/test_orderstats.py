@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from astrocalc.events._columns import column_median, column_percentiles
+from astrocalc.orderstats import column_median, column_percentiles
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models._li_rinzel_numba import jit
+from .models._li_rinzel_numba import jit
 
 _BLOCK = 16
 
