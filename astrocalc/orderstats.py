@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend import array_namespace
 from .models._li_rinzel_numba import jit
 
 _BLOCK = 16
@@ -172,3 +173,40 @@ def column_percentiles(x: np.ndarray, q) -> np.ndarray:
     gamma = (virtual - below)[:, None]  # float64, as NumPy's (the result float64 too)
     diff = b - a
     return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+
+
+def median(x, axis: int = 0, keepdims: bool = False):
+    """``xp.median(x, axis=axis, keepdims=keepdims)``: for NumPy float32 and float64 arrays
+    the values of :func:`column_median` (NumPy's own, faster), for other arrays (CuPy,
+    integers) the array library's."""
+    if not _compiled(x):
+        return array_namespace(x).median(x, axis=axis, keepdims=keepdims)
+    axis = axis % x.ndim
+    moved = np.moveaxis(x, axis, 0)
+    out = column_median(_columns(moved)).reshape(moved.shape[1:])
+    return np.expand_dims(out, axis) if keepdims else out
+
+
+def percentile(x, q, axis: int = 0, keepdims: bool = False):
+    """``xp.percentile(x, q, axis=axis, keepdims=keepdims)`` (method "linear"), as
+    :func:`median`: one percentile or a sequence of them (the first axis of the result).
+    A float32 array with a Python number ``q`` goes to NumPy: it interpolates in float32
+    there, in float64 with a sequence of percentiles, as here."""
+    if not _compiled(x) or (x.dtype == np.float32 and isinstance(q, int | float)):
+        return array_namespace(x).percentile(x, q, axis=axis, keepdims=keepdims)
+    q = np.asarray(q.get() if hasattr(q, "get") else q, np.float64)
+    axis = axis % x.ndim
+    moved = np.moveaxis(x, axis, 0)
+    out = column_percentiles(_columns(moved), q.ravel())
+    out = out.reshape(q.shape + moved.shape[1:])
+    return np.expand_dims(out, q.ndim + axis) if keepdims else out
+
+
+def _columns(moved: np.ndarray) -> np.ndarray:
+    """(T, ...) as (T, N): a view where the layout allows (then F-ordered columns stay
+    F-ordered, read in place)."""
+    return moved.reshape(moved.shape[0], int(np.prod(moved.shape[1:])))
+
+
+def _compiled(x) -> bool:
+    return isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64) and x.ndim > 0

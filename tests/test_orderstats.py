@@ -47,3 +47,24 @@ def test_column_statistics_of_awkward_columns_are_numpys(order, dtype):
     q = [2.5, 15.87, 50.0, 60.0, 99.9]
     np.testing.assert_array_equal(column_percentiles(x, q), np.percentile(x, q, axis=0))
 
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_median_and_percentile_along_any_axis_are_numpys(axis, keepdims, dtype):
+    """The NumPy-like entry points: any axis of a 3-D array, one percentile or several,
+    keepdims, dtype and shape as NumPy's; integers go to NumPy itself."""
+    from astrocalc.orderstats import median, percentile
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((9, 40, 6)).astype(dtype)
+    np.testing.assert_array_equal(
+        median(x, axis, keepdims), np.median(x, axis=axis, keepdims=keepdims)
+    )
+    for q in (60.0, [15.87, 50.0], np.array(97.5)):
+        got, want = percentile(x, q, axis, keepdims), np.percentile(x, q, axis=axis, keepdims=keepdims)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    ints = rng.integers(0, 9, (5, 4))
+    np.testing.assert_array_equal(median(ints, axis), np.median(ints, axis=axis))

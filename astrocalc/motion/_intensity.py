@@ -9,7 +9,7 @@ import numpy as np
 
 from ..backend import array_namespace, map_batches
 from ..models._li_rinzel_numba import jit
-from ..orderstats import column_median, column_percentiles
+from ..orderstats import median, percentile
 
 # pixels binned for the global intensity fit, and its least-squares passes on the lower
 # 60 % of residuals before the robust reweighting
@@ -139,16 +139,16 @@ def _robust_affine(frames, reference, border_px, iterations, max_bins) -> Affine
         if i < TRIM_PASSES:
             # events only add light: a start from the lower residuals is not pulled by
             # them even when they cover a third of the field
-            weight = (res <= _row_percentile(res, 60.0, xp)).astype(xp.float64)
+            weight = (res <= percentile(res, 60.0, axis=1, keepdims=True)).astype(xp.float64)
             continue
-        scale = 1.4826 * _row_median(xp.abs(res), xp) + 1e-12
+        scale = 1.4826 * median(xp.abs(res), axis=1, keepdims=True) + 1e-12
         u = res / (4.685 * scale)
         weight = xp.where(xp.abs(u) < 1, (1 - u * u) ** 2, 0.0)
     # a reference without contrast (noise, or a flat field) cannot fix a slope, and a fit
     # there would only add its own error to every frame: such frames are left as they are
     # (intensity_affine) and their change is not counted (z = 0)
     res = f - gain * r - offset
-    spread = 1.4826 * _row_median(xp.abs(res), xp)
+    spread = 1.4826 * median(xp.abs(res), axis=1, keepdims=True)
     slope_se = spread / xp.sqrt(var + 1e-30)
     level = (gain - 1) * mr + offset  # change at the weighted mean intensity
     wald = (level * level * total + (gain - 1) ** 2 * var) / (spread * spread + 1e-30)
@@ -160,21 +160,6 @@ def _robust_affine(frames, reference, border_px, iterations, max_bins) -> Affine
         fitted,
         xp.where(fitted, xp.sqrt(wald[:, 0]), 0.0).astype(xp.float32),
     )
-
-
-def _row_median(x, xp):
-    """``xp.median(x, axis=1, keepdims=True)`` of (n, P): on NumPy the compiled selection
-    of :mod:`astrocalc.orderstats` (the same values), each row read in place."""
-    if xp is np:
-        return column_median(x.T)[:, None]
-    return xp.median(x, axis=1, keepdims=True)
-
-
-def _row_percentile(x, q: float, xp):
-    """``xp.percentile(x, q, axis=1, keepdims=True)``, as :func:`_row_median`."""
-    if xp is np:
-        return column_percentiles(x.T, [q]).T
-    return xp.percentile(x, q, axis=1, keepdims=True)
 
 
 def rescaled_frame_by_frame(frames: np.ndarray) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import array_namespace, scipy_module
+from .. import orderstats
+from ..orderstats import median
 from . import _rank
 
 
@@ -49,9 +51,9 @@ def _robust_line(x, xp):
     if len(i) == 0:
         return xp.zeros(x.shape[1:], x.dtype), x[0]
     dt = (j - i).astype(x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
-    slope = xp.median((x[j] - x[i]) / dt, axis=0)
+    slope = median((x[j] - x[i]) / dt, axis=0)
     t = xp.arange(n, dtype=x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
-    intercept = xp.median(x - slope * t, axis=0)
+    intercept = median(x - slope * t, axis=0)
     return slope, intercept
 
 
@@ -117,7 +119,7 @@ class RunningBaseline:
         if w >= nb:
             # the window spans the recording: one level, the percentile of all bins (a
             # trend cannot be told from slow events that fill a short recording)
-            self.level = xp.percentile(binned, percentile, axis=0).astype(binned.dtype)
+            self.level = orderstats.percentile(binned, percentile, axis=0).astype(binned.dtype)
         else:
             self.level = None
             self.head, self.tail = _end_lines(binned, w, xp)

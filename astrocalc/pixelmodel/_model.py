@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..backend import map_batches, scipy_module, to_numpy
+from ..orderstats import median, percentile
 from ..settings import Sampling, SegmentationSettings
 from . import _smoothing
 from ._baseline import RunningBaseline, bin_means, bin_size, fill_excluded
@@ -541,14 +542,14 @@ def fit_pixel_model(
         ]
     )  # (n, max(k, 2), Y, X)
     d = windows[:, 1] - windows[:, 0]
-    med = xp.median(d, axis=0)
-    white = 1.4826 * xp.median(xp.abs(d - med), axis=0) / 2**0.5 / k**0.5
+    med = median(d, axis=0)
+    white = 1.4826 * median(xp.abs(d - med), axis=0) / 2**0.5 / k**0.5
     df = windows[:, :k].mean(axis=1) - xp.concatenate(
         [baseline.at(int(i) + (k - 1) // 2, int(i) + (k - 1) // 2 + 1) for i in starts]
     )
     if neuropil is not None:
         df -= neuropil.change(df, xp)
-    low, mid = xp.percentile(df, xp.asarray([15.87, 50.0]), axis=0)
+    low, mid = percentile(df, xp.asarray([15.87, 50.0]), axis=0)
     sd = xp.maximum(white, mid - low) + 1e-6 * float(xp.abs(mean_smooth).mean() + 1)
     return PixelModel(
         baseline=baseline,
