@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import ndimage
 
 from ..orderstats import column_median, column_percentiles
-from ._kernels import runs
+from ._kernels import runs, smooth_frames
 
 SPLIT_RELATIVE_DIP = 0.25
 
 
 def smooth(dff: np.ndarray, sigma_frames: float) -> np.ndarray:
-    """Gaussian smoothing along time (axis 0)."""
+    """Gaussian smoothing along time (axis 0) of traces (T, N), float64:
+    ``scipy.ndimage.gaussian_filter1d(dff, sigma_frames, axis=0, mode="nearest")`` value
+    for value (C-ordered, as scipy's), by a compiled loop over frames (4x faster on the
+    fit's model traces)."""
     if sigma_frames <= 0:
         return dff.astype(np.float64)
-    return ndimage.gaussian_filter1d(dff.astype(np.float64), sigma_frames, axis=0, mode="nearest")
+    if dff.ndim != 2 or dff.dtype not in (np.float32, np.float64):
+        return ndimage.gaussian_filter1d(dff.astype(np.float64), sigma_frames, axis=0, mode="nearest")
+    out = np.empty(dff.shape, np.float64)
+    smooth_frames(np.ascontiguousarray(dff), _half_kernel(float(sigma_frames)), out)
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _half_kernel(sigma_frames: float) -> np.ndarray:
+    """The centre and one side of scipy's Gaussian kernel for ``sigma_frames`` (radius
+    int(4 sigma + 0.5)): its response to a unit impulse, which is the kernel exactly."""
+    r = int(4.0 * sigma_frames + 0.5)
+    impulse = np.zeros(2 * r + 1)
+    impulse[r] = 1.0
+    return ndimage.gaussian_filter1d(impulse, sigma_frames, mode="constant")[r:].copy()
 
 
 def smoothing_gain(sigma_frames: float) -> float:

@@ -211,3 +211,23 @@ def cover(n_frames, n_columns, column, start, stop):  # pragma: no cover - compi
         for t in range(max(start[k], 0), min(stop[k], n_frames)):
             out[t, column[k]] = True
     return out
+
+
+@jit(nogil=True)
+def smooth_frames(x, w, out):  # pragma: no cover - compiled
+    """``scipy.ndimage.gaussian_filter1d(x, axis=0, mode="nearest")`` of ``x`` (T, N),
+    C-ordered, in float64 into ``out``, with the half kernel ``w`` (centre, then one
+    side): scipy's sums in scipy's order (the centre, then the pairs of taps from the
+    outermost in), so the values are scipy's bit for bit; all columns of a frame at once."""
+    t, n = x.shape
+    r = w.shape[0] - 1
+    for i in range(t):
+        o = out[i]
+        mid = x[i]
+        for c in range(n):
+            o[c] = np.float64(mid[c]) * w[0]
+        for j in range(r, 0, -1):
+            a = w[j]
+            lo, hi = x[max(i - j, 0)], x[min(i + j, t - 1)]
+            for c in range(n):
+                o[c] += (np.float64(lo[c]) + np.float64(hi[c])) * a

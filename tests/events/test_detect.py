@@ -14,6 +14,7 @@ from astrocalc.events import (
     find_events,
     find_events_side_by_side,
 )
+from astrocalc.events._detect import smooth as detect_smooth
 from astrocalc.events._dff import default_floor
 from astrocalc.events._events import MAX_BASELINE_PASSES, event_mask
 from astrocalc.pixelmodel import running_baseline
@@ -181,3 +182,17 @@ def test_recordings_detected_side_by_side_give_their_own_events():
         for field in ("dff", "noise", "roi_ids"):
             np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
         assert got.duration_s == want.duration_s
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_smoothing_is_scipys_gaussian_filter_bit_for_bit(order, dtype):
+    """The compiled temporal smoothing gives ``gaussian_filter1d(axis=0, mode="nearest")``
+    in float64 exactly, for traces longer and shorter than the kernel, in either order."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(11)
+    for shape, sigma in [((400, 7), 5.0), ((6, 3), 5.0), ((50, 2), 0.7), ((1, 4), 2.0)]:
+        x = np.asarray(rng.standard_normal(shape).astype(dtype), order=order)
+        want = ndimage.gaussian_filter1d(x.astype(np.float64), sigma, axis=0, mode="nearest")
+        np.testing.assert_array_equal(detect_smooth(x, sigma), want)
