@@ -25,6 +25,7 @@ from .backend import array_namespace
 from .models._li_rinzel_numba import jit
 
 _BLOCK = 16
+_BINS = 4096  # at most; uint16 bin numbers
 
 
 @jit(nogil=True)
@@ -61,9 +62,10 @@ def _select(a, k):  # pragma: no cover - compiled
 
 
 @jit(nogil=True)
-def _ranks_of(a, ranks, out, cand):  # pragma: no cover - compiled
+def _ranks_of(a, ranks, out, cand, slot, below):  # pragma: no cover - compiled
     """out[m] = the ranks[m]-th smallest value of ``a`` (1-D, left as it is; NaN if it
-    holds a NaN), ``cand`` scratch space as long as ``a``."""
+    holds a NaN); scratch space: ``cand`` and ``slot`` (uint16) as long as ``a``,
+    ``below`` (int64) of ``_BINS + 1``."""
     n = a.shape[0]
     lo = hi = a[0]
     for i in range(n):
@@ -78,7 +80,7 @@ def _ranks_of(a, ranks, out, cand):  # pragma: no cover - compiled
     if not hi > lo:
         out[:] = lo
         return
-    bins = max(16, min(4096, n // 8))  # about 8 values a bin, tens at a dense median
+    bins = max(16, min(_BINS, n // 8))  # about 8 values a bin, tens at a dense median
     base, span = np.float64(lo), np.float64(hi) - np.float64(lo)
     scale = bins / span
     if not (np.isfinite(span) and np.isfinite(scale) and scale > 0):
@@ -87,19 +89,21 @@ def _ranks_of(a, ranks, out, cand):  # pragma: no cover - compiled
         for m in range(ranks.shape[0]):
             out[m] = _select(cand, ranks[m])
         return
-    below = np.zeros(bins + 1, np.int64)  # below[b]: values in the bins under b
+    below[: bins + 1] = 0  # below[b]: values in the bins under b
     for i in range(n):
-        below[min(int((np.float64(a[i]) - base) * scale), bins - 1) + 1] += 1
+        b = min(int((np.float64(a[i]) - base) * scale), bins - 1)
+        slot[i] = b
+        below[b + 1] += 1
     for b in range(bins):
         below[b + 1] += below[b]
     held, c = -1, 0
     for m in range(ranks.shape[0]):
         k = ranks[m]
-        b = np.searchsorted(below, k, side="right") - 1
+        b = np.searchsorted(below[: bins + 1], k, side="right") - 1
         if b != held:  # successive ranks in one bin share its values
             c = 0
             for i in range(n):
-                if min(int((np.float64(a[i]) - base) * scale), bins - 1) == b:
+                if slot[i] == b:
                     cand[c] = a[i]
                     c += 1
             held = b
@@ -109,10 +113,10 @@ def _ranks_of(a, ranks, out, cand):  # pragma: no cover - compiled
 @jit(nogil=True)
 def _row_statistics(x, ranks, out):  # pragma: no cover - compiled
     """out[m, j] = the ranks[m]-th smallest value of row j of ``x`` (N, T)."""
-    cand = np.empty(x.shape[1], x.dtype)
+    cand, slot, below = _scratch(x)
     res = np.empty(ranks.shape[0], x.dtype)
     for j in range(x.shape[0]):
-        _ranks_of(x[j], ranks, res, cand)
+        _ranks_of(x[j], ranks, res, cand, slot, below)
         out[:, j] = res
 
 
@@ -121,7 +125,7 @@ def _column_statistics(x, ranks, out):  # pragma: no cover - compiled
     """out[m, j] = the ranks[m]-th smallest value of column j of ``x`` (T, N)."""
     t, n = x.shape
     buf = np.empty((_BLOCK, t), x.dtype)
-    cand = np.empty(t, x.dtype)
+    cand, slot, below = _scratch(buf)
     res = np.empty(ranks.shape[0], x.dtype)
     for j0 in range(0, n, _BLOCK):
         w = min(_BLOCK, n - j0)
@@ -129,8 +133,38 @@ def _column_statistics(x, ranks, out):  # pragma: no cover - compiled
             for c in range(w):
                 buf[c, i] = x[i, j0 + c]
         for c in range(w):
-            _ranks_of(buf[c], ranks, res, cand)
+            _ranks_of(buf[c], ranks, res, cand, slot, below)
             out[:, j0 + c] = res
+
+
+@jit(nogil=True)
+def _scratch(rows):  # pragma: no cover - compiled
+    """Scratch space of :func:`_ranks_of` for rows as long as those of ``rows``."""
+    t = rows.shape[1]
+    return np.empty(t, rows.dtype), np.empty(t, np.uint16), np.empty(_BINS + 1, np.int64)
+
+
+@jit(nogil=True)
+def _median_of(a, ranks, two, res, cand, slot, below):  # pragma: no cover - compiled
+    """:func:`column_median`'s value for ``a``: ``ranks`` the middle one or two."""
+    _ranks_of(a, ranks, res, cand, slot, below)
+    return res[0] if ranks.shape[0] == 1 else (res[0] + res[1]) / two
+
+
+@jit(nogil=True)
+def _median_and_mad(x, ranks, two, out):  # pragma: no cover - compiled
+    """out[0, j], out[1, j] = the median of row j of ``x`` (N, T) and the median of its
+    absolute deviations from it, each as :func:`column_median` gives it."""
+    cand, slot, below = _scratch(x)
+    dev = np.empty(x.shape[1], x.dtype)
+    res = np.empty(2, x.dtype)
+    for j in range(x.shape[0]):
+        a = x[j]
+        m = _median_of(a, ranks, two, res, cand, slot, below)
+        for i in range(a.shape[0]):
+            dev[i] = abs(a[i] - m)
+        out[0, j] = m
+        out[1, j] = _median_of(dev, ranks, two, res, cand, slot, below)
 
 
 def _ranks(x: np.ndarray, ranks: list[int]) -> np.ndarray:
@@ -156,6 +190,23 @@ def column_median(x: np.ndarray) -> np.ndarray:
         return _ranks(x, [t // 2])[0]
     low, high = _ranks(x, [t // 2 - 1, t // 2])
     return (low + high) / x.dtype.type(2)
+
+
+def column_median_and_mad(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``m = column_median(x)`` and ``column_median(np.abs(x - m))`` of a float array
+    (T, N), the same values, in one compiled pass per column without the (T, N)
+    temporaries (F-ordered columns read in place, others copied once)."""
+    x = np.asarray(x)
+    if x.ndim != 2 or x.dtype.kind != "f":
+        raise ValueError(f"expected a float array (T, N), got {x.dtype} {x.shape}")
+    t = x.shape[0]
+    if t == 0:
+        nan = np.full(x.shape[1], np.nan, x.dtype)
+        return nan, nan.copy()
+    ranks = np.array([t // 2] if t % 2 else [t // 2 - 1, t // 2], np.int64)
+    out = np.empty((2, x.shape[1]), x.dtype)
+    _median_and_mad(np.asfortranarray(x).T, ranks, x.dtype.type(2), out)
+    return out[0], out[1]
 
 
 def column_percentiles(x: np.ndarray, q) -> np.ndarray:

@@ -68,3 +68,25 @@ def test_median_and_percentile_along_any_axis_are_numpys(axis, keepdims, dtype):
         np.testing.assert_array_equal(got, want)
     ints = rng.integers(0, 9, (5, 4))
     np.testing.assert_array_equal(median(ints, axis), np.median(ints, axis=axis))
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("t", [0, 1, 6, 999, 1000])
+def test_median_and_mad_are_the_two_medians(t, dtype, order):
+    """The fused median and median absolute deviation give the values of two
+    :func:`column_median` calls, NaN columns, ties and a heavy tail included."""
+    from astrocalc.orderstats import column_median_and_mad
+
+    rng = np.random.default_rng(t)
+    x = rng.standard_normal((t, 21))
+    x[:, :7] += (rng.random((t, 7)) < 0.1) * 25.0
+    x[:, 8] = np.round(x[:, 8])
+    if t:
+        x[t // 2, 9] = np.nan
+    x = np.asarray(x.astype(dtype), order=order)
+    m, mad = column_median_and_mad(x)
+    want = column_median(x)
+    np.testing.assert_array_equal(m, want)
+    np.testing.assert_array_equal(mad, column_median(np.abs(x - want)))
+    assert mad.dtype == dtype

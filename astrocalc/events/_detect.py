@@ -7,7 +7,7 @@ import functools
 import numpy as np
 from scipy import ndimage
 
-from ..orderstats import column_median, column_percentiles
+from ..orderstats import column_median_and_mad, column_percentiles
 from ._kernels import runs, smooth_frames
 
 SPLIT_RELATIVE_DIP = 0.25
@@ -62,7 +62,7 @@ def white_noise(raw: np.ndarray, sigma_frames: float) -> np.ndarray:
     their frame-to-frame differences (MAD): events, being slow, barely enter it."""
     d = np.diff(raw, axis=0)
     columns = d.reshape(d.shape[0], int(np.prod(d.shape[1:])))
-    mad = column_median(np.abs(columns - column_median(columns))).reshape(d.shape[1:])
+    mad = column_median_and_mad(columns)[1].reshape(d.shape[1:])
     return 1.4826 * mad / np.sqrt(2) * smoothing_gain(sigma_frames)
 
 

@@ -84,7 +84,7 @@ def detect_in_traces(
         if found is not None and not cols.size:
             break  # the new baselines gave the same dF/F: the same events again
         part, part_sm, part_noise = detect(
-            dff[:, cols],
+            _columns(dff, cols),
             frame_rate_hz=frame_rate_hz,
             smooth_s=c.smooth_s,
             high_sd=c.high_threshold_sd,
@@ -95,7 +95,10 @@ def detect_in_traces(
         if found is None:
             found, sm, noise = part, part_sm, part_noise
         else:
-            sm[:, cols], noise[cols] = part_sm, part_noise
+            if cols.size == sm.shape[1]:
+                sm, noise = part_sm, part_noise
+            else:
+                sm[:, cols], noise[cols] = part_sm, part_noise
             kept = found[~redo[found[:, 0]]]
             merged = np.concatenate([kept, part])
             found = merged[np.argsort(merged[:, 0], kind="stable")]  # by column, then time
@@ -104,12 +107,16 @@ def detect_in_traces(
         if not moved.any() or n_pass == MAX_BASELINE_PASSES:
             break
         cols = np.flatnonzero(moved)
-        f0[:, cols] = running_baseline(
-            f[:, cols],
+        refitted = running_baseline(
+            _columns(f, cols),
             window_frames=window,
             percentile=c.baseline_percentile,
-            exclude=mask[:, cols],
+            exclude=_columns(mask, cols),
         )
+        if cols.size == f.shape[1]:
+            f0 = refitted
+        else:
+            f0[:, cols] = refitted
         exclude = mask
         # the dF/F changes where the baseline did, unless the floor of F0 moved
         new_floor = default_floor(f0)
@@ -118,6 +125,12 @@ def detect_in_traces(
         )
         floor = new_floor
     return dff, found, sm, noise
+
+
+def _columns(a: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``a[:, cols]`` for sorted distinct ``cols``: ``a`` itself where they are all of
+    its columns, else a C-ordered copy (``np.take``: 4x faster than fancy indexing)."""
+    return a if cols.size == a.shape[1] else np.take(a, cols, axis=1)
 
 
 def event_mask(found, shape, *, frame_rate_hz: float, pad_s: float = 2.0) -> np.ndarray:
