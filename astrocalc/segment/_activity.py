@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import to_numpy
+from ..models._li_rinzel_numba import available, jit
 from ..pixelmodel import PixelModel, frame_wide_change, open_runs, smooth_time
 from . import _local_sums as local_sums
 from ._local_sums import NEIGHBOURS
@@ -80,11 +81,11 @@ def activity_maps(
         raw = xp.asarray(block)
         base = baseline.at(lo, lo + len(raw))
         dff = model.denoised(raw, lo) - base
-        z = dff / sd
-        up = open_runs(z > threshold_sd, min_active_frames, xp)[start - lo : stop - lo]
-        # the mirror image of activity about each pixel's median dF: noise alone
-        mirror = (2 * model.median - dff) / sd
-        down = open_runs(mirror > threshold_sd, min_active_frames, xp)[start - lo : stop - lo]
+        # above the threshold, and the same of the mirror image of activity about each
+        # pixel's median dF (noise alone)
+        above, mirrored = _beyond(dff, sd, model.median, threshold_sd, xp)
+        up = open_runs(above, min_active_frames, xp)[start - lo : stop - lo]
+        down = open_runs(mirrored, min_active_frames, xp)[start - lo : stop - lo]
         if coverage is not None:
             covered = coverage.frames(start, stop, xp)
             up &= covered
@@ -129,6 +130,34 @@ def activity_maps(
         n_frames=t,
         frame_wide=frame_wide,
     )
+
+
+def _beyond(dff, sd, median, threshold_sd: float, xp):
+    """``dff / sd > threshold_sd`` and ``(2 * median - dff) / sd > threshold_sd``: on NumPy
+    float32 one compiled pass without the two float temporaries, the same float32
+    arithmetic and comparison (NumPy compares with the threshold rounded to float32)."""
+    arrays = (dff, sd, median)
+    if xp is not np or any(a.dtype != np.float32 for a in arrays) or not available():
+        return dff / sd > threshold_sd, (2 * median - dff) / sd > threshold_sd
+    n = len(dff)
+    above = np.empty(dff.shape, bool)
+    mirrored = np.empty(dff.shape, bool)
+    _beyond_frames(
+        np.ascontiguousarray(dff).reshape(n, -1), np.ascontiguousarray(sd).ravel(),
+        np.ascontiguousarray(median).ravel(), np.float32(threshold_sd),
+        above.reshape(n, -1), mirrored.reshape(n, -1),
+    )  # fmt: skip
+    return above, mirrored
+
+
+@jit(nogil=True)
+def _beyond_frames(dff, sd, median, threshold, above, mirrored):  # pragma: no cover
+    two = np.float32(2)
+    for f in range(dff.shape[0]):
+        d, up, down = dff[f], above[f], mirrored[f]
+        for i in range(d.shape[0]):
+            up[i] = d[i] / sd[i] > threshold
+            down[i] = (two * median[i] - d[i]) / sd[i] > threshold
 
 
 def _roll(a, dy, dx, xp):

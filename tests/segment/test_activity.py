@@ -115,3 +115,19 @@ def test_compiled_local_sums_are_the_array_sums(monkeypatch):
     # the pair below and to the right of pixel (2, 3) by hand; the right edge has none
     np.testing.assert_allclose(sums[2][3, 2, 3], (hp[:, 2, 3] * hp[:, 3, 4]).sum(), rtol=1e-5)
     assert (sums[2][0, :, -1] == 0).all() and (sums[2][2, -1] == 0).all()
+
+
+def test_compiled_thresholds_are_numpys_comparisons():
+    """Active and mirrored-active voxels from the compiled pass are NumPy's float32
+    comparisons, values at the float32-rounded threshold included."""
+    from astrocalc.segment._activity import _beyond
+
+    rng = np.random.default_rng(0)
+    dff = rng.standard_normal((6, 30, 20)).astype(np.float32) * 3
+    sd = rng.uniform(0.5, 2, (30, 20)).astype(np.float32)
+    median = (rng.standard_normal((30, 20)) * 0.1).astype(np.float32)
+    dff[0, 0, 0] = np.float32(0.1) * sd[0, 0]  # dff / sd at 0.1 rounded to float32
+    for threshold in (0.1, 2.7, 3.0):
+        above, mirrored = _beyond(dff, sd, median, threshold, np)
+        np.testing.assert_array_equal(above, dff / sd > threshold)
+        np.testing.assert_array_equal(mirrored, (2 * median - dff) / sd > threshold)
