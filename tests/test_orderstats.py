@@ -48,7 +48,6 @@ def test_column_statistics_of_awkward_columns_are_numpys(order, dtype):
     np.testing.assert_array_equal(column_percentiles(x, q), np.percentile(x, q, axis=0))
 
 
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("axis", [0, 1, -1])
 @pytest.mark.parametrize("keepdims", [False, True])
@@ -63,7 +62,10 @@ def test_median_and_percentile_along_any_axis_are_numpys(axis, keepdims, dtype):
         median(x, axis, keepdims), np.median(x, axis=axis, keepdims=keepdims)
     )
     for q in (60.0, [15.87, 50.0], np.array(97.5)):
-        got, want = percentile(x, q, axis, keepdims), np.percentile(x, q, axis=axis, keepdims=keepdims)
+        got, want = (
+            percentile(x, q, axis, keepdims),
+            np.percentile(x, q, axis=axis, keepdims=keepdims),
+        )
         assert got.shape == want.shape and got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
     ints = rng.integers(0, 9, (5, 4))

@@ -148,9 +148,7 @@ class ComponentTracker:
         )
         last = len(active) - 1
         head, tail = t == 0, t == last
-        return ChunkLabels(
-            n_new, (pixel[head], comp[head]), (pixel[tail], comp[tail]), records
-        )
+        return ChunkLabels(n_new, (pixel[head], comp[head]), (pixel[tail], comp[tail]), records)
 
     def join(self, chunk: ChunkLabels) -> None:
         """Add one chunk's components, joined to those of the chunk before it where they

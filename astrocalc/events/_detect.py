@@ -21,7 +21,9 @@ def smooth(dff: np.ndarray, sigma_frames: float) -> np.ndarray:
     if sigma_frames <= 0:
         return dff.astype(np.float64)
     if dff.ndim != 2 or dff.dtype not in (np.float32, np.float64):
-        return ndimage.gaussian_filter1d(dff.astype(np.float64), sigma_frames, axis=0, mode="nearest")
+        return ndimage.gaussian_filter1d(
+            dff.astype(np.float64), sigma_frames, axis=0, mode="nearest"
+        )
     out = np.empty(dff.shape, np.float64)
     smooth_frames(np.ascontiguousarray(dff), _half_kernel(float(sigma_frames)), out)
     return out

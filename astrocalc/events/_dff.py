@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..pixelmodel import running_baseline
 from ..models._li_rinzel_numba import jit
 from ..orderstats import column_median
+from ..pixelmodel import running_baseline
 
 
 def delta_f_over_f(

@@ -120,9 +120,7 @@ def detect_in_traces(
         exclude = mask
         # the dF/F changes where the baseline did, unless the floor of F0 moved
         new_floor = default_floor(f0)
-        redo = update_relative_change(
-            dff, f, f0, new_floor, cols if new_floor == floor else every
-        )
+        redo = update_relative_change(dff, f, f0, new_floor, cols if new_floor == floor else every)
         floor = new_floor
     return dff, found, sm, noise
 

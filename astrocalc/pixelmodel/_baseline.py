@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import array_namespace, scipy_module
 from .. import orderstats
-from ..orderstats import median
+from ..backend import array_namespace, scipy_module
 from . import _rank
 
 
@@ -51,9 +50,9 @@ def _robust_line(x, xp):
     if len(i) == 0:
         return xp.zeros(x.shape[1:], x.dtype), x[0]
     dt = (j - i).astype(x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
-    slope = median((x[j] - x[i]) / dt, axis=0)
+    slope = orderstats.median((x[j] - x[i]) / dt, axis=0)
     t = xp.arange(n, dtype=x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
-    intercept = median(x - slope * t, axis=0)
+    intercept = orderstats.median(x - slope * t, axis=0)
     return slope, intercept
 
 

@@ -146,8 +146,11 @@ def test_passes_redo_only_changed_traces_with_the_same_results(floored):
         # the brightest, raised by overlapping events over most of the recording: its
         # median F0 falls as they leave the baseline
         traces[:, 3] = 300 * (1 + _trace(np.arange(20, 90, 6.0), amp=0.6, decay=25.0, seed=3))
-        f0 = running_baseline(traces, window_frames=CONF["events"]["baseline_window_s"] * FS,
-                              percentile=CONF["events"]["baseline_percentile"])
+        f0 = running_baseline(
+            traces,
+            window_frames=CONF["events"]["baseline_window_s"] * FS,
+            percentile=CONF["events"]["baseline_percentile"],
+        )
         assert default_floor(f0) > f0[:, 1].max()
     got = detect_in_traces(traces, frame_rate_hz=FS, settings=CONF["events"])
     want = _all_columns_every_pass(traces, CONF["events"])
