@@ -8,13 +8,15 @@ traces of thousands of frames, several statistics per detection pass) that was a
 of the fit's time. Here each column is counted into value bins between its extremes (a
 histogram: one pass, no reordering), and only the values in the bin holding the wanted
 rank are copied out and selected among (Hoare's quickselect, the pivot the median of
-three): the selection reads each value twice and reorders tens of values, not the
-column, 4-10 times faster than a quickselect over the column. A bin is a monotone
+three): the selection reads each value three times (its extremes, its bin, the bin's
+values) and reorders tens of values, not the column, 4-10 times faster than a
+quickselect over the column. A bin is a monotone
 function of the value, so the values below a bin are exactly those of the lower bins and
 the rank within it is exact: the result is the same order statistic, bit for bit. A
 column holding NaN gives NaN, as NumPy's do. C-ordered arrays go 16 columns at a time
 (one cache line of float32 per row) through a buffer; F-ordered columns are read in
-place.
+place. :func:`median` and :func:`percentile` take NumPy's arguments (any axis) and
+leave CuPy and integer arrays to the array library.
 """
 
 from __future__ import annotations
