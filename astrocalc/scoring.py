@@ -239,23 +239,53 @@ def roi_footprints(labels: np.ndarray, events: pd.DataFrame) -> tuple[pd.DataFra
     return det, footprints
 
 
-def roi_placement(labels: np.ndarray, mean_image: np.ndarray, sd_image: np.ndarray) -> dict:
+def roi_placement(
+    labels: np.ndarray,
+    mean_image: np.ndarray,
+    sd_image: np.ndarray,
+    step_sd_image: np.ndarray | None = None,
+) -> dict:
     """Where ROIs lie on a recording without ground truth (a real one).
 
     Returns ``sd_ratio``: median temporal SD of the pixels in ROIs over that of the pixels
-    in none (ROIs on active structures have the larger SD); ``dark_share``: share of ROI
-    pixels in the darkest quartile of the mean image (ROIs on dim background have a large
-    share); ``field_share``: share of the field in ROIs.
+    in none (ROIs on active structures have the larger SD); ``sd_ratio_bound``: the same
+    ratio had the ROIs been the field's highest-SD pixels, as many as they cover (no ROI
+    set of that area reaches more); ``dark_share``: share of ROI pixels in the darkest
+    quartile of the mean image (ROIs on dim background have a large share);
+    ``field_share``: share of the field in ROIs.
+
+    With ``step_sd_image``, the SD of each pixel's frame-to-frame differences over
+    sqrt(2) (white noise alone: its SD), also ``sd_over_noise_in`` and
+    ``sd_over_noise_out``: the median of SD / step SD in and outside ROIs, 1 where a pixel
+    holds white noise only. Shot noise grows with brightness and is white, so on a bright
+    structure it raises ``sd_ratio`` whether or not anything happens there; calcium
+    events, slower than a frame, raise SD / step SD at any brightness.
     """
     inside = labels > 0
+    keys = ["sd_ratio", "sd_ratio_bound", "dark_share"]
+    if step_sd_image is not None:
+        keys += ["sd_over_noise_in", "sd_over_noise_out"]
     if not inside.any() or inside.all():
-        return {"sd_ratio": np.nan, "dark_share": np.nan, "field_share": float(inside.mean())}
+        return {**dict.fromkeys(keys, np.nan), "field_share": float(inside.mean())}
     dark = mean_image <= np.percentile(mean_image, 25)
-    return {
-        "sd_ratio": float(np.median(sd_image[inside]) / np.median(sd_image[~inside])),
+    top = np.zeros(sd_image.size, bool)
+    top[np.argsort(sd_image, axis=None, kind="stable")[-int(inside.sum()) :]] = True
+    top = top.reshape(sd_image.shape)
+    out = {
+        "sd_ratio": _median_ratio(sd_image, inside),
+        "sd_ratio_bound": _median_ratio(sd_image, top),
         "dark_share": float(dark[inside].mean()),
         "field_share": float(inside.mean()),
     }
+    if step_sd_image is not None:
+        units = sd_image / np.maximum(step_sd_image, np.finfo(np.float64).tiny)
+        out["sd_over_noise_in"] = float(np.median(units[inside]))
+        out["sd_over_noise_out"] = float(np.median(units[~inside]))
+    return out
+
+
+def _median_ratio(image: np.ndarray, inside: np.ndarray) -> float:
+    return float(np.median(image[inside]) / np.median(image[~inside]))
 
 
 def score_detection(

@@ -8,7 +8,11 @@ ASTRA field of view at an assumed 10 Hz and 1 um/pixel. Prints the ROI and event
 and, with no ground truth to score against, where the ROIs lie
 (:func:`astrocalc.scoring.roi_placement`): the median temporal SD of the corrected movie
 inside ROIs over outside, the share of ROI pixels on the darkest quartile of the mean
-image, the share of the field in ROIs; and the mean pairwise r of the ROI traces.
+image, the share of the field in ROIs; and the mean pairwise r of the ROI traces. Then, on
+the movie with each frame's gain and offset undone (as tests/test_realdata.py does for the
+ASTRA field, whose source rescaled every frame), the same SD ratio, its bound for ROIs of
+that area, and each pixel's SD in units of its frame-to-frame noise, inside and outside
+the ROIs (1 for white noise alone; see roi_placement).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import tifffile
 
 from astrocalc import config, layout
 from astrocalc.io import open_movie
+from astrocalc.motion import intensity_affine
 from astrocalc.pipeline import run_events, run_motion, run_segmentation
 from astrocalc.scoring import roi_placement
 
@@ -65,9 +70,19 @@ def main() -> None:
             traces = pd.read_csv(layout.path(out, "events/traces.csv")).iloc[:, 2:].to_numpy()
             r = np.corrcoef(traces.T)[np.triu_indices(traces.shape[1], 1)]
             print(
-                f"  SD inside / outside ROIs {where['sd_ratio']:.2f}, ROI pixels on the darkest "
-                f"quartile {where['dark_share']:.1%}, field in ROIs {where['field_share']:.1%}, "
+                f"  SD inside / outside ROIs {where['sd_ratio']:.2f} "
+                f"(bound {where['sd_ratio_bound']:.2f}), ROI pixels on the darkest quartile "
+                f"{where['dark_share']:.1%}, field in ROIs {where['field_share']:.1%}, "
                 f"mean pairwise r {np.nanmean(r):.2f}"
+            )
+            gain, offset = intensity_affine(frames, frames.mean(axis=0))
+            frames = (frames - offset[:, None, None]) / gain[:, None, None]
+            step_sd = np.diff(frames, axis=0).std(axis=0) / np.sqrt(2)
+            flat = roi_placement(labels, frames.mean(axis=0), frames.std(axis=0), step_sd)
+            print(
+                f"  frame gain undone: SD inside / outside {flat['sd_ratio']:.2f} (highest-SD "
+                f"pixels of the ROIs' area: {flat['sd_ratio_bound']:.2f}); SD in noise units "
+                f"inside {flat['sd_over_noise_in']:.2f}, outside {flat['sd_over_noise_out']:.2f}"
             )
     print(f"figures in {args.out}")
 
