@@ -17,6 +17,24 @@ def test_unknown_backend_is_a_clear_error():
         backend.resolve("torch")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(4, 48, 48), (3, 45, 50), (2, 2, 21, 9)])
+def test_irfft2_is_scipys_bit_for_bit(dtype, shape):
+    from scipy import fft
+
+    spec = fft.rfft2(np.random.default_rng(0).standard_normal(shape).astype(dtype))
+    h, w = shape[-2:]
+    # full size, and a low-frequency crop (phase correlation's smaller inverse)
+    for s, part in (((h, w), spec), ((h // 2, w // 2), spec[..., : h // 2, : w // 4 + 1])):
+        want = fft.irfft2(part, s=s)
+        assert backend.irfft2(part, s).dtype == want.dtype
+        np.testing.assert_array_equal(backend.irfft2(part, s), want)
+        # one core per batch inside the thread pool
+        got = backend.map_threads(lambda _, p=part, s=s: backend.irfft2(p, s), [0, 1])
+        for g in got:
+            np.testing.assert_array_equal(g, want)
+
+
 def test_auto_works_without_a_gpu():
     xp = backend.resolve("auto")
     assert xp is np or backend.cupy_usable()

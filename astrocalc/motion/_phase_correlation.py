@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from scipy.fft import next_fast_len
 
-from ..backend import array_namespace, fft_options, map_batches, scipy_module
+from ..backend import array_namespace, fft_options, irfft2, map_batches, scipy_module
 
 
 def taper(shape: tuple[int, int], xp, *, fraction: float = 0.125):
@@ -209,7 +209,6 @@ def shifts_from_spectrum(spec, template: Template, *, max_shift_px: float):
     is still fitted exactly.
     """
     xp = array_namespace(spec)
-    fft = scipy_module(xp, "fft")
     (h, w), (ch, cw) = template.shape, template.crop
     cross = (spec * template.spectrum).reshape(-1, ch, cw // 2 + 1)
     n = cross.shape[0]
@@ -218,7 +217,7 @@ def shifts_from_spectrum(spec, template: Template, *, max_shift_px: float):
     factor += 1e-12 * factor.max()
     xp.divide(template.lowpass[None], factor, out=factor)
     cross *= factor
-    cc = fft.irfft2(cross, s=(ch, cw), **fft_options(xp))
+    cc = irfft2(cross, (ch, cw))
     step_y, step_x = h / ch, w / cw
     my = int(min(math.ceil(max_shift_px / step_y), ch // 2 - 2))
     mx = int(min(math.ceil(max_shift_px / step_x), cw // 2 - 2))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.fft import next_fast_len
 
-from ..backend import array_namespace, fft_options, map_batches, scipy_module, to_numpy
+from ..backend import array_namespace, fft_options, irfft2, map_batches, scipy_module, to_numpy
 
 
 def shift_frames(frames, shifts, *, pad_px: int | None = None):
@@ -83,5 +83,5 @@ def _shift_padded(frames, shifts, pad: int):
     spec = fft.rfft2(padded, **fft_options(xp))
     spec *= ramp_y[:, :, None]
     spec *= ramp_x[:, None, :]
-    out = fft.irfft2(spec, s=(ph, pw), **fft_options(xp))
+    out = irfft2(spec, (ph, pw))
     return out[:, pad : pad + h, pad : pad + w]
