@@ -321,7 +321,14 @@ def active_components(
     rise = min(RISE_WINDOW_MAX_FRAMES, max(4, int(round(RISE_WINDOW_S * fs))))
     tracker = ComponentTracker((h, w), threshold=threshold_sd, rise_frames=rise, xp=xp)
     inside = _may_be_active((h, w), coverage, allowed, xp)
-    overlap = model.overlap + min_active_frames + rise
+    # z must be exact (the model's overlap beyond it) where the core's runs of active
+    # frames reach past it, before and after, and over the rise window after its last
+    # frame (an onset's half-rise looks forward; one frame back): the rise window on
+    # both sides, as before, made chunks of 1,024 x 1,024 frames 82 frames for 32
+    overlap = (
+        model.overlap + min_active_frames,
+        model.overlap + min_active_frames + rise,
+    )
     bounds = movie.chunk_bounds(chunk_frames, overlap=overlap)
     same_chunks = previous is not None and previous.chunk_frames == chunk_frames
     unchanged = np.zeros(len(bounds), bool)

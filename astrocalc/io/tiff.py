@@ -143,21 +143,31 @@ class Movie:
         """(smallest, largest) intensity of every frame read since ``track_range`` was set."""
         return self._lo, self._hi
 
-    def chunk_bounds(self, chunk_frames: int, *, overlap: int = 0) -> list[tuple[int, ...]]:
+    def chunk_bounds(
+        self, chunk_frames: int, *, overlap: int | tuple[int, int] = 0
+    ) -> list[tuple[int, ...]]:
         """``(start, stop, lo, hi)`` of each chunk :meth:`chunks` yields: the core frames
         ``start:stop`` and the frames ``lo:hi`` read, ``overlap`` more on each side where
-        the movie has them."""
+        the movie has them (a pair: so many before and after)."""
+        before, after = (overlap, overlap) if isinstance(overlap, int) else overlap
         out = []
         for start in range(0, self.n_frames, chunk_frames):
             stop = min(start + chunk_frames, self.n_frames)
-            out.append((start, stop, max(0, start - overlap), min(self.n_frames, stop + overlap)))
+            out.append((start, stop, max(0, start - before), min(self.n_frames, stop + after)))
         return out
 
-    def chunks(self, chunk_frames: int, *, overlap: int = 0, dtype=np.float32, skip=None):
+    def chunks(
+        self,
+        chunk_frames: int,
+        *,
+        overlap: int | tuple[int, int] = 0,
+        dtype=np.float32,
+        skip=None,
+    ):
         """Yield ``(start, stop, lo, block)`` covering the movie; block holds frames
         ``lo:hi``, the core range ``start:stop`` with ``overlap`` extra frames on each side
-        where available. ``skip``, where given, is a bool per chunk (:meth:`chunk_bounds`):
-        the blocks of those true are not read, None."""
+        (a pair: before, after) where available. ``skip``, where given, is a bool per chunk
+        (:meth:`chunk_bounds`): the blocks of those true are not read, None."""
         report = None
         if self.progress_label is not None:
             self._passes += 1

@@ -25,18 +25,27 @@ _NOISE_SAMPLE_FRAMES = 256
 NEUROPIL_MIN_WEIGHT = 0.05
 
 
-def smooth_space(frames, sigma_px: float, xp):
+def smooth_space(frames, sigma_px: float, xp, *, out=None):
     """Gaussian smoothing of each frame (n, Y, X), sigma in pixels, the edges extended by
     their pixels; batches of frames on one thread per core (:func:`map_batches`), float32
-    on NumPy by a compiled loop (:mod:`._smoothing`), else by ``ndimage.gaussian_filter``."""
+    on NumPy by a compiled loop (:mod:`._smoothing`), else by ``ndimage.gaussian_filter``.
+    ``out`` (default: a new array) may be ``frames`` itself."""
     if sigma_px <= 0:
+        if out is not None and out is not frames:
+            out[...] = frames
+            return out
         return frames
     ndimage = scipy_module(xp, "ndimage")
-    out = xp.empty(frames.shape, xp.result_type(frames.dtype, xp.float32))
+    if out is None:
+        out = xp.empty(frames.shape, xp.result_type(frames.dtype, xp.float32))
 
     def batch(s):
         if _smoothing.compiled(frames, out):
             _smoothing.smooth_frames(frames[s], sigma_px, out[s])
+        elif out is frames:  # a batch-sized copy: the filter's passes read what they write
+            out[s] = ndimage.gaussian_filter(
+                frames[s], sigma=(0, sigma_px, sigma_px), mode="nearest"
+            )
         else:
             ndimage.gaussian_filter(
                 frames[s], sigma=(0, sigma_px, sigma_px), mode="nearest", output=out[s]
@@ -221,7 +230,8 @@ class Neuropil:
     def change(self, dff, xp):
         """The coefficient times the background's rise (dF clipped at zero) under each
         pixel of ``dff`` (n, Y, X)."""
-        local = smooth_space(dff * self.weights, self.sigma_px, xp)
+        local = dff * self.weights
+        smooth_space(local, self.sigma_px, xp, out=local)
         xp.maximum(local, 0, out=local)
         local *= self.scale
         return local
@@ -295,7 +305,13 @@ class PixelModel:
         stores the denoised frames and the background's change of the core frames
         ``start:stop`` (:meth:`StoredDenoised.put`)."""
         denoised = self.denoised(block, lo)
-        df = denoised - self.baseline.at(lo, lo + len(block))
+        if keep is None and denoised is not block:
+            # nothing keeps the denoised frames: the dF takes their memory (a chunk of
+            # frame-sized arrays less at the pass's peak)
+            df = denoised
+            df -= self.baseline.at(lo, lo + len(block))
+        else:
+            df = denoised - self.baseline.at(lo, lo + len(block))
         change = None
         if self.neuropil is not None:
             change = self.neuropil.change(df, self.xp)

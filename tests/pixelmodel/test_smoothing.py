@@ -23,6 +23,17 @@ def test_compiled_smoothing_is_scipys_gaussian(sigma):
     np.testing.assert_array_equal(smooth_frames(same, sigma, same), out)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])  # compiled, scipy's filter
+def test_smooth_space_in_place(dtype):
+    frames = np.random.default_rng(1).random((5, 20, 31)).astype(dtype)
+    want = smooth_space(frames, 1.5, np)
+    same = frames.copy()
+    assert smooth_space(same, 1.5, np, out=same) is same
+    np.testing.assert_array_equal(same, want)
+    other = np.empty_like(frames)
+    np.testing.assert_array_equal(smooth_space(frames, 0.0, np, out=other), frames)
+
+
 def test_compiled_covered_smoothing_is_the_array_steps(monkeypatch):
     """Smoothing over the covered pixels in one compiled loop gives what the array steps
     (the CuPy path, here on NumPy with scipy's filter) give, to float32 rounding: frames
