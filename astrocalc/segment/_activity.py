@@ -79,8 +79,12 @@ def activity_maps(
     frame_wide = np.zeros((t, 2), np.float32)
     for start, stop, lo, block in movie.chunks(chunk_frames, overlap=overlap):
         raw = xp.asarray(block)
+        dff = model.denoised(raw, lo)
         base = baseline.at(lo, lo + len(raw))
-        dff = model.denoised(raw, lo) - base
+        if dff is raw:
+            dff = dff - base
+        else:  # the denoised frames are not needed beyond their dF
+            dff -= base
         # above the threshold, and the same of the mirror image of activity about each
         # pixel's median dF (noise alone)
         above, mirrored = _beyond(dff, sd, model.median, threshold_sd, xp)
@@ -99,11 +103,13 @@ def activity_maps(
         gain, offset = frame_wide_change(core, model.mean_smooth)
         frame_wide[start:stop] = np.c_[to_numpy(gain), to_numpy(offset)]
         peak = xp.maximum(peak, core.max(axis=0))
-        # local correlation on the temporally smoothed, spatially unsmoothed dF
-        hp = (smooth_time(raw, smooth_frames, xp) - base)[start - lo : stop - lo]
         if hits is not None:
             # frames filled by motion correction (edge padding) carry no event
             hits.feed(core if coverage is None else xp.where(covered, core, 0), up, down)
+        del dff, core  # before the next chunk-sized arrays
+        # local correlation on the temporally smoothed, spatially unsmoothed dF
+        hp = smooth_time(raw, smooth_frames, xp)[start - lo : stop - lo]
+        hp = hp - base[start - lo : stop - lo]
         local_sums.accumulate(hp, s1, s2, cross, xp)
     mu, var = s1 / t, s2 / t - (s1 / t) ** 2
     var = xp.maximum(var, 1e-20)

@@ -41,3 +41,23 @@ def test_blocks_in_any_order_give_the_one_pass_baseline(monkeypatch):
     for j0 in rng.permutation(n_bins - 3):  # calls straddling blocks, back and forth
         np.testing.assert_array_equal(blocks.values(j0, j0 + 3), reference[j0 : j0 + 3])
     assert len(blocks._blocks) <= 2
+
+
+def test_mean_of_blocks_is_the_sum_of_groups(monkeypatch):
+    """The baseline's mean, taken from its filtering blocks, equals the float64 sums of
+    its groups of bins filtered in one piece, to the bit (segmentation's max - mean image
+    depends on it): groups across blocks, a short last group."""
+    rng = np.random.default_rng(6)
+    n_bins = 150
+    monkeypatch.setattr(_baseline, "BLOCK_BYTES", 1)  # blocks of 16 bins
+    size = (n_bins, 9, 8)
+    binned = (rng.gamma(2.0, size=size) * 10 ** rng.uniform(-6, 6, size)).astype(np.float32)
+    base = RunningBaseline(binned, bin_frames=4, n_frames=4 * n_bins, window_frames=60,
+                           percentile=20)  # fmt: skip
+    assert base.block_bins < 64 < n_bins  # groups span blocks, the last group is short
+    values = base.values(0, n_bins)
+    for group in (64, 50):
+        total = sum(
+            values[j0 : j0 + group].sum(axis=0, dtype=np.float64) for j0 in range(0, n_bins, group)
+        )
+        np.testing.assert_array_equal(base.mean(block=group), (total / n_bins).astype(np.float32))
