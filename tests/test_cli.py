@@ -149,6 +149,33 @@ def test_sigterm_leaves_nothing_behind(tmp_path):
     assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
 
 
+def test_disk_full_is_one_line(tmp_path):
+    """No disk space for a temporary file (the pixel model's bin means, kept in files
+    here): one line, exit 1, no partial results. Before, the memory map of a sparse
+    file on the full disk killed the process with SIGBUS and no message."""
+    movie = _valid_movie(tmp_path / "in.tif")
+    out = tmp_path / "out"
+    code = (
+        "import errno, os, sys\n"
+        "from astrocalc.pixelmodel import _store\n"
+        "def full(fd, offset, length):\n"
+        "    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))\n"
+        "os.posix_fallocate = full\n"
+        "_store.SPILL_BYTES = 0\n"
+        "from astrocalc.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    args = ["--log-level", "WARNING", "run", str(movie), "--out", str(out)]
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("astrocalc: error: disk full: no space for a temporary file")
+    assert "TMPDIR" in lines[0]
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+
+
 def test_results_are_not_overwritten_silently(tmp_path):
     movie = _valid_movie(tmp_path / "in.tif")
     out = tmp_path / "out"

@@ -7,6 +7,7 @@ user can fix (bad file, bad setting) print one line and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
 import sys
@@ -68,6 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"astrocalc: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"astrocalc: error: disk full{where}: {exc.strerror}; no partial results were kept",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print("astrocalc: interrupted; no partial results were kept", file=sys.stderr)
         return 130

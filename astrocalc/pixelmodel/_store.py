@@ -11,7 +11,9 @@ bit: only where the values are kept changes.
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import tempfile
 import weakref
 
@@ -97,8 +99,28 @@ class _Backing:
 
     def __init__(self, nbytes: int):
         self.file = tempfile.TemporaryFile(prefix="astrocalc-bins-")
-        self.file.truncate(nbytes)
         weakref.finalize(self, self.file.close)
+        self.file.truncate(nbytes)
+        _reserve(self.file, nbytes)
+
+
+def _reserve(file, nbytes: int) -> None:
+    """Take the file's disk space now: the arrays are written through memory maps, and a
+    page written to a sparse file on a full disk kills the process (SIGBUS) with no
+    message. Where the file system cannot reserve space, the file stays sparse."""
+    if not hasattr(os, "posix_fallocate") or nbytes == 0:
+        return
+    try:
+        os.posix_fallocate(file.fileno(), 0, nbytes)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise OSError(
+                errno.ENOSPC,
+                f"no space for a temporary file of {nbytes / 2**30:.1f} GiB in "
+                f"{tempfile.gettempdir()} (TMPDIR names another directory)",
+            ) from None
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise
 
 
 def bin_array(shape: tuple[int, ...], xp):
