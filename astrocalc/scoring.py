@@ -254,12 +254,12 @@ def roi_placement(
     quartile of the mean image (ROIs on dim background have a large share);
     ``field_share``: share of the field in ROIs.
 
-    With ``step_sd_image``, the SD of each pixel's frame-to-frame differences over
-    sqrt(2) (white noise alone: its SD), also ``sd_over_noise_in`` and
-    ``sd_over_noise_out``: the median of SD / step SD in and outside ROIs, 1 where a pixel
-    holds white noise only. Shot noise grows with brightness and is white, so on a bright
-    structure it raises ``sd_ratio`` whether or not anything happens there; calcium
-    events, slower than a frame, raise SD / step SD at any brightness.
+    With ``step_sd_image`` (:func:`step_sd`: the SD of white noise alone), also
+    ``sd_over_noise_in`` and ``sd_over_noise_out``: the median of SD / step SD in and
+    outside ROIs, 1 where a pixel holds white noise only. Shot noise grows with
+    brightness and is white, so on a bright structure it raises ``sd_ratio`` whether or
+    not anything happens there; calcium events, slower than a frame, raise SD / step SD
+    at any brightness.
     """
     inside = labels > 0
     keys = ["sd_ratio", "sd_ratio_bound", "dark_share"]
@@ -282,6 +282,12 @@ def roi_placement(
         out["sd_over_noise_in"] = float(np.median(units[inside]))
         out["sd_over_noise_out"] = float(np.median(units[~inside]))
     return out
+
+
+def step_sd(frames: np.ndarray) -> np.ndarray:
+    """(Y, X) SD of each pixel's frame-to-frame differences over sqrt(2): the SD of white
+    noise alone, the ``step_sd_image`` of :func:`roi_placement`."""
+    return np.diff(frames, axis=0).std(axis=0) / np.sqrt(2)
 
 
 def _median_ratio(image: np.ndarray, inside: np.ndarray) -> float:

@@ -87,8 +87,7 @@ def worker_astrocalc_pw(movie: Path, backend: str) -> dict:
 def worker_bound(movie: Path, backend: str) -> dict:
     """One rfft2 and two irfft2 per float32 frame, read from the same file in blocks of 16
     frames: every core on NumPy (scipy.fft workers=-1), cupyx.scipy.fft on CuPy. The
-    inverse is astrocalc.backend.irfft2, the fastest form of scipy's values that
-    astrocalc uses (on NumPy 20-25 % faster than scipy.fft.irfft2): the bound makes no
+    inverse is astrocalc's own (:func:`astrocalc.backend.irfft2`): the bound makes no
     slower call than astrocalc does."""
     from astrocalc.backend import fft_options, irfft2, resolve, scipy_module, to_numpy
     from astrocalc.io import open_movie

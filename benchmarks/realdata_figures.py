@@ -30,7 +30,7 @@ from astrocalc import config, layout
 from astrocalc.io import open_movie
 from astrocalc.motion import intensity_affine
 from astrocalc.pipeline import run_events, run_motion, run_segmentation
-from astrocalc.scoring import roi_placement
+from astrocalc.scoring import roi_placement, step_sd
 
 RECORDINGS = {"astrocast_sample1.tif": 8.0, "astra_fov_notebook.tif": 10.0}
 
@@ -77,8 +77,7 @@ def main() -> None:
             )
             gain, offset = intensity_affine(frames, frames.mean(axis=0))
             frames = (frames - offset[:, None, None]) / gain[:, None, None]
-            step_sd = np.diff(frames, axis=0).std(axis=0) / np.sqrt(2)
-            flat = roi_placement(labels, frames.mean(axis=0), frames.std(axis=0), step_sd)
+            flat = roi_placement(labels, frames.mean(axis=0), frames.std(axis=0), step_sd(frames))
             print(
                 f"  frame gain undone: SD inside / outside {flat['sd_ratio']:.2f} (highest-SD "
                 f"pixels of the ROIs' area: {flat['sd_ratio_bound']:.2f}); SD in noise units "

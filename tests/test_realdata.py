@@ -14,7 +14,7 @@ from skimage.feature import peak_local_max
 from astrocalc import config, layout
 from astrocalc.motion import intensity_affine
 from astrocalc.pipeline import run_all
-from astrocalc.scoring import roi_placement
+from astrocalc.scoring import roi_placement, step_sd
 from tests.conftest import real_file
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
@@ -69,8 +69,7 @@ def _std_contrast(movie_path, out, *, remove_frame_gain=False, in_noise_units=Fa
     contrast = np.median(std[inside]) / np.median(std[labels == 0])
     if not in_noise_units:
         return contrast, labels, std
-    step = np.diff(movie, axis=0).std(axis=0) / np.sqrt(2)
-    where = roi_placement(labels, movie.mean(axis=0), std, step)
+    where = roi_placement(labels, movie.mean(axis=0), std, step_sd(movie))
     return contrast, labels, std, (where["sd_over_noise_in"], where["sd_over_noise_out"])
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from astrocalc.scoring import roi_placement
+from astrocalc.scoring import roi_placement, step_sd
 
 
 def _movie(rng):
@@ -29,8 +29,7 @@ def test_sd_over_noise_finds_activity_that_brightness_hides(where):
     else:
         labels[25:35, 25:35] = 1
     sd = frames.std(axis=0)
-    step = np.diff(frames, axis=0).std(axis=0) / np.sqrt(2)
-    got = roi_placement(labels, frames.mean(axis=0), sd, step)
+    got = roi_placement(labels, frames.mean(axis=0), sd, step_sd(frames))
     # both regions have a larger temporal SD than the background (shot noise of the
     # bright one: sqrt(400) = 20 against sqrt(20) = 4.5 outside; events of the dim one)
     assert got["sd_ratio"] > 2.0

@@ -42,13 +42,9 @@ def smooth_space(frames, sigma_px: float, xp, *, out=None):
     def batch(s):
         if _smoothing.compiled(frames, out):
             _smoothing.smooth_frames(frames[s], sigma_px, out[s])
-        elif out is frames:  # a batch-sized copy: the filter's passes read what they write
+        else:  # through a batch-sized array, so that out may be frames
             out[s] = ndimage.gaussian_filter(
-                frames[s], sigma=(0, sigma_px, sigma_px), mode="nearest"
-            )
-        else:
-            ndimage.gaussian_filter(
-                frames[s], sigma=(0, sigma_px, sigma_px), mode="nearest", output=out[s]
+                frames[s], sigma=(0, sigma_px, sigma_px), mode="nearest", output=out.dtype
             )
 
     map_batches(batch, len(frames), int(np.prod(frames.shape[1:])), xp)
@@ -291,13 +287,14 @@ class PixelModel:
 
     def denoised(self, block, lo: int):
         """Spatially and temporally smoothed frames ``lo:lo + len(block)`` (n, Y, X)
-        float32; with a coverage, smoothed over the pixels each frame covers."""
+        float32; with a coverage, smoothed over the pixels each frame covers. Always a new
+        array, which the caller may overwrite (with no smoothing, a copy of ``block``)."""
         xp = self.xp
-        return smooth_time(
-            _smooth(xp.asarray(block, dtype=xp.float32), lo, self.sigma_px, self.covered, xp),
-            self.smooth_frames,
-            xp,
+        frames = xp.asarray(block, dtype=xp.float32)
+        out = smooth_time(
+            _smooth(frames, lo, self.sigma_px, self.covered, xp), self.smooth_frames, xp
         )
+        return out.copy() if out is frames else out
 
     def dff(self, block, lo: int, *, keep: tuple[StoredDenoised, int, int] | None = None):
         """Denoised dF of frames ``lo:lo + len(block)`` (less the background's rise when
@@ -305,7 +302,7 @@ class PixelModel:
         stores the denoised frames and the background's change of the core frames
         ``start:stop`` (:meth:`StoredDenoised.put`)."""
         denoised = self.denoised(block, lo)
-        if keep is None and denoised is not block:
+        if keep is None:
             # nothing keeps the denoised frames: the dF takes their memory (a chunk of
             # frame-sized arrays less at the pass's peak)
             df = denoised

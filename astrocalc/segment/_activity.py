@@ -79,12 +79,9 @@ def activity_maps(
     frame_wide = np.zeros((t, 2), np.float32)
     for start, stop, lo, block in movie.chunks(chunk_frames, overlap=overlap):
         raw = xp.asarray(block)
-        dff = model.denoised(raw, lo)
+        dff = model.denoised(raw, lo)  # a new array: the dF takes its memory
         base = baseline.at(lo, lo + len(raw))
-        if dff is raw:
-            dff = dff - base
-        else:  # the denoised frames are not needed beyond their dF
-            dff -= base
+        dff -= base
         # above the threshold, and the same of the mirror image of activity about each
         # pixel's median dF (noise alone)
         above, mirrored = _beyond(dff, sd, model.median, threshold_sd, xp)
