@@ -556,6 +556,10 @@ class OmeZarrWriter:
         """Write frames ``block`` (n, Y, X) starting at frame ``index``."""
         self._data[index : index + len(block)] = np.asarray(block, self._data.dtype)
 
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Frames ``start:stop`` as written so far (n, Y, X), to be rewritten in place."""
+        return np.asarray(self._data[start:stop])
+
     def close(self) -> None:
         pass
 

@@ -521,6 +521,7 @@ class MovieWriter:
         mm = tifffile.memmap(self.path, shape=shape, dtype=dtype, bigtiff=bigtiff, **kwargs)
         self._offset, self._dtype = int(mm.offset), mm.dtype
         del mm
+        self._frame_shape = tuple(shape[1:])
         self._frame_bytes = int(np.prod(shape[1:])) * self._dtype.itemsize
         self._file = open(self.path, "r+b")  # noqa: SIM115 (closed by close())
         self._next = 0
@@ -533,6 +534,7 @@ class MovieWriter:
         self.path = Path(path)
         mm = tifffile.memmap(self.path, mode="r")
         self._offset, self._dtype = int(mm.offset), mm.dtype
+        self._frame_shape = tuple(mm.shape[1:])
         self._frame_bytes = int(np.prod(mm.shape[1:])) * self._dtype.itemsize
         self._n_frames = mm.shape[0]
         del mm
@@ -549,6 +551,14 @@ class MovieWriter:
         block = np.ascontiguousarray(block, dtype=self._dtype)
         self._file.seek(self._offset + index * self._frame_bytes)
         self._file.write(block.data)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Frames ``start:stop`` as written so far (n, Y, X), to be rewritten in place."""
+        out = np.empty((stop - start, *self._frame_shape), self._dtype)
+        self._file.seek(self._offset + start * self._frame_bytes)
+        if self._file.readinto(out.reshape(-1).view(np.uint8)) != out.nbytes:
+            raise OSError(f"{self.path}: frames {start}-{stop} have not been written")
+        return out
 
     def close(self) -> None:
         if self._file is not None:

@@ -95,6 +95,7 @@ def correct_batch(
     guide=None,
     shifts=None,
     pad_px=None,
+    rigid=False,
 ):
     """Register a batch of frames (n, Y, X): the rigid shift of each frame, undone by a
     Fourier shift; with ``piecewise``, block shifts are measured on that rigidly
@@ -106,7 +107,9 @@ def correct_batch(
     and are not measured again. ``pad_px``: see :func:`shift_frames`.
 
     Returns a dict: shifts (n, 2), block_shifts (n, nby, nbx, 2) or None, corrected
-    (n, Y, X) float32, corr_before and corr_after (n,) with the reference.
+    (n, Y, X) float32, corr_before and corr_after (n,) with the reference, and with
+    ``rigid`` the frames (not the guide) corrected by the rigid shifts alone (the
+    corrected frames themselves unless ``piecewise``).
     """
     measured = frames if guide is None else guide
     if shifts is None:
@@ -126,10 +129,16 @@ def correct_batch(
             moved = remap(guide, field)
     else:
         corrected = moved if guide is None else shift_frames(frames, est, pad_px=pad_px)
+    aligned = None
+    if rigid and piecewise is None:
+        aligned = corrected
+    elif rigid:
+        aligned = moved if guide is None else shift_frames(frames, est, pad_px=pad_px)
     return {
         "shifts": est,
         "block_shifts": total,
         "corrected": corrected,
+        "rigid": aligned,
         "corr_before": frame_correlation(measured, reference),
         "corr_after": frame_correlation(corrected if guide is None else moved, reference),
     }
@@ -247,25 +256,21 @@ def register_movie(
         template = make_template(reference, smooth_sigma_px=smooth_sigma_px)
         if piecewise is not None:
             piece = Piecewise.build(reference, smooth_sigma_px=smooth_sigma_px, **piecewise)
-    steps = None
+    finder = None
     if remove_steps:
-        # steps are sought on frames aligned to a fraction of a pixel, away from the band
-        # the actual shifts leave without data: frames aligned to whole pixels keep the
-        # edges of bright structures moving by up to half a pixel, and the band of the
-        # largest shift allowed (max_shift_px) left a small field few pixels; either made
-        # the frame-wide fits noisy enough that an event's onset passed for a step and a
-        # step under a wave was missed (development seeds of the evaluation generator)
+        # steps are sought on frames aligned to a fraction of a pixel (the rigid shifts),
+        # away from the band the actual shifts leave without data: frames aligned to
+        # whole pixels keep the edges of bright structures moving by up to half a pixel,
+        # and the band of the largest shift allowed (max_shift_px) left a small field few
+        # pixels; either made the frame-wide fits noisy enough that an event's onset
+        # passed for a step and a step under a wave was missed (development seeds of the
+        # evaluation generator). They are sought as the frames are corrected, and undone
+        # after, in the frames written (pass 3).
         finder = StepFinder(
             t,
             window_frames=int(round(STEP_WINDOW_S * movie.frame_rate_hz)),
             border_px=int(np.ceil(np.abs(shifts).max())) + 1,
         )
-        for start, stop, _, block in movie.chunks(block_frames):
-            frames = xp.asarray(block)
-            if enabled:
-                frames = shift_frames(frames, xp.asarray(shifts[start:stop]), pad_px=pad)
-            finder.add(frames)
-        steps = finder.result()
     block_table = piece.blocks.table() if piece is not None else None
     all_block_shifts = (
         np.zeros((t, *piece.blocks.grid, 2), np.float32) if piece is not None else None
@@ -276,28 +281,33 @@ def register_movie(
     offsets = np.zeros(t, np.float32)
     sum_before = xp.zeros((h, w), xp.float64)
     sum_after = xp.zeros((h, w), xp.float64)
+
+    def correct(frames, structural, start, stop):
+        known = xp.asarray(shifts[start:stop])
+        return map_batches(
+            lambda sl: correct_batch(
+                frames[sl],
+                template,
+                reference,
+                max_shift_px=max_shift_px,
+                piecewise=piece,
+                guide=None if structural is None else structural[sl],
+                shifts=known[sl],
+                pad_px=pad,
+                rigid=finder is not None,
+            ),
+            len(frames),
+            h * w,
+            xp,
+        )
+
     guides = guide.chunks(block_frames) if guide is not None else None
     level = None
     for start, stop, _, block in movie.chunks(block_frames):
         frames = xp.asarray(block)
         structural = xp.asarray(next(guides)[3]) if guides is not None else None
         if enabled:  # pass 2: apply the shifts (and measure the blocks)
-            known = xp.asarray(shifts[start:stop])
-            parts = map_batches(
-                lambda sl, frames=frames, structural=structural, known=known: correct_batch(
-                    frames[sl],
-                    template,
-                    reference,
-                    max_shift_px=max_shift_px,
-                    piecewise=piece,
-                    guide=None if structural is None else structural[sl],
-                    shifts=known[sl],
-                    pad_px=pad,
-                ),
-                len(frames),
-                h * w,
-                xp,
-            )
+            parts = correct(frames, structural, start, stop)
             corrected = xp.concatenate([p["corrected"] for p in parts])
             corr_before[start:stop] = to_numpy(xp.concatenate([p["corr_before"] for p in parts]))
             corr_after[start:stop] = to_numpy(xp.concatenate([p["corr_after"] for p in parts]))
@@ -305,8 +315,14 @@ def register_movie(
                 all_block_shifts[start:stop] = to_numpy(
                     xp.concatenate([p["block_shifts"] for p in parts])
                 )
+            if finder is not None:
+                finder.add(
+                    corrected if piece is None else xp.concatenate([p["rigid"] for p in parts])
+                )
         else:
             corrected = frames
+            if finder is not None:
+                finder.add(frames)
         if normalize_intensity:
             if level is None:
                 # the intensities to match: the reference, or the calcium channel's own
@@ -321,14 +337,29 @@ def register_movie(
             )
             corrected = (corrected - offset[:, None, None]) / gain[:, None, None]
             gains[start:stop], offsets[start:stop] = to_numpy(gain), to_numpy(offset)
-        elif steps is not None:
-            corrected = steps.undo(corrected, start)
         sum_before += frames.sum(axis=0)
         sum_after += corrected.sum(axis=0)
         if writer is not None:
             writer.write(to_numpy(corrected))
         if progress is not None:
             progress(stop, t)
+    steps = finder.result() if finder is not None else None
+    if steps is not None and steps.changes_frames:
+        # pass 3: undo the steps in the frames written (with no writer, corrected anew)
+        sum_after[:] = 0
+        for start, stop, _, _ in movie.chunk_bounds(block_frames):
+            if writer is not None:
+                corrected = xp.asarray(writer.read(start, stop))
+            elif enabled:
+                structural = None if guide is None else xp.asarray(guide.read(start, stop))
+                parts = correct(xp.asarray(movie.read(start, stop)), structural, start, stop)
+                corrected = xp.concatenate([p["corrected"] for p in parts])
+            else:
+                corrected = xp.asarray(movie.read(start, stop))
+            undone = steps.undo(corrected, start)
+            if writer is not None and undone is not corrected:
+                writer.write_at(start, to_numpy(undone))
+            sum_after += undone.sum(axis=0)
     mean_before = to_numpy(sum_before / t).astype(np.float32)
     mean_after = to_numpy(sum_after / t).astype(np.float32)
     if not enabled:

@@ -70,6 +70,11 @@ class Steps:
         change = (np.diff(self.gain) != 0) | (np.diff(self.offset) != 0)
         return np.flatnonzero(change) + 1
 
+    @property
+    def changes_frames(self) -> bool:
+        """Whether :meth:`undo` changes any frame."""
+        return bool(np.any(self.gain != 1) or np.any(self.offset != 0))
+
     def undo(self, frames, start: int):
         """Frames ``start:start + len(frames)`` mapped back onto the typical state."""
         stop = start + len(frames)
