@@ -90,18 +90,23 @@ def fft_options(xp: ModuleType) -> dict:
     return {"workers": 1 if getattr(_thread, "in_pool", False) else -1}
 
 
-def irfft2(spec, shape: tuple[int, int]):
+def irfft2(spec, shape: tuple[int, int], rows=None):
     """``scipy.fft.irfft2(spec, s=shape)`` over the last two axes, the same values bit for
-    bit. On NumPy it runs as two unscaled 1-D passes and one scaling, as pocketfft's own
-    2-D inverse does, which on batches of frames took 20-25 % longer (the inverses of
-    phase correlation and of the rigid shift: 512 x 512 and 540 x 540 float32 frames)."""
+    bit; with ``rows`` (indices along the second-last axis) only those rows of it. On
+    NumPy it runs as two unscaled 1-D passes and one scaling, as pocketfft's own 2-D
+    inverse does, which on batches of frames took 20-25 % longer (the inverses of phase
+    correlation and of the rigid shift: 512 x 512 and 540 x 540 float32 frames); the
+    second pass then transforms the rows asked for alone."""
     xp = array_namespace(spec)
     fft = scipy_module(xp, "fft")
     if xp is not np:
-        return fft.irfft2(spec, s=shape)
+        out = fft.irfft2(spec, s=shape)
+        return out if rows is None else out[..., rows, :]
     h, w = shape
     opts = fft_options(xp)
     cols = fft.ifft(spec, n=h, axis=-2, norm="forward", **opts)
+    if rows is not None:
+        cols = cols[..., rows, :]
     out = fft.irfft(cols, n=w, axis=-1, norm="forward", overwrite_x=True, **opts)
     # pocketfft scales once, by 1 / (h * w) in the output's precision
     out *= out.dtype.type(1.0 / (h * w))

@@ -33,6 +33,9 @@ def test_irfft2_is_scipys_bit_for_bit(dtype, shape):
         got = backend.map_threads(lambda _, p=part, s=s: backend.irfft2(p, s), [0, 1])
         for g in got:
             np.testing.assert_array_equal(g, want)
+        # a few rows alone, wrapping around row 0 as phase correlation's window does
+        rows = np.r_[s[0] - 3 : s[0], 0:4]
+        np.testing.assert_array_equal(backend.irfft2(part, s, rows=rows), want[..., rows, :])
 
 
 def test_auto_works_without_a_gpu():

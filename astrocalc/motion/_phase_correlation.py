@@ -217,14 +217,14 @@ def shifts_from_spectrum(spec, template: Template, *, max_shift_px: float):
     factor += 1e-12 * factor.max()
     xp.divide(template.lowpass[None], factor, out=factor)
     cross *= factor
-    cc = irfft2(cross, (ch, cw))
     step_y, step_x = h / ch, w / cw
     my = int(min(math.ceil(max_shift_px / step_y), ch // 2 - 2))
     mx = int(min(math.ceil(max_shift_px / step_x), cw // 2 - 2))
     # keep lags -m..m along each axis: the window wraps around index 0
     rows = xp.concatenate([xp.arange(ch - my, ch), xp.arange(0, my + 1)])
     cols = xp.concatenate([xp.arange(cw - mx, cw), xp.arange(0, mx + 1)])
-    win = cc[:, rows][:, :, cols]  # (n, 2my+1, 2mx+1), lag (-m..m) at index lag + m
+    # (n, 2my+1, 2mx+1), lag (-m..m) at index lag + m
+    win = irfft2(cross, (ch, cw), rows=rows)[:, :, cols]
     flat = win.reshape(n, -1).argmax(axis=1)
     iy, ix = flat // (2 * mx + 1), flat % (2 * mx + 1)
     iy = xp.clip(iy, 1, 2 * my - 1)
