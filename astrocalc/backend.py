@@ -149,6 +149,7 @@ def map_threads(fn, items: list, xp: ModuleType = np) -> list:
         return [fn(x) for x in items]
     global _pool, _blas
     if _pool is None:
+        one_heap()  # before the pool's threads start (the CLI sets it at its start)
         _pool = ThreadPoolExecutor(max_workers=cpu_count(), thread_name_prefix="astrocalc")
         _blas = ThreadpoolController()
     # one BLAS thread per batch thread: small matrix products with a BLAS thread pool of
@@ -157,7 +158,7 @@ def map_threads(fn, items: list, xp: ModuleType = np) -> list:
         return list(_pool.map(_in_pool(fn), items))
 
 
-_M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # glibc's mallopt parameters
+_M_ARENA_MAX = -8  # glibc's mallopt parameter
 
 
 def _mallopt(param: int, value: int) -> bool:
@@ -173,19 +174,11 @@ def one_heap() -> bool:
     :func:`map_threads` gets a heap of its own, which keeps what that thread freed for
     that thread alone; with one heap, what one frees the next reuses (``astrocalc run``
     of 2,000 frames of 512 x 512 on 2 cores: peak 1.97-1.99 GB -> 1.84-1.87 GB, the same
-    time; the arrays are few and large, so threads seldom wait on the heap's lock). To be
-    called before the threads start. False where the C library is not glibc."""
+    time; the arrays are few and large, so threads seldom wait on the heap's lock; the fit
+    of a 1,000 s recording peaked at 2.11 GB without it, 1.62-1.70 GB with it). Threads
+    that have a heap keep it: :func:`map_threads` sets this before it starts its pool.
+    False where the C library is not glibc."""
     return _mallopt(_M_ARENA_MAX, 1)
-
-
-def map_large_allocations(threshold_bytes: int = 4 << 20) -> bool:
-    """Have glibc's malloc map every allocation above ``threshold_bytes`` afresh and give
-    it back when freed. By default glibc raises that threshold, up to 32 MB, each time a
-    mapped array is freed; arrays below it then come from heaps that keep freed memory,
-    one heap per thread, so work in :func:`map_threads` holds far more than it uses (the
-    fit of a 1,000 s recording: 2.34 GB, 1.62 GB with this). Costs page faults on every
-    large array. False where the C library is not glibc."""
-    return _mallopt(_M_MMAP_THRESHOLD, threshold_bytes)
 
 
 def _in_pool(fn):

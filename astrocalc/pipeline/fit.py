@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..backend import map_large_allocations
 from ..fit import fit_recording, noise_rois
 from ..io.outputs import write_csv, write_json
 from ..layout import FIT
@@ -22,7 +21,6 @@ def run_fit(out: str | Path, *, config: dict, overwrite: bool = False) -> Path:
 
     out = Path(out)
     xp = model_backend(config, "fit")
-    map_large_allocations()  # the model's batches run on several threads
     clock = StageClock("fit", config, xp)
     rec = recording(out, FIT)
     rois = pd.read_csv(FIT.input(out, "segmentation/rois.csv"))
